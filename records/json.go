@@ -1,0 +1,149 @@
+package records
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// NormalizeName folds a name to the form the blind index keys on: accents
+// removed, lower case, punctuation dropped, spaces collapsed. "José  O'Brien"
+// and "jose obrien" are the same name.
+func NormalizeName(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range norm.NFKD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// a combining accent: dropped
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(unicode.ToLower(r))
+		case unicode.IsSpace(r) || r == '-' || r == ',' || r == '.':
+			space = true
+		default:
+			// other punctuation (apostrophes, quotes) joins the letters around it
+		}
+	}
+	return b.String()
+}
+
+// MaxJSONRecord bounds one JSON object read by a Decoder, so that a runaway
+// input fails fast instead of filling memory.
+const MaxJSONRecord = 16 << 20
+
+// A Decoder reads records from JSON: one object, or one object per line.
+// Unknown keys are an error, so that a typo never drops data silently.
+type Decoder struct {
+	r *bufio.Reader
+	n int
+}
+
+// NewDecoder returns a Decoder reading from r.
+func NewDecoder(r io.Reader) *Decoder { return &Decoder{r: bufio.NewReaderSize(r, 64<<10)} }
+
+// Next returns the next record, or io.EOF after the last. Errors name the
+// object's position in the input ("record 3: ...") and never its values.
+func (d *Decoder) Next() (*Record, error) {
+	raw, err := d.nextObject()
+	if err != nil {
+		return nil, err
+	}
+	d.n++
+	rec := new(Record)
+	if err := strictUnmarshal(raw, rec); err != nil {
+		return nil, fmt.Errorf("record %d: %w", d.n, err)
+	}
+	return rec, nil
+}
+
+// nextObject returns the bytes of the next top-level JSON value. It accepts
+// objects separated by any white space, so both one pretty-printed object and
+// JSON Lines work.
+func (d *Decoder) nextObject() ([]byte, error) {
+	dec := json.NewDecoder(io.LimitReader(d.r, MaxJSONRecord))
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("record %d: %w", d.n+1, jsonError(err))
+	}
+	// Give back what the json.Decoder read ahead of the value it returned.
+	rest, _ := io.ReadAll(dec.Buffered())
+	d.r = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), d.r), 64<<10)
+	return raw, nil
+}
+
+// Decode reads one record from JSON bytes, rejecting unknown keys.
+func Decode(b []byte) (*Record, error) {
+	rec := new(Record)
+	if err := strictUnmarshal(b, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// DecodeTreatment reads one treatment entry from JSON, rejecting unknown keys.
+func DecodeTreatment(b []byte) (*Treatment, error) {
+	t := new(Treatment)
+	if err := strictUnmarshal(b, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value")
+	}
+	return nil
+}
+
+// jsonError rewords encoding/json's errors so that none carries a value from
+// the input: type errors name the field, syntax errors the offset.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Errorf("invalid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Errorf("%s: must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("JSON ends in the middle of a value")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Errorf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	case errors.Is(err, errDateForm):
+		return err
+	}
+	return errors.New("invalid JSON")
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "slice":
+		return "array"
+	case "struct", "map":
+		return "object"
+	case "int", "float64":
+		return "number"
+	}
+	return k
+}

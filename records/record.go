@@ -1,0 +1,90 @@
+// Package records defines a client record: its fields, their validation, the
+// JSON form that scripts read and write, and the versioned encoding that is
+// sealed into the vault. It does no I/O beyond the readers it is given, never
+// reads the clock (today's date is passed in) and never puts a field's value
+// in an error, since every value may be client data.
+package records
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Record is one client's file: identity and contact details, health history,
+// patch tests and treatments. The JSON tags are the shape documented in
+// DESIGN.md; unknown keys are rejected on input.
+type Record struct {
+	Name             string `json:"name"`
+	PreferredName    string `json:"preferred_name,omitempty"`
+	DOB              Date   `json:"dob,omitzero"`
+	Phone            string `json:"phone,omitempty"`
+	Email            string `json:"email,omitempty"`
+	Address          string `json:"address,omitempty"`
+	EmergencyContact string `json:"emergency_contact,omitempty"`
+
+	SkinType          string   `json:"skin_type,omitempty"`
+	Conditions        []string `json:"conditions,omitempty"`
+	Medications       []string `json:"medications,omitempty"`
+	Allergies         []string `json:"allergies,omitempty"`
+	Contraindications []string `json:"contraindications,omitempty"`
+	Pregnant          bool     `json:"pregnant,omitempty"`
+	Notes             string   `json:"notes,omitempty"`
+
+	PatchTests []PatchTest `json:"patch_tests,omitempty"`
+	Treatments []Treatment `json:"treatments,omitempty"`
+}
+
+// PatchTest is a skin test of a product before its first use.
+type PatchTest struct {
+	Date    Date   `json:"date"`
+	Product string `json:"product"`
+	Area    string `json:"area,omitempty"`
+	Result  string `json:"result,omitempty"`
+	ReadAt  Date   `json:"read_at,omitzero"`
+}
+
+// Treatment is one dated entry of the treatment history. Entries are never
+// overwritten: a correction is a new entry whose Amends names the entry it
+// corrects, and both are kept.
+type Treatment struct {
+	// N numbers the entry within its record, from 1; the vault assigns it.
+	N          int      `json:"n,omitempty"`
+	Amends     int      `json:"amends,omitempty"`
+	Date       Date     `json:"date"`
+	Service    string   `json:"service"`
+	Area       string   `json:"area,omitempty"`
+	Products   []string `json:"products,omitempty"`
+	Settings   Settings `json:"settings,omitempty"`
+	Technician string   `json:"technician,omitempty"`
+	Outcome    string   `json:"outcome,omitempty"`
+	Aftercare  string   `json:"aftercare,omitempty"`
+}
+
+// Settings are a device's settings for a treatment, such as wavelength_nm or
+// fluence_j_cm2. Values are numbers (json.Number, to keep them exactly as
+// given) or short strings.
+type Settings map[string]any
+
+// LastVisit is the date of the latest treatment, or the zero Date.
+func (r *Record) LastVisit() Date {
+	var last Date
+	for _, t := range r.Treatments {
+		if t.Date.After(last) {
+			last = t.Date
+		}
+	}
+	return last
+}
+
+// Clone returns a deep copy, so that a caller may change it freely.
+func (r *Record) Clone() *Record {
+	b, err := json.Marshal(r)
+	if err != nil {
+		panic(fmt.Sprintf("records: marshal of a record failed: %v", err))
+	}
+	c := new(Record)
+	if err := strictUnmarshal(b, c); err != nil {
+		panic(fmt.Sprintf("records: unmarshal of a marshalled record failed: %v", err))
+	}
+	return c
+}
