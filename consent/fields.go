@@ -32,6 +32,19 @@ func Givers() []string { return slices.Clone(givers[:]) }
 // Methods returns how a consent may be given, for a form's options.
 func Methods() []string { return slices.Clone(methods[:]) }
 
+// ValidatePerson checks the name of a person (a guardian, a witness, the
+// staff member who obtained or withdrew a consent): required, one line, with
+// at least one letter or digit.
+func ValidatePerson(s string) error {
+	if err := requiredText(s, maxShort, false); err != nil {
+		return err
+	}
+	if records.NormalizeName(s) == "" {
+		return errors.New("has no letters or digits")
+	}
+	return nil
+}
+
 // ValidateGivenBy checks who gave a consent: client or guardian.
 func ValidateGivenBy(s string) error {
 	if !slices.Contains(givers[:], normWord(s)) {

@@ -43,19 +43,6 @@ func requiredText(s string, max int, multiline bool) error {
 	return checkText(s, max, multiline)
 }
 
-// ValidatePerson checks the name of a person (a guardian, a witness, the
-// staff member who obtained or withdrew a consent): required, one line, with
-// at least one letter or digit.
-func ValidatePerson(s string) error {
-	if err := requiredText(s, maxShort, false); err != nil {
-		return err
-	}
-	if records.NormalizeName(s) == "" {
-		return errors.New("has no letters or digits")
-	}
-	return nil
-}
-
 // fieldErrors collects *records.FieldError values for one object.
 type fieldErrors []error
 
