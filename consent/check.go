@@ -11,7 +11,8 @@ import (
 	"github.com/clientvault/clientvault/records"
 )
 
-// Limits on field sizes, matching those of a record's fields.
+// Limits on field sizes. maxShort is a record's limit for one-line fields;
+// a purpose or a reason is a few sentences, not a document.
 const (
 	maxShort = 200  // names, references, evidence
 	maxLong  = 2000 // purpose, reasons
