@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/clientvault/clientvault/records"
+	"github.com/clientvault/clientvault/vault"
+	"github.com/spf13/cobra"
+)
+
+type addOptions struct {
+	from string
+	rec  records.Record
+	dob  string
+}
+
+func newAddCmd(a *App) *cobra.Command {
+	o := &addOptions{}
+	c := &cobra.Command{
+		Use:   "add",
+		Short: "Add a client record",
+		Long: `Add a client record and print its ID.
+
+On a terminal with no flags, a form asks for the record. Scripts give it with
+flags, or as JSON with --from FILE ('-' for standard input): one object, or
+one object per line, in the shape 'view --json' prints. Unknown keys are an
+error. Many records are sealed in parallel and stored all or nothing.`,
+		Example: `  clientvault add
+  clientvault add --name "Jane Doe" --dob 1990-04-02 --phone "+1 555 0100" --allergy latex
+  clientvault add --from clients.jsonl --json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error { return runAdd(a, c, o) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.from, "from", "", "read records as JSON from FILE ('-' for stdin)")
+	f.StringVar(&o.rec.Name, "name", "", "client's full name")
+	f.StringVar(&o.rec.PreferredName, "preferred-name", "", "the name the client goes by")
+	f.StringVar(&o.dob, "dob", "", "date of birth, YYYY-MM-DD")
+	f.StringVar(&o.rec.Phone, "phone", "", "phone number")
+	f.StringVar(&o.rec.Email, "email", "", "email address")
+	f.StringVar(&o.rec.Address, "address", "", "postal address")
+	f.StringVar(&o.rec.EmergencyContact, "emergency-contact", "", "emergency contact")
+	f.StringVar(&o.rec.SkinType, "skin-type", "", "Fitzpatrick skin type, I to VI")
+	f.StringArrayVar(&o.rec.Allergies, "allergy", nil, "an allergy (repeatable)")
+	f.StringArrayVar(&o.rec.Medications, "medication", nil, "a medication (repeatable)")
+	f.StringArrayVar(&o.rec.Conditions, "condition", nil, "a medical condition (repeatable)")
+	f.StringArrayVar(&o.rec.Contraindications, "contraindication", nil, "a contraindication (repeatable)")
+	f.BoolVar(&o.rec.Pregnant, "pregnant", false, "the client is pregnant")
+	f.StringVar(&o.rec.Notes, "notes", "", "notes")
+	return c
+}
+
+func runAdd(a *App, c *cobra.Command, o *addOptions) error {
+	dataFlags := c.Flags().NFlag() - countSet(c, "from", "json", "vault", "identity", "accessible")
+	var next func() (*records.Record, error)
+	switch {
+	case o.from != "" && dataFlags > 0:
+		return usagef("give the record either with --from or with flags, not both")
+	case o.from != "":
+		r, closeFn, err := openInput(a, o.from)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		next = records.NewDecoder(r).Next
+	case dataFlags > 0:
+		rec := o.rec
+		if o.dob != "" {
+			d, err := records.ParseDate(o.dob)
+			if err != nil {
+				return usagef("--dob: %v", err)
+			}
+			rec.DOB = d
+		}
+		next = one(&rec)
+	case a.interactive():
+		rec, err := runAddForm(a)
+		if err != nil {
+			return err
+		}
+		next = one(rec)
+	default:
+		return usagef("no record given: use flags such as --name, or --from FILE (a form needs a terminal)")
+	}
+
+	v, err := a.open(openOpts{write: true, autoInit: true})
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	var added []*vault.Stored
+	opts := vault.AddOptions{}
+	if a.jsonOut {
+		opts.Sealed = func(s *vault.Stored) { added = append(added, s) }
+	}
+	ids, err := v.Add(context.Background(), next, opts)
+	if err != nil {
+		return err
+	}
+	if a.jsonOut {
+		return printJSONLines(a.Out, added)
+	}
+	for _, id := range ids {
+		fmt.Fprintln(a.Out, id)
+	}
+	return nil
+}
+
+// one returns a record source that yields rec once.
+func one(rec *records.Record) func() (*records.Record, error) {
+	done := false
+	return func() (*records.Record, error) {
+		if done {
+			return nil, io.EOF
+		}
+		done = true
+		return rec, nil
+	}
+}
+
+// openInput opens FILE, or standard input for "-".
+func openInput(a *App, name string) (io.Reader, func(), error) {
+	if name == "-" {
+		return a.In, func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil, fmt.Errorf("input file %s: %w", name, vault.ErrNotFound)
+		}
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// countSet counts how many of the named flags were set.
+func countSet(c *cobra.Command, names ...string) int {
+	n := 0
+	for _, name := range names {
+		if f := c.Flags().Lookup(name); f != nil && f.Changed {
+			n++
+		}
+	}
+	return n
+}
+
+// splitList splits a comma- or semicolon-separated form field into items.
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"filippo.io/age"
+	"github.com/clientvault/clientvault/consent"
+	"github.com/clientvault/clientvault/vault"
+	"github.com/spf13/cobra"
+)
+
+type initOptions struct {
+	recoveryOut string
+	retain      string
+}
+
+func newInitCmd(a *App) *cobra.Command {
+	o := &initOptions{}
+	c := &cobra.Command{
+		Use:   "init",
+		Short: "Create the vault and the owner's identity",
+		Long: `Create the vault and the owner's identity.
+
+By default a new identity is made and kept under your config directory,
+protected by a passphrase you choose. With --identity FILE, the vault is
+bound to an existing age key file or SSH ed25519 key instead (for scripts).
+
+A recovery key is made too: the vault opens with it if the passphrase or the
+laptop is lost. It is written to --recovery-out FILE, or shown once on the
+terminal. Keep it offline, away from the laptop.
+
+init never overwrites a vault or a key.`,
+		Example: `  clientvault init
+  clientvault init --recovery-out /media/usb/clientvault-recovery.txt
+  clientvault init --identity ~/.ssh/id_ed25519 --recovery-out recovery.txt --retain 3y`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error { return runInit(a, o) },
+	}
+	c.Flags().StringVar(&o.recoveryOut, "recovery-out", "", "write the recovery key to this new file")
+	c.Flags().StringVar(&o.retain, "retain", "", "years to keep a record after the last treatment, e.g. 7y (default 7y)")
+	return c
+}
+
+func runInit(a *App, o *initOptions) error {
+	path := a.VaultPath()
+	if _, err := os.Stat(path); err == nil {
+		return withHint(fmt.Errorf("vault %s: %w", path, vault.ErrExists), "init never overwrites a vault; pass --vault PATH for another one")
+	}
+	policy := consent.DefaultPolicy()
+	if o.retain != "" {
+		years, err := consent.ParsePeriod(o.retain)
+		if err != nil {
+			return usagef("--retain: %v", err)
+		}
+		policy.Years = years
+	}
+	if o.recoveryOut == "" && !a.StdoutTTY {
+		return usagef("--recovery-out FILE is required when the recovery key cannot be shown on a terminal")
+	}
+	owner, err := a.ownerForInit()
+	if err != nil {
+		return err
+	}
+	recovery, err := vault.GenerateIdentity()
+	if err != nil {
+		return err
+	}
+	if o.recoveryOut != "" {
+		if err := vault.WriteIdentity(o.recoveryOut, recovery, "", 0); err != nil {
+			return fmt.Errorf("recovery key: %w", err)
+		}
+	}
+	err = vault.Create(path, vault.CreateOptions{
+		Owner: owner, Recovery: []age.Recipient{recovery.Recipient()}, Retention: policy, Now: a.Now,
+	})
+	if err != nil {
+		if o.recoveryOut != "" {
+			os.Remove(o.recoveryOut)
+		}
+		return err
+	}
+	fmt.Fprintf(a.Err, "clientvault: created vault %s\n", path)
+	fmt.Fprintf(a.Out, "owner public key: %s\n", vault.RecipientString(owner[0]))
+	if o.recoveryOut != "" {
+		fmt.Fprintf(a.Err, "clientvault: recovery key written to %s; keep it offline\n", o.recoveryOut)
+	} else {
+		fmt.Fprintf(a.Out, "\nRecovery key (shown once; write it down or print it, and keep it offline):\n\n%s\n\n", recovery)
+	}
+	return nil
+}
+
+// ownerForInit returns the owner's public keys: from --identity when given,
+// from the default identity when one exists, or from a new passphrase-protected
+// identity written to the default path.
+func (a *App) ownerForInit() ([]age.Recipient, error) {
+	path := a.IdentityPath()
+	if _, err := os.Stat(path); err == nil {
+		ids, err := a.identities()
+		if err != nil {
+			return nil, err
+		}
+		return vault.Recipients(ids)
+	}
+	if a.identityGiven() {
+		return nil, withHint(fmt.Errorf("no identity file at %s: %w", path, vault.ErrNotFound),
+			"make one with 'clientvault keygen -o "+path+"'")
+	}
+	if a.ReadSecret == nil || !a.StdinTTY {
+		return nil, withHint(usagef("a new identity needs a passphrase and there is no terminal to ask on"),
+			"for scripts, make a key with 'clientvault keygen -o KEY' and pass --identity KEY")
+	}
+	pass, err := a.newPassphrase()
+	if err != nil {
+		return nil, err
+	}
+	id, err := vault.GenerateIdentity()
+	if err != nil {
+		return nil, err
+	}
+	if err := vault.WriteIdentity(path, id, pass, a.WorkFactor); err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	fmt.Fprintf(a.Err, "clientvault: your identity is %s (passphrase-protected)\n", path)
+	return []age.Recipient{id.Recipient()}, nil
+}
+
+// newPassphrase asks for a new passphrase twice.
+func (a *App) newPassphrase() (string, error) {
+	for range 3 {
+		p1, err := a.ReadSecret("New passphrase: ")
+		if err != nil {
+			return "", err
+		}
+		if len(p1) < 8 {
+			fmt.Fprintln(a.Err, "clientvault: use at least 8 characters")
+			continue
+		}
+		p2, err := a.ReadSecret("Same passphrase again: ")
+		if err != nil {
+			return "", err
+		}
+		if p1 == p2 {
+			return p1, nil
+		}
+		fmt.Fprintln(a.Err, "clientvault: the passphrases differ")
+	}
+	return "", usagef("no passphrase was set")
+}
+
+func newKeygenCmd(a *App) *cobra.Command {
+	var out string
+	c := &cobra.Command{
+		Use:   "keygen -o FILE",
+		Short: "Make a new age key file (for scripts and coworkers)",
+		Long: `Make a new age key file, unencrypted, readable by you only, and print its
+public key. A coworker uses one to be added with 'staff add'; a script passes
+one to 'init --identity'. Protect the file as you would the vault.`,
+		Example: `  clientvault keygen -o ~/.config/clientvault/script.key
+  clientvault init --identity ~/.config/clientvault/script.key --recovery-out recovery.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if out == "" {
+				return usagef("-o FILE is required")
+			}
+			id, err := vault.GenerateIdentity()
+			if err != nil {
+				return err
+			}
+			if err := vault.WriteIdentity(out, id, "", 0); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Out, "public key: %s\n", id.Recipient())
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&out, "output", "o", "", "the new key file (never overwritten)")
+	return c
+}
+
+func newRekeyCmd(a *App) *cobra.Command {
+	var to string
+	c := &cobra.Command{
+		Use:   "rekey",
+		Short: "Replace the owner's identity (a lost laptop, a leaked key)",
+		Long: `Replace the owner's identity. The vault's keys are re-wrapped to the new
+identity and the recovery key; records stay as they are. Afterwards the old
+identity opens nothing in this vault.
+
+Without --to, a new passphrase-protected identity replaces the default one.
+With --to FILE, the vault is bound to that existing key file instead.
+Open the vault with the current identity (or the recovery key, --identity).`,
+		Example: `  clientvault rekey
+  clientvault rekey --identity recovery.txt --to ~/.config/clientvault/new.key`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error { return runRekey(a, to) },
+	}
+	c.Flags().StringVar(&to, "to", "", "bind the vault to this existing key file")
+	return c
+}
+
+func runRekey(a *App, to string) error {
+	v, err := a.open(openOpts{write: true})
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	if to != "" {
+		ids, err := vault.LoadIdentities(to, a.prompter())
+		if err != nil {
+			return err
+		}
+		rs, err := vault.Recipients(ids)
+		if err != nil {
+			return err
+		}
+		if err := v.Rekey(rs, nil, ids); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.Err, "clientvault: the vault now opens with %s; pass it with --identity\n", to)
+		return nil
+	}
+	if a.ReadSecret == nil || !a.StdinTTY {
+		return usagef("rekey without --to asks for a new passphrase; pass --to KEYFILE in scripts")
+	}
+	pass, err := a.newPassphrase()
+	if err != nil {
+		return err
+	}
+	id, err := vault.GenerateIdentity()
+	if err != nil {
+		return err
+	}
+	// The new identity is on disk before the vault needs it, and the old one
+	// is replaced only after the vault has been re-wrapped.
+	path := defaultIdentityPath(a)
+	staged := path + ".new"
+	os.Remove(staged)
+	if err := vault.WriteIdentity(staged, id, pass, a.WorkFactor); err != nil {
+		return err
+	}
+	if err := v.Rekey([]age.Recipient{id.Recipient()}, nil, []age.Identity{id}); err != nil {
+		os.Remove(staged)
+		return err
+	}
+	if err := os.Rename(staged, path); err != nil {
+		return withHint(fmt.Errorf("the vault was rekeyed but the new identity is at %s: %w", staged, err),
+			"move it to "+path+" by hand")
+	}
+	fmt.Fprintf(a.Err, "clientvault: rekeyed; the new identity is %s\n", path)
+	return nil
+}
+
+func newPasswdCmd(a *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "passwd",
+		Short:   "Change the passphrase of the identity file",
+		Example: "  clientvault passwd",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if a.ReadSecret == nil || !a.StdinTTY {
+				return usagef("passwd asks for passphrases and needs a terminal")
+			}
+			path := a.IdentityPath()
+			old, err := a.ReadSecret("Current passphrase: ")
+			if err != nil {
+				return err
+			}
+			pass, err := a.newPassphrase()
+			if err != nil {
+				return err
+			}
+			if err := vault.ChangePassphrase(path, old, pass, a.WorkFactor); err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					return fmt.Errorf("no identity file at %s: %w", path, vault.ErrNotFound)
+				}
+				return err
+			}
+			fmt.Fprintln(a.Err, "clientvault: passphrase changed")
+			return nil
+		},
+	}
+}
+
+func newVersionCmd(a *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			fmt.Fprintf(a.Out, "clientvault %s\n", version)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/clientvault/clientvault/records"
+	"github.com/clientvault/clientvault/vault"
+	"github.com/spf13/cobra"
+)
+
+type noteOptions struct {
+	from     string
+	date     string
+	settings []string
+	t        records.Treatment
+}
+
+func newNoteCmd(a *App) *cobra.Command {
+	o := &noteOptions{}
+	c := &cobra.Command{
+		Use:   "note RECORD",
+		Short: "Append a dated treatment entry to a record",
+		Long: `Append a dated treatment entry to a record. Entries are never changed: a
+correction is a new entry with --amends N, and both are kept.`,
+		Example: `  clientvault note "Jane Doe" --date 2026-02-01 --service "laser hair removal" --area underarm \
+      --setting wavelength_nm=755 --setting fluence_j_cm2=18 --technician owner --outcome "mild erythema"
+  clientvault note 7f3a9c2e --amends 3 --date 2026-02-01 --service "laser hair removal" --setting fluence_j_cm2=16
+  echo '{"date":"2026-02-01","service":"brow tint"}' | clientvault note 7f3a9c2e --from -`,
+		Args: exactArgs(1, "RECORD"),
+		RunE: func(c *cobra.Command, args []string) error { return runNote(a, c, o, args[0]) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.from, "from", "", "read the entry as JSON from FILE ('-' for stdin)")
+	f.StringVar(&o.date, "date", "", "date of the treatment, YYYY-MM-DD (default today)")
+	f.StringVar(&o.t.Service, "service", "", "the service given")
+	f.StringVar(&o.t.Area, "area", "", "the area treated")
+	f.StringArrayVar(&o.t.Products, "products", nil, "a product used (repeatable)")
+	f.StringArrayVar(&o.settings, "setting", nil, "a device setting KEY=VALUE, e.g. fluence_j_cm2=18 (repeatable)")
+	f.StringVar(&o.t.Technician, "technician", "", "who gave the treatment")
+	f.StringVar(&o.t.Outcome, "outcome", "", "the outcome")
+	f.StringVar(&o.t.Aftercare, "aftercare", "", "aftercare advised")
+	f.IntVar(&o.t.Amends, "amends", 0, "the number of the entry this one corrects")
+	return c
+}
+
+func runNote(a *App, c *cobra.Command, o *noteOptions, ref string) error {
+	t := o.t
+	if o.from != "" {
+		if c.Flags().NFlag()-countSet(c, "from", "json", "vault", "identity", "accessible") > 0 {
+			return usagef("give the entry either with --from or with flags, not both")
+		}
+		r, closeFn, err := openInput(a, o.from)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		b, err := io.ReadAll(io.LimitReader(r, records.MaxJSONRecord))
+		if err != nil {
+			return err
+		}
+		p, err := records.DecodeTreatment(b)
+		if err != nil {
+			return usagef("treatment entry: %v", err)
+		}
+		t = *p
+	} else {
+		if t.Service == "" {
+			return usagef("--service is required (or give the entry as JSON with --from)")
+		}
+		t.Date = records.DateOf(a.Now())
+		if o.date != "" {
+			d, err := records.ParseDate(o.date)
+			if err != nil {
+				return usagef("--date: %v", err)
+			}
+			t.Date = d
+		}
+		settings, err := parseSettings(o.settings)
+		if err != nil {
+			return err
+		}
+		t.Settings = settings
+	}
+	v, err := a.open(openOpts{write: true})
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	n, err := v.Note(ref, t)
+	if err != nil {
+		return err
+	}
+	if a.jsonOut {
+		return printJSON(a.Out, map[string]int{"entry": n})
+	}
+	fmt.Fprintf(a.Out, "entry %d\n", n)
+	return nil
+}
+
+// parseSettings reads KEY=VALUE settings; numbers stay numbers.
+func parseSettings(kvs []string) (records.Settings, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	s := records.Settings{}
+	for _, kv := range kvs {
+		k, val, ok := strings.Cut(kv, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, usagef("--setting takes KEY=VALUE, e.g. fluence_j_cm2=18")
+		}
+		val = strings.TrimSpace(val)
+		if _, err := strconv.ParseFloat(val, 64); err == nil {
+			s[k] = json.Number(val)
+		} else {
+			s[k] = val
+		}
+	}
+	return s, nil
+}
+
+func newVerifyCmd(a *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify",
+		Short: "Check the whole vault: structure, authenticity, index, audit chain",
+		Long: `Check the whole vault: the file's structure, that every record is authentic
+and opens, that the name index matches the records, that the audit chain is
+unbroken, and that the records present are those the audit log added.
+Each problem is printed with its record ID; the exit code is 9 if any.`,
+		Example: `  clientvault verify
+  clientvault verify --json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			v, err := a.open(openOpts{})
+			if err != nil {
+				return err
+			}
+			defer v.Close()
+			rep, err := v.Verify()
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				if err := printJSON(a.Out, rep); err != nil {
+					return err
+				}
+			} else {
+				for _, p := range rep.Problems {
+					fmt.Fprintln(a.Out, p)
+				}
+				if rep.OK() {
+					fmt.Fprintf(a.Out, "ok: %d records, %d index entries, %d audit entries\n", rep.Records, rep.IndexEntries, rep.AuditEntries)
+				}
+			}
+			if !rep.OK() {
+				return withHint(fmt.Errorf("verify found %d problem(s): %w", len(rep.Problems), vault.ErrTampered),
+					"restore the vault from a backup taken before the problem, then run verify again")
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/clientvault/clientvault/records"
+	"github.com/clientvault/clientvault/vault"
+	"github.com/spf13/cobra"
+)
+
+func newViewCmd(a *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "view RECORD",
+		Short: "Show one client record, by ID or by name",
+		Long: `Show one client record. RECORD is its ID (or a unique prefix of 4 or more
+digits) or the client's name; names are found through a keyed blind index,
+so the vault stores no name in the clear. A name shared by several clients
+lists their IDs and dates of birth: view by ID then.`,
+		Example: `  clientvault view "Jane Doe"
+  clientvault view 7f3a9c2e
+  clientvault view 7f3a9c2e01b4d5e6 --json`,
+		Args: exactArgs(1, "RECORD"),
+		RunE: func(c *cobra.Command, args []string) error {
+			v, err := a.open(openOpts{write: true})
+			if err != nil {
+				return err
+			}
+			defer v.Close()
+			s, err := v.View(args[0])
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return printJSON(a.Out, s)
+			}
+			printRecord(a.Out, s)
+			return nil
+		},
+	}
+}
+
+// exactArgs is cobra.ExactArgs with a message that names the argument.
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %s (see '%s --help')", c.CommandPath(), names, c.CommandPath())
+		}
+		return nil
+	}
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func printJSONLines[T any](w io.Writer, items []T) error {
+	enc := json.NewEncoder(w)
+	for _, it := range items {
+		if err := enc.Encode(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printRecord writes a record as plain, stable "field: value" lines.
+func printRecord(w io.Writer, s *vault.Stored) {
+	r := s.Record
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%-18s %s\n", k+":", v)
+		}
+	}
+	list := func(k string, v []string) { line(k, strings.Join(v, ", ")) }
+	line("id", s.ID)
+	line("name", r.Name)
+	line("preferred name", r.PreferredName)
+	line("date of birth", r.DOB.String())
+	line("phone", r.Phone)
+	line("email", r.Email)
+	line("address", r.Address)
+	line("emergency contact", r.EmergencyContact)
+	line("skin type", r.SkinType)
+	list("conditions", r.Conditions)
+	list("medications", r.Medications)
+	list("allergies", r.Allergies)
+	list("contraindications", r.Contraindications)
+	if r.Pregnant {
+		line("pregnant", "yes")
+	}
+	line("notes", r.Notes)
+	for _, p := range r.PatchTests {
+		line("patch test", strings.Join(nonEmpty(p.Date.String(), p.Product, p.Area, p.Result, readAt(p.ReadAt)), " | "))
+	}
+	for _, t := range r.Treatments {
+		head := fmt.Sprintf("#%d %s %s", t.N, t.Date, t.Service)
+		if t.Amends > 0 {
+			head += fmt.Sprintf(" (corrects #%d)", t.Amends)
+		}
+		line("treatment", strings.Join(nonEmpty(head, t.Area, strings.Join(t.Products, ", "), settingsText(t.Settings),
+			by(t.Technician), t.Outcome, aftercare(t.Aftercare)), " | "))
+	}
+	line("created", s.Created.Format("2006-01-02"))
+	line("retain until", s.RetainUntil.String())
+	list("shared with", s.SharedWith)
+}
+
+func nonEmpty(parts ...string) []string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func readAt(d records.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return "read " + d.String()
+}
+
+func by(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "by " + s
+}
+
+func aftercare(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "aftercare: " + s
+}
+
+func settingsText(s records.Settings) string {
+	keys := make([]string, 0, len(s))
+	for k := range s {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, s[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func newListCmd(a *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the records: ID, name, date of birth, last visit",
+		Example: `  clientvault list
+  clientvault list --json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			v, err := a.open(openOpts{write: true})
+			if err != nil {
+				return err
+			}
+			defer v.Close()
+			list, err := v.List()
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return printJSON(a.Out, list)
+			}
+			tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tBORN\tLAST VISIT\tRETAIN UNTIL")
+			for _, s := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Name, dash(s.DOB.String()), dash(s.LastVisit.String()), s.RetainUntil)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/charmbracelet/huh"
+	"github.com/clientvault/clientvault/vault"
+)
+
+// Exit codes, documented in the README. Each failure a script may want to
+// tell apart has its own.
+const (
+	exitOK              = 0
+	exitError           = 1   // anything not listed below
+	exitUsage           = 2   // bad flags, arguments or input data
+	exitNotFound        = 3   // no such record, identity file or input file
+	exitNoVault         = 4   // no vault at the path: run init
+	exitWrongPassphrase = 5   // the passphrase does not open the identity
+	exitWrongKey        = 6   // the identity does not open the vault or record
+	exitNewerFormat     = 7   // written by a newer clientvault
+	exitCorrupt         = 8   // not a vault, or damaged
+	exitTampered        = 9   // an entry failed authentication; verify found problems
+	exitBusy            = 10  // another process holds the vault
+	exitRefused         = 11  // refused by a rule (consent, retention, hold, no overwrite)
+	exitAmbiguous       = 12  // a name or ID prefix matches several records
+	exitCanceled        = 130 // the person cancelled a form or prompt
+)
+
+// errCanceled is returned when the person leaves a form or prompt.
+var errCanceled = errors.New("cancelled; nothing was changed")
+
+// usageError marks a mistake in how the command was called.
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// hintError carries a line that says what to do next.
+type hintError struct {
+	error
+	hint string
+}
+
+func (e hintError) Unwrap() error { return e.error }
+
+func withHint(err error, hint string) error { return hintError{err, hint} }
+
+// exitCode maps an error to its exit code: the one place that does.
+func exitCode(err error) int {
+	var amb *vault.AmbiguousError
+	var usage usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errCanceled), errors.Is(err, huh.ErrUserAborted):
+		return exitCanceled
+	case errors.As(err, &usage), errors.Is(err, vault.ErrInvalid):
+		return exitUsage
+	case errors.As(err, &amb):
+		return exitAmbiguous
+	case errors.Is(err, vault.ErrBusy):
+		return exitBusy
+	case errors.Is(err, vault.ErrNoVault):
+		return exitNoVault
+	case errors.Is(err, vault.ErrWrongPassphrase):
+		return exitWrongPassphrase
+	case errors.Is(err, vault.ErrWrongKey):
+		return exitWrongKey
+	case errors.Is(err, vault.ErrNewerFormat):
+		return exitNewerFormat
+	case errors.Is(err, vault.ErrCorrupt):
+		return exitCorrupt
+	case errors.Is(err, vault.ErrTampered):
+		return exitTampered
+	case errors.Is(err, vault.ErrNotFound):
+		return exitNotFound
+	case errors.Is(err, vault.ErrRefused), errors.Is(err, vault.ErrExists):
+		return exitRefused
+	}
+	return exitError
+}
+
+// defaultHint says what to do next for the errors a person meets most.
+func defaultHint(err error) string {
+	switch {
+	case errors.Is(err, vault.ErrNoVault):
+		return "run 'clientvault init' to create a vault, or pass --vault PATH"
+	case errors.Is(err, vault.ErrWrongPassphrase):
+		return "the passphrase is the one chosen at 'clientvault init'; if it is lost, use the recovery key: --identity FILE"
+	case errors.Is(err, vault.ErrWrongKey):
+		return "pass the identity that owns this vault with --identity FILE (or CLIENTVAULT_IDENTITY)"
+	case errors.Is(err, vault.ErrNewerFormat):
+		return "install a newer clientvault to open this vault"
+	case errors.Is(err, vault.ErrCorrupt):
+		return "check --vault names the right file; restore the vault from a backup if it is damaged"
+	case errors.Is(err, vault.ErrTampered):
+		return "do not trust this vault: run 'clientvault verify' and restore it from a backup"
+	case errors.Is(err, vault.ErrBusy):
+		return "wait for the other clientvault command to finish, then run this one again"
+	case errors.Is(err, vault.ErrInvalid):
+		return "correct the fields named above and run the command again"
+	}
+	return ""
+}
+
+// printError writes the one-line error and its hint to w.
+func printError(w io.Writer, err error) {
+	fmt.Fprintf(w, "clientvault: %s\n", oneLine(err))
+	var amb *vault.AmbiguousError
+	if errors.As(err, &amb) {
+		for _, c := range amb.Candidates {
+			if c.DOB != "" {
+				fmt.Fprintf(w, "  %s  born %s\n", c.ID, c.DOB)
+			} else {
+				fmt.Fprintf(w, "  %s\n", c.ID)
+			}
+		}
+		fmt.Fprintln(w, "hint: name the record by its ID")
+		return
+	}
+	var h hintError
+	hint := defaultHint(err)
+	if errors.As(err, &h) {
+		hint = h.hint
+	}
+	if hint != "" {
+		fmt.Fprintf(w, "hint: %s\n", hint)
+	}
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }

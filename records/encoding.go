@@ -1,0 +1,46 @@
+package records
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// EncodingVersion is the version of the sealed payload written by Encode.
+// DecodeSealed reads this version and refuses newer ones.
+const EncodingVersion = 1
+
+// ErrNewerEncoding is returned by DecodeSealed for a payload written by a
+// newer clientvault.
+var ErrNewerEncoding = errors.New("record was written by a newer clientvault")
+
+// sealedPayload is the plaintext sealed into the vault for one record. The
+// record's ID is inside it, so that a ciphertext moved to another record's
+// slot is detected after decryption even by a reader without the vault's
+// authentication key.
+type sealedPayload struct {
+	V      int     `json:"v"`
+	ID     string  `json:"id"`
+	Record *Record `json:"record"`
+}
+
+// Encode returns the payload to seal for record id.
+func Encode(id string, r *Record) ([]byte, error) {
+	return json.Marshal(sealedPayload{V: EncodingVersion, ID: id, Record: r})
+}
+
+// DecodeSealed parses a payload written by Encode and returns the record ID
+// bound inside it and the record.
+func DecodeSealed(b []byte) (id string, r *Record, err error) {
+	var p sealedPayload
+	if err := strictUnmarshal(b, &p); err != nil {
+		return "", nil, fmt.Errorf("sealed record: %w", err)
+	}
+	switch {
+	case p.V > EncodingVersion:
+		return "", nil, ErrNewerEncoding
+	case p.V < 1 || p.ID == "" || p.Record == nil:
+		return "", nil, errors.New("sealed record: missing version, id or record")
+	}
+	return p.ID, p.Record, nil
+}

@@ -1,0 +1,167 @@
+package vault
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Event is one entry of the audit log: who did what to which record, when.
+// It never holds client data: records are named by ID, and Detail holds only
+// words of the program's own (such as "by name") or counts.
+type Event struct {
+	Seq     uint64    `json:"seq"`
+	Time    time.Time `json:"time"`
+	Actor   string    `json:"actor"`
+	Action  string    `json:"action"`
+	Record  string    `json:"record,omitempty"`
+	Records []string  `json:"records,omitempty"`
+	Count   int       `json:"count,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// The audit log is a MAC chain: each stored entry is
+//
+//	mac (32 bytes) || JSON of the Event
+//
+// with mac = HMAC(macKey, label, previous entry's mac, JSON). The head (the
+// last sequence number and its mac) is kept in the meta bucket under its own
+// MAC, so that removing entries from the end is detected as well as editing
+// or removing any other entry.
+
+// appendAudit adds e to the log in transaction tx, the same transaction as the
+// change it records.
+func (v *Vault) appendAudit(tx *bolt.Tx, e Event) error {
+	if v.keys == nil {
+		return ErrLocked
+	}
+	b := tx.Bucket(bucketAudit)
+	seq, prev, err := v.auditHead(tx)
+	if err != nil {
+		return err
+	}
+	e.Seq = seq + 1
+	if e.Time.IsZero() {
+		e.Time = v.now()
+	}
+	if e.Actor == "" {
+		e.Actor = v.opts.Actor
+	}
+	body, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	tag := v.keys.mac(macAudit, prev, body)
+	if err := b.Put(seqKey(e.Seq), append(tag, body...)); err != nil {
+		return err
+	}
+	return v.putAuditHead(tx, e.Seq, tag)
+}
+
+func (v *Vault) putAuditHead(tx *bolt.Tx, seq uint64, tag []byte) error {
+	head := binary.BigEndian.AppendUint64(nil, seq)
+	head = append(head, tag...)
+	return tx.Bucket(bucketMeta).Put(keyAuditHead, append(head, v.keys.mac(macHead, head)...))
+}
+
+// auditHead returns the last sequence number and its mac, checking the head's
+// own MAC. An empty log has sequence 0 and an empty mac.
+func (v *Vault) auditHead(tx *bolt.Tx) (uint64, []byte, error) {
+	h := tx.Bucket(bucketMeta).Get(keyAuditHead)
+	if h == nil {
+		return 0, nil, nil
+	}
+	if len(h) != 8+2*macLen || !hmac.Equal(h[8+macLen:], v.keys.mac(macHead, h[:8+macLen])) {
+		return 0, nil, fmt.Errorf("audit log head: %w", ErrTampered)
+	}
+	return binary.BigEndian.Uint64(h[:8]), clone(h[8 : 8+macLen]), nil
+}
+
+func seqKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+// AuditFilter selects audit events; the zero filter selects all.
+type AuditFilter struct {
+	Record string // a full record ID
+}
+
+// Audit returns the events of the log that match f, oldest first. It checks
+// the chain as it reads and fails with ErrTampered at the first break.
+func (v *Vault) Audit(f AuditFilter) ([]Event, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	var out []Event
+	err := v.db.View(func(tx *bolt.Tx) error {
+		return v.walkAudit(tx, func(e Event) error {
+			if f.Record == "" || e.Record == f.Record || contains(e.Records, f.Record) {
+				out = append(out, e)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// VerifyAudit checks the whole chain and returns the number of entries.
+func (v *Vault) VerifyAudit() (int, error) {
+	if v.keys == nil {
+		return 0, ErrLocked
+	}
+	n := 0
+	err := v.db.View(func(tx *bolt.Tx) error {
+		return v.walkAudit(tx, func(Event) error { n++; return nil })
+	})
+	return n, err
+}
+
+// walkAudit reads the log in order, checking every link of the chain, the
+// sequence numbers and the head.
+func (v *Vault) walkAudit(tx *bolt.Tx, fn func(Event) error) error {
+	headSeq, headMAC, err := v.auditHead(tx)
+	if err != nil {
+		return err
+	}
+	var prev []byte
+	var want uint64 = 1
+	c := tx.Bucket(bucketAudit).Cursor()
+	for k, val := c.First(); k != nil; k, val = c.Next() {
+		seq := binary.BigEndian.Uint64(k)
+		if len(k) != 8 || seq != want || len(val) < macLen {
+			return fmt.Errorf("audit entry %d: missing or out of order: %w", want, ErrTampered)
+		}
+		tag, body := val[:macLen], val[macLen:]
+		if !hmac.Equal(tag, v.keys.mac(macAudit, prev, body)) {
+			return fmt.Errorf("audit entry %d: %w", seq, ErrTampered)
+		}
+		var e Event
+		dec := json.NewDecoder(bytes.NewReader(body))
+		if err := dec.Decode(&e); err != nil || e.Seq != seq {
+			return fmt.Errorf("audit entry %d: %w", seq, ErrTampered)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+		prev = clone(tag)
+		want++
+	}
+	if want-1 != headSeq || !hmac.Equal(prev, headMAC) {
+		return fmt.Errorf("audit log: entries after %d are missing: %w", want-1, ErrTampered)
+	}
+	return nil
+}
+
+func hmacEqual(a, b []byte) bool { return len(a) > 0 && hmac.Equal(a, b) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

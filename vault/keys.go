@@ -1,0 +1,174 @@
+package vault
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"filippo.io/age"
+	"github.com/clientvault/clientvault/records"
+)
+
+// keySet is what the owner's identity unlocks: the vault identity every record
+// is sealed to, and two symmetric keys that only the vault's holders have.
+// It is stored as one age ciphertext sealed to the owner and the recovery
+// recipient, so changing the owner's key re-wraps this, not every record.
+type keySet struct {
+	identity  *age.X25519Identity
+	recipient *age.X25519Recipient
+	// macKey authenticates stored entries, the header and the audit chain.
+	// age alone gives confidentiality, not authenticity: anyone with the
+	// vault's public key can make a valid age file.
+	macKey []byte
+	// indexKey keys the blind index, so that names are findable without
+	// being stored.
+	indexKey []byte
+}
+
+type keySetJSON struct {
+	V        int    `json:"v"`
+	Identity string `json:"identity"`
+	MACKey   []byte `json:"mac_key"`
+	IndexKey []byte `json:"index_key"`
+}
+
+func newKeySet() (*keySet, error) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return nil, err
+	}
+	k := &keySet{identity: id, recipient: id.Recipient(), macKey: make([]byte, 32), indexKey: make([]byte, 32)}
+	if _, err := rand.Read(k.macKey); err != nil {
+		return nil, err
+	}
+	if _, err := rand.Read(k.indexKey); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// wrap seals the key set to the given recipients (owner and recovery).
+func (k *keySet) wrap(to ...age.Recipient) ([]byte, error) {
+	b, err := json.Marshal(keySetJSON{V: 1, Identity: k.identity.String(), MACKey: k.macKey, IndexKey: k.indexKey})
+	if err != nil {
+		return nil, err
+	}
+	return encrypt(b, to...)
+}
+
+// unwrapKeySet opens the stored key set with the caller's identities.
+func unwrapKeySet(sealed []byte, ids ...age.Identity) (*keySet, error) {
+	b, err := decrypt(sealed, ids...)
+	if err != nil {
+		return nil, err
+	}
+	var j keySetJSON
+	if err := json.Unmarshal(b, &j); err != nil || j.V != 1 || len(j.MACKey) != 32 || len(j.IndexKey) != 32 {
+		return nil, fmt.Errorf("vault keys: %w", ErrCorrupt)
+	}
+	id, err := age.ParseX25519Identity(j.Identity)
+	if err != nil {
+		return nil, fmt.Errorf("vault keys: %w", ErrCorrupt)
+	}
+	return &keySet{identity: id, recipient: id.Recipient(), macKey: j.MACKey, indexKey: j.IndexKey}, nil
+}
+
+// encrypt is age encryption of a small payload held in memory.
+func encrypt(plaintext []byte, to ...age.Recipient) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(plaintext) + 256*len(to))
+	w, err := age.Encrypt(&buf, to...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(plaintext); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// decrypt opens an age ciphertext held in memory. A ciphertext that none of
+// ids opens is ErrWrongKey; one that is damaged is ErrTampered; a wrong
+// passphrase keeps its own error.
+func decrypt(sealed []byte, ids ...age.Identity) ([]byte, error) {
+	r, err := age.Decrypt(bytes.NewReader(sealed), ids...)
+	if err != nil {
+		var noMatch *age.NoIdentityMatchError
+		switch {
+		case errors.Is(err, ErrWrongPassphrase):
+			return nil, ErrWrongPassphrase
+		case errors.As(err, &noMatch):
+			return nil, ErrWrongKey
+		case isPluginOrPromptErr(err):
+			return nil, err
+		}
+		return nil, ErrTampered
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, ErrTampered
+	}
+	return b, nil
+}
+
+// Domain separation labels for the MAC: a tag made for one kind of object
+// never verifies as another.
+const (
+	macEntry  = "clientvault/v1/entry"
+	macHeader = "clientvault/v1/header"
+	macAudit  = "clientvault/v1/audit"
+	macHead   = "clientvault/v1/audit-head"
+	macObject = "clientvault/v1/object"
+	idxName   = "clientvault/v1/index/name"
+	idxPerson = "clientvault/v1/index/name+dob"
+)
+
+// mac is HMAC-SHA256 under the vault's MAC key of a label and some parts.
+// Each part is length-prefixed so that parts cannot slide into each other.
+func (k *keySet) mac(label string, parts ...[]byte) []byte {
+	h := hmac.New(sha256.New, k.macKey)
+	writePart(h, []byte(label))
+	for _, p := range parts {
+		writePart(h, p)
+	}
+	return h.Sum(nil)
+}
+
+func writePart(w io.Writer, p []byte) {
+	var n [8]byte
+	for i := range 8 {
+		n[i] = byte(uint64(len(p)) >> (56 - 8*i))
+	}
+	w.Write(n[:])
+	w.Write(p)
+}
+
+// tagLen is the length of a blind index tag: 128 bits, plenty against
+// collisions in a vault of any practical size.
+const tagLen = 16
+
+// nameTag is the blind index tag of a client's name.
+func (k *keySet) nameTag(name string) []byte {
+	h := hmac.New(sha256.New, k.indexKey)
+	writePart(h, []byte(idxName))
+	writePart(h, []byte(records.NormalizeName(name)))
+	return h.Sum(nil)[:tagLen]
+}
+
+// personTag is the blind index tag of a name with a date of birth, used to
+// find a client who is already in the vault.
+func (k *keySet) personTag(name string, dob records.Date) []byte {
+	h := hmac.New(sha256.New, k.indexKey)
+	writePart(h, []byte(idxPerson))
+	writePart(h, []byte(records.NormalizeName(name)))
+	writePart(h, []byte(dob.String()))
+	return h.Sum(nil)[:tagLen]
+}

@@ -1,0 +1,200 @@
+package vault
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"runtime"
+	"sync"
+
+	"filippo.io/age"
+	"github.com/clientvault/clientvault/records"
+	bolt "go.etcd.io/bbolt"
+)
+
+// sealed is a record made ready for storage by a sealing worker: the entry
+// with its ciphertext, and the blind index tags to store with it.
+type sealed struct {
+	n      int // position in the input, from 1
+	entry  *entry
+	tags   [][]byte
+	err    error
+	record *records.Record
+}
+
+// seal encrypts rec for e.ID to the vault and the extra recipients.
+func (k *keySet) seal(e *entry, rec *records.Record, extra []age.Recipient) error {
+	payload, err := records.Encode(e.ID.String(), rec)
+	if err != nil {
+		return err
+	}
+	to := make([]age.Recipient, 0, 1+len(extra))
+	to = append(to, k.recipient)
+	to = append(to, extra...)
+	e.Sealed, err = encrypt(payload, to...)
+	return err
+}
+
+// open decrypts and authenticates a stored entry with the vault key: the
+// entry's MAC, then the ID bound inside the payload.
+func (k *keySet) open(id ID, raw []byte) (*entry, *records.Record, error) {
+	if !authentic(k, id, raw) {
+		return nil, nil, recordErr(id, ErrTampered)
+	}
+	e, err := unmarshalEntry(raw)
+	if err != nil {
+		return nil, nil, recordErr(id, err)
+	}
+	rec, err := openSealed(id, e.Sealed, k.identity)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, rec, nil
+}
+
+// openSealed decrypts a record's ciphertext with ids and checks the ID bound
+// inside it.
+func openSealed(id ID, ct []byte, ids ...age.Identity) (*records.Record, error) {
+	plain, err := decrypt(ct, ids...)
+	if err != nil {
+		return nil, recordErr(id, err)
+	}
+	inner, rec, err := records.DecodeSealed(plain)
+	if errors.Is(err, records.ErrNewerEncoding) {
+		return nil, recordErr(id, ErrNewerFormat)
+	}
+	if err != nil || inner != id.String() {
+		return nil, recordErr(id, ErrTampered)
+	}
+	return rec, nil
+}
+
+// indexTags returns the blind index tags of a record.
+func (k *keySet) indexTags(rec *records.Record) [][]byte {
+	return [][]byte{k.nameTag(rec.Name), k.personTag(rec.Name, rec.DOB)}
+}
+
+// putIndex stores the index entries of a record: tag || id, empty values.
+func putIndex(tx *bolt.Tx, id ID, tags [][]byte) error {
+	b := tx.Bucket(bucketIndex)
+	for _, t := range tags {
+		if err := b.Put(append(clone(t), id[:]...), []byte{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func deleteIndex(tx *bolt.Tx, id ID, tags [][]byte) error {
+	b := tx.Bucket(bucketIndex)
+	for _, t := range tags {
+		if err := b.Delete(append(clone(t), id[:]...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putEntry writes a new entry in the next records slot and maps its ID to it.
+func (v *Vault) putEntry(tx *bolt.Tx, e *entry) error {
+	ids := tx.Bucket(bucketIDs)
+	if ids.Get(e.ID[:]) != nil {
+		return recordErr(e.ID, errors.New("ID already in use"))
+	}
+	recs := tx.Bucket(bucketRecords)
+	// Slots only ever grow, so pages fill completely.
+	recs.FillPercent = 1.0
+	slot, err := recs.NextSequence()
+	if err != nil {
+		return err
+	}
+	key := binary.BigEndian.AppendUint64(nil, slot)
+	if err := recs.Put(key, e.marshal(v.keys)); err != nil {
+		return err
+	}
+	return ids.Put(e.ID[:], key)
+}
+
+// rewriteEntry replaces an existing record's entry in its slot.
+func (v *Vault) rewriteEntry(tx *bolt.Tx, e *entry) error {
+	slot := tx.Bucket(bucketIDs).Get(e.ID[:])
+	if slot == nil {
+		return recordErr(e.ID, ErrNotFound)
+	}
+	return tx.Bucket(bucketRecords).Put(clone(slot), e.marshal(v.keys))
+}
+
+// sealAll reads records from next, prepares them (validates and seals) on
+// all cores, and hands them to sink in input order. next returns io.EOF after
+// the last. The first failure of next, prepare or sink stops everything and
+// is returned, wrapped with the record's position in the input.
+func sealAll(ctx context.Context, next func() (*records.Record, error), prepare func(*sealed) error, sink func(*sealed) error) error {
+	type job struct {
+		s    *sealed
+		done chan *sealed
+	}
+	workers := runtime.GOMAXPROCS(0)
+	ctx, cancel := context.WithCancel(ctx)
+	jobs := make(chan job, workers*4)
+	// results holds the jobs in input order, so that the sink sees records
+	// in the order they were read while sealing runs in parallel.
+	results := make(chan job, workers*16)
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(jobs)
+		defer close(results)
+		for n := 1; ; n++ {
+			rec, err := next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			j := job{&sealed{n: n, record: rec, err: err}, make(chan *sealed, 1)}
+			if err != nil {
+				j.done <- j.s
+			}
+			select {
+			case results <- j:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if ctx.Err() == nil {
+					j.s.err = prepare(j.s)
+				} else {
+					j.s.err = ctx.Err()
+				}
+				j.done <- j.s
+			}
+		}()
+	}
+	for j := range results {
+		s := <-j.done
+		if s.err == nil {
+			s.err = sink(s)
+		}
+		if s.err != nil {
+			return s.err
+		}
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,321 @@
+// Package vault is clientvault's store: one bbolt file holding client records,
+// each sealed with age, authenticated with a key only the vault's holders
+// have, findable by name through a keyed blind index, with an append-only,
+// MAC-chained audit log. It is the only package that imports bbolt and age.
+//
+// The package never prints, prompts, reads the clock or exits: the clock is
+// Options.Now and prompts are a Prompter, both passed in.
+package vault
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"filippo.io/age"
+	"github.com/clientvault/clientvault/consent"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// FormatVersion is the version of the vault file's layout. Open refuses a
+// vault with a higher one, so an old clientvault never misreads a new vault.
+const FormatVersion = 1
+
+// Buckets, declared once. meta holds the format version, the public header,
+// the wrapped keys and the audit head; ids maps record IDs to their slot in
+// records, whose keys are sequence numbers so that bulk adds append pages
+// instead of splitting them; index is the blind index; audit the log.
+var (
+	bucketMeta    = []byte("meta")
+	bucketIDs     = []byte("ids")
+	bucketRecords = []byte("records")
+	bucketIndex   = []byte("index")
+	bucketAudit   = []byte("audit")
+	bucketStages  = []byte("stages")
+	allBuckets    = [][]byte{bucketMeta, bucketIDs, bucketRecords, bucketIndex, bucketAudit, bucketStages}
+
+	keyFormat    = []byte("format")
+	keyHeader    = []byte("header")
+	keyHeaderMAC = []byte("header_mac")
+	keyKeys      = []byte("keys")
+	keyAuditHead = []byte("audit_head")
+)
+
+// header is the vault's public description, MAC'd with the vault's key.
+type header struct {
+	Format         int            `json:"format"`
+	Created        time.Time      `json:"created"`
+	VaultRecipient string         `json:"vault_recipient"`
+	Owner          []string       `json:"owner"`
+	Recovery       []string       `json:"recovery"`
+	Retention      consent.Policy `json:"retention"`
+}
+
+// Options configure how a vault is opened.
+type Options struct {
+	// Now is the clock; required.
+	Now func() time.Time
+	// LockTimeout is how long to wait for another process to release the
+	// vault before ErrBusy; 0 means one second.
+	LockTimeout time.Duration
+	// ReadOnly opens the vault for reading only (shared lock); methods that
+	// write, including those that append to the audit log, fail.
+	ReadOnly bool
+	// Actor names who acts in audit entries; "" means "owner".
+	Actor string
+}
+
+// Vault is an open vault file. It is not safe for concurrent use by several
+// goroutines; one command uses one Vault.
+type Vault struct {
+	db   *bolt.DB
+	path string
+	opts Options
+	hdr  header
+	keys *keySet
+	// pending holds the stages of bulk adds that were not published; their
+	// entries are invisible.
+	pending map[uint64]bool
+}
+
+// Path returns the vault file's path.
+func (v *Vault) Path() string { return v.path }
+
+// Retention returns the vault's retention policy.
+func (v *Vault) Retention() consent.Policy { return v.hdr.Retention }
+
+// CreateOptions configure a new vault.
+type CreateOptions struct {
+	Owner     []age.Recipient // the owner's public keys: at least one
+	Recovery  []age.Recipient // the recovery key, kept offline
+	Retention consent.Policy  // zero means consent.DefaultPolicy()
+	Now       func() time.Time
+	Actor     string
+}
+
+// Create makes a new vault at path and returns the vault's own public key.
+// It never replaces an existing file: the vault is built under a temporary
+// name and linked into place only when complete.
+func Create(path string, o CreateOptions) error {
+	if len(o.Owner) == 0 {
+		return fmt.Errorf("create vault: an owner key is required: %w", ErrRefused)
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("vault %s: %w", path, ErrExists)
+	}
+	if o.Retention == (consent.Policy{}) {
+		o.Retention = consent.DefaultPolicy()
+	}
+	if err := o.Retention.Validate(); err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	dir := filepath.Dir(path)
+	if err := ensureDir(dir); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".clientvault-new-*.db")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	f.Close()
+	defer os.Remove(tmp)
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return err
+	}
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return err
+	}
+	keys, err := newKeySet()
+	if err != nil {
+		db.Close()
+		return err
+	}
+	now := o.Now().UTC()
+	hdr := header{
+		Format: FormatVersion, Created: now.Truncate(time.Second),
+		VaultRecipient: keys.recipient.String(), Retention: o.Retention,
+	}
+	for _, r := range o.Owner {
+		hdr.Owner = append(hdr.Owner, RecipientString(r))
+	}
+	for _, r := range o.Recovery {
+		hdr.Recovery = append(hdr.Recovery, RecipientString(r))
+	}
+	wrapped, err := keys.wrap(append(append([]age.Recipient{}, o.Owner...), o.Recovery...)...)
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("seal vault keys: %w", err)
+	}
+	if o.Actor == "" {
+		o.Actor = "owner"
+	}
+	v := &Vault{db: db, path: tmp, hdr: hdr, keys: keys, opts: Options{Now: o.Now, Actor: o.Actor}}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, FormatVersion)); err != nil {
+			return err
+		}
+		if err := meta.Put(keyKeys, wrapped); err != nil {
+			return err
+		}
+		if err := v.putHeader(tx); err != nil {
+			return err
+		}
+		return v.appendAudit(tx, Event{Action: "init"})
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("create vault: %w", err)
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("vault %s: %w", path, ErrExists)
+		}
+		return err
+	}
+	return syncDir(dir)
+}
+
+// putHeader writes the header and its MAC, which also covers the wrapped
+// keys, so that neither can be swapped without the vault's key.
+func (v *Vault) putHeader(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	b, err := json.Marshal(v.hdr)
+	if err != nil {
+		return err
+	}
+	if err := meta.Put(keyHeader, b); err != nil {
+		return err
+	}
+	return meta.Put(keyHeaderMAC, v.keys.mac(macHeader, b, meta.Get(keyKeys)))
+}
+
+// Open opens the vault at path. It checks that the file is a vault of a
+// format this version reads, but decrypts nothing: call Unlock for that.
+func Open(path string, o Options) (*Vault, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("vault %s: %w", path, ErrNoVault)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// bbolt would initialise an empty file as a new database; an empty file
+	// here is a damaged vault, not a new one.
+	if fi.Size() == 0 || fi.IsDir() {
+		return nil, fmt.Errorf("vault %s: %w", path, ErrCorrupt)
+	}
+	if o.LockTimeout == 0 {
+		o.LockTimeout = time.Second
+	}
+	if o.Actor == "" {
+		o.Actor = "owner"
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, ErrBusy
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
+		errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrInvalidMapping):
+		return nil, fmt.Errorf("vault %s: %w", path, ErrCorrupt)
+	case err != nil:
+		return nil, fmt.Errorf("vault %s: %w", path, err)
+	}
+	v := &Vault{db: db, path: path, opts: o, pending: map[uint64]bool{}}
+	if err := db.View(v.readHeader); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("vault %s: %w", path, err)
+	}
+	return v, nil
+}
+
+func (v *Vault) readHeader(tx *bolt.Tx) error {
+	for _, b := range allBuckets {
+		if tx.Bucket(b) == nil {
+			return ErrCorrupt
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	f := meta.Get(keyFormat)
+	if len(f) != 4 {
+		return ErrCorrupt
+	}
+	switch n := binary.BigEndian.Uint32(f); {
+	case n > FormatVersion:
+		return fmt.Errorf("format %d: %w", n, ErrNewerFormat)
+	case n < 1:
+		return ErrCorrupt
+	}
+	if err := json.Unmarshal(meta.Get(keyHeader), &v.hdr); err != nil {
+		return ErrCorrupt
+	}
+	return tx.Bucket(bucketStages).ForEach(func(k, _ []byte) error {
+		if len(k) != 8 {
+			return ErrCorrupt
+		}
+		v.pending[binary.BigEndian.Uint64(k)] = true
+		return nil
+	})
+}
+
+// Close releases the vault.
+func (v *Vault) Close() error { return v.db.Close() }
+
+// Unlock opens the vault's keys with the caller's identities: the owner's,
+// the recovery key, or (for a coworker) their own key, which opens only the
+// records shared with them and returns ErrWrongKey here. It checks that the
+// header and the keys are authentic.
+func (v *Vault) Unlock(ids ...age.Identity) error {
+	var wrapped, hdrBytes, hdrMAC []byte
+	err := v.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		wrapped = clone(meta.Get(keyKeys))
+		hdrBytes = clone(meta.Get(keyHeader))
+		hdrMAC = clone(meta.Get(keyHeaderMAC))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	keys, err := unwrapKeySet(wrapped, ids...)
+	if errors.Is(err, ErrTampered) {
+		return fmt.Errorf("vault keys: %w", ErrTampered)
+	}
+	if err != nil {
+		return err
+	}
+	if !hmacEqual(hdrMAC, keys.mac(macHeader, hdrBytes, wrapped)) || v.hdr.VaultRecipient != keys.recipient.String() {
+		return fmt.Errorf("vault header: %w", ErrTampered)
+	}
+	v.keys = keys
+	if !v.opts.ReadOnly && len(v.pending) > 0 {
+		return v.discardStages()
+	}
+	return nil
+}
+
+// Unlocked reports whether Unlock succeeded.
+func (v *Vault) Unlocked() bool { return v.keys != nil }
+
+func (v *Vault) now() time.Time { return v.opts.Now().UTC() }
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}

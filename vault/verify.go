@@ -1,0 +1,215 @@
+package vault
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/clientvault/clientvault/records"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Problem is one thing Verify found wrong. Record is the record's ID where
+// the problem is about one record.
+type Problem struct {
+	Record string `json:"record,omitempty"`
+	What   string `json:"problem"`
+}
+
+func (p Problem) String() string {
+	if p.Record != "" {
+		return "record " + p.Record + ": " + p.What
+	}
+	return p.What
+}
+
+// Report is what Verify checked and found.
+type Report struct {
+	Records       int       `json:"records"`
+	IndexEntries  int       `json:"index_entries"`
+	AuditEntries  int       `json:"audit_entries"`
+	PendingStages int       `json:"pending_stages"`
+	Problems      []Problem `json:"problems"`
+}
+
+// OK reports whether Verify found no problem.
+func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+// Verify checks the whole vault: bbolt's own consistency, the header, every
+// record's MAC, ciphertext and bound ID, that the blind index matches the
+// records, the audit chain, and that the records present are exactly those
+// the audit log says were added and not destroyed. It returns every problem
+// it finds rather than stopping at the first.
+func (v *Vault) Verify() (*Report, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	rep := &Report{Problems: []Problem{}}
+	add := func(rec, format string, args ...any) {
+		rep.Problems = append(rep.Problems, Problem{Record: rec, What: fmt.Sprintf(format, args...)})
+	}
+	type item struct {
+		id  ID
+		raw []byte
+	}
+	var items []item
+	index := map[string]bool{}
+	slotsSeen := map[string]bool{}
+	var auditIDs map[string]bool
+	err := v.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			add("", "file structure: %v", err)
+		}
+		meta := tx.Bucket(bucketMeta)
+		if !hmacEqual(meta.Get(keyHeaderMAC), v.keys.mac(macHeader, meta.Get(keyHeader), meta.Get(keyKeys))) {
+			add("", "vault header: tampered with")
+		}
+		rep.PendingStages = tx.Bucket(bucketStages).Stats().KeyN
+		if rep.PendingStages > 0 {
+			add("", "%d interrupted bulk add(s) are invisible and will be removed by the next command that writes", rep.PendingStages)
+		}
+		err := tx.Bucket(bucketIDs).ForEach(func(k, slot []byte) error {
+			if len(k) != 8 {
+				add("", "ID map holds a malformed key")
+				return nil
+			}
+			id := ID(k)
+			raw := tx.Bucket(bucketRecords).Get(slot)
+			if raw == nil {
+				add(id.String(), "its stored entry is missing")
+				return nil
+			}
+			slotsSeen[string(slot)] = true
+			if e, err := unmarshalEntry(raw); err == nil && !v.visible(e) {
+				return nil
+			}
+			items = append(items, item{id, clone(raw)})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketRecords).ForEach(func(k, raw []byte) error {
+			if !slotsSeen[string(k)] {
+				if e, err := unmarshalEntry(raw); err == nil && !v.visible(e) {
+					return nil
+				}
+				add("", "an entry in slot %d belongs to no record ID", binary.BigEndian.Uint64(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketIndex).ForEach(func(k, _ []byte) error {
+			index[string(k)] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		rep.IndexEntries = len(index)
+		auditIDs = map[string]bool{}
+		err = v.walkAudit(tx, func(e Event) error {
+			rep.AuditEntries++
+			live, ok := liveEffect[e.Action]
+			if !ok {
+				return nil
+			}
+			for _, id := range append(slices.Clone(e.Records), e.Record) {
+				if id == "" {
+					continue
+				}
+				if live {
+					auditIDs[id] = true
+				} else {
+					delete(auditIDs, id)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			add("", "audit log: %v", err)
+			auditIDs = nil
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	recs := make([]*records.Record, len(items))
+	errs := make([]error, len(items))
+	parallel(len(items), func(i int) {
+		_, recs[i], errs[i] = v.keys.open(items[i].id, items[i].raw)
+	})
+	for i, it := range items {
+		if errs[i] != nil {
+			add(it.id.String(), "%v", trimRecordPrefix(errs[i], it.id))
+			continue
+		}
+		rep.Records++
+		for _, t := range v.keys.indexTags(recs[i]) {
+			k := string(append(clone(t), it.id[:]...))
+			if !index[k] {
+				add(it.id.String(), "missing from the name index")
+			}
+			delete(index, k)
+		}
+	}
+	var stray []string
+	for k := range index {
+		if len(k) == tagLen+8 {
+			stray = append(stray, ID([]byte(k[tagLen:])).String())
+		} else {
+			stray = append(stray, "(malformed)")
+		}
+	}
+	sort.Strings(stray)
+	for _, id := range stray {
+		add(id, "an index entry points to this record but does not match it")
+	}
+	if auditIDs != nil {
+		present := map[string]bool{}
+		for _, it := range items {
+			present[it.id.String()] = true
+			if !auditIDs[it.id.String()] {
+				add(it.id.String(), "is in the vault but the audit log never added it")
+			}
+		}
+		var missing []string
+		for id := range auditIDs {
+			if !present[id] {
+				missing = append(missing, id)
+			}
+		}
+		sort.Strings(missing)
+		for _, id := range missing {
+			add(id, "was added (audit log) but is missing from the vault")
+		}
+	}
+	return rep, nil
+}
+
+// liveEffect says, for the audit actions that add or remove records, whether
+// the records they name exist afterwards.
+var liveEffect = map[string]bool{
+	"add": true, "import": true,
+	"erase": false, "expire": false, "destroy": false,
+}
+
+func trimRecordPrefix(err error, id ID) string {
+	return strings.TrimPrefix(err.Error(), "record "+id.String()+": ")
+}
+
+func sortSummaries(s []Summary) {
+	sort.Slice(s, func(i, j int) bool {
+		a, b := records.NormalizeName(s[i].Name), records.NormalizeName(s[j].Name)
+		if a != b {
+			return a < b
+		}
+		return s[i].ID < s[j].ID
+	})
+}

@@ -1,0 +1,310 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clientvault/clientvault/consent"
+	"github.com/clientvault/clientvault/records"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Stored is a record as the vault holds it: the client's record plus what
+// the vault adds. Its JSON is the record's with id, created, retain_until
+// and holds added (DESIGN.md).
+type Stored struct {
+	ID          string         `json:"id"`
+	Created     time.Time      `json:"created"`
+	RetainUntil records.Date   `json:"retain_until"`
+	Holds       []consent.Hold `json:"holds"`
+	*records.Record
+	// SharedWith lists the staff the record is sealed to; not part of the
+	// record's JSON.
+	SharedWith []string `json:"-"`
+}
+
+func (v *Vault) stored(e *entry, rec *records.Record) *Stored {
+	return &Stored{
+		ID: e.ID.String(), Created: e.Created, RetainUntil: e.RetainUntil,
+		Holds: []consent.Hold{}, Record: rec, SharedWith: slicesClone(e.Readers),
+	}
+}
+
+// visible reports whether an entry is published (not part of a pending stage).
+func (v *Vault) visible(e *entry) bool { return e.Stage == 0 || !v.pending[e.Stage] }
+
+// getEntry returns the stored bytes of a visible record, or ErrNotFound.
+func (v *Vault) getEntry(tx *bolt.Tx, id ID) ([]byte, error) {
+	slot := tx.Bucket(bucketIDs).Get(id[:])
+	if slot == nil {
+		return nil, recordErr(id, ErrNotFound)
+	}
+	raw := tx.Bucket(bucketRecords).Get(slot)
+	if raw == nil {
+		return nil, recordErr(id, fmt.Errorf("its slot is empty: %w", ErrTampered))
+	}
+	if e, err := unmarshalEntry(raw); err == nil && !v.visible(e) {
+		return nil, recordErr(id, ErrNotFound)
+	}
+	return raw, nil
+}
+
+// match is one record a reference resolved to, opened.
+type match struct {
+	entry  *entry
+	record *records.Record
+}
+
+// resolve finds the one record ref names: a unique ID prefix (4 to 16 hex
+// digits) or a client's name, looked up through the blind index and then
+// checked against the decrypted name, so that a forged index entry cannot
+// make one client's name open another's file.
+func (v *Vault) resolve(tx *bolt.Tx, ref string) (*match, string, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return nil, "", fmt.Errorf("record reference: %w", ErrNotFound)
+	}
+	if looksLikeIDPrefix(ref) {
+		ids, err := v.idsWithPrefix(tx, strings.ToLower(ref))
+		if err != nil {
+			return nil, "", err
+		}
+		switch len(ids) {
+		case 1:
+			raw, err := v.getEntry(tx, ids[0])
+			if err != nil {
+				return nil, "", err
+			}
+			e, rec, err := v.keys.open(ids[0], raw)
+			if err != nil {
+				return nil, "", err
+			}
+			return &match{e, rec}, "by id", nil
+		case 0:
+			// Not an ID: try it as a name.
+		default:
+			amb := &AmbiguousError{Ref: "id prefix"}
+			for _, id := range ids {
+				amb.Candidates = append(amb.Candidates, Candidate{ID: id.String()})
+			}
+			return nil, "", amb
+		}
+	}
+	tag := v.keys.nameTag(ref)
+	want := records.NormalizeName(ref)
+	var found []*match
+	c := tx.Bucket(bucketIndex).Cursor()
+	for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
+		if len(k) != tagLen+8 {
+			continue
+		}
+		id := ID(k[tagLen:])
+		raw, err := v.getEntry(tx, id)
+		if err != nil {
+			continue // a pending or dangling index entry; verify reports it
+		}
+		e, rec, err := v.keys.open(id, raw)
+		if err != nil {
+			return nil, "", err
+		}
+		if records.NormalizeName(rec.Name) == want {
+			found = append(found, &match{e, rec})
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, "", fmt.Errorf("no record with that ID or name: %w", ErrNotFound)
+	case 1:
+		return found[0], "by name", nil
+	}
+	amb := &AmbiguousError{Ref: "name"}
+	for _, m := range found {
+		amb.Candidates = append(amb.Candidates, Candidate{ID: m.entry.ID.String(), DOB: m.record.DOB.String()})
+	}
+	return nil, "", amb
+}
+
+// idsWithPrefix returns the visible IDs that start with the hex prefix p.
+func (v *Vault) idsWithPrefix(tx *bolt.Tx, p string) ([]ID, error) {
+	// Seek to the first ID at or after the prefix padded with zeros.
+	padded, err := hex.DecodeString((p + "0000000000000000")[:16])
+	if err != nil {
+		return nil, err
+	}
+	var out []ID
+	c := tx.Bucket(bucketIDs).Cursor()
+	for k, _ := c.Seek(padded); k != nil && strings.HasPrefix(hex.EncodeToString(k), p); k, _ = c.Next() {
+		id := ID(k)
+		if _, err := v.getEntry(tx, id); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// View returns the record ref names and records the access in the audit log
+// in the same transaction.
+func (v *Vault) View(ref string) (*Stored, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	var out *Stored
+	err := v.db.Update(func(tx *bolt.Tx) error {
+		m, how, err := v.resolve(tx, ref)
+		if err != nil {
+			return err
+		}
+		out = v.stored(m.entry, m.record)
+		return v.appendAudit(tx, Event{Action: "view", Record: m.entry.ID.String(), Detail: how})
+	})
+	return out, err
+}
+
+// Note appends a treatment entry to the record ref names and returns the
+// entry's number. A correction is a new entry whose Amends names the entry it
+// corrects; the original is kept.
+func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
+	if v.keys == nil {
+		return 0, ErrLocked
+	}
+	now := v.now()
+	var n int
+	err := v.db.Update(func(tx *bolt.Tx) error {
+		m, _, err := v.resolve(tx, ref)
+		if err != nil {
+			return err
+		}
+		id := m.entry.ID
+		if errs := t.Validate(records.DateOf(now)); len(errs) > 0 {
+			return recordErr(id, fmt.Errorf("%w: %s", ErrInvalid, joinFieldErrors(errs)))
+		}
+		rec := m.record
+		if t.Amends > len(rec.Treatments) {
+			return recordErr(id, fmt.Errorf("%w: amends: there is no entry %d", ErrInvalid, t.Amends))
+		}
+		n = len(rec.Treatments) + 1
+		t.N = n
+		rec.Treatments = append(rec.Treatments, t)
+		e := m.entry
+		e.Updated = now.Truncate(time.Second)
+		e.RetainUntil = v.hdr.Retention.RetainUntil(rec.LastVisit(), records.DateOf(e.Created), rec.DOB)
+		if err := v.reseal(tx, e, rec); err != nil {
+			return err
+		}
+		detail := "treatment"
+		if t.Amends > 0 {
+			detail = fmt.Sprintf("amends entry %d", t.Amends)
+		}
+		return v.appendAudit(tx, Event{Action: "note", Record: id.String(), Detail: detail})
+	})
+	return n, err
+}
+
+// reseal seals rec again for e's readers and rewrites its entry.
+func (v *Vault) reseal(tx *bolt.Tx, e *entry, rec *records.Record) error {
+	extra, err := v.readerRecipients(tx, e.Readers)
+	if err != nil {
+		return recordErr(e.ID, err)
+	}
+	if err := v.keys.seal(e, rec, extra); err != nil {
+		return err
+	}
+	return v.rewriteEntry(tx, e)
+}
+
+// Summary is one line of List.
+type Summary struct {
+	ID          string       `json:"id"`
+	Name        string       `json:"name"`
+	DOB         records.Date `json:"dob,omitzero"`
+	LastVisit   records.Date `json:"last_visit,omitzero"`
+	RetainUntil records.Date `json:"retain_until"`
+	Held        bool         `json:"held,omitempty"`
+}
+
+// List decrypts every visible record on all cores and returns a summary of
+// each, ordered by name. The listing is one audit entry.
+func (v *Vault) List() ([]Summary, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	type item struct {
+		id  ID
+		raw []byte
+	}
+	var items []item
+	err := v.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
+			id := ID(k)
+			raw, err := v.getEntry(tx, id)
+			if err == nil {
+				items = append(items, item{id, clone(raw)})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, len(items))
+	errs := make([]error, len(items))
+	parallel(len(items), func(i int) {
+		e, rec, err := v.keys.open(items[i].id, items[i].raw)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		out[i] = Summary{ID: e.ID.String(), Name: rec.Name, DOB: rec.DOB, LastVisit: rec.LastVisit(), RetainUntil: e.RetainUntil, Held: e.Held}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	sortSummaries(out)
+	err = v.db.Update(func(tx *bolt.Tx) error {
+		return v.appendAudit(tx, Event{Action: "list", Count: len(out)})
+	})
+	return out, err
+}
+
+// parallel runs fn(0..n-1) on all cores.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(n, 1))
+	var wg sync.WaitGroup
+	next := make(chan int, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+func joinFieldErrors(errs []*records.FieldError) string {
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+func slicesClone(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return append([]string(nil), s...)
+}
