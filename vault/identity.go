@@ -153,16 +153,49 @@ func parseSSHIdentity(pemBytes []byte, label string, p Prompter) ([]age.Identity
 		if err != nil {
 			return nil, fmt.Errorf("identity file %s: %w", label, err)
 		}
-		return []age.Identity{sshIdentity{eid}}, nil
+		return []age.Identity{sshIdentity{eid, missing.PublicKey}}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("identity file %s: not a supported SSH private key (ed25519 or RSA)", label)
 	}
-	return []age.Identity{id}, nil
+	signer, err := ssh.ParsePrivateKey(pemBytes)
+	if err != nil {
+		return nil, fmt.Errorf("identity file %s: not a supported SSH private key (ed25519 or RSA)", label)
+	}
+	return []age.Identity{plainSSHIdentity{id, signer.PublicKey()}}, nil
+}
+
+// plainSSHIdentity is an unencrypted SSH key with its public key, which
+// agessh does not expose.
+type plainSSHIdentity struct {
+	age.Identity
+	pub ssh.PublicKey
+}
+
+// sshRecipient is an SSH public key as an age recipient that prints as the
+// authorized_keys line.
+type sshRecipient struct {
+	age.Recipient
+	pub ssh.PublicKey
+}
+
+func (r sshRecipient) String() string {
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(r.pub)))
+}
+
+func newSSHRecipient(pub ssh.PublicKey) (age.Recipient, error) {
+	r, err := agessh.ParseRecipient(strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))))
+	if err != nil {
+		return nil, err
+	}
+	return sshRecipient{r, pub}, nil
 }
 
 // sshIdentity turns a wrong SSH key passphrase into ErrWrongPassphrase.
-type sshIdentity struct{ *agessh.EncryptedSSHIdentity }
+type sshIdentity struct {
+	*agessh.EncryptedSSHIdentity
+	pub ssh.PublicKey
+}
 
 func (i sshIdentity) Unwrap(s []*age.Stanza) ([]byte, error) {
 	k, err := i.EncryptedSSHIdentity.Unwrap(s)
@@ -280,12 +313,18 @@ func Recipients(ids []age.Identity) ([]age.Recipient, error) {
 			rs = append(rs, id.Recipient())
 		case *age.HybridIdentity:
 			rs = append(rs, id.Recipient())
-		case *agessh.Ed25519Identity:
-			rs = append(rs, id.Recipient())
-		case *agessh.RSAIdentity:
-			rs = append(rs, id.Recipient())
+		case plainSSHIdentity:
+			r, err := newSSHRecipient(id.pub)
+			if err != nil {
+				return nil, err
+			}
+			rs = append(rs, r)
 		case sshIdentity:
-			rs = append(rs, id.Recipient())
+			r, err := newSSHRecipient(id.pub)
+			if err != nil {
+				return nil, err
+			}
+			rs = append(rs, r)
 		case pluginIdentity:
 			rs = append(rs, id.Recipient())
 		case *EncryptedIdentity:
@@ -308,9 +347,6 @@ func Recipients(ids []age.Identity) ([]age.Recipient, error) {
 func RecipientString(r age.Recipient) string {
 	if s, ok := r.(fmt.Stringer); ok {
 		return s.String()
-	}
-	if k, ok := r.(interface{ PublicKey() ssh.PublicKey }); ok {
-		return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey())))
 	}
 	return fmt.Sprintf("%T", r)
 }
@@ -376,19 +412,25 @@ func ChangePassphrase(path, oldPass, newPass string, workFactor int) error {
 }
 
 // ParseRecipient reads a public key: age1… (X25519 or post-quantum), an SSH
-// public key, or an age plugin recipient.
+// public key, or an age plugin recipient (age1name1…).
 func ParseRecipient(s string) (age.Recipient, error) {
 	s = strings.TrimSpace(s)
 	switch {
+	case strings.HasPrefix(s, "ssh-"):
+		pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(s))
+		if err != nil {
+			return nil, errors.New("not a valid SSH public key")
+		}
+		return newSSHRecipient(pub)
 	case strings.HasPrefix(s, "age1pq1"):
 		return age.ParseHybridRecipient(s)
-	case strings.HasPrefix(s, "age1") && strings.Count(s, "1") >= 2 && !strings.HasPrefix(s, "age1pq"):
+	case strings.HasPrefix(s, "age1"):
 		if r, err := age.ParseX25519Recipient(s); err == nil {
 			return r, nil
 		}
-		return plugin.NewRecipient(s, nil)
-	case strings.HasPrefix(s, "ssh-"):
-		return agessh.ParseRecipient(s)
+		if r, err := plugin.NewRecipient(s, nil); err == nil {
+			return r, nil
+		}
 	}
 	return nil, errors.New("not an age or SSH public key")
 }
