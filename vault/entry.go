@@ -74,7 +74,12 @@ const macLen = 32
 
 // marshal encodes e and appends its MAC.
 func (e *entry) marshal(k *keySet) []byte {
-	b := make([]byte, 0, 64+len(e.Sealed)+macLen)
+	b := e.appendBody(make([]byte, 0, 64+len(e.Sealed)+macLen))
+	return append(b, k.mac(macEntry, b)...)
+}
+
+// appendBody appends the encoding of e without its MAC.
+func (e *entry) appendBody(b []byte) []byte {
 	b = append(b, entryVersion)
 	b = append(b, e.ID[:]...)
 	b = binary.AppendVarint(b, e.Created.Unix())
@@ -92,8 +97,7 @@ func (e *entry) marshal(k *keySet) []byte {
 		b = append(b, r...)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.Sealed)))
-	b = append(b, e.Sealed...)
-	return append(b, k.mac(macEntry, b)...)
+	return append(b, e.Sealed...)
 }
 
 // errEntry is the parse error for a stored entry; it is tampering as far as
@@ -131,6 +135,11 @@ func unmarshalEntry(b []byte) (*entry, error) {
 	}
 	e.Sealed = r.bytes(r.uvarint())
 	if r.err || len(r.b) != 0 {
+		return nil, errEntry
+	}
+	// One entry has one encoding: reject padded varints and unknown flags,
+	// so that what is parsed is exactly what was MAC'd.
+	if string(e.appendBody(make([]byte, 0, len(body)))) != string(body) {
 		return nil, errEntry
 	}
 	return e, nil
