@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -66,7 +67,7 @@ func runAdd(a *App, c *cobra.Command, o *addOptions) error {
 			return err
 		}
 		defer closeFn()
-		next = records.NewDecoder(r).Next
+		next = decodeInput(records.NewDecoder(r))
 	case dataFlags > 0:
 		rec := o.rec
 		if o.dob != "" {
@@ -108,6 +109,17 @@ func runAdd(a *App, c *cobra.Command, o *addOptions) error {
 		fmt.Fprintln(a.Out, id)
 	}
 	return nil
+}
+
+// decodeInput reads records from JSON; a malformed one is bad input (exit 2).
+func decodeInput(d *records.Decoder) func() (*records.Record, error) {
+	return func() (*records.Record, error) {
+		r, err := d.Next()
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, usageError{err}
+		}
+		return r, err
+	}
 }
 
 // one returns a record source that yields rec once.
