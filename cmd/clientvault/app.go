@@ -37,6 +37,10 @@ type App struct {
 	// Accessible switches forms to huh's accessible mode.
 	Accessible bool
 
+	// created holds an identity this command just made, so that it is not
+	// asked for again (the first add on a fresh machine).
+	created []age.Identity
+
 	// Global flag values.
 	vaultPath    string
 	identityPath string
@@ -226,6 +230,9 @@ func (a *App) prompter() vault.Prompter {
 
 // identities loads the identity file the command should use.
 func (a *App) identities() ([]age.Identity, error) {
+	if a.created != nil {
+		return a.created, nil
+	}
 	path := a.IdentityPath()
 	ids, err := vault.LoadIdentities(path, a.prompter())
 	if errors.Is(err, vault.ErrNotFound) {

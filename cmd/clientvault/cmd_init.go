@@ -123,6 +123,7 @@ func (a *App) ownerForInit() ([]age.Recipient, error) {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	fmt.Fprintf(a.Err, "clientvault: your identity is %s (passphrase-protected)\n", path)
+	a.created = []age.Identity{id}
 	return []age.Recipient{id.Recipient()}, nil
 }
 
