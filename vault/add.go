@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/clientvault/clientvault/records"
 	bolt "go.etcd.io/bbolt"
@@ -38,15 +39,30 @@ func (v *Vault) Add(ctx context.Context, next func() (*records.Record, error), o
 	if v.keys == nil {
 		return nil, ErrLocked
 	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = 1000
+	w := v.newBulk(o)
+	err := sealAll(ctx, next, v.prepareNew(o.Sealed == nil), func(s *sealed) error {
+		if o.Sealed != nil {
+			o.Sealed(v.stored(s.entry, s.record))
+		}
+		return w.put(s)
+	})
+	if err == nil {
+		err = w.finish(nil)
 	}
-	if o.Action == "" {
-		o.Action = "add"
+	if err != nil {
+		w.abort()
+		return nil, err
 	}
+	return w.ids, nil
+}
+
+// prepareNew returns the sealing step for new records: validate, assign an
+// ID and treatment numbers, compute retention, seal, compute index tags.
+// With drop, the plaintext is let go as soon as it is sealed.
+func (v *Vault) prepareNew(drop bool) func(*sealed) error {
 	now := v.now()
 	today := records.DateOf(now)
-	prepare := func(s *sealed) error {
+	return func(s *sealed) error {
 		rec := s.record
 		if err := rec.Validate(today); err != nil {
 			return indexed(s.n, fmt.Errorf("%w: %s", ErrInvalid, joinLines(err)))
@@ -58,88 +74,179 @@ func (v *Vault) Add(ctx context.Context, next func() (*records.Record, error), o
 		for i := range rec.Treatments {
 			rec.Treatments[i].N = i + 1
 		}
-		e := &entry{ID: id, Created: now.Truncate(1e9), Updated: now.Truncate(1e9)}
+		e := &entry{ID: id, Created: now.Truncate(time.Second), Updated: now.Truncate(time.Second)}
 		e.RetainUntil = v.hdr.Retention.RetainUntil(rec.LastVisit(), records.DateOf(e.Created), rec.DOB)
 		if err := v.keys.seal(e, rec, nil); err != nil {
 			return err
 		}
 		s.entry, s.tags = e, v.keys.indexTags(rec)
-		if o.Sealed == nil {
-			s.record = nil // let the plaintext go as soon as it is sealed
+		if drop {
+			s.record = nil
 		}
 		return nil
 	}
+}
 
-	var ids []ID
-	var batch []*sealed
-	var stage uint64
-	flush := func(final bool) error {
-		if len(batch) == 0 && !final {
-			return nil
-		}
-		err := v.db.Update(func(tx *bolt.Tx) error {
-			if stage == 0 && !final {
-				var err error
-				if stage, err = v.beginStage(tx); err != nil {
-					return err
-				}
-			}
-			for _, s := range batch {
-				s.entry.Stage = stage
-				if err := v.putEntry(tx, s.entry); err != nil {
-					return err
-				}
-				if err := putIndex(tx, s.entry.ID, s.tags); err != nil {
-					return err
-				}
-			}
-			if !final {
-				return nil
-			}
-			if stage != 0 {
-				if err := tx.Bucket(bucketStages).Delete(seqKey(stage)); err != nil {
-					return err
-				}
-			}
-			ev := Event{Action: o.Action, Detail: o.Detail, Count: len(ids), Records: idStrings(ids)}
-			if len(ids) == 1 {
-				ev.Record, ev.Records = ids[0].String(), nil
-			}
-			return v.appendAudit(tx, ev)
-		})
-		if err != nil {
+// bulk writes new records in batches. The first full batch opens a stage:
+// staged entries are invisible until finish publishes them in one small
+// transaction, so an interrupted bulk write leaves the vault as it was.
+// Batches are committed on their own goroutine while sealing goes on.
+type bulk struct {
+	v       *Vault
+	o       AddOptions
+	ids     []ID
+	batch   []*sealed
+	stage   uint64
+	commits chan []*sealed
+	done    chan error
+	written int
+	failed  error
+	started bool // the committer runs
+	stopped bool // commits is closed
+	// doneRead is set once the committer's result was received.
+	doneRead bool
+}
+
+func (v *Vault) newBulk(o AddOptions) *bulk {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1000
+	}
+	if o.Action == "" {
+		o.Action = "add"
+	}
+	return &bulk{v: v, o: o}
+}
+
+// put queues one sealed record.
+func (w *bulk) put(s *sealed) error {
+	if w.failed != nil {
+		return w.failed
+	}
+	w.ids = append(w.ids, s.entry.ID)
+	w.batch = append(w.batch, s)
+	if len(w.batch) < w.o.BatchSize {
+		return nil
+	}
+	if !w.started {
+		// The first full batch: open the stage and start the committer.
+		if err := w.v.db.Update(func(tx *bolt.Tx) error {
+			var err error
+			w.stage, err = w.v.beginStage(tx)
+			return err
+		}); err != nil {
+			w.failed = err
 			return err
 		}
-		batch = batch[:0]
-		if o.Progress != nil {
-			o.Progress(len(ids))
-		}
-		return nil
+		w.commits, w.done = make(chan []*sealed, 1), make(chan error, 1)
+		go w.committer()
+		w.started = true
 	}
-	err := sealAll(ctx, next, prepare, func(s *sealed) error {
-		ids = append(ids, s.entry.ID)
-		if o.Sealed != nil {
-			o.Sealed(v.stored(s.entry, s.record))
+	select {
+	case w.commits <- w.batch:
+	case err := <-w.done:
+		// The committer stopped on an error and drains commits until closed.
+		w.doneRead, w.failed = true, err
+		return err
+	}
+	w.batch = make([]*sealed, 0, w.o.BatchSize)
+	return nil
+}
+
+// committer writes staged batches in order until commits is closed.
+func (w *bulk) committer() {
+	for batch := range w.commits {
+		if err := w.v.db.Update(func(tx *bolt.Tx) error { return w.v.writeBatch(tx, batch, w.stage) }); err != nil {
+			w.done <- err
+			for range w.commits {
+			}
+			return
 		}
-		batch = append(batch, s)
-		if len(batch) >= o.BatchSize {
-			return flush(false)
+		w.written += len(batch)
+		if w.o.Progress != nil {
+			w.o.Progress(w.written)
 		}
-		return nil
+	}
+	w.done <- nil
+}
+
+// finish writes what is left and publishes everything in one transaction,
+// with the audit event; extra, if set, runs in that transaction too.
+func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
+	if w.failed != nil {
+		return w.failed
+	}
+	if err := w.stopCommitter(); err != nil {
+		w.failed = err
+		return err
+	}
+	err := w.v.db.Update(func(tx *bolt.Tx) error {
+		if err := w.v.writeBatch(tx, w.batch, w.stage); err != nil {
+			return err
+		}
+		if w.stage != 0 {
+			if err := tx.Bucket(bucketStages).Delete(seqKey(w.stage)); err != nil {
+				return err
+			}
+		}
+		if extra != nil {
+			if err := extra(tx); err != nil {
+				return err
+			}
+		}
+		ev := Event{Action: w.o.Action, Detail: w.o.Detail, Count: len(w.ids), Records: idStrings(w.ids)}
+		if len(w.ids) == 1 {
+			ev.Record, ev.Records = w.ids[0].String(), nil
+		}
+		return w.v.appendAudit(tx, ev)
 	})
-	if err == nil {
-		err = flush(true)
-	}
 	if err != nil {
-		if stage != 0 {
-			// Best effort: the stage is invisible either way, and the next
-			// command that opens the vault for writing removes it.
-			v.pending[stage] = true
-			_ = v.discardStages()
-		}
-		return nil, err
+		w.failed = err
+		return err
 	}
-	return ids, nil
+	if w.o.Progress != nil {
+		w.o.Progress(len(w.ids))
+	}
+	return nil
+}
+
+// stopCommitter closes the committer's queue and waits for it to end,
+// returning its error.
+func (w *bulk) stopCommitter() error {
+	if !w.started || w.stopped {
+		return nil
+	}
+	w.stopped = true
+	close(w.commits)
+	if w.doneRead {
+		return nil
+	}
+	w.doneRead = true
+	return <-w.done
+}
+
+// abort stops the committer and removes what was staged. The stage is
+// invisible either way; if removal fails, the next command that writes
+// removes it.
+func (w *bulk) abort() {
+	w.stopCommitter()
+	if w.stage != 0 {
+		w.v.pending[w.stage] = true
+		_ = w.v.discardStages()
+	}
+}
+
+// writeBatch stores a batch of sealed records under stage (0: published).
+func (v *Vault) writeBatch(tx *bolt.Tx, batch []*sealed, stage uint64) error {
+	for _, s := range batch {
+		s.entry.Stage = stage
+		if err := v.putEntry(tx, s.entry); err != nil {
+			return err
+		}
+		if err := putIndex(tx, s.entry.ID, s.tags); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // beginStage records a new stage, MAC'd, with the first slot its entries
