@@ -1,0 +1,338 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/clientvault/clientvault/records"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Row is one row of a spreadsheet being imported: its record, or the reason
+// it cannot be imported (an error that names columns, never values).
+type Row struct {
+	N       int             // the row's number in the file
+	Record  *records.Record // nil when Problem is set
+	Problem error
+}
+
+// Duplicate policies for ImportOptions.OnDuplicate.
+const (
+	DuplicateError  = "error"  // a duplicate stops the import (the default)
+	DuplicateSkip   = "skip"   // a duplicate row is not imported
+	DuplicateUpdate = "update" // the row's details update the existing record
+)
+
+// ImportOptions tune Import.
+type ImportOptions struct {
+	OnDuplicate string // DuplicateError, DuplicateSkip or DuplicateUpdate
+	SkipInvalid bool   // import the good rows and report the bad ones
+	DryRun      bool   // check everything, write nothing
+	BatchSize   int    // records per staged transaction; 0 means 2000
+	// Progress, if set, is called as rows are read (written is -1 then) and
+	// as batches of records are written.
+	Progress func(read, written int)
+	// Source names the input in the audit log ("csv", "xlsx"); never a
+	// file name, which may hold a client's name.
+	Source string
+}
+
+// ImportReport says what an import did or, with DryRun or on failure, what
+// it found. It holds row numbers and record IDs, never client data.
+type ImportReport struct {
+	Rows       int            `json:"rows"`
+	Imported   int            `json:"imported"`
+	Updated    int            `json:"updated"`
+	Skipped    int            `json:"skipped"`
+	Duplicates []DuplicateRow `json:"duplicates"`
+	Invalid    []string       `json:"invalid"`
+	DryRun     bool           `json:"dry_run,omitempty"`
+	IDs        []string       `json:"ids,omitempty"`
+}
+
+// DuplicateRow is a row whose client is already in the vault or earlier in
+// the file (same normalised name and date of birth).
+type DuplicateRow struct {
+	Row      int    `json:"row"`
+	Record   string `json:"record,omitempty"` // the existing record's ID
+	SameAs   int    `json:"same_as_row,omitempty"`
+	Resolved string `json:"resolved"` // "error", "skipped" or "updated"
+}
+
+// maxReported bounds how many bad rows a report lists.
+const maxReported = 1000
+
+// ErrImport is returned when rows are invalid or duplicated and the import
+// wrote nothing; the report lists them.
+var ErrImport = errors.New("import stopped: nothing was imported")
+
+// Import adds the records of a spreadsheet, all or nothing: rows are sealed
+// on all cores and staged in batches that become visible in one small final
+// transaction, which also applies updates and writes one audit entry. An
+// invalid or duplicate row (unless skipped) stops the writing; the rest of
+// the file is still read so that the report lists every bad row.
+func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOptions) (*ImportReport, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	switch o.OnDuplicate {
+	case "":
+		o.OnDuplicate = DuplicateError
+	case DuplicateError, DuplicateSkip, DuplicateUpdate:
+	default:
+		return nil, fmt.Errorf("%w: on-duplicate must be error, skip or update", ErrInvalid)
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 2000
+	}
+	rep := &ImportReport{Duplicates: []DuplicateRow{}, Invalid: []string{}, DryRun: o.DryRun}
+	w := v.newBulk(AddOptions{BatchSize: o.BatchSize, Action: "import", Detail: o.Source})
+	// rowsRead is written by the reading goroutine and read by the
+	// committer's progress reports.
+	var rowsRead atomic.Int64
+	if o.Progress != nil {
+		w.o.Progress = func(n int) { o.Progress(int(rowsRead.Load()), n) }
+	}
+	// stopped is set at the first row that makes the import fail: from then
+	// on rows are only checked, not sealed or written.
+	var stopped atomic.Bool
+	stop := func() {
+		if !stopped.Swap(true) {
+			w.abort()
+			w.failed = ErrImport
+		}
+	}
+	// The sink sees rows in the order the source read them, so what it needs
+	// to know of each row goes through a queue.
+	type rowInfo struct {
+		n       int
+		problem string
+	}
+	var mu sync.Mutex
+	var queue []rowInfo
+	source := func() (*records.Record, error) {
+		r, err := next()
+		if err != nil {
+			return nil, err
+		}
+		if n := rowsRead.Add(1); o.Progress != nil && n%1000 == 0 {
+			o.Progress(int(n), -1)
+		}
+		info := rowInfo{n: r.N}
+		rec := r.Record
+		if r.Problem != nil {
+			info.problem = r.Problem.Error()
+			rec = &records.Record{Name: problemMarker}
+		}
+		mu.Lock()
+		queue = append(queue, info)
+		mu.Unlock()
+		return rec, nil
+	}
+	today := records.DateOf(v.now())
+	seal := v.prepareNew(o.OnDuplicate != DuplicateUpdate)
+	prepare := func(s *sealed) error {
+		if s.record.Name == problemMarker {
+			return nil
+		}
+		if err := s.record.Validate(today); err != nil {
+			// A record that the reader passed but the vault refuses.
+			s.record = &records.Record{Name: problemMarker, Notes: joinLines(err)}
+			return nil
+		}
+		s.tags = v.keys.indexTags(s.record)
+		if o.DryRun || stopped.Load() {
+			return nil
+		}
+		return seal(s)
+	}
+	seen := map[string]int{} // person tag -> first row
+	var updates []*update
+	sink := func(s *sealed) error {
+		mu.Lock()
+		info := queue[0]
+		queue = queue[1:]
+		mu.Unlock()
+		if s.record != nil && s.record.Name == problemMarker {
+			problem := info.problem
+			if problem == "" {
+				problem = fmt.Sprintf("row %d: %s", info.n, s.record.Notes)
+			}
+			rep.Skipped++
+			if len(rep.Invalid) < maxReported {
+				rep.Invalid = append(rep.Invalid, problem)
+			}
+			if !o.SkipInvalid {
+				stop()
+			}
+			return nil
+		}
+		person := string(s.tags[1])
+		d := DuplicateRow{Row: info.n}
+		if first, ok := seen[person]; ok {
+			d.SameAs = first
+		} else {
+			seen[person] = info.n
+			existing, err := v.findPerson(s.tags[1], w.stage, s.record)
+			if err != nil {
+				return err
+			}
+			if existing == nil {
+				if o.DryRun || stopped.Load() {
+					rep.Imported++
+					return nil
+				}
+				return w.put(s)
+			}
+			d.Record = existing.entry.ID.String()
+			if o.OnDuplicate == DuplicateUpdate && !o.DryRun && !stopped.Load() {
+				u, err := v.prepareUpdate(existing, s.record)
+				if err != nil {
+					return err
+				}
+				updates = append(updates, u)
+			}
+		}
+		switch {
+		case o.OnDuplicate == DuplicateSkip || (o.OnDuplicate == DuplicateUpdate && d.SameAs != 0):
+			d.Resolved = "skipped"
+			rep.Skipped++
+		case o.OnDuplicate == DuplicateUpdate:
+			d.Resolved = "updated"
+			rep.Updated++
+		default:
+			d.Resolved = "error"
+			stop()
+		}
+		if len(rep.Duplicates) < maxReported {
+			rep.Duplicates = append(rep.Duplicates, d)
+		}
+		return nil
+	}
+	err := sealAll(ctx, source, prepare, sink)
+	rep.Rows = int(rowsRead.Load())
+	if err != nil && !errors.Is(err, ErrImport) {
+		if !stopped.Load() {
+			w.abort()
+		}
+		return rep, err
+	}
+	if stopped.Load() {
+		rep.Imported = 0
+		return rep, ErrImport
+	}
+	if o.DryRun {
+		return rep, nil
+	}
+	err = w.finish(func(tx *bolt.Tx) error {
+		var ids []string
+		for _, u := range updates {
+			if err := v.rewriteEntry(tx, u.entry); err != nil {
+				return err
+			}
+			ids = append(ids, u.entry.ID.String())
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		slices.Sort(ids)
+		return v.appendAudit(tx, Event{Action: "update", Records: ids, Count: len(ids), Detail: "import"})
+	})
+	if err != nil {
+		w.abort()
+		return rep, err
+	}
+	rep.Imported = len(w.ids)
+	rep.IDs = idStrings(w.ids)
+	return rep, nil
+}
+
+// problemMarker marks, inside the pipeline, a row that cannot be imported;
+// it is never stored.
+const problemMarker = "\x00invalid row"
+
+// findPerson returns the visible record (not one of stage's) whose name and
+// date of birth match, confirmed against the decrypted record.
+func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*match, error) {
+	var found *match
+	err := v.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketIndex).Cursor()
+		for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
+			if len(k) != tagLen+8 {
+				continue
+			}
+			id := ID(k[tagLen:])
+			raw, err := v.getEntry(tx, id)
+			if err != nil {
+				continue
+			}
+			if e, err := unmarshalEntry(raw); err != nil || (stage != 0 && e.Stage == stage) {
+				continue
+			}
+			e, existing, err := v.keys.open(id, raw)
+			if err != nil {
+				return err
+			}
+			if records.NormalizeName(existing.Name) == records.NormalizeName(rec.Name) && existing.DOB == rec.DOB {
+				found = &match{e, existing}
+				return nil
+			}
+		}
+		return nil
+	})
+	return found, err
+}
+
+// update is an existing record re-sealed with a row's details.
+type update struct{ entry *entry }
+
+// prepareUpdate merges a row into an existing record: the row's non-empty
+// contact and health details replace the record's, list entries are added,
+// and patch tests and treatments are kept. The merged record is sealed now;
+// it is written in the import's final transaction.
+func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
+	rec := m.record
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&rec.PreferredName, row.PreferredName}, {&rec.Phone, row.Phone}, {&rec.Email, row.Email},
+		{&rec.Address, row.Address}, {&rec.EmergencyContact, row.EmergencyContact},
+		{&rec.SkinType, row.SkinType}, {&rec.Notes, row.Notes},
+	} {
+		if f.src != "" {
+			*f.dst = f.src
+		}
+	}
+	for _, l := range []struct {
+		dst *[]string
+		src []string
+	}{
+		{&rec.Conditions, row.Conditions}, {&rec.Medications, row.Medications},
+		{&rec.Allergies, row.Allergies}, {&rec.Contraindications, row.Contraindications},
+	} {
+		for _, s := range l.src {
+			if !slices.Contains(*l.dst, s) {
+				*l.dst = append(*l.dst, s)
+			}
+		}
+	}
+	rec.Pregnant = rec.Pregnant || row.Pregnant
+	e := m.entry
+	e.Updated = v.now().Truncate(1e9)
+	e.RetainUntil = v.hdr.Retention.RetainUntil(rec.LastVisit(), records.DateOf(e.Created), rec.DOB)
+	if len(e.Readers) > 0 {
+		// A shared record is re-sealed for its readers in the final
+		// transaction's readerRecipients; refuse here rather than drop them.
+		return nil, recordErr(e.ID, fmt.Errorf("is shared: update it with 'note' or by hand: %w", ErrRefused))
+	}
+	if err := v.keys.seal(e, rec, nil); err != nil {
+		return nil, err
+	}
+	return &update{entry: e}, nil
+}
