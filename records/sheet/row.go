@@ -1,0 +1,301 @@
+package sheet
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/clientvault/clientvault/records"
+)
+
+var (
+	errFormula  = errors.New("holds a formula error")
+	errNoHeader = errors.New("has a value but no header")
+	errNotBool  = errors.New("must be yes or no")
+)
+
+// record makes a record of one row and validates it. It returns the
+// problems of the row, each naming its column, or none.
+func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Problem) {
+	var probs []Problem
+	m := r.m
+	width := len(m.cols)
+	last := -1
+	for i := len(cells) - 1; i >= width; i-- {
+		if !blankCell(cells[i]) {
+			last = i
+			break
+		}
+	}
+	if last >= 0 {
+		probs = append(probs, Problem{Problem: fmt.Sprintf("has %d cells, more than the %d of the header", last+1, width)})
+	}
+	get := func(c *column) cell {
+		if c.index < len(cells) {
+			return cells[c.index]
+		}
+		return cell{} // a short row reads as padded with empty cells
+	}
+	// text returns the cell of a column as text, or records a problem.
+	text := func(c *column) (string, bool) {
+		cl := get(c)
+		if cl.kind == cellFormulaErr {
+			probs = append(probs, Problem{Column: c.label(), Field: c.t.field, Problem: errFormula.Error()})
+			return "", false
+		}
+		return r.text(cl), true
+	}
+	for i := range m.cols {
+		if c := &m.cols[i]; c.by == byBlank && i < len(cells) && !blankCell(cells[i]) {
+			probs = append(probs, Problem{Column: c.label(), Problem: errNoHeader.Error()})
+		}
+	}
+
+	rec := new(records.Record)
+	for _, t := range targets {
+		cols := m.feeds[t.field]
+		if len(cols) == 0 || cols[0].t != t {
+			continue // each field once, by its first target
+		}
+		switch t.field {
+		case "name":
+			var parts []string
+			for _, c := range cols {
+				if s, ok := text(c); ok && strings.TrimSpace(s) != "" {
+					parts = append(parts, strings.TrimSpace(s))
+				}
+			}
+			rec.Name = strings.Join(parts, " ")
+		case "address":
+			var parts []string
+			for _, c := range cols {
+				if s, ok := text(c); ok && strings.TrimSpace(s) != "" {
+					parts = append(parts, strings.TrimSpace(s))
+				}
+			}
+			rec.Address = strings.Join(parts, ", ")
+		case "notes":
+			var parts []string
+			for _, c := range cols {
+				if s, ok := text(c); ok && strings.TrimSpace(s) != "" {
+					parts = append(parts, strings.TrimSpace(s))
+				}
+			}
+			rec.Notes = strings.Join(parts, "\n")
+		case "dob":
+			c := cols[0]
+			d, err := r.date(get(c))
+			if err != nil {
+				p := Problem{Column: c.label(), Field: "dob", Problem: err.Error()}
+				if errors.Is(err, ErrAmbiguousDate) {
+					p.Err = ErrAmbiguousDate
+				}
+				probs = append(probs, p)
+			}
+			rec.DOB = d
+		case "pregnant":
+			c := cols[0]
+			if s, ok := text(c); ok {
+				v, err := parseBool(s)
+				if err != nil {
+					probs = append(probs, Problem{Column: c.label(), Field: "pregnant", Problem: err.Error()})
+				}
+				rec.Pregnant = v
+			}
+		case "conditions", "medications", "allergies", "contraindications":
+			var list []string
+			for _, c := range cols {
+				if s, ok := text(c); ok {
+					list = append(list, splitList(s)...)
+				}
+			}
+			*listField(rec, t.field) = list
+		default:
+			if s, ok := text(cols[0]); ok {
+				*textField(rec, t.field) = s
+			}
+		}
+	}
+
+	if err := rec.Validate(today); err != nil {
+		probs = append(probs, r.fieldProblems(err)...)
+	}
+	if len(probs) == 0 {
+		return rec, nil
+	}
+	sort.SliceStable(probs, func(i, j int) bool { return fieldRank(probs[i].Field) < fieldRank(probs[j].Field) })
+	return nil, probs
+}
+
+// fieldProblems maps the *records.FieldError values that Validate joined to
+// problems of the columns that feed each field.
+func (r *Reader) fieldProblems(err error) []Problem {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	probs := make([]Problem, 0, len(errs))
+	for _, e := range errs {
+		var fe *records.FieldError
+		if !errors.As(e, &fe) {
+			probs = append(probs, Problem{Problem: "is not valid"}) // never reached: Validate returns FieldErrors
+			continue
+		}
+		field := fe.Field
+		if i := strings.IndexAny(field, ".["); i >= 0 {
+			field = field[:i]
+		}
+		probs = append(probs, Problem{Column: r.m.label(field), Field: fe.Field, Problem: fe.Problem})
+	}
+	return probs
+}
+
+// fieldRank orders problems as the fields of a record are ordered.
+func fieldRank(field string) int {
+	if field == "" {
+		return -1
+	}
+	for i, t := range targets {
+		if t.field == field {
+			return i
+		}
+	}
+	return len(targets)
+}
+
+// label names a column in a Problem: its header, or "column D".
+func (c *column) label() string {
+	if c.header == "" {
+		return "column " + columnLetter(c.index)
+	}
+	return c.header
+}
+
+// label names the columns that feed a field, joined by " + ".
+func (m *mapping) label(field string) string {
+	cols := m.feeds[field]
+	if len(cols) == 0 {
+		return field
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.label()
+	}
+	return strings.Join(names, " + ")
+}
+
+func textField(rec *records.Record, field string) *string {
+	switch field {
+	case "preferred_name":
+		return &rec.PreferredName
+	case "phone":
+		return &rec.Phone
+	case "email":
+		return &rec.Email
+	case "emergency_contact":
+		return &rec.EmergencyContact
+	case "skin_type":
+		return &rec.SkinType
+	}
+	panic("sheet: no text field " + field)
+}
+
+func listField(rec *records.Record, field string) *[]string {
+	switch field {
+	case "conditions":
+		return &rec.Conditions
+	case "medications":
+		return &rec.Medications
+	case "allergies":
+		return &rec.Allergies
+	case "contraindications":
+		return &rec.Contraindications
+	}
+	panic("sheet: no list field " + field)
+}
+
+// splitList splits a list cell on ; , and newlines. Validate trims the
+// entries.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return r == ';' || r == ',' || r == '\n' || r == '\r'
+	})
+}
+
+// parseBool reads a yes-or-no cell; empty is no.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "y", "true", "1", "x":
+		return true, nil
+	case "", "no", "n", "false", "0":
+		return false, nil
+	}
+	return false, errNotBool
+}
+
+// text returns a cell as text. Numbers are written out in full, so that a
+// phone number that a spreadsheet stored as a number never reads as
+// 1.555e+10.
+func (r *Reader) text(c cell) string {
+	switch c.kind {
+	case cellNumber:
+		return formatNumber(c.s)
+	case cellFormulaErr:
+		return ""
+	}
+	return c.s
+}
+
+// date reads a date cell: an XLSX number is a date serial in the workbook's
+// date system, and text is read in the format of Options.DateFormat.
+func (r *Reader) date(c cell) (records.Date, error) {
+	switch c.kind {
+	case cellFormulaErr:
+		return records.Date{}, errFormula
+	case cellNumber:
+		v, err := strconv.ParseFloat(strings.TrimSpace(c.s), 64)
+		if err != nil {
+			return records.Date{}, errSerial
+		}
+		return serialDate(v, r.date1904)
+	case cellDate:
+		s := strings.TrimSpace(c.s)
+		if len(s) >= 10 && (len(s) == 10 || s[10] == 'T') {
+			return isoDate(s[:10])
+		}
+		return records.Date{}, errNotDate
+	}
+	return parseDate(c.s, r.dateFormat)
+}
+
+// formatNumber writes a number as stored in XLSX ("1.5550100000E10") in
+// plain decimal ("15550100000"), with no more digits than it needs.
+func formatNumber(s string) string {
+	s = strings.TrimSpace(s)
+	if plainInteger(s) {
+		return s
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(v, 0) || math.Abs(v) >= 1e21 {
+		return s
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// plainInteger reports whether s is digits with an optional minus sign, which
+// needs no rewriting.
+func plainInteger(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
