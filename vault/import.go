@@ -135,7 +135,9 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 		return rec, nil
 	}
 	today := records.DateOf(v.now())
-	seal := v.prepareNew(o.OnDuplicate != DuplicateUpdate)
+	// The sink still needs each record to confirm duplicates; it lets the
+	// plaintext go itself.
+	seal := v.prepareNew(false)
 	prepare := func(s *sealed) error {
 		if s.record.Name == problemMarker {
 			return nil
@@ -163,11 +165,12 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 			if problem == "" {
 				problem = fmt.Sprintf("row %d: %s", info.n, s.record.Notes)
 			}
-			rep.Skipped++
 			if len(rep.Invalid) < maxReported {
 				rep.Invalid = append(rep.Invalid, problem)
 			}
-			if !o.SkipInvalid {
+			if o.SkipInvalid {
+				rep.Skipped++
+			} else {
 				stop()
 			}
 			return nil
@@ -187,6 +190,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 					rep.Imported++
 					return nil
 				}
+				s.record = nil
 				return w.put(s)
 			}
 			d.Record = existing.entry.ID.String()

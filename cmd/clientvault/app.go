@@ -26,8 +26,10 @@ type App struct {
 	// StdinTTY and StdoutTTY say whether a person is at the keyboard; forms
 	// and prompts appear only when both are true.
 	StdinTTY, StdoutTTY bool
-	Getenv              func(string) string
-	Now                 func() time.Time
+	// ErrTTY says whether stderr is a terminal (for progress bars).
+	ErrTTY bool
+	Getenv func(string) string
+	Now    func() time.Time
 	// ReadSecret reads a passphrase without echo; nil when there is no
 	// terminal to ask on.
 	ReadSecret func(prompt string) (string, error)
@@ -53,6 +55,7 @@ func System() *App {
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY:    term.IsTerminal(int(os.Stderr.Fd())),
 		Getenv:    os.Getenv,
 		Now:       time.Now,
 	}
@@ -122,7 +125,7 @@ rules say, and every access written to a tamper-evident audit log.`,
 	pf.BoolVar(&a.jsonOut, "json", false, "print JSON")
 	pf.BoolVar(&a.Accessible, "accessible", a.Getenv("ACCESSIBLE") != "", "accessible forms for screen readers (env ACCESSIBLE)")
 	root.AddCommand(
-		newInitCmd(a), newKeygenCmd(a), newAddCmd(a), newNoteCmd(a), newViewCmd(a),
+		newInitCmd(a), newKeygenCmd(a), newAddCmd(a), newNoteCmd(a), newViewCmd(a), newImportCmd(a),
 		newListCmd(a), newVerifyCmd(a), newAuditCmd(a), newRekeyCmd(a), newPasswdCmd(a),
 		newVersionCmd(a),
 	)

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+
+	"github.com/clientvault/clientvault/records"
+	"github.com/clientvault/clientvault/records/sheet"
+	"github.com/clientvault/clientvault/vault"
+	"github.com/spf13/cobra"
+)
+
+type importOptions struct {
+	sheet        sheet.Options
+	maps         []string
+	dryRun       bool
+	skipInvalid  bool
+	onDuplicate  string
+	printMapping bool
+}
+
+func newImportCmd(a *App) *cobra.Command {
+	o := &importOptions{}
+	c := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Import clients from a spreadsheet (CSV or XLSX), all or nothing",
+		Long: `Import every row of a spreadsheet as a client record, all or nothing: if a row
+is invalid or a client is already in the vault, nothing is imported and the
+report lists each such row by number and column (never its contents).
+
+FILE is a .csv or .xlsx file, or - for CSV on standard input. Columns are
+matched by their headers as booking systems export them (First Name, Last
+Name, Mobile, Email, Birthday, Allergies, ...); --print-mapping shows how
+each column will be read, and --map "Header=field" changes it.`,
+		Example: `  clientvault import clients.csv --print-mapping
+  clientvault import clients.xlsx --sheet Clients --date-format DD/MM/YYYY --dry-run
+  clientvault import export.csv --map "Cell Phone=phone" --ignore-unknown --on-duplicate skip --json`,
+		Args: exactArgs(1, "FILE"),
+		RunE: func(c *cobra.Command, args []string) error { return runImport(a, o, args[0]) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.sheet.Sheet, "sheet", "", "the sheet of a workbook to read (default the first)")
+	f.StringVar(&o.sheet.Encoding, "encoding", "", "encoding of a CSV file: utf-8 (default) or windows-1252")
+	f.StringVar(&o.sheet.DateFormat, "date-format", "", "how to read dates like 01/03/2026: DD/MM/YYYY or MM/DD/YYYY")
+	f.StringArrayVar(&o.maps, "map", nil, `read a column as a field: "Header=field" or "Header=ignore" (repeatable)`)
+	f.BoolVar(&o.sheet.IgnoreUnknown, "ignore-unknown", false, "ignore columns that match no field (they are listed)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "check everything and report; write nothing")
+	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "import the good rows and report the bad ones")
+	f.StringVar(&o.onDuplicate, "on-duplicate", vault.DuplicateError, "a client already in the vault: error, skip or update")
+	f.BoolVar(&o.printMapping, "print-mapping", false, "show how each column would be read, and stop")
+	return c
+}
+
+func runImport(a *App, o *importOptions, name string) error {
+	if len(o.maps) > 0 {
+		o.sheet.Map = map[string]string{}
+		for _, m := range o.maps {
+			h, field, ok := strings.Cut(m, "=")
+			if !ok || strings.TrimSpace(h) == "" || strings.TrimSpace(field) == "" {
+				return usagef(`--map takes "Column Header=field", e.g. "Cell Phone=phone"`)
+			}
+			o.sheet.Map[strings.TrimSpace(h)] = strings.TrimSpace(field)
+		}
+	}
+	if o.printMapping {
+		o.sheet.IgnoreUnknown = true
+	}
+	label := filepath.Base(name)
+	var read atomic.Int64
+	var size int64
+	var r *sheet.Reader
+	var err error
+	if name == "-" {
+		label = "standard input"
+		r, err = sheet.OpenCSV(countingReader{a.In, &read}, o.sheet)
+	} else {
+		f, ferr := os.Open(name)
+		if ferr != nil {
+			if os.IsNotExist(ferr) {
+				return fmt.Errorf("input file %s: %w", name, vault.ErrNotFound)
+			}
+			return ferr
+		}
+		defer f.Close()
+		fi, ferr := f.Stat()
+		if ferr != nil {
+			return ferr
+		}
+		size = fi.Size()
+		r, err = sheet.Open(countingReaderAt{f, &read}, size, o.sheet)
+	}
+	if err != nil {
+		return withHint(usagef("%s: %v", label, err), importHint(err))
+	}
+	defer r.Close()
+	if o.printMapping {
+		return printMapping(a, r)
+	}
+	for _, u := range r.Unknown() {
+		fmt.Fprintf(a.Err, "clientvault: ignoring column %q\n", u)
+	}
+
+	v, err := a.open(openOpts{write: !o.dryRun})
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	today := records.DateOf(a.Now())
+	next := func() (vault.Row, error) {
+		rec, n, err := r.Next(today)
+		var rowErr *sheet.RowError
+		switch {
+		case errors.As(err, &rowErr):
+			return vault.Row{N: rowErr.Row, Problem: rowErr}, nil
+		case errors.Is(err, io.EOF):
+			return vault.Row{}, io.EOF
+		case err != nil:
+			return vault.Row{}, usagef("%s: %v", label, err)
+		}
+		return vault.Row{N: n, Record: rec}, nil
+	}
+	bar := a.progress(size, &read)
+	rep, err := v.Import(context.Background(), next, vault.ImportOptions{
+		OnDuplicate: o.onDuplicate, SkipInvalid: o.skipInvalid, DryRun: o.dryRun,
+		Progress: bar.update, Source: r.Format(),
+	})
+	bar.done()
+	if rep != nil {
+		if a.jsonOut {
+			if perr := printJSON(a.Out, rep); perr != nil {
+				return perr
+			}
+		} else {
+			printImportReport(a, rep)
+		}
+	}
+	if errors.Is(err, vault.ErrImport) {
+		return withHint(usageError{err}, "fix the rows listed above, or pass --skip-invalid, or --on-duplicate skip|update")
+	}
+	return err
+}
+
+func importHint(err error) string {
+	switch {
+	case errors.Is(err, sheet.ErrEncrypted):
+		return "open it in Excel and save a copy as .xlsx without a password, or as CSV"
+	case errors.Is(err, sheet.ErrInvalidUTF8):
+		return "if it came from an old Excel, pass --encoding windows-1252"
+	case errors.Is(err, sheet.ErrNoSheet):
+		return "name one of the workbook's sheets with --sheet"
+	case errors.Is(err, sheet.ErrUnknownColumns), errors.Is(err, sheet.ErrNoNameColumn), errors.Is(err, sheet.ErrDuplicateHeader):
+		return "see 'clientvault import --print-mapping FILE'; use --map \"Header=field\" or --ignore-unknown"
+	}
+	return "see 'clientvault import --help'"
+}
+
+func printMapping(a *App, r *sheet.Reader) error {
+	cols := r.Mapping()
+	if a.jsonOut {
+		return printJSON(a.Out, cols)
+	}
+	tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COLUMN\tHEADER\tFIELD\tBY\tREAD AS")
+	for _, c := range cols {
+		field := c.Field
+		if c.Part != "" {
+			field += " (" + c.Part + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Column, c.Header, dash(field), c.By, c.Read)
+	}
+	return tw.Flush()
+}
+
+func printImportReport(a *App, rep *vault.ImportReport) {
+	for _, p := range rep.Invalid {
+		fmt.Fprintf(a.Err, "  %s\n", p)
+	}
+	for _, d := range rep.Duplicates {
+		switch {
+		case d.Record != "":
+			fmt.Fprintf(a.Err, "  row %d: the client is already in the vault as record %s (%s)\n", d.Row, d.Record, d.Resolved)
+		default:
+			fmt.Fprintf(a.Err, "  row %d: the same client as row %d (%s)\n", d.Row, d.SameAs, d.Resolved)
+		}
+	}
+	verb := "imported"
+	if rep.DryRun {
+		verb = "would import"
+	}
+	fmt.Fprintf(a.Out, "%s %d records from %d rows (%d updated, %d skipped, %d duplicates, %d invalid rows)\n",
+		verb, rep.Imported, rep.Rows, rep.Updated, rep.Skipped, len(rep.Duplicates), len(rep.Invalid))
+}
+
+// countingReader and countingReaderAt count the bytes read, for progress.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+type countingReaderAt struct {
+	r io.ReaderAt
+	n *atomic.Int64
+}
+
+func (c countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n.Add(int64(n))
+	return n, err
+}

@@ -1,0 +1,130 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/clientvault/clientvault/records"
+)
+
+// rowSource yields rows; a nil record with a problem is a bad row.
+func rowSource(rows []Row) func() (Row, error) {
+	i := 0
+	return func() (Row, error) {
+		if i == len(rows) {
+			return Row{}, io.EOF
+		}
+		i++
+		return rows[i-1], nil
+	}
+}
+
+func rowsOf(recs ...*records.Record) []Row {
+	rows := make([]Row, len(recs))
+	for i, r := range recs {
+		rows[i] = Row{N: i + 2, Record: r}
+	}
+	return rows
+}
+
+func TestImportAllOrNothing(t *testing.T) {
+	for _, batch := range []int{2000, 2} {
+		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
+			tv := newTestVault(t)
+			rows := rowsOf(fakeRecord(1), fakeRecord(2), fakeRecord(3), fakeRecord(4),
+				&records.Record{Name: "Zorro Secretname", Email: "not-an-email"}, fakeRecord(6))
+			rows = append(rows, Row{N: 9, Problem: errors.New(`row 9: column "DOB": is not a date`)})
+			rep, err := tv.Import(context.Background(), rowSource(rows), ImportOptions{BatchSize: batch})
+			if !errors.Is(err, ErrImport) {
+				t.Fatalf("Import = %v, want ErrImport", err)
+			}
+			if len(rep.Invalid) != 2 || !strings.HasPrefix(rep.Invalid[0], "row 6: ") || !strings.HasPrefix(rep.Invalid[1], "row 9: ") {
+				t.Errorf("invalid rows = %q", rep.Invalid)
+			}
+			if strings.Contains(strings.Join(rep.Invalid, " "), "Zorro") || strings.Contains(strings.Join(rep.Invalid, " "), "not-an-email") {
+				t.Errorf("report carries client data: %q", rep.Invalid)
+			}
+			if list, _ := tv.List(); len(list) != 0 {
+				t.Errorf("%d records after a failed import", len(list))
+			}
+			if rep, _ := tv.Verify(); !rep.OK() || rep.PendingStages != 0 {
+				t.Errorf("verify: %+v", rep)
+			}
+			// With --skip-invalid the good rows go in.
+			rep, err = tv.Import(context.Background(), rowSource(rows), ImportOptions{BatchSize: batch, SkipInvalid: true})
+			if err != nil || rep.Imported != 5 || rep.Skipped != 2 {
+				t.Fatalf("skip invalid: %+v, %v", rep, err)
+			}
+			if list, _ := tv.List(); len(list) != 5 {
+				t.Errorf("%d records, want 5", len(list))
+			}
+			events, _ := tv.Audit(AuditFilter{})
+			last := events[len(events)-2] // the list above is the last
+			if last.Action != "import" || last.Count != 5 || len(last.Records) != 5 {
+				t.Errorf("audit entry = %+v, want one import of 5 IDs", last)
+			}
+		})
+	}
+}
+
+func TestImportDuplicates(t *testing.T) {
+	tv := newTestVault(t)
+	existing := tv.add(t, fakeRecord(1))[0]
+	newPhone := fakeRecord(1)
+	newPhone.Phone = "+1 555 9999"
+	newPhone.Allergies = []string{"latex"}
+	rows := rowsOf(newPhone, fakeRecord(2), fakeRecord(2), fakeRecord(3))
+
+	rep, err := tv.Import(context.Background(), rowSource(rows), ImportOptions{})
+	if !errors.Is(err, ErrImport) || len(rep.Duplicates) != 2 {
+		t.Fatalf("default: %+v, %v; want 2 duplicates and failure", rep, err)
+	}
+	if d := rep.Duplicates[0]; d.Row != 2 || d.Record != existing.String() {
+		t.Errorf("vault duplicate = %+v", d)
+	}
+	if d := rep.Duplicates[1]; d.Row != 4 || d.SameAs != 3 {
+		t.Errorf("in-file duplicate = %+v", d)
+	}
+
+	rep, err = tv.Import(context.Background(), rowSource(rows), ImportOptions{OnDuplicate: DuplicateSkip, DryRun: true})
+	if err != nil || rep.Imported != 2 || rep.Skipped != 2 {
+		t.Fatalf("dry run: %+v %v", rep, err)
+	}
+	if list, _ := tv.List(); len(list) != 1 {
+		t.Fatalf("dry run wrote: %d records", len(list))
+	}
+
+	rep, err = tv.Import(context.Background(), rowSource(rows), ImportOptions{OnDuplicate: DuplicateUpdate})
+	if err != nil || rep.Imported != 2 || rep.Updated != 1 || rep.Skipped != 1 {
+		t.Fatalf("update: %+v %v", rep, err)
+	}
+	s, err := tv.View(existing.String())
+	if err != nil || s.Phone != "+1 555 9999" || len(s.Allergies) != 1 || s.Medications[0] != "isotretinoin" {
+		t.Errorf("updated record = %+v, %v", s, err)
+	}
+	if rep, _ := tv.Verify(); !rep.OK() {
+		t.Errorf("verify after update: %v", rep.Problems)
+	}
+}
+
+func TestImportDryRunWritesNothing(t *testing.T) {
+	tv := newTestVault(t)
+	tv.close(t)
+	before, _ := os.ReadFile(tv.path)
+	v, _ := Open(tv.path, Options{Now: testClock, ReadOnly: true})
+	v.Unlock(tv.owner)
+	rep, err := v.Import(context.Background(), rowSource(rowsOf(fakeRecord(1), fakeRecord(2))), ImportOptions{DryRun: true})
+	v.Close()
+	if err != nil || rep.Imported != 2 {
+		t.Fatalf("dry run: %+v, %v", rep, err)
+	}
+	after, _ := os.ReadFile(tv.path)
+	if string(before) != string(after) {
+		t.Error("a dry run changed the vault file")
+	}
+}
