@@ -65,7 +65,7 @@ func TestPluginIdentityAsksOncePerCommand(t *testing.T) {
 	os.WriteFile(keyFile, []byte(plugin.EncodeIdentity("cvtest", []byte(inner.String()))+"\n"), 0o600)
 	prompts := 0
 	ui := &plugin.ClientUI{
-		RequestValue: func(name, prompt string, secret bool) (string, error) { prompts++; return "1234", nil },
+		RequestValue:   func(name, prompt string, secret bool) (string, error) { prompts++; return "1234", nil },
 		DisplayMessage: func(name, message string) error { return nil },
 		Confirm:        func(name, prompt, yes, no string) (bool, error) { return true, nil },
 	}
