@@ -2,11 +2,8 @@ package consent
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/clientvault/clientvault/records"
 )
@@ -18,23 +15,8 @@ const (
 	maxLong  = 2000 // purpose, reasons
 )
 
-// checkText checks one text field: valid UTF-8, no control characters but
-// (when multiline) newlines and tabs, and at most max bytes. It never quotes
-// the text, which may be client data.
-func checkText(s string, max int, multiline bool) error {
-	if len(s) > max {
-		return fmt.Errorf("is longer than %d bytes", max)
-	}
-	if !utf8.ValidString(s) {
-		return errors.New("is not valid UTF-8")
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t' || r == '\r')) {
-			return errors.New("has a control character")
-		}
-	}
-	return nil
-}
+// checkText is records.CheckText: one rule for every text field.
+func checkText(s string, max int, multiline bool) error { return records.CheckText(s, max, multiline) }
 
 // requiredText checks a text field that must not be blank.
 func requiredText(s string, max int, multiline bool) error {

@@ -35,7 +35,7 @@ func ValidateName(s string) error {
 	if NormalizeName(s) == "" {
 		return errors.New("has no letters or digits")
 	}
-	return checkText(s, maxShort, false)
+	return CheckText(s, maxShort, false)
 }
 
 // ValidateDOB checks a date of birth given as text: empty, or a real date not
@@ -131,7 +131,7 @@ func (r *Record) Validate(today Date) error {
 	}
 	r.Name = strings.TrimSpace(r.Name)
 	add("name", ValidateName(r.Name))
-	add("preferred_name", checkText(r.PreferredName, maxShort, false))
+	add("preferred_name", CheckText(r.PreferredName, maxShort, false))
 	if !r.DOB.IsZero() {
 		add("dob", checkNotFuture(r.DOB, today))
 	}
@@ -139,8 +139,8 @@ func (r *Record) Validate(today Date) error {
 	add("phone", ValidatePhone(r.Phone))
 	r.Email = strings.TrimSpace(r.Email)
 	add("email", ValidateEmail(r.Email))
-	add("address", checkText(r.Address, maxLong, true))
-	add("emergency_contact", checkText(r.EmergencyContact, maxShort, false))
+	add("address", CheckText(r.Address, maxLong, true))
+	add("emergency_contact", CheckText(r.EmergencyContact, maxShort, false))
 	st, err := NormalizeSkinType(r.SkinType)
 	add("skin_type", err)
 	if err == nil {
@@ -153,7 +153,7 @@ func (r *Record) Validate(today Date) error {
 		*list = trimList(*list)
 		add(field, checkList(*list))
 	}
-	add("notes", checkText(r.Notes, maxLong, true))
+	add("notes", CheckText(r.Notes, maxLong, true))
 
 	if len(r.PatchTests) > maxItems {
 		add("patch_tests", fmt.Errorf("more than %d entries", maxItems))
@@ -192,8 +192,8 @@ func (p *PatchTest) validate(today Date) []*FieldError {
 	if p.Product == "" {
 		add("product", errors.New("is required"))
 	}
-	add("product", checkText(p.Product, maxShort, false))
-	add("area", checkText(p.Area, maxShort, false))
+	add("product", CheckText(p.Product, maxShort, false))
+	add("area", CheckText(p.Area, maxShort, false))
 	p.Result = strings.ToLower(strings.TrimSpace(p.Result))
 	if p.Result != "" && !contains(PatchResults, p.Result) {
 		add("result", errors.New("must be negative, positive or inconclusive"))
@@ -222,26 +222,26 @@ func (t *Treatment) Validate(today Date) []*FieldError {
 	if t.Service == "" {
 		add("service", errors.New("is required"))
 	}
-	add("service", checkText(t.Service, maxShort, false))
-	add("area", checkText(t.Area, maxShort, false))
+	add("service", CheckText(t.Service, maxShort, false))
+	add("area", CheckText(t.Area, maxShort, false))
 	t.Products = trimList(t.Products)
 	add("products", checkList(t.Products))
 	for k, v := range t.Settings {
-		if checkText(k, 64, false) != nil || k == "" {
+		if CheckText(k, 64, false) != nil || k == "" {
 			add("settings", errors.New("has a key that is empty or too long"))
 			continue
 		}
 		switch v := v.(type) {
 		case json.Number, float64, int:
 		case string:
-			add("settings."+k, checkText(v, maxShort, false))
+			add("settings."+k, CheckText(v, maxShort, false))
 		default:
 			add("settings."+k, errors.New("must be a number or a string"))
 		}
 	}
-	add("technician", checkText(t.Technician, maxShort, false))
-	add("outcome", checkText(t.Outcome, maxLong, true))
-	add("aftercare", checkText(t.Aftercare, maxLong, true))
+	add("technician", CheckText(t.Technician, maxShort, false))
+	add("outcome", CheckText(t.Outcome, maxLong, true))
+	add("aftercare", CheckText(t.Aftercare, maxLong, true))
 	if t.Amends < 0 {
 		add("amends", errors.New("must be the number of an earlier entry"))
 	}
@@ -258,9 +258,10 @@ func checkNotFuture(d Date, today Date) error {
 	return nil
 }
 
-// checkText checks one text field: valid UTF-8, no control characters but
-// (when multiline) newlines and tabs, and at most max bytes.
-func checkText(s string, max int, multiline bool) error {
+// CheckText checks one text field: valid UTF-8, no control characters but
+// (when multiline) newlines and tabs, and at most max bytes. It never quotes
+// the text, which may be client data.
+func CheckText(s string, max int, multiline bool) error {
 	if len(s) > max {
 		return fmt.Errorf("is longer than %d bytes", max)
 	}
@@ -280,7 +281,7 @@ func checkList(list []string) error {
 		return fmt.Errorf("has more than %d entries", maxItems)
 	}
 	for _, s := range list {
-		if err := checkText(s, maxShort, false); err != nil {
+		if err := CheckText(s, maxShort, false); err != nil {
 			return fmt.Errorf("an entry %v", err)
 		}
 	}
