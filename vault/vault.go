@@ -280,12 +280,9 @@ func (v *Vault) Close() error { return v.db.Close() }
 // records shared with them and returns ErrWrongKey here. It checks that the
 // header and the keys are authentic.
 func (v *Vault) Unlock(ids ...age.Identity) error {
-	var wrapped, hdrBytes, hdrMAC []byte
+	var wrapped []byte
 	err := v.db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		wrapped = clone(meta.Get(keyKeys))
-		hdrBytes = clone(meta.Get(keyHeader))
-		hdrMAC = clone(meta.Get(keyHeaderMAC))
+		wrapped = clone(tx.Bucket(bucketMeta).Get(keyKeys))
 		return nil
 	})
 	if err != nil {
@@ -298,7 +295,26 @@ func (v *Vault) Unlock(ids ...age.Identity) error {
 	if err != nil {
 		return err
 	}
-	if !hmacEqual(hdrMAC, keys.mac(macHeader, hdrBytes, wrapped)) || v.hdr.VaultRecipient != keys.recipient.String() {
+	return v.unlockWith(keys)
+}
+
+// unlockWith checks keys that opened this vault's wrapped keys against the
+// authenticated header, and keeps them.
+func (v *Vault) unlockWith(keys *keySet) error {
+	var wrapped, hdrBytes, hdrMAC []byte
+	err := v.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		wrapped = clone(meta.Get(keyKeys))
+		hdrBytes = clone(meta.Get(keyHeader))
+		hdrMAC = clone(meta.Get(keyHeaderMAC))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The keys opened this vault's wrapped keys, so a header that names
+	// another vault key, or fails its MAC, was changed.
+	if v.hdr.VaultRecipient != keys.recipient.String() || !hmacEqual(hdrMAC, keys.mac(macHeader, hdrBytes, wrapped)) {
 		return fmt.Errorf("vault header: %w", ErrTampered)
 	}
 	v.keys = keys

@@ -127,6 +127,7 @@ rules say, and every access written to a tamper-evident audit log.`,
 	root.AddCommand(
 		newInitCmd(a), newKeygenCmd(a), newAddCmd(a), newNoteCmd(a), newViewCmd(a), newImportCmd(a),
 		newListCmd(a), newVerifyCmd(a), newAuditCmd(a), newRekeyCmd(a), newPasswdCmd(a),
+		newUnlockCmd(a), newLockCmd(a), newAgentCmd(a),
 		newVersionCmd(a),
 	)
 	return root
@@ -263,6 +264,9 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if a.unlockWithAgent(v) {
+		return v, nil
 	}
 	ids, err := a.identities()
 	if err == nil {
