@@ -27,11 +27,15 @@ func (p Problem) String() string {
 
 // Report is what Verify checked and found.
 type Report struct {
-	Records       int       `json:"records"`
-	IndexEntries  int       `json:"index_entries"`
-	AuditEntries  int       `json:"audit_entries"`
-	PendingStages int       `json:"pending_stages"`
-	Problems      []Problem `json:"problems"`
+	Records       int `json:"records"`
+	IndexEntries  int `json:"index_entries"`
+	AuditEntries  int `json:"audit_entries"`
+	PendingStages int `json:"pending_stages"`
+	// CompactionPending is true when destroyed records may remain in freed
+	// pages of the file: a compaction did not finish (a full disk). The
+	// vault is correct; the next command that writes compacts it.
+	CompactionPending bool      `json:"compaction_pending"`
+	Problems          []Problem `json:"problems"`
 }
 
 // OK reports whether Verify found no problem.
@@ -66,6 +70,7 @@ func (v *Vault) Verify() (*Report, error) {
 		if !hmacEqual(meta.Get(keyHeaderMAC), v.keys.mac(macHeader, meta.Get(keyHeader), meta.Get(keyKeys))) {
 			add("", "vault header: tampered with")
 		}
+		rep.CompactionPending = meta.Get(keyCompactPending) != nil
 		rep.PendingStages = tx.Bucket(bucketStages).Stats().KeyN
 		if rep.PendingStages > 0 {
 			add("", "%d interrupted bulk add(s) are invisible and will be removed by the next command that writes", rep.PendingStages)
