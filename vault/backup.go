@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"filippo.io/age"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -391,4 +392,66 @@ func copyFileTo(src, dir, pattern string) (string, error) {
 		return "", err
 	}
 	return tmp, nil
+}
+
+// RestoreNew puts the backup at from in place as a new vault at path, where
+// there is none (a lost laptop): the backup must open with ids and pass the
+// checks of Backup. It never replaces a file (ErrExists); with a vault at
+// path, use Restore, which re-applies that vault's erasures.
+func RestoreNew(path, from string, ids []age.Identity, o Options) (*RestoreReport, error) {
+	if _, err := os.Stat(path); err == nil {
+		return nil, fmt.Errorf("vault %s: %w", path, ErrExists)
+	}
+	dir := filepath.Dir(path)
+	if err := ensureDir(dir); err != nil {
+		return nil, err
+	}
+	tmp, err := copyFileTo(from, dir, ".clientvault-restore-*.db")
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("backup %s: %w", from, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	defer os.Remove(tmp)
+	o.ReadOnly = true
+	c, err := Open(tmp, o)
+	if err != nil {
+		return nil, fmt.Errorf("backup %s: %w", from, err)
+	}
+	err = c.Unlock(ids...)
+	var n int
+	var seq uint64
+	if err == nil {
+		n, seq, err = c.checkCopy(tmp)
+	}
+	c.Close()
+	if err != nil {
+		return nil, fmt.Errorf("backup %s: %w", from, err)
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("vault %s: %w", path, ErrExists)
+		}
+		return nil, err
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, err
+	}
+	o.ReadOnly = false
+	v, err := Open(path, o)
+	if err != nil {
+		return nil, err
+	}
+	defer v.Close()
+	err = v.Unlock(ids...)
+	if err == nil {
+		err = v.db.Update(func(tx *bolt.Tx) error {
+			return v.appendAudit(tx, Event{Action: "restore", Detail: fmt.Sprintf("backup up to audit entry %d, where there was no vault", seq)})
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &RestoreReport{From: from, Records: n, BackupSeq: seq, Reapplied: []string{}}, nil
 }

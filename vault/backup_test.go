@@ -216,3 +216,31 @@ func mustID(t *testing.T, f *retainFixture, name string) ID {
 	id, _ := ParseID(s.ID)
 	return id
 }
+
+func TestRestoreNew(t *testing.T) {
+	f := newRetainFixture(t, consent.Policy{})
+	f.add(client("Jane Doe", day(1980, 1, 1), day(2014, 6, 1)))
+	out := filepath.Join(t.TempDir(), "b.db")
+	if _, err := f.v.Backup(out, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RestoreNew(f.path, out, []age.Identity{f.id}, Options{Now: f.clock}); !errors.Is(err, ErrExists) {
+		t.Fatalf("restore-new over a vault: %v", err)
+	}
+	stranger, _ := age.GenerateX25519Identity()
+	lost := filepath.Join(t.TempDir(), "new", "vault.db")
+	if _, err := RestoreNew(lost, out, []age.Identity{stranger}, Options{Now: f.clock}); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("restore-new with the wrong key: %v", err)
+	}
+	rep, err := RestoreNew(lost, out, []age.Identity{f.id}, Options{Now: f.clock})
+	if err != nil || rep.Records != 1 {
+		t.Fatalf("restore-new: %+v, %v", rep, err)
+	}
+	f.v.Close()
+	f.path = lost
+	f.open()
+	if _, err := f.v.View("Jane Doe"); err != nil {
+		t.Fatal(err)
+	}
+	f.verifyOK()
+}

@@ -100,7 +100,13 @@ func (v *Vault) compact() error {
 	}
 	// One fsync at the end instead of one per copied transaction: the file
 	// means nothing until it is renamed into place.
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, MaxSize: v.hooks.maxSize})
+	// Mapping the new file at the old one's size up front spares bbolt a
+	// remap, which copies every dirty page, each time the file grows.
+	mmapSize := int(fileSize(v.path))
+	if v.hooks.maxSize > 0 {
+		mmapSize = min(mmapSize, v.hooks.maxSize)
+	}
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, MaxSize: v.hooks.maxSize, InitialMmapSize: mmapSize})
 	if err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}

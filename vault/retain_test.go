@@ -20,14 +20,14 @@ import (
 
 // retainFixture is a vault whose clock a test moves.
 type retainFixture struct {
-	t    *testing.T
+	t    testing.TB
 	v    *Vault
 	path string
 	id   *age.X25519Identity
 	now  time.Time
 }
 
-func newRetainFixture(t *testing.T, policy consent.Policy) *retainFixture {
+func newRetainFixture(t testing.TB, policy consent.Policy) *retainFixture {
 	t.Helper()
 	f := &retainFixture{t: t, path: filepath.Join(t.TempDir(), "vault.db"), now: time.Date(2015, 3, 1, 10, 0, 0, 0, time.UTC)}
 	id, err := age.GenerateX25519Identity()

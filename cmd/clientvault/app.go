@@ -121,6 +121,8 @@ rules say, and every access written to a tamper-evident audit log.`,
 		newInitCmd(a), newKeygenCmd(a), newAddCmd(a), newNoteCmd(a), newViewCmd(a),
 		newListCmd(a), newVerifyCmd(a), newAuditCmd(a), newRekeyCmd(a), newPasswdCmd(a),
 		newVersionCmd(a),
+		newRetentionCmd(a), newExpireCmd(a), newHoldCmd(a), newReleaseCmd(a), newEraseCmd(a),
+		newBackupCmd(a), newRestoreCmd(a),
 	)
 	return root
 }
