@@ -578,3 +578,56 @@ func TestCompactionDiskFull(t *testing.T) {
 		t.Fatal("still pending")
 	}
 }
+
+// TestWaiterOpensReplacedVault: a second opener that waited for the lock
+// while a compaction or a restore replaced the file opens the new file, not
+// the old, unlinked one, where its writes would be lost.
+func TestWaiterOpensReplacedVault(t *testing.T) {
+	for _, how := range []string{"expire", "restore"} {
+		t.Run(how, func(t *testing.T) {
+			f := newRetainFixture(t, consent.Policy{Years: 1})
+			ids := f.add(client("Old Client", day(1980, 1, 1), day(2012, 1, 1)), client("Kept Client", day(1980, 1, 1), day(2015, 1, 1)))
+			backup := filepath.Join(t.TempDir(), "b.db")
+			if _, err := f.v.Backup(backup, BackupOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			type result struct {
+				v   *Vault
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				w, err := Open(f.path, Options{Now: f.clock, LockTimeout: 10 * time.Second})
+				done <- result{w, err}
+			}()
+			time.Sleep(200 * time.Millisecond) // let the waiter open the old file and block
+			var err error
+			if how == "expire" {
+				_, err = f.v.Expire(ExpireOptions{})
+			} else {
+				_, err = f.v.Restore(backup, RestoreOptions{})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.v.Close()
+			r := <-done
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			f.v = r.v
+			if err := f.v.Unlock(f.id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.v.Note(ids[1].String(), records.Treatment{Date: day(2015, 2, 1), Service: "peel"}); err != nil {
+				t.Fatal(err)
+			}
+			f.reopen()
+			s, err := f.v.View(ids[1].String())
+			if err != nil || len(s.Treatments) != 2 {
+				t.Fatalf("the waiter's note was lost: %v", err)
+			}
+			f.verifyOK()
+		})
+	}
+}
