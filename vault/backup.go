@@ -27,8 +27,10 @@ type BackupReport struct {
 }
 
 // Backup writes a consistent copy of the vault to path, still sealed: the
-// copy of one bbolt read transaction, written to a temporary file beside
-// path, synced, then checked (bbolt's consistency, the header, every entry's
+// live data of one bbolt read transaction, compacted into a temporary file
+// beside path (so that freed pages, which may hold destroyed records or
+// ciphertexts since re-sealed without a coworker, are not copied), synced,
+// then checked (bbolt's consistency, the header, every entry's
 // MAC, the audit chain) before it is linked into place. An existing file is
 // refused (ErrExists) unless o.Force; the vault itself, always.
 func (v *Vault) Backup(path string, o BackupOptions) (*BackupReport, error) {
@@ -47,7 +49,7 @@ func (v *Vault) Backup(path string, o BackupOptions) (*BackupReport, error) {
 	if err := ensureDir(dir); err != nil {
 		return nil, err
 	}
-	tmp, err := v.copyTo(dir, ".clientvault-backup-*.db")
+	tmp, err := v.compactCopy(dir, ".clientvault-backup-*.db")
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
@@ -75,34 +77,6 @@ func (v *Vault) Backup(path string, o BackupOptions) (*BackupReport, error) {
 		return v.appendAudit(tx, Event{Action: "backup", Count: n, Detail: fmt.Sprintf("up to audit entry %d", seq)})
 	})
 	return rep, err
-}
-
-// copyTo writes the vault, as one read transaction sees it, to a new
-// temporary file in dir and syncs it.
-func (v *Vault) copyTo(dir, pattern string) (string, error) {
-	f, err := os.CreateTemp(dir, pattern)
-	if err != nil {
-		return "", err
-	}
-	tmp := f.Name()
-	err = f.Chmod(0o600)
-	if err == nil {
-		err = v.db.View(func(tx *bolt.Tx) error {
-			_, err := tx.WriteTo(f)
-			return err
-		})
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return "", err
-	}
-	return tmp, nil
 }
 
 // checkCopy opens the vault file at path with this vault's keys and checks
@@ -307,7 +281,9 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 		return nv.appendAudit(tx, Event{Action: "restore", Count: len(rep.Reapplied),
 			Detail: fmt.Sprintf("backup up to audit entry %d replaced the vault at entry %d", backupSeq, rep.VaultSeq)})
 	})
-	if err == nil && len(rep.Reapplied) > 0 {
+	// Always compacted: the backup file's freed pages, if it has any, may
+	// hold what was destroyed before it was taken.
+	if err == nil {
 		err = nv.compact()
 		tmp = nv.path // compact renamed a new file over the same name
 	}

@@ -244,3 +244,39 @@ func TestRestoreNew(t *testing.T) {
 	}
 	f.verifyOK()
 }
+
+// TestBackupLeavesFreedPages: a backup taken while a compaction is pending
+// (the file's freed pages still hold an erased record) does not carry the
+// erased ciphertext.
+func TestBackupLeavesFreedPages(t *testing.T) {
+	f := newRetainFixture(t, consent.Policy{})
+	ids := f.add(client("Jane Doe", day(1980, 1, 1), day(2014, 6, 1)), client("John Roe", day(1980, 1, 1), day(2014, 6, 1)))
+	slice := f.sealedSlice(ids[0])
+	f.v.hooks.step = func(step string) error {
+		if step == "rename" {
+			return errors.New("simulated crash")
+		}
+		return nil
+	}
+	if _, err := f.v.Erase(ids[0].String(), EraseOptions{Reason: "asked", Force: true}); err == nil {
+		t.Fatal("the simulated crash did not happen")
+	}
+	f.v.hooks.step = nil
+	if !f.fileHas(slice) {
+		t.Fatal("test is broken: the vault's freed pages should still hold the ciphertext")
+	}
+	out := filepath.Join(t.TempDir(), "b.db")
+	if _, err := f.v.Backup(out, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, slice) {
+		t.Fatal("the backup holds the erased record's ciphertext")
+	}
+	if !bytes.Contains(data, f.sealedSlice(ids[1])) {
+		t.Fatal("the backup lacks a live record")
+	}
+}

@@ -80,55 +80,20 @@ func (v *Vault) compact() error {
 	}
 	dir := filepath.Dir(v.path)
 	removeStaleCompactions(dir)
-	f, err := os.CreateTemp(dir, compactPattern)
+	if err := v.hooks.at("copy"); err != nil {
+		return fmt.Errorf("compact vault: %w", err)
+	}
+	tmp, err := v.compactCopy(dir, compactPattern)
 	if err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
-	tmp := f.Name()
-	f.Close()
 	published := false
 	defer func() {
 		if !published {
 			os.Remove(tmp)
 		}
 	}()
-	if err := os.Chmod(tmp, 0o600); err != nil {
-		return fmt.Errorf("compact vault: %w", err)
-	}
-	if err := v.hooks.at("copy"); err != nil {
-		return fmt.Errorf("compact vault: %w", err)
-	}
-	// One fsync at the end instead of one per copied transaction: the file
-	// means nothing until it is renamed into place.
-	// Mapping the new file at the old one's size up front spares bbolt a
-	// remap, which copies every dirty page, each time the file grows.
-	mmapSize := int(fileSize(v.path))
-	if v.hooks.maxSize > 0 {
-		mmapSize = min(mmapSize, v.hooks.maxSize)
-	}
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, MaxSize: v.hooks.maxSize, InitialMmapSize: mmapSize})
-	if err != nil {
-		return fmt.Errorf("compact vault: %w", err)
-	}
-	err = bolt.Compact(dst, v.db, compactTxSize)
-	if err == nil {
-		err = dst.Update(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketMeta).Delete(keyCompactPending)
-		})
-	}
-	if err == nil {
-		err = dst.Sync()
-	}
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = syncFile(tmp)
-	}
-	if err == nil {
-		err = v.hooks.at("rename")
-	}
-	if err != nil {
+	if err := v.hooks.at("rename"); err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
 	if err := os.Rename(tmp, v.path); err != nil {
@@ -145,6 +110,56 @@ func (v *Vault) compact() error {
 	old := v.db
 	v.db = db
 	return old.Close()
+}
+
+// compactCopy writes the live data of the vault, as one read transaction
+// sees it, to a new temporary file in dir, without the compaction marker,
+// and syncs it. Freed pages are not copied: whatever they held (destroyed
+// records, ciphertexts since re-sealed) is not in the copy.
+func (v *Vault) compactCopy(dir, pattern string) (string, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	tmp := f.Name()
+	f.Close()
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	// Mapping the new file at the old one's size up front spares bbolt a
+	// remap, which copies every dirty page, each time the file grows. One
+	// fsync at the end instead of one per copied transaction: the file
+	// means nothing until it is renamed into place.
+	mmapSize := int(fileSize(v.path))
+	if v.hooks.maxSize > 0 {
+		mmapSize = min(mmapSize, v.hooks.maxSize)
+	}
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, MaxSize: v.hooks.maxSize, InitialMmapSize: mmapSize})
+	if err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	err = bolt.Compact(dst, v.db, compactTxSize)
+	if err == nil {
+		err = dst.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketMeta).Delete(keyCompactPending)
+		})
+	}
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = syncFile(tmp)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
 }
 
 func (v *Vault) lockTimeout() time.Duration {
