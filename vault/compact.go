@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,9 +21,11 @@ var keyCompactPending = []byte("compact_pending")
 // compactTxSize is how many bytes bolt.Compact copies per transaction.
 const compactTxSize = 64 << 20
 
-// compactPattern names the temporary files of a compaction, in the vault's
-// directory so that the rename that publishes one is atomic.
-const compactPattern = ".clientvault-compact-*.db"
+// compactPrefix starts the names of a compaction's temporary files, which
+// are in the vault's directory so that the rename that publishes one is
+// atomic. The vault's own name follows, so that compacting one vault never
+// touches another's files in the same directory.
+const compactPrefix = ".clientvault-compact-"
 
 // compactHooks let tests simulate a full disk or a crash during compaction.
 type compactHooks struct {
@@ -78,12 +81,12 @@ func (v *Vault) compact() error {
 	if v.opts.ReadOnly {
 		return fmt.Errorf("compact vault: opened read-only: %w", ErrRefused)
 	}
-	dir := filepath.Dir(v.path)
-	removeStaleCompactions(dir)
+	dir, prefix := filepath.Dir(v.path), compactPrefix+filepath.Base(v.path)+"-"
+	removeStale(dir, prefix)
 	if err := v.hooks.at("copy"); err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
-	tmp, err := v.compactCopy(dir, compactPattern)
+	tmp, err := v.compactCopy(dir, prefix+"*")
 	if err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
@@ -169,13 +172,15 @@ func (v *Vault) lockTimeout() time.Duration {
 	return v.opts.LockTimeout
 }
 
-// removeStaleCompactions deletes what an interrupted compaction left in dir.
-// Only the process holding the vault's write lock compacts, so no other
-// compaction is under way.
-func removeStaleCompactions(dir string) {
-	stale, _ := filepath.Glob(filepath.Join(dir, compactPattern))
-	for _, p := range stale {
-		os.Remove(p)
+// removeStale deletes what an interrupted compaction of this vault left in
+// dir: the files whose names start with prefix. Only the process holding the
+// vault's write lock compacts it, so no other compaction of it is under way.
+func removeStale(dir, prefix string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
 	}
 }
 

@@ -531,9 +531,22 @@ func TestCompactionCrash(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(f.path), ".clientvault-*")); len(left) != 0 {
 		t.Fatalf("temporary files left: %v", left)
 	}
+	// What a crash in the middle of the copy leaves, and another vault's
+	// compaction under way in the same directory.
+	dir := filepath.Dir(f.path)
+	mine := filepath.Join(dir, compactPrefix+"vault.db-123")
+	theirs := filepath.Join(dir, compactPrefix+"other.db-123")
+	os.WriteFile(mine, []byte("partial"), 0o600)
+	os.WriteFile(theirs, []byte("in progress"), 0o600)
 	f.reopen() // finishes the compaction
 	if f.fileHas(slice) {
 		t.Fatal("reopening did not finish the compaction")
+	}
+	if _, err := os.Stat(mine); err == nil {
+		t.Error("the interrupted compaction's file was left")
+	}
+	if _, err := os.Stat(theirs); err != nil {
+		t.Error("another vault's compaction file was removed")
 	}
 	rep = f.verifyOK()
 	if rep.CompactionPending || rep.Records != 1 {
