@@ -27,15 +27,16 @@ func (p Problem) String() string {
 
 // Report is what Verify checked and found.
 type Report struct {
-	Records       int `json:"records"`
-	IndexEntries  int `json:"index_entries"`
-	AuditEntries  int `json:"audit_entries"`
-	PendingStages int `json:"pending_stages"`
+	Records       int       `json:"records"`
+	IndexEntries  int       `json:"index_entries"`
+	AuditEntries  int       `json:"audit_entries"`
+	PendingStages int       `json:"pending_stages"`
+	Problems      []Problem `json:"problems"`
+
 	// CompactionPending is true when destroyed records may remain in freed
 	// pages of the file: a compaction did not finish (a full disk). The
 	// vault is correct; the next command that writes compacts it.
-	CompactionPending bool      `json:"compaction_pending"`
-	Problems          []Problem `json:"problems"`
+	CompactionPending bool `json:"compaction_pending"`
 }
 
 // OK reports whether Verify found no problem.

@@ -24,7 +24,7 @@ const (
 	exitCorrupt         = 8   // not a vault, or damaged
 	exitTampered        = 9   // an entry failed authentication; verify found problems
 	exitBusy            = 10  // another process holds the vault
-	exitRefused         = 11  // refused by a rule (consent, retention, hold, no overwrite); vault.ErrRetention: a legal hold stands or the retention period has not ended
+	exitRefused         = 11  // refused by a rule (consent, retention, hold, no overwrite)
 	exitAmbiguous       = 12  // a name or ID prefix matches several records
 	exitCanceled        = 130 // the person cancelled a form or prompt
 )
@@ -62,6 +62,10 @@ func exitCode(err error) int {
 		return exitAmbiguous
 	case errors.Is(err, vault.ErrBusy):
 		return exitBusy
+	case errors.Is(err, vault.ErrRetention):
+		// erase or expire refused: a legal hold stands, or the retention
+		// period has not ended and the erasure was not forced.
+		return exitRefused
 	case errors.Is(err, vault.ErrNoVault):
 		return exitNoVault
 	case errors.Is(err, vault.ErrWrongPassphrase):
@@ -76,7 +80,7 @@ func exitCode(err error) int {
 		return exitTampered
 	case errors.Is(err, vault.ErrNotFound):
 		return exitNotFound
-	case errors.Is(err, vault.ErrRefused), errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrRetention):
+	case errors.Is(err, vault.ErrRefused), errors.Is(err, vault.ErrExists):
 		return exitRefused
 	}
 	return exitError
