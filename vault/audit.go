@@ -23,6 +23,10 @@ type Event struct {
 	Records []string  `json:"records,omitempty"`
 	Count   int       `json:"count,omitempty"`
 	Detail  string    `json:"detail,omitempty"`
+	// Note is free text a person typed (an erasure's reason), sealed with
+	// age to the vault's key because it may name the client; OpenNote
+	// reads it.
+	Note []byte `json:"note,omitempty"`
 }
 
 // The audit log is a MAC chain: each stored entry is

@@ -42,6 +42,10 @@ var (
 	// ErrRefused is returned when a change would leave the vault unopenable
 	// or otherwise break a promise of the product.
 	ErrRefused = errors.New("refused")
+	// ErrRetention is returned when a record may not be destroyed yet: its
+	// retention period has not ended (erase without force) or a legal hold
+	// stands. *RetentionError says which, and until when.
+	ErrRetention = errors.New("retention forbids destroying the record")
 )
 
 // AmbiguousError is returned when a name or ID prefix matches more than one

@@ -81,6 +81,8 @@ type Vault struct {
 	// pending holds the stages of bulk adds that were not published; their
 	// entries are invisible.
 	pending map[uint64]bool
+	// hooks simulate failures during compaction in tests.
+	hooks compactHooks
 }
 
 // Path returns the vault file's path.
@@ -235,11 +237,16 @@ func Open(path string, o Options) (*Vault, error) {
 	case err != nil:
 		return nil, fmt.Errorf("vault %s: %w", path, err)
 	}
+	if replacedSince(path, fi) {
+		db.Close()
+		return Open(path, o)
+	}
 	v := &Vault{db: db, path: path, opts: o, pending: map[uint64]bool{}}
 	if err := db.View(v.readHeader); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("vault %s: %w", path, err)
 	}
+	v.finishCompaction()
 	return v, nil
 }
 

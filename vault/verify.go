@@ -32,6 +32,11 @@ type Report struct {
 	AuditEntries  int       `json:"audit_entries"`
 	PendingStages int       `json:"pending_stages"`
 	Problems      []Problem `json:"problems"`
+
+	// CompactionPending is true when destroyed records may remain in freed
+	// pages of the file: a compaction did not finish (a full disk). The
+	// vault is correct; the next command that writes compacts it.
+	CompactionPending bool `json:"compaction_pending"`
 }
 
 // OK reports whether Verify found no problem.
@@ -66,6 +71,7 @@ func (v *Vault) Verify() (*Report, error) {
 		if !hmacEqual(meta.Get(keyHeaderMAC), v.keys.mac(macHeader, meta.Get(keyHeader), meta.Get(keyKeys))) {
 			add("", "vault header: tampered with")
 		}
+		rep.CompactionPending = meta.Get(keyCompactPending) != nil
 		rep.PendingStages = tx.Bucket(bucketStages).Stats().KeyN
 		if rep.PendingStages > 0 {
 			add("", "%d interrupted bulk add(s) are invisible and will be removed by the next command that writes", rep.PendingStages)

@@ -160,6 +160,9 @@ func (v *Vault) View(ref string) (*Stored, error) {
 			return err
 		}
 		out = v.stored(m.entry, m.record)
+		if out.Holds, err = v.recordHolds(tx, m.entry.ID); err != nil {
+			return err
+		}
 		return v.appendAudit(tx, Event{Action: "view", Record: m.entry.ID.String(), Detail: how})
 	})
 	return out, err

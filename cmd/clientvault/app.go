@@ -129,6 +129,8 @@ rules say, and every access written to a tamper-evident audit log.`,
 		newListCmd(a), newVerifyCmd(a), newAuditCmd(a), newRekeyCmd(a), newPasswdCmd(a),
 		newUnlockCmd(a), newLockCmd(a), newAgentCmd(a),
 		newVersionCmd(a),
+		newRetentionCmd(a), newExpireCmd(a), newHoldCmd(a), newReleaseCmd(a), newEraseCmd(a),
+		newBackupCmd(a), newRestoreCmd(a),
 	)
 	return root
 }

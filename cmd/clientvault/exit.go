@@ -62,6 +62,10 @@ func exitCode(err error) int {
 		return exitAmbiguous
 	case errors.Is(err, vault.ErrBusy):
 		return exitBusy
+	case errors.Is(err, vault.ErrRetention):
+		// erase or expire refused: a legal hold stands, or the retention
+		// period has not ended and the erasure was not forced.
+		return exitRefused
 	case errors.Is(err, vault.ErrNoVault):
 		return exitNoVault
 	case errors.Is(err, vault.ErrWrongPassphrase):

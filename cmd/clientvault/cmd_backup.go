@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/clientvault/clientvault/vault"
+	"github.com/spf13/cobra"
+)
+
+func newBackupCmd(a *App) *cobra.Command {
+	var o vault.BackupOptions
+	c := &cobra.Command{
+		Use:   "backup FILE",
+		Short: "Write a consistent copy of the vault, still sealed, and check it",
+		Long: `Write a consistent copy of the vault to FILE: still sealed, taken in one read
+transaction, written to a temporary file, synced, and checked (structure,
+header, every record's authentication, audit chain) before it appears under
+FILE. An existing FILE is replaced only with --force.`,
+		Example: `  clientvault backup /media/usb/clientvault-2026-11-23.db`,
+		Args:    exactArgs(1, "FILE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			v, err := a.open(openOpts{write: true})
+			if err != nil {
+				return err
+			}
+			defer v.Close()
+			rep, err := v.Backup(args[0], o)
+			if errors.Is(err, vault.ErrExists) {
+				return withHint(err, "choose a new file name, or pass --force to replace it")
+			}
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return printJSON(a.Out, rep)
+			}
+			fmt.Fprintf(a.Out, "backup %s: %d records, %d bytes, checked\n", rep.Path, rep.Records, rep.Size)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&o.Force, "force", false, "replace FILE if it exists")
+	return c
+}
+
+func newRestoreCmd(a *App) *cobra.Command {
+	var o vault.RestoreOptions
+	c := &cobra.Command{
+		Use:   "restore FILE",
+		Short: "Put a backup in place of the vault",
+		Long: `Check the backup FILE (a vault, of this same vault, authentic) and put it in
+place of the vault atomically. A vault that changed after the backup was
+taken is replaced only with --force: those changes are lost, except that
+every erasure and expiry recorded in the vault being replaced is applied
+again, so a restore never brings back a destroyed record. With no vault at
+--vault, the backup becomes the vault.`,
+		Example: `  clientvault restore /media/usb/clientvault-2026-11-23.db`,
+		Args:    exactArgs(1, "FILE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			v, err := a.open(openOpts{write: true})
+			var rep *vault.RestoreReport
+			switch {
+			case errors.Is(err, vault.ErrNoVault):
+				ids, ierr := a.identities()
+				if ierr != nil {
+					return ierr
+				}
+				rep, err = vault.RestoreNew(a.VaultPath(), args[0], ids, vault.Options{Now: a.Now})
+			case err != nil:
+				return err
+			default:
+				defer v.Close()
+				rep, err = v.Restore(args[0], o)
+			}
+			if errors.Is(err, vault.ErrRefused) && !o.Force {
+				return withHint(err, "to replace the vault anyway, pass --force; erasures are applied again")
+			}
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return printJSON(a.Out, rep)
+			}
+			fmt.Fprintf(a.Out, "restored %s: %d records (backup up to audit entry %d)\n", rep.From, rep.Records, rep.BackupSeq)
+			if rep.Changes > 0 {
+				fmt.Fprintf(a.Err, "clientvault: %d changes made after the backup were replaced\n", rep.Changes)
+			}
+			if len(rep.Reapplied) > 0 {
+				fmt.Fprintf(a.Out, "re-applied %d erasure(s)/expiries recorded in the replaced vault:\n", len(rep.Reapplied))
+				for _, id := range rep.Reapplied {
+					fmt.Fprintf(a.Out, "  destroyed %s\n", id)
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&o.Force, "force", false, "replace a vault that changed after the backup")
+	return c
+}

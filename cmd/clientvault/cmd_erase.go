@@ -1,0 +1,64 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/clientvault/clientvault/vault"
+	"github.com/spf13/cobra"
+)
+
+func newEraseCmd(a *App) *cobra.Command {
+	var o vault.EraseOptions
+	c := &cobra.Command{
+		Use:   "erase RECORD --reason TEXT",
+		Short: "Destroy one record on the client's request",
+		Long: `Destroy one record on the client's request, as expire destroys a record past
+retention: with its index entries, consents and holds, an audit entry with
+the reason (stored sealed), and a rewrite of the vault file so that nothing
+of it remains.
+
+Before its retention has ended a record is erased only with --force, which
+is the confirmation that the legal duty to keep it does not apply. Nothing
+erases a record while a legal hold stands.`,
+		Example: `  clientvault erase 7f3a9c2e --reason "client's request of 2026-11-20"
+  clientvault erase 7f3a9c2e --reason "request 2026-11-20; insurer agreed" --force`,
+		Args: exactArgs(1, "RECORD"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if strings.TrimSpace(o.Reason) == "" {
+				return usagef("erase needs --reason TEXT")
+			}
+			v, err := a.open(openOpts{write: true})
+			if err != nil {
+				return err
+			}
+			defer v.Close()
+			rep, err := v.Erase(args[0], o)
+			var rerr *vault.RetentionError
+			switch {
+			case errors.As(err, &rerr) && rerr.Held:
+				return withHint(err, "a legal hold stands; 'clientvault hold list' shows it, 'clientvault release "+rerr.ID+"' ends it")
+			case errors.As(err, &rerr):
+				return withHint(err, fmt.Sprintf("the record must be kept until %s; to erase it before then, add --force", rerr.Until))
+			case rep == nil:
+				return err
+			}
+			if a.jsonOut {
+				if perr := printJSON(a.Out, rep); perr != nil {
+					return perr
+				}
+			} else {
+				how := "erased"
+				if rep.Forced {
+					how = "erased before its retention ended (" + rep.RetainUntil.String() + ")"
+				}
+				fmt.Fprintf(a.Out, "%s %s\n", how, rep.ID)
+			}
+			return err
+		},
+	}
+	c.Flags().StringVar(&o.Reason, "reason", "", "why, such as the client's request and its date (stored sealed)")
+	c.Flags().BoolVar(&o.Force, "force", false, "erase before the retention period has ended")
+	return c
+}

@@ -1,0 +1,433 @@
+package vault
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"filippo.io/age"
+	bolt "go.etcd.io/bbolt"
+)
+
+// BackupOptions tune Backup.
+type BackupOptions struct {
+	// Force replaces an existing file (never the vault itself).
+	Force bool
+}
+
+// BackupReport describes a backup that was written and checked.
+type BackupReport struct {
+	Path    string `json:"path"`
+	Size    int64  `json:"size"`
+	Records int    `json:"records"`
+	// AuditSeq is the last audit entry the backup holds.
+	AuditSeq uint64 `json:"audit_seq"`
+}
+
+// Backup writes a consistent copy of the vault to path, still sealed: the
+// live data of one bbolt read transaction, compacted into a temporary file
+// beside path (so that freed pages, which may hold destroyed records or
+// ciphertexts since re-sealed without a coworker, are not copied), synced,
+// then checked (bbolt's consistency, the header, every entry's
+// MAC, the audit chain) before it is linked into place. An existing file is
+// refused (ErrExists) unless o.Force; the vault itself, always.
+func (v *Vault) Backup(path string, o BackupOptions) (*BackupReport, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	if fi, err := os.Stat(path); err == nil {
+		if vi, verr := os.Stat(v.path); verr == nil && os.SameFile(fi, vi) {
+			return nil, fmt.Errorf("backup %s: that is the vault itself: %w", path, ErrRefused)
+		}
+		if !o.Force {
+			return nil, fmt.Errorf("backup %s: %w", path, ErrExists)
+		}
+	}
+	dir := filepath.Dir(path)
+	if err := ensureDir(dir); err != nil {
+		return nil, err
+	}
+	tmp, err := v.compactCopy(dir, ".clientvault-backup-*.db")
+	if err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	defer os.Remove(tmp)
+	n, seq, err := v.checkCopy(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("backup: the copy does not check: %w", err)
+	}
+	if o.Force {
+		err = os.Rename(tmp, path)
+	} else if err = os.Link(tmp, path); errors.Is(err, os.ErrExist) {
+		err = fmt.Errorf("backup %s: %w", path, ErrExists)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, err
+	}
+	rep := &BackupReport{Path: path, Size: fileSize(path), Records: n, AuditSeq: seq}
+	if v.opts.ReadOnly {
+		return rep, nil
+	}
+	err = v.db.Update(func(tx *bolt.Tx) error {
+		return v.appendAudit(tx, Event{Action: "backup", Count: n, Detail: fmt.Sprintf("up to audit entry %d", seq)})
+	})
+	return rep, err
+}
+
+// checkCopy opens the vault file at path with this vault's keys and checks
+// it without decrypting records: it is a vault of this vault's format, of
+// the same vault (same vault key), with an authentic header, bbolt-consistent,
+// every entry's MAC valid, and an intact audit chain. It returns the number
+// of records and the last audit sequence number.
+func (v *Vault) checkCopy(path string) (records int, seq uint64, err error) {
+	c, err := Open(path, Options{Now: v.opts.Now, ReadOnly: true, Actor: v.opts.Actor})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.Close()
+	if c.hdr.VaultRecipient != v.hdr.VaultRecipient {
+		return 0, 0, fmt.Errorf("%s is a backup of another vault: %w", path, ErrRefused)
+	}
+	c.keys = v.keys
+	err = c.db.View(func(tx *bolt.Tx) error {
+		var bad error
+		for err := range tx.Check() { // drained: Check's goroutine reads tx
+			if bad == nil {
+				bad = fmt.Errorf("file structure: %v: %w", err, ErrCorrupt)
+			}
+		}
+		if bad != nil {
+			return bad
+		}
+		meta := tx.Bucket(bucketMeta)
+		if !hmacEqual(meta.Get(keyHeaderMAC), c.keys.mac(macHeader, meta.Get(keyHeader), meta.Get(keyKeys))) {
+			return fmt.Errorf("vault header: %w", ErrTampered)
+		}
+		idb := tx.Bucket(bucketIDs)
+		err := tx.Bucket(bucketRecords).ForEach(func(k, raw []byte) error {
+			e, err := unmarshalEntry(raw)
+			if err != nil {
+				return fmt.Errorf("slot %x: %w", k, err)
+			}
+			if !authentic(c.keys, e.ID, raw) {
+				return recordErr(e.ID, ErrTampered)
+			}
+			if c.visible(e) && bytes.Equal(idb.Get(e.ID[:]), k) {
+				records++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := c.walkAudit(tx, func(Event) error { return nil }); err != nil {
+			return err
+		}
+		seq, _, err = c.auditHead(tx)
+		return err
+	})
+	return records, seq, err
+}
+
+// RestoreOptions tune Restore.
+type RestoreOptions struct {
+	// Force replaces a vault that changed after the backup was taken.
+	Force bool
+}
+
+// RestoreReport says what Restore put in place.
+type RestoreReport struct {
+	From    string `json:"from"`
+	Records int    `json:"records"`
+	// BackupSeq and VaultSeq are the last audit entries of the backup and
+	// of the vault it replaced.
+	BackupSeq uint64 `json:"backup_seq"`
+	VaultSeq  uint64 `json:"vault_seq"`
+	// Changes is how many changes the replaced vault had after the backup.
+	Changes int `json:"changes"`
+	// Reapplied lists the records the backup still held that had been
+	// erased or expired in the replaced vault, destroyed again.
+	Reapplied []string `json:"reapplied"`
+}
+
+// readOnlyActions are the audit actions that change no record: a vault
+// whose log has only these after a backup's last entry has not changed.
+var readOnlyActions = map[string]bool{"view": true, "list": true, "backup": true, "export": true, "verify": true, "audit": true}
+
+// Restore replaces the vault with the backup at from. The backup must be a
+// clientvault vault (ErrCorrupt), of this same vault (ErrRefused) and pass
+// the checks of Backup (ErrTampered). A vault that changed after the backup
+// was taken is replaced only with o.Force (ErrRefused). The restored vault
+// keeps the current owner keys and retention policy, and every erasure and
+// expiry recorded in the vault it replaces is applied again, with its audit
+// event (reason code and sealed reason), so that a restore never brings back
+// a destroyed record; then it is compacted and put in place atomically.
+func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	if v.opts.ReadOnly {
+		return nil, fmt.Errorf("restore: the vault is open read-only: %w", ErrRefused)
+	}
+	if fi, err := os.Stat(from); err == nil {
+		if vi, verr := os.Stat(v.path); verr == nil && os.SameFile(fi, vi) {
+			return nil, fmt.Errorf("restore %s: that is the vault itself: %w", from, ErrRefused)
+		}
+	}
+	// Check a private copy, so that what is checked is what is restored.
+	dir := filepath.Dir(v.path)
+	tmp, err := copyFileTo(from, dir, ".clientvault-restore-*.db")
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("backup %s: %w", from, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	defer func() { os.Remove(tmp) }()
+	n, backupSeq, err := v.checkCopy(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("backup %s: %w", from, err)
+	}
+	rep := &RestoreReport{From: from, Records: n, BackupSeq: backupSeq, Reapplied: []string{}}
+	var backupHead []byte
+	err = readVault(tmp, v, func(c *Vault, tx *bolt.Tx) error {
+		_, backupHead, err = c.auditHead(tx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backup %s: %w", from, err)
+	}
+
+	// What happened in the vault since the backup, and every destruction.
+	var destroyed []Event
+	diverged := false
+	var wrapped []byte
+	err = v.db.View(func(tx *bolt.Tx) error {
+		wrapped = clone(tx.Bucket(bucketMeta).Get(keyKeys))
+		err := v.walkAudit(tx, func(e Event) error {
+			if e.Seq > backupSeq && !readOnlyActions[e.Action] {
+				rep.Changes++
+			}
+			if live, ok := liveEffect[e.Action]; ok && !live {
+				destroyed = append(destroyed, e)
+			}
+			rep.VaultSeq = e.Seq
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// The chain is intact, so the backup shares the vault's history if
+		// its last entry's MAC is the vault's entry of the same number.
+		at := tx.Bucket(bucketAudit).Get(seqKey(backupSeq))
+		diverged = len(at) < macLen || !bytes.Equal(at[:macLen], backupHead)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !o.Force {
+		if diverged {
+			return nil, fmt.Errorf("backup %s: its history differs from the vault's at audit entry %d: %w", from, backupSeq, ErrRefused)
+		}
+		if rep.Changes > 0 {
+			return nil, fmt.Errorf("backup %s: the vault has %d changes made after it: %w", from, rep.Changes, ErrRefused)
+		}
+	}
+
+	// Build the restored vault beside the current one.
+	nv, err := Open(tmp, Options{Now: v.opts.Now, Actor: v.opts.Actor, LockTimeout: v.opts.LockTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	nv.keys = v.keys
+	nv.hooks = v.hooks
+	err = nv.db.Update(func(tx *bolt.Tx) error {
+		// The current owner keys and policy: the backup's may be those of
+		// an owner key since replaced.
+		if err := tx.Bucket(bucketMeta).Put(keyKeys, wrapped); err != nil {
+			return err
+		}
+		nv.hdr = v.hdr
+		if err := nv.putHeader(tx); err != nil {
+			return err
+		}
+		idb := tx.Bucket(bucketIDs)
+		done := map[ID]bool{}
+		for _, e := range destroyed {
+			var present []ID
+			for _, s := range append(slicesClone(e.Records), e.Record) {
+				id, err := ParseID(s)
+				if err != nil || done[id] || idb.Get(id[:]) == nil {
+					continue
+				}
+				done[id] = true
+				present = append(present, id)
+			}
+			if len(present) == 0 {
+				continue
+			}
+			ev := Event{Action: e.Action, Detail: e.Detail + " (" + ReasonReapplied + ")", Note: e.Note}
+			if err := nv.destroy(tx, present, ev); err != nil {
+				return err
+			}
+			rep.Reapplied = append(rep.Reapplied, idStrings(present)...)
+		}
+		return nv.appendAudit(tx, Event{Action: "restore", Count: len(rep.Reapplied),
+			Detail: fmt.Sprintf("backup up to audit entry %d replaced the vault at entry %d", backupSeq, rep.VaultSeq)})
+	})
+	// Always compacted: the backup file's freed pages, if it has any, may
+	// hold what was destroyed before it was taken.
+	if err == nil {
+		err = nv.compact()
+		tmp = nv.path // compact renamed a new file over the same name
+	}
+	if cerr := nv.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = syncFile(tmp)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	if err := os.Rename(tmp, v.path); err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, err
+	}
+	if err := v.reopen(); err != nil {
+		return nil, err
+	}
+	rep.Records -= len(rep.Reapplied)
+	return rep, nil
+}
+
+// reopen opens the file now at the vault's path, which a restore replaced,
+// and releases the old one.
+func (v *Vault) reopen() error {
+	db, err := bolt.Open(v.path, 0o600, &bolt.Options{Timeout: v.lockTimeout()})
+	if err != nil {
+		return fmt.Errorf("reopen the restored vault: %w", err)
+	}
+	old := v.db
+	v.db = db
+	old.Close()
+	v.pending = map[uint64]bool{}
+	if err := db.View(v.readHeader); err != nil {
+		return fmt.Errorf("reopen the restored vault: %w", err)
+	}
+	if len(v.pending) > 0 {
+		return v.discardStages()
+	}
+	return nil
+}
+
+// readVault opens the vault file at path read-only with v's keys and runs fn
+// in a read transaction.
+func readVault(path string, v *Vault, fn func(c *Vault, tx *bolt.Tx) error) error {
+	c, err := Open(path, Options{Now: v.opts.Now, ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.keys = v.keys
+	return c.db.View(func(tx *bolt.Tx) error { return fn(c, tx) })
+}
+
+// copyFileTo copies the file at src to a new synced temporary file in dir.
+func copyFileTo(src, dir, pattern string) (string, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	tmp := f.Name()
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.ReadFrom(in)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+// RestoreNew puts the backup at from in place as a new vault at path, where
+// there is none (a lost laptop): the backup must open with ids and pass the
+// checks of Backup. It never replaces a file (ErrExists); with a vault at
+// path, use Restore, which re-applies that vault's erasures.
+func RestoreNew(path, from string, ids []age.Identity, o Options) (*RestoreReport, error) {
+	if _, err := os.Stat(path); err == nil {
+		return nil, fmt.Errorf("vault %s: %w", path, ErrExists)
+	}
+	dir := filepath.Dir(path)
+	if err := ensureDir(dir); err != nil {
+		return nil, err
+	}
+	tmp, err := copyFileTo(from, dir, ".clientvault-restore-*.db")
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("backup %s: %w", from, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	defer os.Remove(tmp)
+	o.ReadOnly = true
+	c, err := Open(tmp, o)
+	if err != nil {
+		return nil, fmt.Errorf("backup %s: %w", from, err)
+	}
+	err = c.Unlock(ids...)
+	var n int
+	var seq uint64
+	if err == nil {
+		n, seq, err = c.checkCopy(tmp)
+	}
+	c.Close()
+	if err != nil {
+		return nil, fmt.Errorf("backup %s: %w", from, err)
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("vault %s: %w", path, ErrExists)
+		}
+		return nil, err
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, err
+	}
+	o.ReadOnly = false
+	v, err := Open(path, o)
+	if err != nil {
+		return nil, err
+	}
+	defer v.Close()
+	err = v.Unlock(ids...)
+	if err == nil {
+		err = v.db.Update(func(tx *bolt.Tx) error {
+			return v.appendAudit(tx, Event{Action: "restore", Detail: fmt.Sprintf("backup up to audit entry %d, where there was no vault", seq)})
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &RestoreReport{From: from, Records: n, BackupSeq: seq, Reapplied: []string{}}, nil
+}

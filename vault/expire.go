@@ -1,0 +1,232 @@
+package vault
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/clientvault/clientvault/consent"
+	"github.com/clientvault/clientvault/records"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Reason codes: the Detail of the "expire" and "erase" audit events, which
+// say why records were destroyed. Free text a person typed goes, sealed,
+// into the event's Note.
+const (
+	ReasonRetentionEnded = "retention ended"
+	ReasonErasure        = "erasure request"
+	ReasonErasureForced  = "erasure request, before retention ended"
+	ReasonReapplied      = "re-applied after restore"
+)
+
+// ExpireOptions tune Expire.
+type ExpireOptions struct {
+	// DryRun finds what would be destroyed and changes nothing.
+	DryRun bool
+}
+
+// ExpireReport says what Expire destroyed, or would destroy.
+type ExpireReport struct {
+	DryRun bool         `json:"dry_run"`
+	Today  records.Date `json:"today"`
+	// Records is how many records were checked.
+	Records int `json:"records"`
+	// Expired lists the IDs of the records destroyed (or, on a dry run,
+	// that would be).
+	Expired []string `json:"expired"`
+	// Held lists the records whose retention ended but which a legal hold
+	// keeps.
+	Held []string `json:"held"`
+	// ConsentsLapsed is how many consents ended because they expired.
+	ConsentsLapsed int `json:"consents_lapsed"`
+	// SizeBefore and SizeAfter are the vault file's size in bytes, before
+	// and after compaction.
+	SizeBefore int64 `json:"size_before"`
+	SizeAfter  int64 `json:"size_after"`
+}
+
+// Expire destroys every record whose retention has ended and on which no
+// legal hold stands, and lapses expired consents. It finds them from the
+// public metadata of each stored entry (its retain-until date and hold
+// flag), checking the entry's MAC before trusting it, without decrypting any
+// record. The records, their ID mappings, index entries, consents, shares
+// and holds are deleted in one transaction with one "expire" audit event
+// naming them; then the vault is compacted so that nothing of them remains
+// in the file.
+func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	now := v.now()
+	rep := &ExpireReport{DryRun: o.DryRun, Today: records.DateOf(now), Expired: []string{}, Held: []string{}}
+	rep.SizeBefore = fileSize(v.path)
+	var due []ID
+	scan := func(tx *bolt.Tx) error {
+		var held []ID
+		var err error
+		due, held, rep.Records, err = v.scanDue(tx, rep.Today)
+		rep.Expired, rep.Held = idStrings(due), idStrings(held)
+		return err
+	}
+	if o.DryRun {
+		err := v.db.View(scan)
+		rep.SizeAfter = rep.SizeBefore
+		return rep, err
+	}
+	err := v.db.Update(func(tx *bolt.Tx) error {
+		if err := scan(tx); err != nil {
+			return err
+		}
+		var err error
+		if rep.ConsentsLapsed, err = v.lapseConsents(tx, now); err != nil {
+			return err
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		return v.destroy(tx, due, Event{Action: "expire", Detail: ReasonRetentionEnded})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(due) > 0 {
+		if err := v.compact(); err != nil {
+			return rep, fmt.Errorf("%d records destroyed, but %w; the next command that writes tries again", len(due), err)
+		}
+	}
+	rep.SizeAfter = fileSize(v.path)
+	return rep, nil
+}
+
+// scanDue reads every visible entry's public metadata and returns the
+// records due for destruction on today and those past retention but held.
+// An entry whose MAC fails stops the scan: its dates cannot be trusted.
+func (v *Vault) scanDue(tx *bolt.Tx, today records.Date) (due, held []ID, n int, err error) {
+	ids := tx.Bucket(bucketIDs)
+	c := tx.Bucket(bucketRecords).Cursor()
+	for k, raw := c.First(); k != nil; k, raw = c.Next() {
+		e, err := unmarshalEntry(raw)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("slot %x: %w", k, err)
+		}
+		if !v.visible(e) {
+			continue
+		}
+		if !authentic(v.keys, e.ID, raw) {
+			return nil, nil, 0, recordErr(e.ID, ErrTampered)
+		}
+		// An authentic entry copied into a slot its ID does not map to is
+		// an orphan (verify reports it), not a record.
+		if !bytes.Equal(ids.Get(e.ID[:]), k) {
+			continue
+		}
+		n++
+		switch {
+		case consent.Due(e.RetainUntil, today, e.Held):
+			due = append(due, e.ID)
+		case e.Held && consent.Due(e.RetainUntil, today, false):
+			held = append(held, e.ID)
+		}
+	}
+	return due, held, n, nil
+}
+
+// recordBuckets are the buckets, besides records, ids and index, whose keys
+// start with a record's ID and which go with it. Some come with other
+// features and may not exist in a vault yet.
+var recordBuckets = [][]byte{[]byte("consents"), []byte("shares"), bucketHolds}
+
+// destroy deletes the records ids, with their ID mappings, index entries
+// and everything kept under their IDs, appends ev naming them, and marks the
+// vault for compaction, all in tx.
+func (v *Vault) destroy(tx *bolt.Tx, ids []ID, ev Event) error {
+	gone := make(map[ID]bool, len(ids))
+	idb, recs := tx.Bucket(bucketIDs), tx.Bucket(bucketRecords)
+	for _, id := range ids {
+		slot := idb.Get(id[:])
+		if slot == nil {
+			return recordErr(id, ErrNotFound)
+		}
+		if err := recs.Delete(clone(slot)); err != nil {
+			return err
+		}
+		if err := idb.Delete(id[:]); err != nil {
+			return err
+		}
+		gone[id] = true
+	}
+	// The index is keyed tag || ID; the tags need the plaintext, the
+	// suffix does not.
+	idx := tx.Bucket(bucketIndex)
+	var stale [][]byte
+	err := idx.ForEach(func(k, _ []byte) error {
+		if len(k) == tagLen+8 && gone[ID(k[tagLen:])] {
+			stale = append(stale, clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range stale {
+		if err := idx.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, name := range recordBuckets {
+		b := tx.Bucket(name)
+		if b == nil {
+			continue
+		}
+		for _, id := range ids {
+			if err := deletePrefix(b, id[:]); err != nil {
+				return err
+			}
+			if err := deletePrefix(b, []byte(id.String())); err != nil {
+				return err
+			}
+		}
+	}
+	ev.Records = idStrings(ids)
+	ev.Count = len(ids)
+	if len(ids) == 1 {
+		ev.Record, ev.Records = ids[0].String(), nil
+	}
+	if err := markCompaction(tx); err != nil {
+		return err
+	}
+	return v.appendAudit(tx, ev)
+}
+
+// deletePrefix deletes the keys and nested buckets of b that start with p.
+func deletePrefix(b *bolt.Bucket, p []byte) error {
+	var keys, buckets [][]byte
+	c := b.Cursor()
+	for k, val := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, val = c.Next() {
+		if val == nil && b.Bucket(k) != nil {
+			buckets = append(buckets, clone(k))
+		} else {
+			keys = append(keys, clone(k))
+		}
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, k := range buckets {
+		if err := b.DeleteBucket(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}

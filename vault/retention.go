@@ -1,0 +1,123 @@
+package vault
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/clientvault/clientvault/consent"
+	"github.com/clientvault/clientvault/records"
+	bolt "go.etcd.io/bbolt"
+)
+
+// RetentionReport describes the vault's retention: its policy and, from the
+// public metadata of the records, how many there are, how many are due for
+// expiry today and how many a legal hold keeps.
+type RetentionReport struct {
+	Policy  consent.Policy `json:"policy"`
+	Records int            `json:"records"`
+	// Changed is how many records got a new retention date (SetRetention).
+	Changed int `json:"changed"`
+	Due     int `json:"due"`
+	Held    int `json:"held"`
+}
+
+// RetentionStatus reports the policy and what is due today, reading only
+// the records' public metadata (their MACs checked), without decrypting any.
+func (v *Vault) RetentionStatus() (*RetentionReport, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	rep := &RetentionReport{Policy: v.hdr.Retention}
+	err := v.db.View(func(tx *bolt.Tx) error {
+		due, held, n, err := v.scanDue(tx, records.DateOf(v.now()))
+		rep.Records, rep.Due, rep.Held = n, len(due), len(held)
+		return err
+	})
+	return rep, err
+}
+
+// SetRetention changes the vault's retention policy and recomputes every
+// record's retention date under it. The dates depend on the last treatment
+// and the date of birth, so every record is decrypted (on all cores); the
+// new dates, the header and the audit event are written in one transaction,
+// so a crash leaves the old policy and dates or the new ones.
+func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("retention: %w: %s", ErrInvalid, joinLines(err))
+	}
+	type item struct {
+		id    ID
+		raw   []byte
+		e     *entry
+		until records.Date
+		err   error
+	}
+	var items []*item
+	err = v.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
+			raw, err := v.getEntry(tx, ID(k))
+			if err == nil {
+				items = append(items, &item{id: ID(k), raw: clone(raw)})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	parallel(len(items), func(i int) {
+		it := items[i]
+		e, rec, err := v.keys.open(it.id, it.raw)
+		if err != nil {
+			it.err = err
+			return
+		}
+		it.e = e
+		it.until = p.RetainUntil(rec.LastVisit(), records.DateOf(e.Created), rec.DOB)
+	})
+	rep := &RetentionReport{Policy: p, Records: len(items)}
+	saved := v.hdr
+	defer func() {
+		if err != nil {
+			v.hdr = saved // the transaction did not commit
+		}
+	}()
+	err = v.db.Update(func(tx *bolt.Tx) error {
+		for _, it := range items {
+			if it.err != nil {
+				return it.err
+			}
+			if it.e.RetainUntil == it.until {
+				continue
+			}
+			// The write lock was held since the read, but check anyway
+			// that the entry is the one decrypted.
+			if cur, err := v.getEntry(tx, it.id); err != nil || !bytes.Equal(cur, it.raw) {
+				return recordErr(it.id, fmt.Errorf("changed while the retention was being set: %w", ErrRefused))
+			}
+			it.e.RetainUntil = it.until
+			if err := v.rewriteEntry(tx, it.e); err != nil {
+				return err
+			}
+			rep.Changed++
+		}
+		v.hdr.Retention = p
+		if err := v.putHeader(tx); err != nil {
+			return err
+		}
+		due, held, _, err := v.scanDue(tx, records.DateOf(v.now()))
+		if err != nil {
+			return err
+		}
+		rep.Due, rep.Held = len(due), len(held)
+		return v.appendAudit(tx, Event{Action: "retention", Count: rep.Changed,
+			Detail: fmt.Sprintf("years=%d minor_age=%d minor_until_age=%d", p.Years, p.MinorAge, p.MinorUntilAge)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
