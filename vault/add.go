@@ -75,7 +75,7 @@ func (v *Vault) prepareNew(drop bool) func(*sealed) error {
 			rec.Treatments[i].N = i + 1
 		}
 		e := &entry{ID: id, Created: now.Truncate(time.Second), Updated: now.Truncate(time.Second)}
-		e.RetainUntil = v.hdr.Retention.RetainUntil(rec.LastVisit(), records.DateOf(e.Created), rec.DOB)
+		e.RetainUntil = retainUntil(v.hdr.Retention, e.Created, rec)
 		if err := v.keys.seal(e, rec, nil); err != nil {
 			return err
 		}

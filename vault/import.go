@@ -329,7 +329,7 @@ func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	rec.Pregnant = rec.Pregnant || row.Pregnant
 	e := m.entry
 	e.Updated = v.now().Truncate(1e9)
-	e.RetainUntil = v.hdr.Retention.RetainUntil(rec.LastVisit(), records.DateOf(e.Created), rec.DOB)
+	e.RetainUntil = retainUntil(v.hdr.Retention, e.Created, rec)
 	if len(e.Readers) > 0 {
 		// A shared record is re-sealed for its readers in the final
 		// transaction's readerRecipients; refuse here rather than drop them.

@@ -158,7 +158,8 @@ func TestRetainUntilFromPolicy(t *testing.T) {
 		client("Young Client", day(2005, 6, 1), day(2015, 2, 1)),
 		client("Never Treated", day(1980, 1, 1)), // counted from creation
 	)
-	want := []records.Date{day(2022, 2, 1), day(2022, 2, 1), day(2030, 6, 1), day(2022, 3, 1)}
+	// Stored rounded up to the end of the month (see retainUntil).
+	want := []records.Date{day(2022, 2, 28), day(2022, 2, 28), day(2030, 6, 30), day(2022, 3, 31)}
 	for i, id := range ids {
 		s, err := f.v.View(id.String())
 		if err != nil {
@@ -189,7 +190,7 @@ func TestFutureTreatmentRefused(t *testing.T) {
 		t.Fatalf("note dated next year: %v, want ErrInvalid", err)
 	}
 	s, _ := f.v.View(ids[0].String())
-	if s.RetainUntil != day(2022, 2, 1) {
+	if s.RetainUntil != day(2022, 2, 28) {
 		t.Fatalf("a refused note moved the retention date to %s", s.RetainUntil)
 	}
 }
@@ -217,7 +218,7 @@ func TestSetRetention(t *testing.T) {
 	if rep.Changed != 2 || rep.Due != 1 {
 		t.Fatalf("report: %+v, want 2 changed, 1 due", rep)
 	}
-	for i, want := range []records.Date{day(2013, 2, 1), day(2021, 6, 1)} {
+	for i, want := range []records.Date{day(2013, 2, 28), day(2021, 6, 30)} {
 		s, _ := f.v.View(ids[i].String())
 		if s.RetainUntil != want {
 			t.Errorf("record %d: retain until %s, want %s", i, s.RetainUntil, want)
@@ -462,7 +463,7 @@ func TestErase(t *testing.T) {
 	}
 	_, err := f.v.Erase(id.String(), EraseOptions{Reason: "client asked"})
 	var rerr *RetentionError
-	if !errors.As(err, &rerr) || rerr.Held || rerr.Until != day(2021, 6, 1) || !strings.Contains(err.Error(), "2021-06-01") {
+	if !errors.As(err, &rerr) || rerr.Held || rerr.Until != day(2021, 6, 30) || !strings.Contains(err.Error(), "2021-06-30") {
 		t.Fatalf("erase before retention ended: %v", err)
 	}
 	if _, err := f.v.View(id.String()); err != nil {

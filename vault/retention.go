@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
@@ -76,7 +77,7 @@ func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
 			return
 		}
 		it.e = e
-		it.until = p.RetainUntil(rec.LastVisit(), records.DateOf(e.Created), rec.DOB)
+		it.until = retainUntil(p, e.Created, rec)
 	})
 	rep := &RetentionReport{Policy: p, Records: len(items)}
 	saved := v.hdr
@@ -120,4 +121,18 @@ func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// retainUntil is the date after which a record may be destroyed, as the
+// entry stores it in the clear (so that expiry needs no key): the policy's
+// date rounded up to the last day of its month. Unrounded, it would give
+// away the last treatment's exact date and, for a client who was a minor,
+// their exact date of birth (their 25th birthday). Keeping a record until
+// the end of the month is allowed; destroying it earlier is not.
+func retainUntil(p consent.Policy, created time.Time, rec *records.Record) records.Date {
+	d := p.RetainUntil(rec.LastVisit(), records.DateOf(created), rec.DOB)
+	if d.IsZero() {
+		return d
+	}
+	return records.DateOf(time.Date(d.Year, d.Month+1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1))
 }

@@ -78,8 +78,8 @@ func TestNoteAppendsAndAmendmentsKeepTheOriginal(t *testing.T) {
 	if len(s.Treatments) != 2 || s.Treatments[0].Amends != 0 || s.Treatments[1].Amends != 1 {
 		t.Errorf("treatments = %+v", s.Treatments)
 	}
-	if want := d.AddYears(7); s.RetainUntil != want {
-		t.Errorf("retain until %v, want %v (7 years after the last treatment)", s.RetainUntil, want)
+	if want := (records.Date{Year: 2033, Month: 2, Day: 28}); s.RetainUntil != want {
+		t.Errorf("retain until %v, want %v (7 years after the last treatment, to the end of the month)", s.RetainUntil, want)
 	}
 }
 

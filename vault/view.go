@@ -195,7 +195,7 @@ func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
 		rec.Treatments = append(rec.Treatments, t)
 		e := m.entry
 		e.Updated = now.Truncate(time.Second)
-		e.RetainUntil = v.hdr.Retention.RetainUntil(rec.LastVisit(), records.DateOf(e.Created), rec.DOB)
+		e.RetainUntil = retainUntil(v.hdr.Retention, e.Created, rec)
 		if err := v.reseal(tx, e, rec); err != nil {
 			return err
 		}

@@ -116,7 +116,7 @@ func TestCLIHoldExpireErase(t *testing.T) {
 	e.fails(exitNotFound, "view", old)
 
 	errs := e.fails(exitRefused, "erase", recent, "--reason", "asked")
-	if !strings.Contains(errs, "must be kept until 2018-02-01") || !strings.Contains(errs, "--force") {
+	if !strings.Contains(errs, "must be kept until 2018-02-28") || !strings.Contains(errs, "--force") {
 		t.Fatalf("erase before retention ended:\n%s", errs)
 	}
 	e.fails(exitUsage, "erase", recent)
@@ -146,7 +146,7 @@ func TestCLIRetentionSet(t *testing.T) {
 	}
 	var s vault.Stored
 	json.Unmarshal([]byte(e.ok("", "view", "Jane Doe", "--json")), &s)
-	if s.RetainUntil.String() != "2014-01-10" {
+	if s.RetainUntil.String() != "2014-01-31" {
 		t.Fatalf("retain_until %s", s.RetainUntil)
 	}
 }
