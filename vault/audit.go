@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,7 +23,10 @@ type Event struct {
 	Record  string    `json:"record,omitempty"`
 	Records []string  `json:"records,omitempty"`
 	Count   int       `json:"count,omitempty"`
-	Detail  string    `json:"detail,omitempty"`
+	// Staff names the coworker a sharing event is about (staff names are
+	// not client data).
+	Staff  string `json:"staff,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // The audit log is a MAC chain: each stored entry is
@@ -97,13 +101,18 @@ func (v *Vault) Audit(f AuditFilter) ([]Event, error) {
 	}
 	var out []Event
 	err := v.db.View(func(tx *bolt.Tx) error {
-		return v.walkAudit(tx, func(e Event) error {
+		keep := func(e Event) error {
 			if f.Record == "" || e.Record == f.Record || contains(e.Records, f.Record) {
 				out = append(out, e)
 			}
 			return nil
-		})
+		}
+		if err := v.walkAudit(tx, keep); err != nil {
+			return err
+		}
+		return v.walkStaffAudit(tx, keep)
 	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out, err
 }
 
@@ -114,7 +123,11 @@ func (v *Vault) VerifyAudit() (int, error) {
 	}
 	n := 0
 	err := v.db.View(func(tx *bolt.Tx) error {
-		return v.walkAudit(tx, func(Event) error { n++; return nil })
+		count := func(Event) error { n++; return nil }
+		if err := v.walkAudit(tx, count); err != nil {
+			return err
+		}
+		return v.walkStaffAudit(tx, count)
 	})
 	return n, err
 }

@@ -42,6 +42,9 @@ var (
 	// ErrRefused is returned when a change would leave the vault unopenable
 	// or otherwise break a promise of the product.
 	ErrRefused = errors.New("refused")
+	// ErrNoConsent is returned by Share when no active consent of the client
+	// covers the coworker: sharing needs one recorded first (consent add).
+	ErrNoConsent = errors.New("no active consent")
 )
 
 // AmbiguousError is returned when a name or ID prefix matches more than one

@@ -26,6 +26,7 @@ const (
 	exitBusy            = 10  // another process holds the vault
 	exitRefused         = 11  // refused by a rule (consent, retention, hold, no overwrite)
 	exitAmbiguous       = 12  // a name or ID prefix matches several records
+	exitNoConsent       = 13  // sharing needs an active consent: record one with consent add
 	exitCanceled        = 130 // the person cancelled a form or prompt
 )
 
@@ -60,6 +61,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &amb):
 		return exitAmbiguous
+	case errors.Is(err, vault.ErrNoConsent):
+		return exitNoConsent
 	case errors.Is(err, vault.ErrBusy):
 		return exitBusy
 	case errors.Is(err, vault.ErrNoVault):
