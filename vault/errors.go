@@ -45,6 +45,9 @@ var (
 	// ErrNoConsent is returned by Share when no active consent of the client
 	// covers the coworker: sharing needs one recorded first (consent add).
 	ErrNoConsent = errors.New("no active consent")
+	// ErrNotShared is returned to a coworker (UnlockAsStaff) who asks for a
+	// record that is not shared with them. It is an ErrWrongKey.
+	ErrNotShared = fmt.Errorf("not shared with you: %w", ErrWrongKey)
 )
 
 // AmbiguousError is returned when a name or ID prefix matches more than one

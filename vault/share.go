@@ -210,6 +210,22 @@ func (v *Vault) refreshShares(tx *bolt.Tx, id ID, rec *records.Record) error {
 	return nil
 }
 
+// NoConsentError is returned by Share when no active consent of the client
+// covers the coworker. errors.Is(err, ErrNoConsent) is true for it; it
+// names the record by ID and the coworker, so that the caller can say which
+// consent to record.
+type NoConsentError struct {
+	Record string
+	Staff  string
+}
+
+func (e *NoConsentError) Error() string {
+	return fmt.Sprintf("record %s: %v covers sharing with %s", e.Record, ErrNoConsent, e.Staff)
+}
+
+// Unwrap makes errors.Is(err, ErrNoConsent) true.
+func (e *NoConsentError) Unwrap() error { return ErrNoConsent }
+
 // ShareOptions tune Share.
 type ShareOptions struct {
 	// Until, if set, is the last day of the share; it lapses after it.
@@ -267,7 +283,7 @@ func (v *Vault) Share(ref, name string, o ShareOptions) (*ShareResult, error) {
 		}
 		scope, end := activeScope(cs, st, now)
 		if scope == nil {
-			return recordErr(id, fmt.Errorf("%w covers sharing with %s", ErrNoConsent, name))
+			return &NoConsentError{Record: id.String(), Staff: name}
 		}
 		end = minDate(end, o.Until)
 		out = &ShareResult{Record: id.String(), Staff: name, Scope: scope, Until: o.Until}
@@ -439,7 +455,7 @@ type Exposure struct {
 // Copy is one file written from a record.
 type Copy struct {
 	Kind string    `json:"kind"` // "share file", "disclosure", "export"
-	For  string    `json:"for"`  // a coworker's name, a disclosure's ID, or "client"
+	For  string    `json:"for"`  // whom it was for: a coworker, a disclosure, "client"; in StaffRemoval the record
 	At   time.Time `json:"at"`
 }
 
@@ -472,9 +488,6 @@ func (v *Vault) exposure(tx *bolt.Tx, id ID) (*Exposure, error) {
 	return x, nil
 }
 
-// errNotShared is a coworker asking for a record not shared with them.
-var errNotShared = fmt.Errorf("not shared with you: %w", ErrWrongKey)
-
 // viewShared is View for a coworker: ref is an ID (or unique prefix) or a
 // client's name, matched against only the records shared with them.
 func (v *Vault) viewShared(ref string) (*Stored, error) {
@@ -500,7 +513,7 @@ func (v *Vault) viewShared(ref string) (*Stored, error) {
 				k := shareKeyOf(ids[0], s.entry.Name)
 				raw := tx.Bucket(bucketShares).Get(k)
 				if raw == nil {
-					return recordErr(ids[0], errNotShared)
+					return recordErr(ids[0], ErrNotShared)
 				}
 				st, err := v.openShare(k, raw)
 				if err != nil {
@@ -527,7 +540,7 @@ func (v *Vault) viewShared(ref string) (*Stored, error) {
 		}
 		switch len(found) {
 		case 0:
-			return fmt.Errorf("no record with that ID or name is %w", errNotShared)
+			return fmt.Errorf("no record with that ID or name is %w", ErrNotShared)
 		case 1:
 		default:
 			amb := &AmbiguousError{Ref: "name"}
@@ -555,7 +568,7 @@ func (v *Vault) openShare(k, raw []byte) (*Stored, error) {
 		return nil, recordErr(id, fmt.Errorf("share: %w", ErrTampered))
 	}
 	if !sb.End.IsZero() && records.DateOf(v.now()).After(sb.End) {
-		return nil, recordErr(id, errNotShared)
+		return nil, recordErr(id, ErrNotShared)
 	}
 	rec, err := openSealed(id, sb.Sealed, s.ids...)
 	if err != nil {

@@ -283,8 +283,9 @@ type StaffRemoval struct {
 	// are kept, as proof of what was allowed when; a later registration of
 	// the same name needs new ones.
 	Consents int `json:"consents"`
-	// Exposure is what removal cannot undo, record by record.
-	Exposure []Exposure `json:"exposure"`
+	// Copies are the age files written for them (share --out), with the
+	// record each came from in For: removal cannot reach those.
+	Copies []Copy `json:"copies"`
 }
 
 // StaffRemove removes a coworker and every share they hold, in one
@@ -298,7 +299,7 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 		return nil, ErrLocked
 	}
 	name = strings.TrimSpace(name)
-	out := &StaffRemoval{Name: name, Records: []string{}, Exposure: []Exposure{}}
+	out := &StaffRemoval{Name: name, Records: []string{}, Copies: []Copy{}}
 	err := v.db.Update(func(tx *bolt.Tx) error {
 		st, err := v.getStaff(tx, name)
 		if err != nil {
@@ -339,12 +340,14 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 		if err := tx.Bucket(bucketStaff).Delete([]byte(name)); err != nil {
 			return err
 		}
-		for _, id := range ids {
-			x, err := v.exposure(tx, id)
-			if err != nil {
-				return err
+		err = v.walkAudit(tx, func(e Event) error {
+			if e.Action == "share-file" && e.Staff == name {
+				out.Copies = append(out.Copies, Copy{Kind: "share file", For: e.Record, At: e.Time})
 			}
-			out.Exposure = append(out.Exposure, *x)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return v.appendAudit(tx, Event{Action: "staff-remove", Staff: name, Records: out.Records, Count: len(ids),
 			Detail: fmt.Sprintf("%d shares removed; %d consents no longer apply", len(ids), out.Consents)})

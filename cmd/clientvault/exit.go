@@ -92,6 +92,8 @@ func defaultHint(err error) string {
 		return "run 'clientvault init' to create a vault, or pass --vault PATH"
 	case errors.Is(err, vault.ErrWrongPassphrase):
 		return "the passphrase is the one chosen at 'clientvault init'; if it is lost, use the recovery key: --identity FILE"
+	case errors.Is(err, vault.ErrNotShared):
+		return "ask the vault's owner to share it with you (the client's consent is needed)"
 	case errors.Is(err, vault.ErrWrongKey):
 		return "pass the identity that owns this vault with --identity FILE (or CLIENTVAULT_IDENTITY)"
 	case errors.Is(err, vault.ErrNewerFormat):
