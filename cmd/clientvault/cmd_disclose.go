@@ -155,4 +155,3 @@ func newDiscloseListCmd(a *App) *cobra.Command {
 		},
 	}
 }
-
