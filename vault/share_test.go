@@ -3,6 +3,8 @@ package vault
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -15,9 +17,11 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"filippo.io/age/agessh"
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/crypto/ssh"
 )
 
 // clock is a test clock that tests move forward.
@@ -762,4 +766,45 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestShareWithSSHKey registers a coworker by an ssh-ed25519 public key, as
+// authorized_keys writes it, and opens their share with the private key.
+func TestShareWithSSHKey(t *testing.T) {
+	f := newFixture(t)
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub))) + " cal@laptop"
+	r, err := ParseStaffKey(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.StaffAdd("Cal", r); err != nil {
+		t.Fatal(err)
+	}
+	f.consent(t, f.john, "Cal", consent.Full)
+	if _, err := f.v.Share(f.john.String(), "Cal", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := agessh.NewEd25519Identity(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := f.asStaff(t, id)
+	if v.StaffName() != "Cal" {
+		t.Fatalf("unlocked as %q", v.StaffName())
+	}
+	s, err := v.View("John Roe")
+	if err != nil || s.ID != f.john.String() {
+		t.Fatalf("view with the SSH key: %v", err)
+	}
+	if _, err := v.View(f.jane.String()); !errors.Is(err, ErrNotShared) {
+		t.Fatalf("view of another record = %v", err)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"filippo.io/age/agessh"
 	"github.com/clientvault/clientvault/consent"
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/crypto/ssh"
 )
 
 // Buckets for sharing. staff maps a coworker's name to their entry; consents,
@@ -88,7 +89,12 @@ func ParseStaffKey(s string) (age.Recipient, error) {
 	case strings.HasPrefix(s, "age1"):
 		r, err = age.ParseX25519Recipient(s)
 	case strings.HasPrefix(s, "ssh-ed25519 "), strings.HasPrefix(s, "ssh-rsa "):
-		r, err = agessh.ParseRecipient(s)
+		if r, err = agessh.ParseRecipient(s); err == nil {
+			var pk ssh.PublicKey
+			if pk, _, _, _, err = ssh.ParseAuthorizedKey([]byte(s)); err == nil {
+				r = sshRecipient{r, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pk)))}
+			}
+		}
 	default:
 		err = errors.New("unknown kind")
 	}
@@ -97,6 +103,16 @@ func ParseStaffKey(s string) (age.Recipient, error) {
 	}
 	return r, nil
 }
+
+// sshRecipient is an SSH recipient that remembers its public key's text
+// (without the comment): agessh's recipients cannot print themselves, and a
+// staff entry stores the key as text.
+type sshRecipient struct {
+	age.Recipient
+	text string
+}
+
+func (r sshRecipient) String() string { return r.text }
 
 // checkStaffName accepts the name of one person, as a consent's To must be.
 func checkStaffName(name string) error {
