@@ -397,7 +397,10 @@ func (v *Vault) Unshare(ref, name string) (*Unshared, error) {
 
 // Lapse removes or narrows every share whose --until date or whose
 // consents' expiry has passed, and returns how many records it changed.
-// The expire command runs it; share commands run it too.
+// It also moves the coworkers' audit events into the vault's MAC chain,
+// checked with their share keys, so that from then on removing one is
+// detected like any other chain entry. The expire command should run it;
+// share and unshare run it first.
 func (v *Vault) Lapse() (int, error) {
 	if v.keys == nil {
 		return 0, ErrLocked
@@ -408,6 +411,19 @@ func (v *Vault) Lapse() (int, error) {
 		type due struct {
 			id   ID
 			name string
+		}
+		for _, st := range v.allStaffRaw(tx) {
+			st, err := v.getStaff(tx, st.Name)
+			if err != nil {
+				return err
+			}
+			sk, err := v.shareKey(st)
+			if err != nil {
+				return err
+			}
+			if err := v.absorbStaffAudit(tx, st, sk); err != nil {
+				return err
+			}
 		}
 		var list []due
 		err := tx.Bucket(bucketShares).ForEach(func(k, raw []byte) error {

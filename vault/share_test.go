@@ -808,3 +808,56 @@ func TestShareWithSSHKey(t *testing.T) {
 		t.Fatalf("view of another record = %v", err)
 	}
 }
+
+// TestRevokeNarrowsShare withdraws one of two consents: the share keeps only
+// what the other covers, re-sealed, and the coworker's views are folded into
+// the chain by the next Lapse.
+func TestRevokeNarrowsShare(t *testing.T) {
+	f := newFixture(t)
+	f.consent(t, f.jane, "Bea", consent.Contact)
+	health := f.consent(t, f.jane, "Bea", consent.Health)
+	res, err := f.v.Share(f.jane.String(), "Bea", ShareOptions{})
+	if err != nil || strings.Join(res.Scope, ",") != "contact,health" {
+		t.Fatalf("Share = %+v, %v", res, err)
+	}
+	f.reopenOwner(t)
+	rev, err := f.v.ConsentRevoke(health.ID, "Jane's mother")
+	if err != nil || rev.Unshared {
+		t.Fatalf("revoke = %+v, %v; want the share kept, narrowed", rev, err)
+	}
+	v := f.asStaff(t, f.bea)
+	s, err := v.View(f.jane.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Phone != janePhone || len(s.Allergies) != 0 {
+		t.Fatalf("after withdrawing the health consent the coworker sees %+v", s.Record)
+	}
+	for _, p := range f.attack(t, f.bea) {
+		if strings.Contains(p, "latex") {
+			t.Fatal("the stored share still holds the health part")
+		}
+	}
+	if _, err := f.v.Lapse(); err != nil {
+		t.Fatal(err)
+	}
+	events, err := f.v.Audit(AuditFilter{Record: f.jane.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	folded := 0
+	for _, e := range events {
+		if e.Actor == "Bea" && e.Seq == 0 {
+			t.Fatalf("a coworker event is still outside the chain after Lapse: %+v", e)
+		}
+		if e.Actor == "Bea" {
+			folded++
+		}
+	}
+	if folded != 1 {
+		t.Fatalf("%d coworker views in the chain, want 1", folded)
+	}
+	if rep, err := f.v.Verify(); err != nil || !rep.OK() {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
