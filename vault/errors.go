@@ -46,8 +46,9 @@ var (
 	// covers the coworker: sharing needs one recorded first (consent add).
 	ErrNoConsent = errors.New("no active consent")
 	// ErrNotShared is returned to a coworker (UnlockAsStaff) who asks for a
-	// record that is not shared with them. It is an ErrWrongKey.
-	ErrNotShared = fmt.Errorf("not shared with you: %w", ErrWrongKey)
+	// record that is not shared with them; errors.Is(err, ErrWrongKey) is
+	// true for it too.
+	ErrNotShared error = &kindOf{"not shared with you", ErrWrongKey}
 )
 
 // AmbiguousError is returned when a name or ID prefix matches more than one
@@ -83,3 +84,12 @@ func indexed(n int, err error) error {
 // joinLines is used for errors that hold several validation problems: one
 // line, problems separated by "; ".
 func joinLines(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// kindOf is a sentinel error that is also a kind of a more general one.
+type kindOf struct {
+	msg  string
+	kind error
+}
+
+func (e *kindOf) Error() string { return e.msg }
+func (e *kindOf) Unwrap() error { return e.kind }

@@ -556,7 +556,7 @@ func (v *Vault) viewShared(ref string) (*Stored, error) {
 		}
 		switch len(found) {
 		case 0:
-			return fmt.Errorf("no record with that ID or name is %w", ErrNotShared)
+			return fmt.Errorf("no record of that ID or name: %w", ErrNotShared)
 		case 1:
 		default:
 			amb := &AmbiguousError{Ref: "name"}
@@ -603,4 +603,19 @@ func (v *Vault) sharedWith(tx *bolt.Tx, id ID) []string {
 		}
 	}
 	return out
+}
+
+// removeShares deletes every share of record id, for the commands that
+// destroy a record (expire, erase): a share outliving its record would stay
+// readable to the coworker. The record's consents are kept, as its audit
+// entries are, for as long as the retention rules say. It returns the
+// names of the coworkers whose shares went.
+func (v *Vault) removeShares(tx *bolt.Tx, id ID) ([]string, error) {
+	names := v.sharedWith(tx, id)
+	for _, name := range names {
+		if err := tx.Bucket(bucketShares).Delete(shareKeyOf(id, name)); err != nil {
+			return nil, err
+		}
+	}
+	return names, nil
 }

@@ -861,3 +861,24 @@ func TestRevokeNarrowsShare(t *testing.T) {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
 }
+
+// TestRemoveSharesForDestroyedRecord is the hook the destroying commands
+// call: afterwards the coworker's key opens nothing of the record.
+func TestRemoveSharesForDestroyedRecord(t *testing.T) {
+	f := newFixture(t)
+	f.consent(t, f.jane, "Bea")
+	if _, err := f.v.Share(f.jane.String(), "Bea", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var gone []string
+	err := f.v.db.Update(func(tx *bolt.Tx) (err error) {
+		gone, err = f.v.removeShares(tx, f.jane)
+		return err
+	})
+	if err != nil || len(gone) != 1 || gone[0] != "Bea" {
+		t.Fatalf("removeShares = %v, %v", gone, err)
+	}
+	if opened := f.attack(t, f.bea); len(opened) != 0 {
+		t.Fatalf("the coworker's key opens %d values after removeShares", len(opened))
+	}
+}
