@@ -882,3 +882,77 @@ func TestRemoveSharesForDestroyedRecord(t *testing.T) {
 		t.Fatalf("the coworker's key opens %d values after removeShares", len(opened))
 	}
 }
+
+// TestCoworkerRefusesMovedOrForgedShares moves Jane's share under John's
+// key, and forges a share that anyone with Bea's public key could make: the
+// coworker's view refuses both as tampering rather than showing them.
+func TestCoworkerRefusesMovedOrForgedShares(t *testing.T) {
+	f := newFixture(t)
+	f.consent(t, f.jane, "Bea")
+	if _, err := f.v.Share(f.jane.String(), "Bea", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	forged, err := records.Encode(f.john.String(), &records.Record{Name: "John Roe", Notes: "forged"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := encrypt(forged, f.bea.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(shareBody{V: 1, Record: f.john.String(), Staff: "Bea", Scope: []string{"full"}, Sealed: sealed})
+	var jane []byte
+	f.v.db.View(func(tx *bolt.Tx) error {
+		jane = clone(tx.Bucket(bucketShares).Get(shareKeyOf(f.jane, "Bea")))
+		return nil
+	})
+	cases := map[string][]byte{
+		"moved":  jane,
+		"forged": append(body, make([]byte, 2*macLen)...),
+	}
+	for name, val := range cases {
+		err := f.v.db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketShares).Put(shareKeyOf(f.john, "Bea"), val)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := f.asStaff(t, f.bea)
+		if s, err := v.View(f.john.String()); !errors.Is(err, ErrTampered) {
+			t.Errorf("%s share: coworker View = %+v, %v; want ErrTampered", name, s, err)
+		}
+		f.reopenOwner(t)
+		if rep, err := f.v.Verify(); err != nil || rep.OK() {
+			t.Errorf("%s share: verify found nothing", name)
+		}
+	}
+}
+
+// FuzzSplitShare feeds arbitrary stored shares to the parser the coworker
+// and verify use: it must never panic, and what it accepts must be bound to
+// its key.
+func FuzzSplitShare(f *testing.F) {
+	id := ID{1, 2, 3, 4, 5, 6, 7, 8}
+	body, _ := json.Marshal(shareBody{V: 1, Record: id.String(), Staff: "Bea", Scope: []string{"full"}})
+	f.Add(shareKeyOf(id, "Bea"), append(body, make([]byte, 2*macLen)...))
+	f.Add([]byte{}, []byte{})
+	f.Fuzz(func(t *testing.T, k, raw []byte) {
+		sb, _, err := splitShare(k, raw)
+		if err == nil && (sb.Record != ID(k[:8]).String() || sb.Staff != string(k[8:])) {
+			t.Fatalf("accepted a share not bound to its key: %+v", sb)
+		}
+	})
+}
+
+// FuzzSplitObject feeds arbitrary stored consents and disclosures to their
+// parser: it must never panic.
+func FuzzSplitObject(f *testing.F) {
+	f.Add(append(appendBytes(appendBytes(nil, []byte("uid")), []byte("age-encryption.org/v1")), make([]byte, macLen)...))
+	f.Add([]byte{0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		meta, sealed, err := splitObject(raw)
+		if err == nil && len(meta)+len(sealed) > len(raw) {
+			t.Fatal("parts longer than the input")
+		}
+	})
+}
