@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -110,9 +109,13 @@ func (v *Vault) Audit(f AuditFilter) ([]Event, error) {
 		if err := v.walkAudit(tx, keep); err != nil {
 			return err
 		}
-		return v.walkStaffAudit(tx, keep)
+		chain := len(out)
+		if err := v.walkStaffAudit(tx, keep); err != nil {
+			return err
+		}
+		out = mergeStaffEvents(out[:chain], out[chain:])
+		return nil
 	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out, err
 }
 

@@ -77,10 +77,11 @@ func (v *Vault) Export(ref string, write func(*Export) error) (*Export, error) {
 		if err := v.walkAudit(tx, keep); err != nil {
 			return err
 		}
+		chain := len(x.Access)
 		if err := v.walkStaffAudit(tx, keep); err != nil {
 			return err
 		}
-		sort.SliceStable(x.Access, func(i, j int) bool { return x.Access[i].Time.Before(x.Access[j].Time) })
+		x.Access = mergeStaffEvents(x.Access[:chain:chain], x.Access[chain:])
 		detail := "subject access export"
 		if write != nil {
 			if err := write(x); err != nil {

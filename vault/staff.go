@@ -574,3 +574,22 @@ func appendBytes(b, p []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(p)))
 	return append(b, p...)
 }
+
+// mergeStaffEvents places the coworkers' events (not yet in the chain) among
+// the chain's events by time, keeping the chain's own order as it is.
+func mergeStaffEvents(chain, staff []Event) []Event {
+	if len(staff) == 0 {
+		return chain
+	}
+	sort.SliceStable(staff, func(i, j int) bool { return staff[i].Time.Before(staff[j].Time) })
+	out := make([]Event, 0, len(chain)+len(staff))
+	j := 0
+	for _, e := range chain {
+		for j < len(staff) && staff[j].Time.Before(e.Time) {
+			out = append(out, staff[j])
+			j++
+		}
+		out = append(out, e)
+	}
+	return append(out, staff[j:]...)
+}
