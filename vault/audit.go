@@ -94,6 +94,8 @@ type AuditFilter struct {
 
 // Audit returns the events of the log that match f, oldest first. It checks
 // the chain as it reads and fails with ErrTampered at the first break.
+// Coworkers' views not yet folded into the chain (Seq 0, checked with their
+// share keys) are placed among them by time.
 func (v *Vault) Audit(f AuditFilter) ([]Event, error) {
 	if v.keys == nil {
 		return nil, ErrLocked
