@@ -22,10 +22,10 @@ type Event struct {
 	Record  string    `json:"record,omitempty"`
 	Records []string  `json:"records,omitempty"`
 	Count   int       `json:"count,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
 	// Staff names the coworker a sharing event is about (staff names are
 	// not client data).
-	Staff  string `json:"staff,omitempty"`
-	Detail string `json:"detail,omitempty"`
+	Staff string `json:"staff,omitempty"`
 }
 
 // The audit log is a MAC chain: each stored entry is
