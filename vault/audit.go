@@ -27,6 +27,9 @@ type Event struct {
 	// age to the vault's key because it may name the client; OpenNote
 	// reads it.
 	Note []byte `json:"note,omitempty"`
+	// Staff names the coworker a sharing event is about (staff names are
+	// not client data).
+	Staff string `json:"staff,omitempty"`
 }
 
 // The audit log is a MAC chain: each stored entry is
@@ -95,18 +98,29 @@ type AuditFilter struct {
 
 // Audit returns the events of the log that match f, oldest first. It checks
 // the chain as it reads and fails with ErrTampered at the first break.
+// Coworkers' views not yet folded into the chain (Seq 0, checked with their
+// share keys) are placed among them by time.
 func (v *Vault) Audit(f AuditFilter) ([]Event, error) {
 	if v.keys == nil {
 		return nil, ErrLocked
 	}
 	var out []Event
 	err := v.db.View(func(tx *bolt.Tx) error {
-		return v.walkAudit(tx, func(e Event) error {
+		keep := func(e Event) error {
 			if f.Record == "" || e.Record == f.Record || contains(e.Records, f.Record) {
 				out = append(out, e)
 			}
 			return nil
-		})
+		}
+		if err := v.walkAudit(tx, keep); err != nil {
+			return err
+		}
+		chain := len(out)
+		if err := v.walkStaffAudit(tx, keep); err != nil {
+			return err
+		}
+		out = mergeStaffEvents(out[:chain], out[chain:])
+		return nil
 	})
 	return out, err
 }
@@ -118,7 +132,11 @@ func (v *Vault) VerifyAudit() (int, error) {
 	}
 	n := 0
 	err := v.db.View(func(tx *bolt.Tx) error {
-		return v.walkAudit(tx, func(Event) error { n++; return nil })
+		count := func(Event) error { n++; return nil }
+		if err := v.walkAudit(tx, count); err != nil {
+			return err
+		}
+		return v.walkStaffAudit(tx, count)
 	})
 	return n, err
 }

@@ -46,6 +46,13 @@ var (
 	// retention period has not ended (erase without force) or a legal hold
 	// stands. *RetentionError says which, and until when.
 	ErrRetention = errors.New("retention forbids destroying the record")
+	// ErrNoConsent is returned by Share when no active consent of the client
+	// covers the coworker: sharing needs one recorded first (consent add).
+	ErrNoConsent = errors.New("no active consent")
+	// ErrNotShared is returned to a coworker (UnlockAsStaff) who asks for a
+	// record that is not shared with them; errors.Is(err, ErrWrongKey) is
+	// true for it too.
+	ErrNotShared error = &kindOf{"not shared with you", ErrWrongKey}
 )
 
 // AmbiguousError is returned when a name or ID prefix matches more than one
@@ -81,3 +88,12 @@ func indexed(n int, err error) error {
 // joinLines is used for errors that hold several validation problems: one
 // line, problems separated by "; ".
 func joinLines(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// kindOf is a sentinel error that is also a kind of a more general one.
+type kindOf struct {
+	msg  string
+	kind error
+}
+
+func (e *kindOf) Error() string { return e.msg }
+func (e *kindOf) Unwrap() error { return e.kind }

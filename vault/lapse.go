@@ -3,14 +3,12 @@ package vault
 import (
 	"time"
 
+	"github.com/clientvault/clientvault/records"
 	bolt "go.etcd.io/bbolt"
 )
 
-// lapseConsents ends the consents that expired by now and re-seals their
-// records without the coworker, in tx, the transaction of the expiry that
-// calls it, and returns how many it lapsed. Consents and sharing arrive with
-// the sharing work, which fills this in; until then there is nothing to
-// lapse.
+// lapseConsents ends, in the expiry's transaction tx, the shares whose
+// consent or share period ended by now (see Lapse), and returns how many.
 func (v *Vault) lapseConsents(tx *bolt.Tx, now time.Time) (int, error) {
-	return 0, nil
+	return v.lapseShares(tx, records.DateOf(now))
 }

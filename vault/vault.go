@@ -37,7 +37,8 @@ var (
 	bucketIndex   = []byte("index")
 	bucketAudit   = []byte("audit")
 	bucketStages  = []byte("stages")
-	allBuckets    = [][]byte{bucketMeta, bucketIDs, bucketRecords, bucketIndex, bucketAudit, bucketStages}
+	allBuckets    = [][]byte{bucketMeta, bucketIDs, bucketRecords, bucketIndex, bucketAudit, bucketStages,
+		bucketStaff, bucketConsents, bucketShares, bucketDisclosures, bucketStaffAudit}
 
 	keyFormat    = []byte("format")
 	keyHeader    = []byte("header")
@@ -78,6 +79,9 @@ type Vault struct {
 	opts Options
 	hdr  header
 	keys *keySet
+	// staff is set instead of keys when a coworker unlocked the vault with
+	// their own key (UnlockAsStaff): they read only what is shared with them.
+	staff *staffSession
 	// pending holds the stages of bulk adds that were not published; their
 	// entries are invisible.
 	pending map[uint64]bool

@@ -117,6 +117,7 @@ func (v *Vault) Verify() (*Report, error) {
 			return err
 		}
 		rep.IndexEntries = len(index)
+		v.verifySharing(tx, add)
 		auditIDs = map[string]bool{}
 		err = v.walkAudit(tx, func(e Event) error {
 			rep.AuditEntries++

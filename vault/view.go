@@ -150,6 +150,9 @@ func (v *Vault) idsWithPrefix(tx *bolt.Tx, p string) ([]ID, error) {
 // View returns the record ref names and records the access in the audit log
 // in the same transaction.
 func (v *Vault) View(ref string) (*Stored, error) {
+	if v.keys == nil && v.staff != nil {
+		return v.viewShared(ref)
+	}
 	if v.keys == nil {
 		return nil, ErrLocked
 	}
@@ -163,6 +166,7 @@ func (v *Vault) View(ref string) (*Stored, error) {
 		if out.Holds, err = v.recordHolds(tx, m.entry.ID); err != nil {
 			return err
 		}
+		out.SharedWith = v.sharedWith(tx, m.entry.ID)
 		return v.appendAudit(tx, Event{Action: "view", Record: m.entry.ID.String(), Detail: how})
 	})
 	return out, err
@@ -217,7 +221,10 @@ func (v *Vault) reseal(tx *bolt.Tx, e *entry, rec *records.Record) error {
 	if err := v.keys.seal(e, rec, extra); err != nil {
 		return err
 	}
-	return v.rewriteEntry(tx, e)
+	if err := v.rewriteEntry(tx, e); err != nil {
+		return err
+	}
+	return v.refreshShares(tx, e.ID, rec)
 }
 
 // Summary is one line of List.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -64,7 +65,11 @@ func newAuditCmd(a *App) *cobra.Command {
 				if rec == "" && e.Count > 0 {
 					rec = fmt.Sprintf("(%d records)", e.Count)
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.Local().Format(time.DateTime), e.Actor, e.Action, dash(rec), e.Detail)
+				detail := e.Detail
+				if e.Staff != "" && e.Staff != e.Actor {
+					detail = strings.TrimSuffix("with "+e.Staff+"; "+detail, "; ")
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.Local().Format(time.DateTime), e.Actor, e.Action, dash(rec), detail)
 			}
 			return tw.Flush()
 		},

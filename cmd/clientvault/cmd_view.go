@@ -26,7 +26,7 @@ lists their IDs and dates of birth: view by ID then.`,
   clientvault view 7f3a9c2e01b4d5e6 --json`,
 		Args: exactArgs(1, "RECORD"),
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{write: true})
+			v, err := a.open(openOpts{write: true, staff: true})
 			if err != nil {
 				return err
 			}

@@ -26,6 +26,7 @@ const (
 	exitBusy            = 10  // another process holds the vault
 	exitRefused         = 11  // refused by a rule (consent, retention, hold, no overwrite)
 	exitAmbiguous       = 12  // a name or ID prefix matches several records
+	exitNoConsent       = 13  // sharing needs an active consent: record one with consent add
 	exitCanceled        = 130 // the person cancelled a form or prompt
 )
 
@@ -60,6 +61,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &amb):
 		return exitAmbiguous
+	case errors.Is(err, vault.ErrNoConsent):
+		return exitNoConsent
 	case errors.Is(err, vault.ErrBusy):
 		return exitBusy
 	case errors.Is(err, vault.ErrRetention):
@@ -93,6 +96,8 @@ func defaultHint(err error) string {
 		return "run 'clientvault init' to create a vault, or pass --vault PATH"
 	case errors.Is(err, vault.ErrWrongPassphrase):
 		return "the passphrase is the one chosen at 'clientvault init'; if it is lost, use the recovery key: --identity FILE"
+	case errors.Is(err, vault.ErrNotShared):
+		return "ask the vault's owner to share it with you (the client's consent is needed)"
 	case errors.Is(err, vault.ErrWrongKey):
 		return "pass the identity that owns this vault with --identity FILE (or CLIENTVAULT_IDENTITY)"
 	case errors.Is(err, vault.ErrNewerFormat):

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clientvault/clientvault/records"
+)
+
+// TestConsentForm runs the consent form in accessible mode with typed
+// answers, including a first answer the validator refuses (a group for the
+// coworker), and checks the consent it yields.
+func TestConsentForm(t *testing.T) {
+	f := &consentFlags{}
+	answers := strings.Join([]string{
+		"all staff", "Bea", // a group is refused, then one person
+		"2",                  // given by a guardian
+		"Mary Doe", "parent", // the guardian group, shown for a guardian
+		"2", "5", "0", // scope: contact, treatments, done
+		"covering Tuesdays",         // purpose
+		"1",                         // written
+		"",                          // no witness
+		"form C-12", "Olivia Owner", // evidence, obtained by
+		"2026-12-31",
+	}, "\n") + "\n"
+	var out bytes.Buffer
+	a := &App{In: &lineReader{r: strings.NewReader(answers)}, Out: &out, Err: &out, Accessible: true, Now: time.Now}
+	if err := a.runForm(buildConsentForm(f, records.DateOf(time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)))); err != nil {
+		t.Fatalf("form: %v\n%s", err, out.String())
+	}
+	c, err := f.consent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Record, c.GivenAt = "r", time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	if err := c.Validate(c.GivenAt); err != nil {
+		t.Fatalf("the form's consent does not validate: %v\n%+v", err, c)
+	}
+	if c.To != "Bea" || c.GivenBy != "guardian" || c.Guardian != "Mary Doe" || strings.Join(c.Scope, ",") != "contact,treatments" ||
+		c.Method != "written" || c.Expires.String() != "2026-12-31" {
+		t.Fatalf("consent from the form: %+v", c)
+	}
+	if !strings.Contains(out.String(), "must name a person") {
+		t.Errorf("the group name was not refused:\n%s", out.String())
+	}
+}
+
+// lineReader gives one line per Read, as a terminal does: huh's accessible
+// prompts each read with their own buffer, and would swallow the answers
+// meant for the next field if given more.
+type lineReader struct{ r *strings.Reader }
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		c, err := l.r.ReadByte()
+		if err != nil {
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+		p[n] = c
+		n++
+		if c == '\n' {
+			break
+		}
+	}
+	return n, nil
+}

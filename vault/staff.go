@@ -1,0 +1,582 @@
+package vault
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/clientvault/clientvault/consent"
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/crypto/ssh"
+)
+
+// Buckets for sharing. staff maps a coworker's name to their entry; consents,
+// shares and disclosures are keyed by record ID first, so that one record's
+// objects are found with a prefix scan; staffaudit holds the audit events a
+// coworker appends, which they cannot MAC with the vault's key.
+var (
+	bucketStaff       = []byte("staff")
+	bucketConsents    = []byte("consents")
+	bucketShares      = []byte("shares")
+	bucketDisclosures = []byte("disclosures")
+	bucketStaffAudit  = []byte("staffaudit")
+)
+
+// MAC labels of the sharing objects (see keys.go for the others).
+const (
+	macStaff      = "clientvault/v1/staff"
+	macConsent    = "clientvault/v1/consent"
+	macShare      = "clientvault/v1/share"
+	macDisclosure = "clientvault/v1/disclosure"
+	macStaffAudit = "clientvault/v1/staff-audit"
+)
+
+// Staff is a coworker records can be shared with.
+type Staff struct {
+	Name      string    `json:"name"`
+	Recipient string    `json:"recipient"`
+	Added     time.Time `json:"added"`
+	// Shares is how many records are shared with them now.
+	Shares int `json:"shares"`
+}
+
+// staffEntry is a staff member as stored: their public key, and a random
+// share key sealed both to the vault's key and to theirs. The share key
+// authenticates shares to the coworker (who cannot check the vault's MAC)
+// and the coworker's own audit events to the owner. UID is random per
+// registration, so that a consent given for one registration never opens a
+// record to a later one of the same name with another key.
+type staffEntry struct {
+	V         int       `json:"v"`
+	Name      string    `json:"name"`
+	UID       string    `json:"uid"`
+	Recipient string    `json:"recipient"`
+	Added     time.Time `json:"added"`
+	KeyVault  []byte    `json:"key_vault"`
+	KeyStaff  []byte    `json:"key_staff"`
+}
+
+// staffSession is what a coworker's key unlocks: their own staff entry and
+// share key. It opens nothing but the shares made for them.
+type staffSession struct {
+	entry    *staffEntry
+	shareKey []byte
+	ids      []age.Identity
+}
+
+// ParseStaffKey reads a coworker's public key: an age X25519 (age1…) or
+// post-quantum (age1pq1…) recipient, or an SSH ed25519 or RSA public key as
+// in authorized_keys. Plugin recipients are refused: sharing must not depend
+// on a plugin being installed on the owner's machine.
+func ParseStaffKey(s string) (age.Recipient, error) {
+	s = strings.TrimSpace(s)
+	var r age.Recipient
+	var err error
+	switch {
+	case strings.HasPrefix(s, "age1pq1"):
+		r, err = age.ParseHybridRecipient(s)
+	case strings.HasPrefix(s, "age1"):
+		r, err = age.ParseX25519Recipient(s)
+	case strings.HasPrefix(s, "ssh-ed25519 "), strings.HasPrefix(s, "ssh-rsa "):
+		var pk ssh.PublicKey
+		if pk, _, _, _, err = ssh.ParseAuthorizedKey([]byte(s)); err == nil {
+			r, err = newSSHRecipient(pk)
+		}
+	default:
+		err = errors.New("unknown kind")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("staff key: %w: not an age (age1…) or SSH (ssh-ed25519, ssh-rsa) public key", ErrInvalid)
+	}
+	return r, nil
+}
+
+// checkStaffName accepts the name of one person, as a consent's To must be.
+func checkStaffName(name string) error {
+	if err := consent.ValidateTo(name); err != nil {
+		return fmt.Errorf("staff name: %w: %v", ErrInvalid, err)
+	}
+	if isOwnerName(name) {
+		return fmt.Errorf("staff name %q is the vault owner's: %w", name, ErrRefused)
+	}
+	return nil
+}
+
+func isOwnerName(name string) bool {
+	return strings.EqualFold(strings.TrimSpace(name), "owner")
+}
+
+// isOwnerKey reports whether a recipient is the owner's or the recovery key.
+func (v *Vault) isOwnerKey(s string) bool {
+	for _, k := range append(slicesClone(v.hdr.Owner), v.hdr.Recovery...) {
+		if k == s {
+			return true
+		}
+	}
+	return s == v.hdr.VaultRecipient
+}
+
+// StaffAdd registers a coworker by name and public key. A name already
+// registered, or the owner's own key, is refused.
+func (v *Vault) StaffAdd(name string, key age.Recipient) (*Staff, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	name = strings.TrimSpace(name)
+	if err := checkStaffName(name); err != nil {
+		return nil, err
+	}
+	if key == nil {
+		return nil, fmt.Errorf("staff %s: %w: a public key is required", name, ErrInvalid)
+	}
+	rs := RecipientString(key)
+	if v.isOwnerKey(rs) {
+		return nil, fmt.Errorf("staff %s: that is the owner's key, which opens every record already: %w", name, ErrRefused)
+	}
+	shareKey := make([]byte, 32)
+	uid := make([]byte, 16)
+	if _, err := rand.Read(shareKey); err != nil {
+		return nil, err
+	}
+	if _, err := rand.Read(uid); err != nil {
+		return nil, err
+	}
+	st := &staffEntry{V: 1, Name: name, UID: hex.EncodeToString(uid), Recipient: rs, Added: v.now().Truncate(time.Second)}
+	var err error
+	if st.KeyVault, err = encrypt(shareKey, v.keys.recipient); err != nil {
+		return nil, err
+	}
+	if st.KeyStaff, err = encrypt(shareKey, key); err != nil {
+		return nil, fmt.Errorf("staff %s: %w: the key cannot be sealed to", name, ErrInvalid)
+	}
+	err = v.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketStaff).Get([]byte(name)) != nil {
+			return fmt.Errorf("staff %s: %w", name, ErrExists)
+		}
+		for _, other := range v.allStaffRaw(tx) {
+			if other.Recipient == rs {
+				return fmt.Errorf("staff %s: that key is already registered for %s: %w", name, other.Name, ErrExists)
+			}
+		}
+		if err := v.putStaff(tx, st); err != nil {
+			return err
+		}
+		return v.appendAudit(tx, Event{Action: "staff-add", Staff: name})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Staff{Name: name, Recipient: rs, Added: st.Added}, nil
+}
+
+func (v *Vault) putStaff(tx *bolt.Tx, st *staffEntry) error {
+	body, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketStaff).Put([]byte(st.Name), append(body, v.keys.mac(macStaff, []byte(st.Name), body)...))
+}
+
+// parseStaff decodes a stored staff entry without checking its MAC.
+func parseStaff(name, raw []byte) (*staffEntry, []byte, error) {
+	if len(raw) < macLen {
+		return nil, nil, fmt.Errorf("staff %s: %w", name, ErrTampered)
+	}
+	body := raw[:len(raw)-macLen]
+	var st staffEntry
+	if err := json.Unmarshal(body, &st); err != nil || st.V != 1 || st.Name != string(name) {
+		return nil, nil, fmt.Errorf("staff %s: %w", name, ErrTampered)
+	}
+	return &st, raw[len(raw)-macLen:], nil
+}
+
+// getStaff returns the authenticated staff entry of name, or ErrNotFound.
+func (v *Vault) getStaff(tx *bolt.Tx, name string) (*staffEntry, error) {
+	raw := tx.Bucket(bucketStaff).Get([]byte(name))
+	if raw == nil {
+		return nil, fmt.Errorf("staff %s: %w (see 'clientvault staff list')", name, ErrNotFound)
+	}
+	st, tag, err := parseStaff([]byte(name), raw)
+	if err != nil {
+		return nil, err
+	}
+	if !hmac.Equal(tag, v.keys.mac(macStaff, []byte(name), raw[:len(raw)-macLen])) {
+		return nil, fmt.Errorf("staff %s: %w", name, ErrTampered)
+	}
+	return st, nil
+}
+
+// allStaffRaw returns every staff entry that parses, unauthenticated.
+func (v *Vault) allStaffRaw(tx *bolt.Tx) []*staffEntry {
+	var out []*staffEntry
+	tx.Bucket(bucketStaff).ForEach(func(k, raw []byte) error {
+		if st, _, err := parseStaff(k, raw); err == nil {
+			out = append(out, st)
+		}
+		return nil
+	})
+	return out
+}
+
+// shareKey opens a staff member's share key with the vault's key.
+func (v *Vault) shareKey(st *staffEntry) ([]byte, error) {
+	k, err := decrypt(st.KeyVault, v.keys.identity)
+	if err != nil || len(k) != 32 {
+		return nil, fmt.Errorf("staff %s: share key: %w", st.Name, ErrTampered)
+	}
+	return k, nil
+}
+
+// macWith is HMAC-SHA256 under key of a label and length-prefixed parts, as
+// keySet.mac, for the staff share keys.
+func macWith(key []byte, label string, parts ...[]byte) []byte {
+	h := hmac.New(sha256.New, key)
+	writePart(h, []byte(label))
+	for _, p := range parts {
+		writePart(h, p)
+	}
+	return h.Sum(nil)
+}
+
+// StaffList returns the registered coworkers, by name, with the number of
+// records shared with each.
+func (v *Vault) StaffList() ([]Staff, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	out := []Staff{}
+	err := v.db.View(func(tx *bolt.Tx) error {
+		counts := map[string]int{}
+		tx.Bucket(bucketShares).ForEach(func(k, _ []byte) error {
+			if len(k) > 8 {
+				counts[string(k[8:])]++
+			}
+			return nil
+		})
+		return tx.Bucket(bucketStaff).ForEach(func(k, _ []byte) error {
+			st, err := v.getStaff(tx, string(k))
+			if err != nil {
+				return err
+			}
+			out = append(out, Staff{Name: st.Name, Recipient: st.Recipient, Added: st.Added, Shares: counts[st.Name]})
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// StaffRemoval is what StaffRemove did.
+type StaffRemoval struct {
+	Name string `json:"name"`
+	// Records are the records that were shared with them: their shares are
+	// gone from the vault file.
+	Records []string `json:"records"`
+	// Consents is how many of their consents no longer apply. The consents
+	// are kept, as proof of what was allowed when; a later registration of
+	// the same name needs new ones.
+	Consents int `json:"consents"`
+	// Copies are the age files written for them (share --out), with the
+	// record each came from in For: removal cannot reach those.
+	Copies []Copy `json:"copies"`
+}
+
+// StaffRemove removes a coworker and every share they hold, in one
+// transaction. Shares are separate ciphertexts sealed to the coworker only,
+// so removal deletes them and re-seals nothing: afterwards nothing in the
+// vault file opens with the coworker's key. Their audit events, which only
+// their share key authenticates, are verified and moved into the vault's
+// own MAC chain first, so that they stay verifiable once the key is gone.
+func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	name = strings.TrimSpace(name)
+	out := &StaffRemoval{Name: name, Records: []string{}, Copies: []Copy{}}
+	err := v.db.Update(func(tx *bolt.Tx) error {
+		st, err := v.getStaff(tx, name)
+		if err != nil {
+			return err
+		}
+		shareKey, err := v.shareKey(st)
+		if err != nil {
+			return err
+		}
+		if err := v.absorbStaffAudit(tx, st, shareKey); err != nil {
+			return err
+		}
+		shares := tx.Bucket(bucketShares)
+		var doomed [][]byte
+		c := shares.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if len(k) > 8 && string(k[8:]) == name {
+				doomed = append(doomed, clone(k))
+			}
+		}
+		var ids []ID
+		for _, k := range doomed {
+			if err := shares.Delete(k); err != nil {
+				return err
+			}
+			ids = append(ids, ID(k[:8]))
+		}
+		out.Records = idStrings(ids)
+		err = tx.Bucket(bucketConsents).ForEach(func(k, raw []byte) error {
+			if meta, _, err := splitObject(raw); err == nil && string(meta) == st.UID {
+				out.Consents++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketStaff).Delete([]byte(name)); err != nil {
+			return err
+		}
+		err = v.walkAudit(tx, func(e Event) error {
+			if e.Action == "share-file" && e.Staff == name {
+				out.Copies = append(out.Copies, Copy{Kind: "share file", For: e.Record, At: e.Time})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return v.appendAudit(tx, Event{Action: "staff-remove", Staff: name, Records: out.Records, Count: len(ids),
+			Detail: fmt.Sprintf("%d shares removed; %d consents no longer apply", len(ids), out.Consents)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UnlockAsStaff opens the vault as a coworker: ids must open the share key
+// of one registered staff member. A coworker reads only the records shared
+// with them (View) and cannot change the vault; their views are recorded in
+// the audit log under their share key. An identity that is no staff
+// member's is ErrWrongKey.
+func (v *Vault) UnlockAsStaff(ids ...age.Identity) error {
+	var entries []*staffEntry
+	err := v.db.View(func(tx *bolt.Tx) error {
+		entries = v.allStaffRaw(tx)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, st := range entries {
+		k, err := decrypt(st.KeyStaff, ids...)
+		if errors.Is(err, ErrWrongKey) || errors.Is(err, ErrTampered) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if len(k) != 32 {
+			continue
+		}
+		v.staff = &staffSession{entry: st, shareKey: k, ids: ids}
+		return nil
+	}
+	return ErrWrongKey
+}
+
+// StaffName returns the coworker's name after UnlockAsStaff, or "".
+func (v *Vault) StaffName() string {
+	if v.staff == nil {
+		return ""
+	}
+	return v.staff.entry.Name
+}
+
+// appendStaffAudit records a coworker's event. A coworker cannot extend the
+// vault's MAC chain; the event is MAC'd with their share key instead, which
+// the owner can check (verify, audit). What this cannot prevent: someone
+// with write access to the file deleting such an event before the owner
+// folds it into the chain (at staff remove).
+func (v *Vault) appendStaffAudit(tx *bolt.Tx, e Event) error {
+	s := v.staff
+	b := tx.Bucket(bucketStaffAudit)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	e.Time = v.now()
+	e.Actor = s.entry.Name
+	e.Staff = s.entry.Name
+	body, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	key := seqKey(seq)
+	return b.Put(key, append(body, macWith(s.shareKey, macStaffAudit, key, []byte(s.entry.UID), body)...))
+}
+
+// walkStaffAudit reads the coworkers' audit events, checking each with its
+// author's share key. An event that fails, or whose author is not
+// registered, is ErrTampered.
+func (v *Vault) walkStaffAudit(tx *bolt.Tx, fn func(Event) error) error {
+	keys := map[string]*staffSession{}
+	c := tx.Bucket(bucketStaffAudit).Cursor()
+	for k, raw := c.First(); k != nil; k, raw = c.Next() {
+		e, err := v.checkStaffEvent(tx, keys, k, raw)
+		if err != nil {
+			return err
+		}
+		if err := fn(*e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *Vault) checkStaffEvent(tx *bolt.Tx, keys map[string]*staffSession, k, raw []byte) (*Event, error) {
+	bad := fmt.Errorf("coworker audit entry %x: %w", k, ErrTampered)
+	if len(raw) < macLen {
+		return nil, bad
+	}
+	body := raw[:len(raw)-macLen]
+	var e Event
+	if err := json.Unmarshal(body, &e); err != nil || e.Staff == "" {
+		return nil, bad
+	}
+	s, ok := keys[e.Staff]
+	if !ok {
+		st, err := v.getStaff(tx, e.Staff)
+		if err != nil {
+			return nil, fmt.Errorf("coworker audit entry %x: its author is not registered: %w", k, ErrTampered)
+		}
+		sk, err := v.shareKey(st)
+		if err != nil {
+			return nil, err
+		}
+		s = &staffSession{entry: st, shareKey: sk}
+		keys[e.Staff] = s
+	}
+	if !hmac.Equal(raw[len(raw)-macLen:], macWith(s.shareKey, macStaffAudit, k, []byte(s.entry.UID), body)) {
+		return nil, bad
+	}
+	e.Seq = 0
+	e.Detail = strings.TrimSpace(e.Detail + " (recorded by the coworker, MAC'd with their share key)")
+	return &e, nil
+}
+
+// absorbStaffAudit moves a coworker's audit events into the vault's MAC
+// chain, checked, before their share key goes with their staff entry.
+func (v *Vault) absorbStaffAudit(tx *bolt.Tx, st *staffEntry, shareKey []byte) error {
+	b := tx.Bucket(bucketStaffAudit)
+	keys := map[string]*staffSession{st.Name: {entry: st, shareKey: shareKey}}
+	var mine [][]byte
+	var events []Event
+	c := b.Cursor()
+	for k, raw := c.First(); k != nil; k, raw = c.Next() {
+		var probe Event
+		if json.Unmarshal(raw[:max(len(raw)-macLen, 0)], &probe) != nil || probe.Staff != st.Name {
+			continue
+		}
+		e, err := v.checkStaffEvent(tx, keys, k, raw)
+		if err != nil {
+			return err
+		}
+		mine = append(mine, clone(k))
+		events = append(events, *e)
+	}
+	for i, k := range mine {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+		if err := v.appendAudit(tx, events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitObject splits a stored sealed object: uvarint(len meta) || meta ||
+// uvarint(len sealed) || sealed || mac.
+func splitObject(raw []byte) (meta, sealed []byte, err error) {
+	if len(raw) < macLen {
+		return nil, nil, ErrTampered
+	}
+	r := reader{b: raw[:len(raw)-macLen]}
+	meta = r.bytes(r.uvarint())
+	sealed = r.bytes(r.uvarint())
+	if r.err || len(r.b) != 0 {
+		return nil, nil, ErrTampered
+	}
+	return meta, sealed, nil
+}
+
+// putObject seals plain to the vault's key and stores it under key with its
+// public meta, MAC'd with label over the key, the meta and the ciphertext.
+func (v *Vault) putObject(tx *bolt.Tx, bucket []byte, label string, key, meta []byte, plain any) error {
+	b, err := json.Marshal(plain)
+	if err != nil {
+		return err
+	}
+	sealed, err := encrypt(b, v.keys.recipient)
+	if err != nil {
+		return err
+	}
+	var raw []byte
+	raw = appendBytes(raw, meta)
+	raw = appendBytes(raw, sealed)
+	raw = append(raw, v.keys.mac(label, key, raw)...)
+	return tx.Bucket(bucket).Put(key, raw)
+}
+
+// openObject authenticates a stored object and decrypts it into out.
+func (v *Vault) openObject(label string, key, raw []byte, out any) (meta []byte, err error) {
+	meta, sealed, err := splitObject(raw)
+	if err != nil {
+		return nil, err
+	}
+	if !hmac.Equal(raw[len(raw)-macLen:], v.keys.mac(label, key, raw[:len(raw)-macLen])) {
+		return nil, ErrTampered
+	}
+	plain, err := decrypt(sealed, v.keys.identity)
+	if err != nil {
+		return nil, ErrTampered
+	}
+	dec := json.NewDecoder(bytes.NewReader(plain))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		return nil, ErrTampered
+	}
+	return meta, nil
+}
+
+func appendBytes(b, p []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(p)))
+	return append(b, p...)
+}
+
+// mergeStaffEvents places the coworkers' events (not yet in the chain) among
+// the chain's events by time, keeping the chain's own order as it is.
+func mergeStaffEvents(chain, staff []Event) []Event {
+	if len(staff) == 0 {
+		return chain
+	}
+	sort.SliceStable(staff, func(i, j int) bool { return staff[i].Time.Before(staff[j].Time) })
+	out := make([]Event, 0, len(chain)+len(staff))
+	j := 0
+	for _, e := range chain {
+		for j < len(staff) && staff[j].Time.Before(e.Time) {
+			out = append(out, staff[j])
+			j++
+		}
+		out = append(out, e)
+	}
+	return append(out, staff[j:]...)
+}
