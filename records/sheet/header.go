@@ -201,6 +201,14 @@ type mapping struct {
 	// feeds lists, for each Record JSON name, the columns that feed it in
 	// column order; for the name, the parts in first, middle, last order.
 	feeds map[string][]*column
+	// fields lists the same, one entry per field fed, in record order, for
+	// the loop over every row.
+	fields []fieldColumns
+}
+
+type fieldColumns struct {
+	field string
+	cols  []*column
 }
 
 // newMapping matches the header cells to fields. overrides is Options.Map.
@@ -280,6 +288,11 @@ func newMapping(header []string, overrides map[string]string, ignoreUnknown bool
 	}
 	if err := m.checkConflicts(); err != nil {
 		return nil, err
+	}
+	for _, t := range targets {
+		if cols := m.feeds[t.field]; len(cols) > 0 && cols[0].t == t {
+			m.fields = append(m.fields, fieldColumns{t.field, cols})
+		}
 	}
 	return m, nil
 }

@@ -62,15 +62,15 @@ func (s *xmlScanner) next() error {
 		return nil
 	}
 	for {
-		b, err := s.r.ReadByte()
+		p, err := s.r.Peek(1)
 		if err != nil {
 			return err
 		}
-		if b != '<' {
-			s.r.UnreadByte()
+		if p[0] != '<' {
 			s.kind = tokText
 			return s.readText()
 		}
+		s.r.Discard(1)
 		ok, err := s.readMarkup()
 		if err != nil || ok {
 			return err
@@ -225,6 +225,9 @@ func (s *xmlScanner) readTag() ([]byte, error) {
 }
 
 func balancedQuotes(b []byte) bool {
+	if bytes.IndexByte(b, '\'') < 0 {
+		return bytes.Count(b, []byte{'"'})%2 == 0 // the common case, fast
+	}
 	var q byte
 	for _, c := range b {
 		switch {
@@ -239,9 +242,9 @@ func balancedQuotes(b []byte) bool {
 
 // parseStart reads a start tag's name and attributes.
 func (s *xmlScanner) parseStart(tag []byte) error {
-	i := bytes.IndexAny(tag, " \t\r\n")
-	if i < 0 {
-		i = len(tag)
+	i := 0
+	for i < len(tag) && !isSpace(tag[i]) {
+		i++
 	}
 	s.name = localName(tag[:i])
 	if len(s.name) == 0 {
@@ -250,7 +253,7 @@ func (s *xmlScanner) parseStart(tag []byte) error {
 	s.attrs = s.attrs[:0]
 	rest := tag[i:]
 	for {
-		rest = bytes.TrimLeft(rest, " \t\r\n")
+		rest = trimSpaceLeft(rest)
 		if len(rest) == 0 {
 			return nil
 		}
@@ -259,7 +262,7 @@ func (s *xmlScanner) parseStart(tag []byte) error {
 			return fmt.Errorf("%w: an attribute has no value", errXMLSyntax)
 		}
 		name := localName(bytes.TrimSpace(rest[:eq]))
-		rest = bytes.TrimLeft(rest[eq+1:], " \t\r\n")
+		rest = trimSpaceLeft(rest[eq+1:])
 		if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
 			return fmt.Errorf("%w: an attribute value is not quoted", errXMLSyntax)
 		}
@@ -295,6 +298,15 @@ func (s *xmlScanner) attr(name string) []byte {
 // name.
 func (s *xmlScanner) is(kind tokKind, name string) bool {
 	return s.kind == kind && string(s.name) == name
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+func trimSpaceLeft(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	return b
 }
 
 func localName(b []byte) []byte {
