@@ -214,11 +214,28 @@ type fieldColumns struct {
 // newMapping matches the header cells to fields. overrides is Options.Map.
 func newMapping(header []string, overrides map[string]string, ignoreUnknown bool) (*mapping, error) {
 	m := &mapping{cols: make([]column, len(header)), feeds: map[string][]*column{}}
-	seen := map[string]int{}
+	known := 0
 	for i, h := range header {
 		h = strings.TrimSpace(h)
 		m.cols[i] = column{index: i, header: h}
-		n := normalizeHeader(h)
+		if byHeader[normalizeHeader(h)] != nil {
+			known++
+		}
+	}
+	for key := range overrides {
+		if findColumn(m.cols, key) >= 0 {
+			known++
+		}
+	}
+	if known == 0 {
+		// Then the first row is most likely a client, not a header: a file
+		// exported without its header row. Its cells are client data, so
+		// none is named.
+		return nil, fmt.Errorf("%w: no column of the first row has a known name; is the header row missing?", ErrUnknownColumns)
+	}
+	seen := map[string]int{}
+	for i := range m.cols {
+		n := normalizeHeader(m.cols[i].header)
 		if n == "" {
 			continue
 		}
