@@ -201,6 +201,8 @@ type rowEnd struct {
 	row int
 }
 
+// Read passes on what it reads, up to the first byte that breaks a limit,
+// and then a *cellError naming that byte's row and column.
 func (g *csvGuard) Read(p []byte) (int, error) {
 	if g.err != nil {
 		return 0, g.err

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // marker stands for client data in the fuzz tests: it is put in cells, and
@@ -198,23 +200,56 @@ func FuzzXLSXCell(f *testing.F) {
 	})
 }
 
-// FuzzXMLScanner checks that the tokenizer ends on any input, with bounded
-// tokens.
+// tokens returns the tokens of data as text, read through a window of the
+// given size one byte at a time, up to the first error.
+func tokens(data []byte, window, maxText int) (toks []string, err error) {
+	var r io.Reader = bytes.NewReader(data)
+	if window < scanWindow {
+		r = iotest.OneByteReader(r)
+	}
+	s := newXMLScannerWindow(r, maxText, window)
+	for i := 0; ; i++ {
+		if i > len(data)+2 {
+			return toks, fmt.Errorf("%d tokens from %d bytes", i, len(data))
+		}
+		if err := s.next(); err != nil {
+			return toks, err
+		}
+		if len(s.text) > maxText || (s.kind == tokStart && len(s.name) == 0) {
+			return toks, fmt.Errorf("token %d: kind %d name %q text of %d bytes", i, s.kind, s.name, len(s.text))
+		}
+		tok := fmt.Sprintf("%d %q", s.kind, s.name)
+		if s.kind == tokText {
+			tok = fmt.Sprintf("text %q %v", s.text, s.tooLong)
+		}
+		if s.kind == tokStart {
+			for _, a := range s.attrs {
+				tok += fmt.Sprintf(" %q=%q", a.name, a.value)
+			}
+		}
+		toks = append(toks, tok)
+	}
+}
+
+// FuzzXMLScanner checks that the tokenizer ends with bounded tokens on any
+// input, and reads the same tokens through a window of a few bytes filled
+// one byte at a time as through its full window.
 func FuzzXMLScanner(f *testing.F) {
-	f.Add([]byte(`<?xml version="1.0"?><a x="1" y='>'><!-- c --><b/>t &amp; &#x41;<![CDATA[<z>]]></a>`))
-	f.Add([]byte(`<a><<b>></a`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		s := newXMLScanner(bytes.NewReader(data), 64)
-		for i := 0; ; i++ {
-			if i > len(data)+2 {
-				t.Fatalf("%d tokens from %d bytes", i, len(data))
-			}
-			if err := s.next(); err != nil {
-				return
-			}
-			if len(s.text) > 64 || (s.kind == tokStart && len(s.name) == 0) {
-				t.Fatalf("token %d: kind %d name %q text of %d bytes", i, s.kind, s.name, len(s.text))
-			}
+	f.Add([]byte(`<?xml version="1.0"?><a x="1" y='>'><!-- c --><b/>t &amp; &#x41;<![CDATA[<z>]]></a>`), uint8(0))
+	f.Add([]byte(`<si><t xml:space="preserve">a long enough text to cross a window &lt;</t></si>`), uint8(3))
+	f.Add([]byte(`<a><<b>></a`), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, w uint8) {
+		window := 32 + int(w%64) // a tag up to 16 bytes fits
+		want, wantErr := tokens(data, scanWindow, 48)
+		if wantErr != nil && wantErr != io.EOF && !errors.Is(wantErr, errXMLSyntax) {
+			t.Fatal(wantErr)
+		}
+		got, gotErr := tokens(data, window, 48)
+		if errors.Is(gotErr, errXMLSyntax) && strings.Contains(gotErr.Error(), "a tag is longer") {
+			return // a small window refuses long tags sooner
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") || (gotErr == io.EOF) != (wantErr == io.EOF) {
+			t.Fatalf("window %d:\n%s\n%v\nfull window:\n%s\n%v", window, strings.Join(got, "\n"), gotErr, strings.Join(want, "\n"), wantErr)
 		}
 	})
 }

@@ -86,6 +86,8 @@ type Problem struct {
 	Err error
 }
 
+// String formats the problem as in a RowError: `column "Email": is not an
+// email address`.
 func (p Problem) String() string {
 	if p.Column == "" {
 		return p.Problem
@@ -100,6 +102,8 @@ type RowError struct {
 	Problems []Problem
 }
 
+// Error lists the row's problems: `row 7: column "Email": is not an email
+// address; column "DOB": is in the future`.
 func (e *RowError) Error() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {

@@ -281,12 +281,14 @@ func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
 	defer rc.Close()
 	sc := newXMLScanner(rc, MaxCell)
 	sst := &sharedStrings{tooLong: map[int]bool{}}
-	// The part's size is what the file claims: an eighth of it, capped, is
-	// the first allocation, so that a part that is mostly one huge string
-	// (refused below) costs little. Past it, the text doubles, as append
-	// grows large slices by only a quarter and would copy them many times.
+	// The part's size is what the file claims; it sizes the first
+	// allocation, bounded by 16 times the compressed size (text compresses
+	// less than that; a zip bomb or a part that is one huge, repetitive
+	// string, refused below, much more) and by 512 MiB. Past it, the text
+	// doubles, as append grows large slices by only a quarter and would
+	// copy them many times over.
 	var b strings.Builder
-	b.Grow(int(min(f.UncompressedSize64/8, 64<<20)))
+	b.Grow(int(min(f.UncompressedSize64, 16*f.CompressedSize64, 512<<20)))
 	inSI, inT, inRPh := false, false, 0
 	start := 0
 	for {
