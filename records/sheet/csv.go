@@ -67,6 +67,11 @@ func newCSVSource(r io.Reader, encoding string) (*csvSource, error) {
 		head, _ = br.Peek(br.Buffered())
 	}
 
+	if bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0 {
+		// Excel for Mac once wrote CSV with CR alone at the ends of lines.
+		// Read as it is, the whole file would be one row, its header.
+		text = crToLF{text}
+	}
 	delim := detectDelimiter(head)
 	g := &csvGuard{r: text, delim: delim, row: 1}
 	for _, b := range []byte{0, '"', '\n', delim} {
@@ -305,4 +310,17 @@ func (g *csvGuard) rowOf(end int64) int {
 		return g.row // the last row, with no newline at its end
 	}
 	return row
+}
+
+// crToLF turns every CR into LF, for a file whose lines end in CR alone.
+type crToLF struct{ r io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
 }

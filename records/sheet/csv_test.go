@@ -91,6 +91,8 @@ func TestCSVRealWorld(t *testing.T) {
 			"\n,,,\nFirst Name,Last Name,E-mail,Birthday\nZoë,Doe,zoe@example.com,1990-04-02\n", Options{}},
 		{"short row padded",
 			"First Name,Last Name,E-mail,Birthday,Notes\nZoë,Doe,zoe@example.com,1990-04-02\n", Options{}},
+		{"CR alone at the ends of lines (old Excel for Mac)",
+			"First Name,Last Name,E-mail,Birthday\rZo\xEB,Doe,zoe@example.com,1990-04-02\r", Options{Encoding: "windows-1252"}},
 		{"long row with empty extra cells",
 			"First Name,Last Name,E-mail,Birthday\nZoë,Doe,zoe@example.com,1990-04-02,,\n", Options{}},
 	}

@@ -19,7 +19,7 @@ const MaxCell = 1 << 20
 const (
 	maxRowBytes = 16 << 20 // one CSV row
 	maxColumns  = 16384    // Excel's own limit, XFD
-	maxRows     = 1 << 31  // row numbers fit an int on every platform
+	maxRows     = 1 << 20  // Excel's own limit, 1,048,576
 )
 
 // Errors about the file as a whole. Each reads well after the file's name:

@@ -21,8 +21,8 @@ import (
 // ever written to disk.
 
 const (
-	maxSmallPart     = 16 << 20 // workbook.xml and the .rels parts
-	maxSharedStrings = 2 << 30  // the text of all shared strings
+	maxSmallPart           = 16 << 20 // workbook.xml and the .rels parts
+	maxSharedStrings int64 = 2 << 30  // the text of all shared strings; offsets are uint32
 )
 
 var errNotXLSX = fmt.Errorf("%w: a zip archive, but not an XLSX workbook", ErrNotSpreadsheet)
@@ -271,7 +271,7 @@ func (s *sharedStrings) get(i int) (string, error) {
 // loadSharedStrings reads the shared strings part: <si> items of a <t>, or
 // of rich-text runs <r><t>, whose phonetic guides <rPh> are not text.
 func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
-	if f.UncompressedSize64 > maxSharedStrings*2 {
+	if f.UncompressedSize64 > uint64(maxSharedStrings)*2 {
 		return nil, fmt.Errorf("%s: the shared strings are larger than %d GiB", f.Name, maxSharedStrings>>30)
 	}
 	rc, err := f.Open()
@@ -311,7 +311,7 @@ func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
 			if b.Len()-start > MaxCell {
 				sst.tooLong[i] = true
 			}
-			if b.Len() > maxSharedStrings {
+			if int64(b.Len()) > maxSharedStrings {
 				return nil, fmt.Errorf("%s: the shared strings are larger than %d GiB", f.Name, maxSharedStrings>>30)
 			}
 			sst.ends = append(sst.ends, uint32(b.Len()))
