@@ -67,8 +67,16 @@ func newCSVSource(r io.Reader, encoding string) (*csvSource, error) {
 		head, _ = br.Peek(br.Buffered())
 	}
 
+	if bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0 {
+		// Excel for Mac once wrote CSV with CR alone at the ends of lines.
+		// Read as it is, the whole file would be one row, its header.
+		text = crToLF{text}
+	}
 	delim := detectDelimiter(head)
 	g := &csvGuard{r: text, delim: delim, row: 1}
+	for _, b := range []byte{0, '"', '\n', delim} {
+		g.special[b] = true
+	}
 	cr := csv.NewReader(g)
 	cr.Comma = rune(delim)
 	cr.FieldsPerRecord = -1 // rows may differ from the header; Reader checks
@@ -169,17 +177,18 @@ func (s *csvSource) close() error { return nil }
 //   - number the rows as a spreadsheet does, counting the blank lines that
 //     encoding/csv skips and counting a quoted newline as part of its row.
 type csvGuard struct {
-	r     io.Reader
-	delim byte
-	state guardState
-	cell  int   // bytes of the current cell so far
-	bytes int   // bytes of the current row so far
-	col   int   // 0-based column of the current cell
-	row   int   // 1-based row of the current byte
-	off   int64 // bytes passed on so far
-	ends  []rowEnd
-	head  int // ends[:head] are used
-	err   error
+	r       io.Reader
+	delim   byte
+	special [256]bool // the bytes that may change the state: NUL, quote, newline, delimiter
+	state   guardState
+	cell    int   // bytes of the current cell so far
+	bytes   int   // bytes of the current row so far
+	col     int   // 0-based column of the current cell
+	row     int   // 1-based row of the current byte
+	off     int64 // bytes passed on so far
+	ends    []rowEnd
+	head    int // ends[:head] are used
+	err     error
 }
 
 type guardState uint8
@@ -197,12 +206,29 @@ type rowEnd struct {
 	row int
 }
 
+// Read passes on what it reads, up to the first byte that breaks a limit,
+// and then a *cellError naming that byte's row and column.
 func (g *csvGuard) Read(p []byte) (int, error) {
 	if g.err != nil {
 		return 0, g.err
 	}
 	n, err := g.r.Read(p)
 	for i := 0; i < n; i++ {
+		if g.state == inField || g.state == inQuotes {
+			// Skip a run of bytes that change nothing but the counts.
+			j := i
+			for j < n && !g.special[p[j]] {
+				j++
+			}
+			g.cell += j - i
+			g.bytes += j - i
+			if g.cell > MaxCell {
+				return g.fail(i, ErrCellTooLarge)
+			}
+			if i = j; i == n {
+				break
+			}
+		}
 		b := p[i]
 		if b == 0 {
 			return g.fail(i, errNUL)
@@ -284,4 +310,17 @@ func (g *csvGuard) rowOf(end int64) int {
 		return g.row // the last row, with no newline at its end
 	}
 	return row
+}
+
+// crToLF turns every CR into LF, for a file whose lines end in CR alone.
+type crToLF struct{ r io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
 }

@@ -91,6 +91,8 @@ func TestCSVRealWorld(t *testing.T) {
 			"\n,,,\nFirst Name,Last Name,E-mail,Birthday\nZoë,Doe,zoe@example.com,1990-04-02\n", Options{}},
 		{"short row padded",
 			"First Name,Last Name,E-mail,Birthday,Notes\nZoë,Doe,zoe@example.com,1990-04-02\n", Options{}},
+		{"CR alone at the ends of lines (old Excel for Mac)",
+			"First Name,Last Name,E-mail,Birthday\rZo\xEB,Doe,zoe@example.com,1990-04-02\r", Options{Encoding: "windows-1252"}},
 		{"long row with empty extra cells",
 			"First Name,Last Name,E-mail,Birthday\nZoë,Doe,zoe@example.com,1990-04-02,,\n", Options{}},
 	}
@@ -338,7 +340,9 @@ func TestCSVBadInput(t *testing.T) {
 		{"header and blank rows", "Name,Email\r\n,\r\n\r\n", Options{}, nil, ErrNoRows, "has a header but no rows"},
 		{"duplicate header", "Name,Email,E-Mail\nAnn Fake,a@example.com,b@example.com\n", Options{}, ErrDuplicateHeader, nil, `"Email" (B) and column "E-Mail" (C)`},
 		{"unknown header", "Name,Favourite Colour\nAnn Fake,teal\n", Options{}, ErrUnknownColumns, nil, `"Favourite Colour" (B)`},
-		{"a letter, not a table", "Dear Ann,\nthank you for your visit.\n", Options{}, ErrUnknownColumns, nil, "unknown columns"},
+		{"a letter, not a table", "Dear Ann,\nthank you for your visit.\n", Options{}, ErrUnknownColumns, nil, "is the header row missing?"},
+		{"no header row", "Ann Fake,ann@example.com,yes,yes\nBea Fake,bea@example.com,no,no\n", Options{}, ErrUnknownColumns, nil, "is the header row missing?"},
+		{"no header row, ignoring unknown columns", "Ann Fake,ann@example.com\n", Options{IgnoreUnknown: true}, ErrUnknownColumns, nil, "is the header row missing?"},
 		{"binary: NUL bytes", "Name,Email\nAnn\x00\x01\x02,x\n", Options{}, ErrNotSpreadsheet, nil, "binary"},
 		{"binary: PNG", "\x89PNG\r\n\x1a\nabc", Options{}, ErrNotSpreadsheet, nil, "binary"},
 		{"binary: PDF", "%PDF-1.7\nName,Email\n", Options{}, ErrNotSpreadsheet, nil, "binary"},
@@ -370,7 +374,7 @@ func TestCSVBadInput(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.says) {
 				t.Errorf("error %q does not say %q", err, tt.says)
 			}
-			noLeak(t, err, "Ann Fake", "secret", "teal", "thank you")
+			noLeak(t, err, "Ann", "ann@", "yes", "secret", "teal", "thank you")
 		})
 	}
 }

@@ -201,16 +201,41 @@ type mapping struct {
 	// feeds lists, for each Record JSON name, the columns that feed it in
 	// column order; for the name, the parts in first, middle, last order.
 	feeds map[string][]*column
+	// fields lists the same, one entry per field fed, in record order, for
+	// the loop over every row.
+	fields []fieldColumns
+}
+
+type fieldColumns struct {
+	field string
+	cols  []*column
 }
 
 // newMapping matches the header cells to fields. overrides is Options.Map.
 func newMapping(header []string, overrides map[string]string, ignoreUnknown bool) (*mapping, error) {
 	m := &mapping{cols: make([]column, len(header)), feeds: map[string][]*column{}}
-	seen := map[string]int{}
+	known := 0
 	for i, h := range header {
 		h = strings.TrimSpace(h)
 		m.cols[i] = column{index: i, header: h}
-		n := normalizeHeader(h)
+		if byHeader[normalizeHeader(h)] != nil {
+			known++
+		}
+	}
+	for key := range overrides {
+		if findColumn(m.cols, key) >= 0 {
+			known++
+		}
+	}
+	if known == 0 {
+		// Then the first row is most likely a client, not a header: a file
+		// exported without its header row. Its cells are client data, so
+		// none is named.
+		return nil, fmt.Errorf("%w: no column of the first row has a known name; is the header row missing?", ErrUnknownColumns)
+	}
+	seen := map[string]int{}
+	for i := range m.cols {
+		n := normalizeHeader(m.cols[i].header)
 		if n == "" {
 			continue
 		}
@@ -280,6 +305,11 @@ func newMapping(header []string, overrides map[string]string, ignoreUnknown bool
 	}
 	if err := m.checkConflicts(); err != nil {
 		return nil, err
+	}
+	for _, t := range targets {
+		if cols := m.feeds[t.field]; len(cols) > 0 && cols[0].t == t {
+			m.fields = append(m.fields, fieldColumns{t.field, cols})
+		}
 	}
 	return m, nil
 }

@@ -19,7 +19,7 @@ const MaxCell = 1 << 20
 const (
 	maxRowBytes = 16 << 20 // one CSV row
 	maxColumns  = 16384    // Excel's own limit, XFD
-	maxRows     = 1 << 31  // row numbers fit an int on every platform
+	maxRows     = 1 << 20  // Excel's own limit, 1,048,576
 )
 
 // Errors about the file as a whole. Each reads well after the file's name:
@@ -86,6 +86,8 @@ type Problem struct {
 	Err error
 }
 
+// String formats the problem as in a RowError: `column "Email": is not an
+// email address`.
 func (p Problem) String() string {
 	if p.Column == "" {
 		return p.Problem
@@ -100,6 +102,8 @@ type RowError struct {
 	Problems []Problem
 }
 
+// Error lists the row's problems: `row 7: column "Email": is not an email
+// address; column "DOB": is in the future`.
 func (e *RowError) Error() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {

@@ -55,12 +55,9 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 	}
 
 	rec := new(records.Record)
-	for _, t := range targets {
-		cols := m.feeds[t.field]
-		if len(cols) == 0 || cols[0].t != t {
-			continue // each field once, by its first target
-		}
-		switch t.field {
+	for _, fc := range m.fields {
+		cols := fc.cols
+		switch fc.field {
 		case "name":
 			var parts []string
 			for _, c := range cols {
@@ -112,10 +109,10 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 					list = append(list, splitList(s)...)
 				}
 			}
-			*listField(rec, t.field) = list
+			*listField(rec, fc.field) = list
 		default:
 			if s, ok := text(cols[0]); ok {
-				*textField(rec, t.field) = s
+				*textField(rec, fc.field) = s
 			}
 		}
 	}

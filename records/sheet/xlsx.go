@@ -21,8 +21,8 @@ import (
 // ever written to disk.
 
 const (
-	maxSmallPart     = 16 << 20 // workbook.xml and the .rels parts
-	maxSharedStrings = 2 << 30  // the text of all shared strings
+	maxSmallPart           = 16 << 20 // workbook.xml and the .rels parts
+	maxSharedStrings int64 = 2 << 30  // the text of all shared strings; offsets are uint32
 )
 
 var errNotXLSX = fmt.Errorf("%w: a zip archive, but not an XLSX workbook", ErrNotSpreadsheet)
@@ -271,7 +271,7 @@ func (s *sharedStrings) get(i int) (string, error) {
 // loadSharedStrings reads the shared strings part: <si> items of a <t>, or
 // of rich-text runs <r><t>, whose phonetic guides <rPh> are not text.
 func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
-	if f.UncompressedSize64 > maxSharedStrings*2 {
+	if f.UncompressedSize64 > uint64(maxSharedStrings)*2 {
 		return nil, fmt.Errorf("%s: the shared strings are larger than %d GiB", f.Name, maxSharedStrings>>30)
 	}
 	rc, err := f.Open()
@@ -281,8 +281,14 @@ func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
 	defer rc.Close()
 	sc := newXMLScanner(rc, MaxCell)
 	sst := &sharedStrings{tooLong: map[int]bool{}}
+	// The part's size is what the file claims; it sizes the first
+	// allocation, bounded by 16 times the compressed size (text compresses
+	// less than that; a zip bomb or a part that is one huge, repetitive
+	// string, refused below, much more) and by 512 MiB. Past it, the text
+	// doubles, as append grows large slices by only a quarter and would
+	// copy them many times over.
 	var b strings.Builder
-	b.Grow(int(min(f.UncompressedSize64/2, 1<<20))) // a hint only: the size is the file's claim
+	b.Grow(int(min(f.UncompressedSize64, 16*f.CompressedSize64, 512<<20)))
 	inSI, inT, inRPh := false, false, 0
 	start := 0
 	for {
@@ -305,7 +311,7 @@ func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
 			if b.Len()-start > MaxCell {
 				sst.tooLong[i] = true
 			}
-			if b.Len() > maxSharedStrings {
+			if int64(b.Len()) > maxSharedStrings {
 				return nil, fmt.Errorf("%s: the shared strings are larger than %d GiB", f.Name, maxSharedStrings>>30)
 			}
 			sst.ends = append(sst.ends, uint32(b.Len()))
@@ -324,6 +330,9 @@ func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
 			}
 			if !utf8.Valid(sc.text) {
 				return nil, fmt.Errorf("%s: shared string %d %w", f.Name, len(sst.ends), ErrInvalidUTF8)
+			}
+			if b.Cap()-b.Len() < len(sc.text) {
+				b.Grow(b.Cap())
 			}
 			b.Write(sc.text)
 		}
@@ -346,9 +355,10 @@ type xlsxSource struct {
 	done    bool
 	lastRow int
 
-	cells []cell
-	spans []span // where each cell's text is, until the row is complete
-	buf   []byte // the text of the row's cells that are not shared strings
+	cells  []cell
+	spans  []span // where each cell's text is, until the row is complete
+	buf    []byte // the text of the row's cells that are not shared strings
+	shared []byte // the index of a shared string cell, as text
 }
 
 // span locates a cell's text: a shared string, or buf[start:end].
@@ -475,7 +485,7 @@ func (x *xlsxSource) readCell(row, col int) error {
 	// (formula) and rPh (phonetic guide) are not the value.
 	var in string
 	skip := 0
-	var shared []byte
+	x.shared = x.shared[:0]
 	for {
 		if err := x.sc.next(); err != nil {
 			return fmt.Errorf("sheet: row %d: %w", row, noEOF(err))
@@ -494,7 +504,7 @@ func (x *xlsxSource) readCell(row, col int) error {
 		case tokEnd:
 			switch string(sc.name) {
 			case "c":
-				return x.finishCell(sp, t, shared, row, col)
+				return x.finishCell(sp, t, row, col)
 			case "v", "t":
 				in = ""
 			case "f", "rPh", "extLst":
@@ -508,7 +518,7 @@ func (x *xlsxSource) readCell(row, col int) error {
 				return &cellError{row: row, col: col, err: ErrCellTooLarge}
 			}
 			if t == "s" {
-				shared = append(shared, sc.text...)
+				x.shared = append(x.shared, sc.text...)
 				continue
 			}
 			x.buf = append(x.buf, sc.text...)
@@ -517,11 +527,11 @@ func (x *xlsxSource) readCell(row, col int) error {
 	}
 }
 
-func (x *xlsxSource) finishCell(sp *span, t string, shared []byte, row, col int) error {
+func (x *xlsxSource) finishCell(sp *span, t string, row, col int) error {
 	switch t {
 	case "s":
-		i, err := strconv.Atoi(strings.TrimSpace(string(shared)))
-		if err != nil || x.sst == nil {
+		i, ok := atoi(x.shared)
+		if !ok || x.sst == nil {
 			return fmt.Errorf("sheet: row %d, column %s: %w: a shared string cell without a valid index", row, columnLetter(col), errXMLSyntax)
 		}
 		s, err := x.sst.get(i)
@@ -561,4 +571,20 @@ func (x *xlsxSource) finishRow(row int) ([]cell, int, error) {
 		x.cells = append(x.cells, c)
 	}
 	return x.cells, row, nil
+}
+
+// atoi reads a shared string's index: digits, perhaps with spaces around.
+func atoi(b []byte) (int, bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || len(b) > 10 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }

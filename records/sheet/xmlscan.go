@@ -1,7 +1,6 @@
 package sheet
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -12,16 +11,21 @@ import (
 
 // xmlScanner is a small pull tokenizer for the parts of an XLSX file that
 // can be large: the sheet and its shared strings. encoding/xml reads them at
-// about 40 MB/s, a few seconds for 100,000 rows; this reads the subset of
-// XML that spreadsheet writers produce (elements, attributes, text, the five
+// about 40 MB/s, some 3 s for 100,000 rows; this reads the subset of XML
+// that spreadsheet writers produce (elements, attributes, text, the five
 // entities and character references, CDATA, comments and processing
-// instructions) several times faster, and bounds every token: a text longer
-// than maxText is reported as cut (tooLong) without being held, and a tag
-// longer than maxTag is an error. It does not check that end tags match
-// start tags; callers look only at the elements they know.
+// instructions) several times faster, mostly by handing out slices of its
+// own buffer instead of copies. Every token is bounded: a text longer than
+// maxText is reported as cut (tooLong) without being held, and a tag longer
+// than maxTag is an error. It does not check that end tags match start
+// tags; callers look only at the elements they know.
 type xmlScanner struct {
-	r       *bufio.Reader
-	maxText int
+	r        io.Reader
+	buf      []byte // the window: unread input is buf[pos:end]
+	pos, end int
+	rerr     error // the error that ended reading, once buf holds the rest
+	maxText  int
+	maxTag   int
 
 	kind    tokKind
 	name    []byte    // local name of a start or end tag
@@ -29,8 +33,8 @@ type xmlScanner struct {
 	text    []byte    // text, entities decoded
 	tooLong bool      // the text was longer than maxText and is not in text
 
-	selfClosing bool // the last start tag was <x/>; its end tag comes next
-	tag         []byte
+	selfClosing bool   // the last start tag was <x/>; its end tag comes next
+	textBuf     []byte // text that spans refills of buf, or is decoded
 }
 
 type tokKind uint8
@@ -45,12 +49,50 @@ type xmlAttr struct {
 	name, value []byte // local name; value with entities decoded
 }
 
-const maxTag = 64 << 10
+const (
+	maxTag     = 64 << 10
+	scanWindow = 256 << 10 // larger than maxTag, so that a whole tag fits
+)
 
 var errXMLSyntax = errors.New("malformed XML")
 
 func newXMLScanner(r io.Reader, maxText int) *xmlScanner {
-	return &xmlScanner{r: bufio.NewReaderSize(r, 64<<10), maxText: maxText}
+	return newXMLScannerWindow(r, maxText, scanWindow)
+}
+
+// newXMLScannerWindow returns a scanner with a window of the given size;
+// tests use small ones to read across its edges.
+func newXMLScannerWindow(r io.Reader, maxText, window int) *xmlScanner {
+	return &xmlScanner{r: r, buf: make([]byte, window), maxText: maxText, maxTag: min(maxTag, window/2)}
+}
+
+// fill moves the unread input to the start of buf and reads more after it.
+// It returns false when there is no more input (or no room: a caller that
+// needs more than the window has asked for too much).
+func (s *xmlScanner) fill() bool {
+	if s.rerr != nil {
+		return false
+	}
+	if s.pos > 0 {
+		s.end = copy(s.buf, s.buf[s.pos:s.end])
+		s.pos = 0
+	}
+	if s.end == len(s.buf) {
+		return false
+	}
+	for tries := 0; tries < 100; tries++ {
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		if err != nil {
+			s.rerr = err
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	s.rerr = io.ErrNoProgress
+	return false
 }
 
 // next reads the next token; io.EOF at the end of the input. The token's
@@ -62,12 +104,10 @@ func (s *xmlScanner) next() error {
 		return nil
 	}
 	for {
-		b, err := s.r.ReadByte()
-		if err != nil {
-			return err
+		if s.pos == s.end && !s.fill() {
+			return s.rerr
 		}
-		if b != '<' {
-			s.r.UnreadByte()
+		if s.buf[s.pos] != '<' {
 			s.kind = tokText
 			return s.readText()
 		}
@@ -80,51 +120,70 @@ func (s *xmlScanner) next() error {
 
 // readText reads text up to the next '<' or the end of the input.
 func (s *xmlScanner) readText() error {
-	s.text, s.tooLong = s.text[:0], false
-	for {
-		chunk, err := s.r.ReadSlice('<')
-		if err == nil {
-			chunk = chunk[:len(chunk)-1]
-			s.r.UnreadByte()
+	s.tooLong = false
+	if i := bytes.IndexByte(s.buf[s.pos:s.end], '<'); i >= 0 {
+		// The common case: the whole text is in the window.
+		t := s.buf[s.pos : s.pos+i]
+		s.pos += i
+		if len(t) > s.maxText {
+			s.text, s.tooLong = nil, true
+			return nil
 		}
-		s.appendText(chunk)
-		switch err {
-		case nil, io.EOF:
-			return s.decodeText()
-		case bufio.ErrBufferFull:
-			continue
-		default:
-			return err
+		if bytes.IndexByte(t, '&') < 0 {
+			s.text = t
+			return nil
+		}
+		s.textBuf = append(s.textBuf[:0], t...)
+		return s.decodeText()
+	}
+	s.textBuf = s.textBuf[:0]
+	for {
+		i := bytes.IndexByte(s.buf[s.pos:s.end], '<')
+		if i < 0 {
+			i = s.end - s.pos
+		}
+		s.appendText(s.buf[s.pos : s.pos+i])
+		s.pos += i
+		if s.pos < s.end || !s.fill() {
+			return s.decodeText() // at a '<', or at the end of the input
 		}
 	}
 }
 
 func (s *xmlScanner) appendText(b []byte) {
-	if s.tooLong || len(s.text)+len(b) > s.maxText {
-		s.tooLong, s.text = true, s.text[:0]
+	if s.tooLong || len(s.textBuf)+len(b) > s.maxText {
+		s.tooLong, s.textBuf = true, s.textBuf[:0]
 		return
 	}
-	s.text = append(s.text, b...)
+	s.textBuf = append(s.textBuf, b...)
 }
 
+// decodeText makes textBuf the token's text, its entities decoded.
 func (s *xmlScanner) decodeText() error {
-	if s.tooLong || bytes.IndexByte(s.text, '&') < 0 {
+	if s.tooLong {
+		s.text = nil
 		return nil
 	}
-	t, err := unescape(s.text[:0], s.text)
+	s.text = s.textBuf
+	if bytes.IndexByte(s.text, '&') < 0 {
+		return nil
+	}
+	t, err := unescape(s.textBuf[:0], s.textBuf)
 	s.text = t
 	return err
 }
 
-// readMarkup reads what follows a '<'. It reports whether it read a token:
+// readMarkup reads from a '<'. It reports whether it read a token:
 // comments, processing instructions and the XML declaration are skipped.
 func (s *xmlScanner) readMarkup() (bool, error) {
-	b, err := s.r.ReadByte()
-	if err != nil {
-		return false, noEOF(err)
+	for s.end-s.pos < 2 && s.fill() {
 	}
-	switch b {
+	if s.end-s.pos < 2 {
+		return false, noEOF(io.EOF)
+	}
+	switch s.buf[s.pos+1] {
 	case '?':
+		s.pos += 2
 		return false, s.skipPast("?>")
 	case '!':
 		return s.readBang()
@@ -134,10 +193,9 @@ func (s *xmlScanner) readMarkup() (bool, error) {
 			return false, err
 		}
 		s.kind = tokEnd
-		s.name = localName(bytes.TrimSpace(tag))
+		s.name = localName(bytes.TrimSpace(tag[1:]))
 		return true, nil
 	}
-	s.r.UnreadByte()
 	tag, err := s.readTag()
 	if err != nil {
 		return false, err
@@ -149,32 +207,62 @@ func (s *xmlScanner) readMarkup() (bool, error) {
 	return true, s.parseStart(tag)
 }
 
+// readTag reads a tag from its '<' to the '>' that ends it, skipping '>' in
+// quoted attribute values, and returns what is between them.
+func (s *xmlScanner) readTag() ([]byte, error) {
+	from := s.pos + 1
+	for {
+		if i := bytes.IndexByte(s.buf[from:s.end], '>'); i >= 0 {
+			tag := s.buf[s.pos+1 : from+i]
+			if len(tag) > s.maxTag {
+				break
+			}
+			if balancedQuotes(tag) {
+				s.pos = from + i + 1
+				return tag, nil
+			}
+			from += i + 1
+			continue
+		}
+		if s.end-s.pos > s.maxTag {
+			break
+		}
+		from -= s.pos // fill moves the window's content to the start
+		if !s.fill() {
+			return nil, noEOF(io.EOF)
+		}
+		from += s.pos
+	}
+	return nil, fmt.Errorf("%w: a tag is longer than %d KiB", errXMLSyntax, maxTag>>10)
+}
+
 // readBang reads a comment, CDATA section or DOCTYPE after "<!".
 func (s *xmlScanner) readBang() (bool, error) {
-	p, _ := s.r.Peek(7)
+	for s.end-s.pos < 9 && s.fill() {
+	}
+	p := s.buf[s.pos:s.end]
 	switch {
-	case bytes.HasPrefix(p, []byte("--")):
-		s.r.Discard(2)
+	case bytes.HasPrefix(p, []byte("<!--")):
+		s.pos += 4
 		return false, s.skipPast("-->")
-	case bytes.HasPrefix(p, []byte("[CDATA[")):
-		s.r.Discard(7)
-		s.kind, s.text, s.tooLong = tokText, s.text[:0], false
-		var last []byte // the last bytes read, to find "]]>" split across reads
+	case bytes.HasPrefix(p, []byte("<![CDATA[")):
+		s.pos += 9
+		s.kind, s.tooLong, s.textBuf = tokText, false, s.textBuf[:0]
 		for {
-			chunk, err := s.r.ReadSlice('>')
-			if err != nil && err != bufio.ErrBufferFull {
-				return false, noEOF(err)
-			}
-			s.appendText(chunk)
-			last = append(last, chunk...)
-			if err == nil && bytes.HasSuffix(last, []byte("]]>")) {
-				if !s.tooLong {
-					s.text = s.text[:len(s.text)-3]
+			if i := bytes.Index(s.buf[s.pos:s.end], []byte("]]>")); i >= 0 {
+				s.appendText(s.buf[s.pos : s.pos+i])
+				s.pos += i + 3
+				s.text = s.textBuf
+				if s.tooLong {
+					s.text = nil
 				}
 				return true, nil
 			}
-			if len(last) > 3 {
-				last = append(last[:0], last[len(last)-3:]...)
+			keep := max(s.pos, s.end-2) // a "]]" at the end may start the terminator
+			s.appendText(s.buf[s.pos:keep])
+			s.pos = keep
+			if !s.fill() {
+				return false, noEOF(io.EOF)
 			}
 		}
 	}
@@ -184,47 +272,22 @@ func (s *xmlScanner) readBang() (bool, error) {
 
 // skipPast discards input up to and including end.
 func (s *xmlScanner) skipPast(end string) error {
-	last := end[len(end)-1]
-	var tail []byte
 	for {
-		chunk, err := s.r.ReadSlice(last)
-		if err != nil && err != bufio.ErrBufferFull {
-			return noEOF(err)
-		}
-		tail = append(tail, chunk...)
-		if err == nil && bytes.HasSuffix(tail, []byte(end)) {
+		if i := bytes.Index(s.buf[s.pos:s.end], []byte(end)); i >= 0 {
+			s.pos += i + len(end)
 			return nil
 		}
-		if len(tail) > len(end) {
-			tail = append(tail[:0], tail[len(tail)-len(end):]...)
+		s.pos = max(s.pos, s.end-len(end)+1)
+		if !s.fill() {
+			return noEOF(io.EOF)
 		}
-	}
-}
-
-// readTag reads up to the '>' that ends a tag, skipping '>' in quoted
-// attribute values, and returns the tag without it.
-func (s *xmlScanner) readTag() ([]byte, error) {
-	chunk, err := s.r.ReadSlice('>')
-	if err == nil && balancedQuotes(chunk) {
-		return chunk[:len(chunk)-1], nil // the common case: no copy
-	}
-	s.tag = append(s.tag[:0], chunk...)
-	for {
-		if err != nil && err != bufio.ErrBufferFull {
-			return nil, noEOF(err)
-		}
-		if err == nil && balancedQuotes(s.tag) {
-			return s.tag[:len(s.tag)-1], nil
-		}
-		if len(s.tag) > maxTag {
-			return nil, fmt.Errorf("%w: a tag is longer than %d KiB", errXMLSyntax, maxTag>>10)
-		}
-		chunk, err = s.r.ReadSlice('>')
-		s.tag = append(s.tag, chunk...)
 	}
 }
 
 func balancedQuotes(b []byte) bool {
+	if bytes.IndexByte(b, '\'') < 0 {
+		return bytes.Count(b, []byte{'"'})%2 == 0 // the common case, fast
+	}
 	var q byte
 	for _, c := range b {
 		switch {
@@ -239,9 +302,9 @@ func balancedQuotes(b []byte) bool {
 
 // parseStart reads a start tag's name and attributes.
 func (s *xmlScanner) parseStart(tag []byte) error {
-	i := bytes.IndexAny(tag, " \t\r\n")
-	if i < 0 {
-		i = len(tag)
+	i := 0
+	for i < len(tag) && !isSpace(tag[i]) {
+		i++
 	}
 	s.name = localName(tag[:i])
 	if len(s.name) == 0 {
@@ -250,7 +313,7 @@ func (s *xmlScanner) parseStart(tag []byte) error {
 	s.attrs = s.attrs[:0]
 	rest := tag[i:]
 	for {
-		rest = bytes.TrimLeft(rest, " \t\r\n")
+		rest = trimSpaceLeft(rest)
 		if len(rest) == 0 {
 			return nil
 		}
@@ -259,7 +322,7 @@ func (s *xmlScanner) parseStart(tag []byte) error {
 			return fmt.Errorf("%w: an attribute has no value", errXMLSyntax)
 		}
 		name := localName(bytes.TrimSpace(rest[:eq]))
-		rest = bytes.TrimLeft(rest[eq+1:], " \t\r\n")
+		rest = trimSpaceLeft(rest[eq+1:])
 		if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
 			return fmt.Errorf("%w: an attribute value is not quoted", errXMLSyntax)
 		}
@@ -295,6 +358,15 @@ func (s *xmlScanner) attr(name string) []byte {
 // name.
 func (s *xmlScanner) is(kind tokKind, name string) bool {
 	return s.kind == kind && string(s.name) == name
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+func trimSpaceLeft(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	return b
 }
 
 func localName(b []byte) []byte {
