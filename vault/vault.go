@@ -291,9 +291,12 @@ func (v *Vault) Close() error { return v.db.Close() }
 // records shared with them and returns ErrWrongKey here. It checks that the
 // header and the keys are authentic.
 func (v *Vault) Unlock(ids ...age.Identity) error {
-	var wrapped []byte
+	var wrapped, hdrBytes, hdrMAC []byte
 	err := v.db.View(func(tx *bolt.Tx) error {
-		wrapped = clone(tx.Bucket(bucketMeta).Get(keyKeys))
+		meta := tx.Bucket(bucketMeta)
+		wrapped = clone(meta.Get(keyKeys))
+		hdrBytes = clone(meta.Get(keyHeader))
+		hdrMAC = clone(meta.Get(keyHeaderMAC))
 		return nil
 	})
 	if err != nil {
@@ -306,26 +309,7 @@ func (v *Vault) Unlock(ids ...age.Identity) error {
 	if err != nil {
 		return err
 	}
-	return v.unlockWith(keys)
-}
-
-// unlockWith checks keys that opened this vault's wrapped keys against the
-// authenticated header, and keeps them.
-func (v *Vault) unlockWith(keys *keySet) error {
-	var wrapped, hdrBytes, hdrMAC []byte
-	err := v.db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		wrapped = clone(meta.Get(keyKeys))
-		hdrBytes = clone(meta.Get(keyHeader))
-		hdrMAC = clone(meta.Get(keyHeaderMAC))
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	// The keys opened this vault's wrapped keys, so a header that names
-	// another vault key, or fails its MAC, was changed.
-	if v.hdr.VaultRecipient != keys.recipient.String() || !hmacEqual(hdrMAC, keys.mac(macHeader, hdrBytes, wrapped)) {
+	if !hmacEqual(hdrMAC, keys.mac(macHeader, hdrBytes, wrapped)) || v.hdr.VaultRecipient != keys.recipient.String() {
 		return fmt.Errorf("vault header: %w", ErrTampered)
 	}
 	v.keys = keys

@@ -127,7 +127,6 @@ rules say, and every access written to a tamper-evident audit log.`,
 	root.AddCommand(
 		newInitCmd(a), newKeygenCmd(a), newAddCmd(a), newNoteCmd(a), newViewCmd(a), newImportCmd(a),
 		newListCmd(a), newVerifyCmd(a), newAuditCmd(a), newRekeyCmd(a), newPasswdCmd(a),
-		newUnlockCmd(a), newLockCmd(a), newAgentCmd(a),
 		newVersionCmd(a),
 		newRetentionCmd(a), newExpireCmd(a), newHoldCmd(a), newReleaseCmd(a), newEraseCmd(a),
 		newBackupCmd(a), newRestoreCmd(a),
@@ -268,9 +267,6 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 	}
 	if err != nil {
 		return nil, err
-	}
-	if a.unlockWithAgent(v) {
-		return v, nil
 	}
 	ids, err := a.identities()
 	if err == nil {

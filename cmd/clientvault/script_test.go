@@ -2,13 +2,11 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -21,15 +19,6 @@ func TestMain(m *testing.M) {
 			a := System()
 			a.WorkFactor = 10
 			os.Exit(Run(os.Args[1:], a))
-		},
-		// agent-probe SOCKET asks an agent for keys and prints the answer.
-		"agent-probe": func() {
-			line, err := agentRequest(os.Args[1], "keys")
-			if err != nil {
-				fmt.Println("refused:", err)
-				os.Exit(1)
-			}
-			fmt.Println("got keys:", len(line) > 0)
 		},
 	})
 }
@@ -48,14 +37,6 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			// sleep DURATION waits, for things that end by themselves.
-			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
-				d, err := time.ParseDuration(args[0])
-				if err != nil || len(args) != 1 {
-					ts.Fatalf("usage: sleep DURATION")
-				}
-				time.Sleep(d)
-			},
 			// exits CODE PROGRAM ARGS... runs the program and checks its exit
 			// code, keeping its output for stdout/stderr assertions.
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
