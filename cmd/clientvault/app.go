@@ -37,6 +37,11 @@ type App struct {
 	// Accessible switches forms to huh's accessible mode.
 	Accessible bool
 
+	// ids caches the owner's identities once loaded (and, for a
+	// passphrase-protected one, unlocked), so that a command asks for the
+	// passphrase once even when it opens the vault after a form.
+	ids []age.Identity
+
 	// Global flag values.
 	vaultPath    string
 	identityPath string
@@ -72,13 +77,7 @@ func readSecretFromTerminal(prompt io.Writer) func(string) (string, error) {
 			defer tty.Close()
 			fd = int(tty.Fd())
 		}
-		fmt.Fprint(prompt, label)
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(prompt)
-		if err != nil {
-			return "", errCanceled
-		}
-		return string(b), nil
+		return readSecret(fd, prompt, label)
 	}
 }
 
@@ -226,11 +225,17 @@ func (a *App) prompter() vault.Prompter {
 
 // identities loads the identity file the command should use.
 func (a *App) identities() ([]age.Identity, error) {
+	if a.ids != nil {
+		return a.ids, nil
+	}
 	path := a.IdentityPath()
 	ids, err := vault.LoadIdentities(path, a.prompter())
 	if errors.Is(err, vault.ErrNotFound) {
 		return nil, withHint(fmt.Errorf("no identity file at %s: %w", path, vault.ErrNotFound),
 			"pass the vault's identity with --identity FILE (or CLIENTVAULT_IDENTITY)")
+	}
+	if err == nil {
+		a.ids = ids
 	}
 	return ids, err
 }

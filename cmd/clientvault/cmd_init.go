@@ -123,6 +123,9 @@ func (a *App) ownerForInit() ([]age.Recipient, error) {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	fmt.Fprintf(a.Err, "clientvault: your identity is %s (passphrase-protected)\n", path)
+	// The command goes on with the key in memory: the passphrase just set
+	// is not asked for again (first use of add opens the vault next).
+	a.ids = []age.Identity{id}
 	return []age.Recipient{id.Recipient()}, nil
 }
 
