@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"os"
+	"os/signal"
 	"strings"
 
 	"github.com/charmbracelet/huh"
@@ -70,13 +72,47 @@ func (v *addFormValues) record() (*records.Record, error) {
 	return r, nil
 }
 
-// runForm runs a form on the terminal; leaving it is errCanceled.
+// runForm runs a form on the terminal; leaving it (Ctrl-C, or Esc where
+// huh offers it) is errCanceled. With NO_COLOR the form is drawn without
+// colours. In accessible mode the terminal stays in line mode, where Ctrl-C
+// is a signal rather than a key: it is caught, and is errCanceled too.
 func (a *App) runForm(f *huh.Form) error {
-	err := f.WithAccessible(a.Accessible).WithInput(a.In).WithOutput(a.Err).Run()
+	f = f.WithAccessible(a.Accessible).WithInput(a.In).WithOutput(a.Err)
+	if a.noColor() {
+		f = f.WithTheme(huh.ThemeBase())
+	}
+	var err error
+	if a.Accessible {
+		err = runInterruptible(f.Run)
+	} else {
+		err = f.Run()
+	}
 	if errors.Is(err, huh.ErrUserAborted) {
 		return errCanceled
 	}
 	return err
+}
+
+// runInterruptible runs fn and returns errCanceled if the process is
+// interrupted first; fn is left blocked on its read, and the command exits.
+func runInterruptible(fn func() error) error {
+	interrupt := make(chan os.Signal, 1)
+	signal.Notify(interrupt, os.Interrupt)
+	defer signal.Stop(interrupt)
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-interrupt:
+		return errCanceled
+	}
+}
+
+// noColor reports whether colour is off: NO_COLOR set to anything
+// (https://no-color.org), or TERM=dumb.
+func (a *App) noColor() bool {
+	return a.Getenv("NO_COLOR") != "" || a.Getenv("TERM") == "dumb"
 }
 
 func runAddForm(a *App) (*records.Record, error) {

@@ -260,6 +260,16 @@ func (c *console) field(title, text string) {
 	c.typeLine(text)
 }
 
+// expectNoMore checks that want is in what the terminal showed after the
+// last expect, once the command has exited.
+func (c *console) expectNoMore(want string) {
+	c.t.Helper()
+	s := c.text()
+	if !strings.Contains(s[min(c.seen, len(s)):], want) {
+		c.t.Errorf("the terminal did not show %q; it showed:\n%s", want, tail(s[min(c.seen, len(s)):]))
+	}
+}
+
 func tail(s string) string {
 	if len(s) > 3000 {
 		return "…" + s[len(s)-3000:]

@@ -348,3 +348,81 @@ func TestTerminalAccessibleAdd(t *testing.T) {
 		})
 	}
 }
+
+func TestTerminalNoteForm(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe"))
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "note", id)
+	c.unlock(testPassphrase)
+	c.expect("┃ Date")
+	c.send(strings.Repeat(keyBackspace, 10))
+	c.typeLine("2099-01-01") // not yet
+	c.expect("is in the future")
+	c.send(strings.Repeat(keyBackspace, 10))
+	c.typeLine("2026-02-01")
+	c.field("Service", "laser hair removal")
+	c.field("Area treated", "underarm")
+	c.field("Technician", "owner")
+	c.field("Products", "cooling gel, SPF 50")
+	c.field("Device settings", "wavelength_nm 755") // no '='
+	c.expect("write KEY=VALUE pairs")
+	c.send(strings.Repeat(keyBackspace, 4))
+	c.typeLine("=755, fluence_j_cm2=18")
+	c.field("Outcome", "mild erythema")
+	c.field("Aftercare", "SPF 50, no sun for 2 weeks")
+	if code := c.wait(); code != 0 {
+		t.Fatalf("note: exit %d\n%s", code, tail(c.text()))
+	}
+	c.expectNoMore("entry 1")
+	got := e.viewJSON(id)
+	ts, _ := got["treatments"].([]any)
+	if len(ts) != 1 {
+		t.Fatalf("treatments = %v", got["treatments"])
+	}
+	tr := ts[0].(map[string]any)
+	settings, _ := tr["settings"].(map[string]any)
+	if tr["date"] != "2026-02-01" || tr["service"] != "laser hair removal" || tr["area"] != "underarm" ||
+		tr["technician"] != "owner" || joinAny(tr["products"]) != "cooling gel,SPF 50" ||
+		tr["outcome"] != "mild erythema" || tr["aftercare"] != "SPF 50, no sun for 2 weeks" ||
+		settings["wavelength_nm"] != float64(755) || settings["fluence_j_cm2"] != float64(18) {
+		t.Errorf("treatment = %v", tr)
+	}
+}
+
+func TestTerminalNoColor(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY=", "NO_COLOR=1"}, "add")
+	c.unlock(testPassphrase)
+	c.expect("┃ Full name")
+	c.send(keyCtrlC)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("exit %d, want %d", code, exitCanceled)
+	}
+	c.mu.Lock()
+	raw := string(c.raw)
+	c.mu.Unlock()
+	if colour := regexp.MustCompile(`\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7])[;m]`).FindString(raw); colour != "" {
+		t.Errorf("NO_COLOR: the form has a colour sequence %q", colour)
+	}
+}
+
+func TestTerminalAccessibleCtrlC(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	before, _ := os.ReadFile(e.vaultPath())
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "add", "--accessible")
+	c.unlock(testPassphrase)
+	c.expect("Full name")
+	c.typeLine("Jane Doe")
+	c.expect("Preferred name")
+	c.send(keyCtrlC)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("exit %d, want %d\n%s", code, exitCanceled, tail(c.text()))
+	}
+	after, _ := os.ReadFile(e.vaultPath())
+	if !bytes.Equal(before, after) {
+		t.Error("the vault file changed")
+	}
+}
