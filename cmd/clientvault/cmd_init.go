@@ -257,10 +257,14 @@ func runRekey(a *App, to string) error {
 
 func newPasswdCmd(a *App) *cobra.Command {
 	return &cobra.Command{
-		Use:     "passwd",
-		Short:   "Change the passphrase of the identity file",
-		Example: "  clientvault passwd",
-		Args:    cobra.NoArgs,
+		Use:   "passwd",
+		Short: "Change the passphrase of the identity file",
+		Long: `Change the passphrase of the passphrase-protected identity file. The
+current passphrase is asked first, then the new one twice. The vault itself
+is not touched: only the identity file is sealed again.`,
+		Example: `  clientvault passwd
+  clientvault passwd --identity ~/.config/clientvault/identity.age`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if a.ReadSecret == nil || !a.StdinTTY {
 				return usagef("passwd asks for passphrases and needs a terminal")
@@ -290,7 +294,9 @@ func newVersionCmd(a *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Example: `  clientvault version
+  clientvault --version`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			fmt.Fprintf(a.Out, "clientvault %s\n", version)
 			return nil

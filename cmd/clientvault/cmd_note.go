@@ -33,8 +33,9 @@ flags, or as JSON with --from FILE ('-' for standard input).`,
       --setting wavelength_nm=755 --setting fluence_j_cm2=18 --technician owner --outcome "mild erythema"
   clientvault note 7f3a9c2e --amends 3 --date 2026-02-01 --service "laser hair removal" --setting fluence_j_cm2=16
   echo '{"date":"2026-02-01","service":"brow tint"}' | clientvault note 7f3a9c2e --from -`,
-		Args: exactArgs(1, "RECORD"),
-		RunE: func(c *cobra.Command, args []string) error { return runNote(a, c, o, args[0]) },
+		Args:              exactArgs(1, "RECORD"),
+		ValidArgsFunction: completeRecordIDs(a),
+		RunE:              func(c *cobra.Command, args []string) error { return runNote(a, c, o, args[0]) },
 	}
 	f := c.Flags()
 	f.StringVar(&o.from, "from", "", "read the entry as JSON from FILE ('-' for stdin)")

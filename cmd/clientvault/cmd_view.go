@@ -24,7 +24,8 @@ lists their IDs and dates of birth: view by ID then.`,
 		Example: `  clientvault view "Jane Doe"
   clientvault view 7f3a9c2e
   clientvault view 7f3a9c2e01b4d5e6 --json`,
-		Args: exactArgs(1, "RECORD"),
+		Args:              exactArgs(1, "RECORD"),
+		ValidArgsFunction: completeRecordIDs(a),
 		RunE: func(c *cobra.Command, args []string) error {
 			v, err := a.open(openOpts{write: true})
 			if err != nil {
