@@ -275,3 +275,24 @@ func TestCompletionOfRecordIDs(t *testing.T) {
 		t.Errorf("no vault: %q", out)
 	}
 }
+
+// On a terminal, view shows a card; its layout is pinned here without
+// colours (the renderer of a buffer has none).
+func TestViewCardGolden(t *testing.T) {
+	e, ids := goldenVault(t)
+	a, out, errOut := e.app("")
+	a.StdoutTTY = true
+	if code := Run([]string{"view", ids[0]}, a); code != 0 {
+		t.Fatalf("view: exit %d\n%s", code, errOut)
+	}
+	got := out.String()
+	if strings.Contains(got, "\x1b") {
+		t.Error("colour sequences in a card written to a buffer")
+	}
+	for _, s := range []string{"Client", "Health", "Patch tests", "Treatments", "Jane Doe (Jay)", "Fitzpatrick III"} {
+		if !strings.Contains(got, s) {
+			t.Errorf("the card has no %q", s)
+		}
+	}
+	checkGolden(t, "card-view", normalizeIDs(got, ids))
+}

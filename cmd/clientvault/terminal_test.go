@@ -426,3 +426,37 @@ func TestTerminalAccessibleCtrlC(t *testing.T) {
 		t.Error("the vault file changed")
 	}
 }
+
+func TestTerminalViewCard(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe", "--allergy", "latex", "--skin-type", "II"))
+	colour := regexp.MustCompile(`\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7])[;m]`)
+	for _, noColor := range []bool{false, true} {
+		env := []string{"CLIENTVAULT_IDENTITY=", "COLORTERM=truecolor"}
+		if noColor {
+			env = append(env, "NO_COLOR=1")
+		}
+		c := e.startEnv(env, "view", id)
+		c.unlock(testPassphrase)
+		c.expect("╭")
+		c.expect("Jane Doe")
+		c.expect("Health")
+		c.expect("Fitzpatrick II")
+		c.expect("latex")
+		c.expect("╰")
+		if code := c.wait(); code != 0 {
+			t.Fatalf("view: exit %d", code)
+		}
+		c.mu.Lock()
+		raw := string(c.raw)
+		c.mu.Unlock()
+		if got := colour.MatchString(raw); got == noColor {
+			t.Errorf("NO_COLOR=%v: colour sequences present = %v", noColor, got)
+		}
+	}
+	// Piped, the same command prints the plain lines.
+	if out := e.run("view", id); !strings.HasPrefix(out, "id:") || strings.Contains(out, "╭") {
+		t.Errorf("view to a pipe:\n%s", out)
+	}
+}
