@@ -119,7 +119,7 @@ rules say, and every access written to a tamper-evident audit log.`,
 	root.AddCommand(
 		newInitCmd(a), newKeygenCmd(a), newAddCmd(a), newNoteCmd(a), newViewCmd(a),
 		newListCmd(a), newVerifyCmd(a), newAuditCmd(a), newRekeyCmd(a), newPasswdCmd(a),
-		newVersionCmd(a),
+		newVersionCmd(a), newUnlockCmd(a), newLockCmd(a), newAgentCmd(a),
 	)
 	return root
 }
@@ -261,7 +261,7 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 	}
 	ids, err := a.identities()
 	if err == nil {
-		err = v.Unlock(ids...)
+		err = v.Unlock(a.viaAgent(ids)...)
 	}
 	if err != nil {
 		v.Close()

@@ -144,6 +144,9 @@ func TestHelpHasSummaryAndExamples(t *testing.T) {
 	e := newTestEnv(t)
 	a, _, _ := e.app("")
 	for _, c := range allCommands(newRootCmd(a))[1:] {
+		if c.Hidden {
+			continue
+		}
 		if c.Short == "" || strings.Contains(c.Short, "\n") || strings.HasSuffix(c.Short, ".") {
 			t.Errorf("%s: the summary %q is not one line without a full stop", c.CommandPath(), c.Short)
 		}

@@ -25,7 +25,7 @@ func (a *App) unlockFirst(o openOpts) error {
 		}
 	}
 	ids, err := a.identities()
-	if err != nil {
+	if err != nil || a.agentServes() {
 		return err
 	}
 	for _, id := range ids {
