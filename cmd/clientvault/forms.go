@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/huh"
 	"github.com/clientvault/clientvault/records"
 )
@@ -77,7 +78,7 @@ func (v *addFormValues) record() (*records.Record, error) {
 // colours. In accessible mode the terminal stays in line mode, where Ctrl-C
 // is a signal rather than a key: it is caught, and is errCanceled too.
 func (a *App) runForm(f *huh.Form) error {
-	f = f.WithAccessible(a.Accessible).WithInput(a.In).WithOutput(a.Err)
+	f = f.WithAccessible(a.Accessible).WithInput(a.In).WithOutput(a.Err).WithKeyMap(formKeys())
 	if a.noColor() {
 		f = f.WithTheme(huh.ThemeBase())
 	}
@@ -91,6 +92,26 @@ func (a *App) runForm(f *huh.Form) error {
 		return errCanceled
 	}
 	return err
+}
+
+// formKeys are huh's keys, with Esc leaving the form as Ctrl-C does: a
+// person who opened a form by mistake gets out with the key they expect.
+func formKeys() *huh.KeyMap {
+	k := huh.NewDefaultKeyMap()
+	k.Quit = key.NewBinding(key.WithKeys("ctrl+c", "esc"), key.WithHelp("esc", "leave"))
+	return k
+}
+
+// closedSetSelect is a select list for a closed set of values, such as a
+// consent's method or scope, or a staff member: the person picks, never
+// types, so nothing outside the set can be entered. The first option is
+// chosen unless *value already names one.
+func closedSetSelect(title string, values []string, value *string) *huh.Select[string] {
+	opts := make([]huh.Option[string], len(values))
+	for i, v := range values {
+		opts[i] = huh.NewOption(v, v)
+	}
+	return huh.NewSelect[string]().Title(title).Options(opts...).Value(value)
 }
 
 // runInterruptible runs fn and returns errCanceled if the process is

@@ -162,3 +162,18 @@ func TestConfirm(t *testing.T) {
 		t.Errorf("no --yes hint: %v", err)
 	}
 }
+
+func TestClosedSetSelect(t *testing.T) {
+	var got string
+	f := huh.NewForm(huh.NewGroup(closedSetSelect("Method", []string{"written", "verbal", "electronic"}, &got)))
+	out := fillForm(t, f, "4", "2")
+	if got != "verbal" {
+		t.Errorf("chose %q, want verbal", got)
+	}
+	if !strings.Contains(out, "between 1 and 3") {
+		t.Errorf("a choice outside the set was not refused:\n%s", out)
+	}
+	if k := formKeys(); !strings.Contains(strings.Join(k.Quit.Keys(), " "), "esc") {
+		t.Error("Esc does not leave forms")
+	}
+}

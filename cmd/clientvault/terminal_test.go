@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 const testPassphrase = "correct horse battery"
@@ -458,5 +459,27 @@ func TestTerminalViewCard(t *testing.T) {
 	// Piped, the same command prints the plain lines.
 	if out := e.run("view", id); !strings.HasPrefix(out, "id:") || strings.Contains(out, "╭") {
 		t.Errorf("view to a pipe:\n%s", out)
+	}
+}
+
+func TestTerminalEscLeavesNote(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe"))
+	before, _ := os.ReadFile(e.vaultPath())
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "note", id)
+	c.unlock(testPassphrase)
+	c.field("Date", "")
+	c.expect("┃ Service")
+	c.send("facial")
+	c.expect("facial")
+	time.Sleep(100 * time.Millisecond)
+	c.send("\x1b") // Esc
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("exit %d, want %d\n%s", code, exitCanceled, tail(c.text()))
+	}
+	after, _ := os.ReadFile(e.vaultPath())
+	if !bytes.Equal(before, after) {
+		t.Error("the vault file changed")
 	}
 }
