@@ -320,3 +320,44 @@ var (
 	auditRecordsRE = regexp.MustCompile(`"records": \[[^\]]*\]`)
 	normalIDRE     = regexp.MustCompile(`ID[0-9]{14}`)
 )
+
+// The passphrase is asked only by a command that must decrypt, and only
+// once its arguments are known to be right.
+func TestNoPassphraseUnlessDecrypting(t *testing.T) {
+	e := newTestEnv(t)
+	e.keyAndInit()
+	// Now make the identity passphrase-protected: any unlock would ask.
+	id, err := vault.GenerateIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	protected := filepath.Join(t.TempDir(), "identity.age")
+	if err := vault.WriteIdentity(protected, id, "a passphrase", 10); err != nil {
+		t.Fatal(err)
+	}
+	e.env["CLIENTVAULT_IDENTITY"] = protected
+	for _, args := range [][]string{
+		{"version"}, {"--help"}, {"view", "--help"}, {"completion", "bash"},
+		{"__complete", "view", ""},
+		{"add", "--name", "Jane Doe", "--dob", "1990-13-01"}, // bad date: refused first
+		{"add", "--from", "x.json", "--name", "Jane Doe"},    // both ways: refused first
+		{"note", "7f3a9c2e", "--date", "2026-02-01"},         // no service: refused first
+		{"view"},                   // no RECORD
+		{"unlock", "--for", "13h"}, // too long
+	} {
+		asked := false
+		a, _, _ := e.app("")
+		a.ReadSecret = func(string) (string, error) { asked = true; return "", errCanceled }
+		Run(args, a)
+		if asked {
+			t.Errorf("clientvault %s asked for the passphrase", strings.Join(args, " "))
+		}
+	}
+	// The control: a command that decrypts does ask.
+	asked := 0
+	a, _, _ := e.app("")
+	a.ReadSecret = func(string) (string, error) { asked++; return "", errCanceled }
+	if code := Run([]string{"list"}, a); code != exitCanceled || asked != 1 {
+		t.Errorf("list: exit %d, asked %d times; want a cancelled prompt asked once", code, asked)
+	}
+}

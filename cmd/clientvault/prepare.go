@@ -26,7 +26,7 @@ func (a *App) unlockFirst(o openOpts) error {
 	}
 	ids, err := a.identities()
 	if err != nil || a.agentServes() {
-		return err
+		return err // with an unlock agent holding the identity, nothing to ask
 	}
 	for _, id := range ids {
 		if e, ok := id.(*vault.EncryptedIdentity); ok {

@@ -108,6 +108,9 @@ func TestTerminalAddFillsEveryField(t *testing.T) {
 		t.Fatalf("add: exit %d\n%s", code, tail(c.text()))
 	}
 	id := c.addedID()
+	if n := strings.Count(c.text(), "Passphrase for"); n != 1 {
+		t.Errorf("asked for the passphrase %d times, want once", n)
+	}
 
 	got := e.viewJSON(id)
 	want := map[string]any{
