@@ -39,9 +39,10 @@ type App struct {
 	// Accessible switches forms to huh's accessible mode.
 	Accessible bool
 
-	// created holds an identity this command just made, so that it is not
-	// asked for again (the first add on a fresh machine).
-	created []age.Identity
+	// ids caches the owner's identities once loaded (and, for a
+	// passphrase-protected one, unlocked), so that a command asks for the
+	// passphrase once even when it opens the vault after a form.
+	ids []age.Identity
 
 	// Global flag values.
 	vaultPath    string
@@ -79,13 +80,7 @@ func readSecretFromTerminal(prompt io.Writer) func(string) (string, error) {
 			defer tty.Close()
 			fd = int(tty.Fd())
 		}
-		fmt.Fprint(prompt, label)
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(prompt)
-		if err != nil {
-			return "", errCanceled
-		}
-		return string(b), nil
+		return readSecret(fd, prompt, label)
 	}
 }
 
@@ -127,7 +122,7 @@ rules say, and every access written to a tamper-evident audit log.`,
 	root.AddCommand(
 		newInitCmd(a), newKeygenCmd(a), newAddCmd(a), newNoteCmd(a), newViewCmd(a), newImportCmd(a),
 		newListCmd(a), newVerifyCmd(a), newAuditCmd(a), newRekeyCmd(a), newPasswdCmd(a),
-		newVersionCmd(a),
+		newVersionCmd(a), newUnlockCmd(a), newLockCmd(a), newAgentCmd(a),
 		newRetentionCmd(a), newExpireCmd(a), newHoldCmd(a), newReleaseCmd(a), newEraseCmd(a),
 		newBackupCmd(a), newRestoreCmd(a),
 		newStaffCmd(a), newConsentCmd(a), newShareCmd(a), newUnshareCmd(a), newDiscloseCmd(a), newExportCmd(a),
@@ -236,14 +231,17 @@ func (a *App) prompter() vault.Prompter {
 
 // identities loads the identity file the command should use.
 func (a *App) identities() ([]age.Identity, error) {
-	if a.created != nil {
-		return a.created, nil
+	if a.ids != nil {
+		return a.ids, nil
 	}
 	path := a.IdentityPath()
 	ids, err := vault.LoadIdentities(path, a.prompter())
 	if errors.Is(err, vault.ErrNotFound) {
 		return nil, withHint(fmt.Errorf("no identity file at %s: %w", path, vault.ErrNotFound),
 			"pass the vault's identity with --identity FILE (or CLIENTVAULT_IDENTITY)")
+	}
+	if err == nil {
+		a.ids = ids
 	}
 	return ids, err
 }
@@ -270,7 +268,7 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 	}
 	ids, err := a.identities()
 	if err == nil {
-		err = v.Unlock(ids...)
+		err = v.Unlock(a.viaAgent(ids)...)
 		if errors.Is(err, vault.ErrWrongKey) && o.staff && v.UnlockAsStaff(ids...) == nil {
 			err = nil
 		}

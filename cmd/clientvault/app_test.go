@@ -45,7 +45,7 @@ func (ta *testApp) run(args ...string) int {
 	ta.out.Reset()
 	ta.er.Reset()
 	// Flags are per invocation, as in a new process.
-	ta.vaultPath, ta.identityPath, ta.jsonOut, ta.created = "", "", false, nil
+	ta.vaultPath, ta.identityPath, ta.jsonOut, ta.ids = "", "", false, nil
 	return Run(args, ta.App)
 }
 

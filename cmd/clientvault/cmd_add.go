@@ -79,6 +79,9 @@ func runAdd(a *App, c *cobra.Command, o *addOptions) error {
 		}
 		next = one(&rec)
 	case a.interactive():
+		if err := a.unlockFirst(openOpts{write: true, autoInit: true}); err != nil {
+			return err
+		}
 		rec, err := runAddForm(a)
 		if err != nil {
 			return err

@@ -17,8 +17,9 @@ func newBackupCmd(a *App) *cobra.Command {
 transaction, written to a temporary file, synced, and checked (structure,
 header, every record's authentication, audit chain) before it appears under
 FILE. An existing FILE is replaced only with --force.`,
-		Example: `  clientvault backup /media/usb/clientvault-2026-11-23.db`,
-		Args:    exactArgs(1, "FILE"),
+		Example: `  clientvault backup /media/usb/clientvault-2026-11-23.db
+  clientvault backup ~/backups/vault-$(date +%F).db --force`,
+		Args: exactArgs(1, "FILE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			v, err := a.open(openOpts{write: true})
 			if err != nil {
@@ -54,8 +55,9 @@ taken is replaced only with --force: those changes are lost, except that
 every erasure and expiry recorded in the vault being replaced is applied
 again, so a restore never brings back a destroyed record. With no vault at
 --vault, the backup becomes the vault.`,
-		Example: `  clientvault restore /media/usb/clientvault-2026-11-23.db`,
-		Args:    exactArgs(1, "FILE"),
+		Example: `  clientvault restore /media/usb/clientvault-2026-11-23.db
+  clientvault restore old-laptop-vault.db --force`,
+		Args: exactArgs(1, "FILE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			v, err := a.open(openOpts{write: true})
 			var rep *vault.RestoreReport

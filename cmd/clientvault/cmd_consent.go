@@ -23,6 +23,10 @@ consented (the client, or a guardian and their authority), to whom, which
 parts (full, or any of contact, health, patch_tests, treatments), why, how
 (written, verbal with a witness, electronic), the evidence, who obtained it,
 and until when. A withdrawn consent is kept, never deleted.`,
+		Example: `  clientvault consent add 7f3a9c2e --to "Bea Lopez" --scope treatments --purpose "covering a shift" \
+      --method written --evidence "form C-12" --obtained-by "Olivia Owner"
+  clientvault consent list 7f3a9c2e
+  clientvault consent revoke 3b1f08c2`,
 		Args: cobra.NoArgs,
 	}
 	c.AddCommand(newConsentAddCmd(a), newConsentListCmd(a), newConsentRevokeCmd(a))
@@ -155,7 +159,9 @@ func buildConsentForm(f *consentFlags, today records.Date) *huh.Form {
 
 func newConsentListCmd(a *App) *cobra.Command {
 	return &cobra.Command{
-		Use:   "list RECORD",
+		Use: "list RECORD",
+		Example: `  clientvault consent list 7f3a9c2e
+  clientvault consent list "Jane Doe" --json`,
 		Short: "List a record's consents, withdrawn ones included",
 		Args:  exactArgs(1, "RECORD"),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -193,7 +199,9 @@ func newConsentListCmd(a *App) *cobra.Command {
 func newConsentRevokeCmd(a *App) *cobra.Command {
 	var by string
 	c := &cobra.Command{
-		Use:   "revoke CONSENT-ID",
+		Use: "revoke CONSENT-ID",
+		Example: `  clientvault consent revoke 3b1f08c2
+  clientvault consent revoke 3b1f08c2 --json`,
 		Short: "Record that a client withdrew a consent, and unshare at once",
 		Long: `Record that a client withdrew a consent (kept, with when and by whom) and, in
 the same transaction, remove the coworker's share of the record unless

@@ -121,7 +121,9 @@ func (a *App) outputPassphrase(alternative string) (string, error) {
 
 func newDiscloseListCmd(a *App) *cobra.Command {
 	return &cobra.Command{
-		Use:   "list [RECORD]",
+		Use: "list [RECORD]",
+		Example: `  clientvault disclose list
+  clientvault disclose list 7f3a9c2e --json`,
 		Short: "The accounting of disclosures: all, or one record's",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {

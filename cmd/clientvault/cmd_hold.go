@@ -61,7 +61,9 @@ hold itself is kept as proof. 'clientvault hold list' lists the holds.`,
 func newHoldListCmd(a *App) *cobra.Command {
 	var all bool
 	c := &cobra.Command{
-		Use:   "list",
+		Use: "list",
+		Example: `  clientvault hold list
+  clientvault hold list --all --json`,
 		Short: "List the legal holds that stand (--all: released ones too)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -101,10 +103,11 @@ func printHolds(a *App, holds []consent.Hold) {
 
 func newReleaseCmd(a *App) *cobra.Command {
 	return &cobra.Command{
-		Use:     "release RECORD",
-		Short:   "Release the legal holds on a record",
-		Example: `  clientvault release 7f3a9c2e`,
-		Args:    exactArgs(1, "RECORD"),
+		Use:   "release RECORD",
+		Short: "Release the legal holds on a record",
+		Example: `  clientvault release 7f3a9c2e
+  clientvault release "Jane Doe"`,
+		Args: exactArgs(1, "RECORD"),
 		RunE: func(c *cobra.Command, args []string) error {
 			v, err := a.open(openOpts{write: true})
 			if err != nil {

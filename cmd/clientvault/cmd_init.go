@@ -123,7 +123,9 @@ func (a *App) ownerForInit() ([]age.Recipient, error) {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	fmt.Fprintf(a.Err, "clientvault: your identity is %s (passphrase-protected)\n", path)
-	a.created = []age.Identity{id}
+	// The command goes on with the key in memory: the passphrase just set
+	// is not asked for again (first use of add opens the vault next).
+	a.ids = []age.Identity{id}
 	return []age.Recipient{id.Recipient()}, nil
 }
 
@@ -255,10 +257,14 @@ func runRekey(a *App, to string) error {
 
 func newPasswdCmd(a *App) *cobra.Command {
 	return &cobra.Command{
-		Use:     "passwd",
-		Short:   "Change the passphrase of the identity file",
-		Example: "  clientvault passwd",
-		Args:    cobra.NoArgs,
+		Use:   "passwd",
+		Short: "Change the passphrase of the identity file",
+		Long: `Change the passphrase of the passphrase-protected identity file. The
+current passphrase is asked first, then the new one twice. The vault itself
+is not touched: only the identity file is sealed again.`,
+		Example: `  clientvault passwd
+  clientvault passwd --identity ~/.config/clientvault/identity.age`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if a.ReadSecret == nil || !a.StdinTTY {
 				return usagef("passwd asks for passphrases and needs a terminal")
@@ -288,7 +294,9 @@ func newVersionCmd(a *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Example: `  clientvault version
+  clientvault --version`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			fmt.Fprintf(a.Out, "clientvault %s\n", version)
 			return nil

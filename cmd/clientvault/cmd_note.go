@@ -25,13 +25,17 @@ func newNoteCmd(a *App) *cobra.Command {
 		Use:   "note RECORD",
 		Short: "Append a dated treatment entry to a record",
 		Long: `Append a dated treatment entry to a record. Entries are never changed: a
-correction is a new entry with --amends N, and both are kept.`,
+correction is a new entry with --amends N, and both are kept.
+
+On a terminal with no flags, a form asks for the entry. Scripts give it with
+flags, or as JSON with --from FILE ('-' for standard input).`,
 		Example: `  clientvault note "Jane Doe" --date 2026-02-01 --service "laser hair removal" --area underarm \
       --setting wavelength_nm=755 --setting fluence_j_cm2=18 --technician owner --outcome "mild erythema"
   clientvault note 7f3a9c2e --amends 3 --date 2026-02-01 --service "laser hair removal" --setting fluence_j_cm2=16
   echo '{"date":"2026-02-01","service":"brow tint"}' | clientvault note 7f3a9c2e --from -`,
-		Args: exactArgs(1, "RECORD"),
-		RunE: func(c *cobra.Command, args []string) error { return runNote(a, c, o, args[0]) },
+		Args:              exactArgs(1, "RECORD"),
+		ValidArgsFunction: completeRecordIDs(a),
+		RunE:              func(c *cobra.Command, args []string) error { return runNote(a, c, o, args[0]) },
 	}
 	f := c.Flags()
 	f.StringVar(&o.from, "from", "", "read the entry as JSON from FILE ('-' for stdin)")
@@ -67,6 +71,15 @@ func runNote(a *App, c *cobra.Command, o *noteOptions, ref string) error {
 			return usagef("treatment entry: %v", err)
 		}
 		t = *p
+	} else if c.Flags().NFlag()-countSet(c, "json", "vault", "identity", "accessible") == 0 && a.interactive() {
+		if err := a.unlockFirst(openOpts{write: true}); err != nil {
+			return err
+		}
+		ft, err := runNoteForm(a)
+		if err != nil {
+			return err
+		}
+		t = ft
 	} else {
 		if t.Service == "" {
 			return usagef("--service is required (or give the entry as JSON with --from)")

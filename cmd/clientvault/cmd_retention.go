@@ -15,6 +15,8 @@ func newRetentionCmd(a *App) *cobra.Command {
 after it was added, with no treatment). For a client who was a minor then,
 it is kept at least until a given birthday. Both numbers are settings: rules
 differ by place and insurer.`,
+		Example: `  clientvault retention show
+  clientvault retention set --years 3`,
 		Args: cobra.NoArgs,
 	}
 	c.AddCommand(newRetentionShowCmd(a), newRetentionSetCmd(a))

@@ -128,7 +128,9 @@ func runShare(a *App, o *shareOptions, ref string) error {
 func newUnshareCmd(a *App) *cobra.Command {
 	var with string
 	c := &cobra.Command{
-		Use:   "unshare RECORD --with NAME",
+		Use: "unshare RECORD --with NAME",
+		Example: `  clientvault unshare 7f3a9c2e --with "Bea Lopez"
+  clientvault unshare "Jane Doe" --with "Bea Lopez" --json`,
 		Short: "Stop sharing a record with a coworker",
 		Long: `Stop sharing a record with a coworker: their copy in the vault file is
 deleted, so their key no longer opens anything of the record there. It says

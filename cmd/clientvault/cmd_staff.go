@@ -23,6 +23,9 @@ func newStaffCmd(a *App) *cobra.Command {
 key (age1…, from 'clientvault keygen' or age-keygen) or an SSH public key
 (ssh-ed25519, ssh-rsa). A record opens to a coworker only after the client's
 consent is recorded ('consent add') and the record is shared ('share').`,
+		Example: `  clientvault staff add "Bea Lopez" age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+  clientvault staff list
+  clientvault staff remove "Bea Lopez"`,
 		Args: cobra.NoArgs,
 	}
 	c.AddCommand(newStaffAddCmd(a), newStaffListCmd(a), newStaffRemoveCmd(a))
@@ -92,7 +95,9 @@ func readStaffKey(arg string) (age.Recipient, error) {
 
 func newStaffListCmd(a *App) *cobra.Command {
 	return &cobra.Command{
-		Use:   "list",
+		Use: "list",
+		Example: `  clientvault staff list
+  clientvault staff list --json`,
 		Short: "List the coworkers and how many records each can read",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -120,7 +125,9 @@ func newStaffListCmd(a *App) *cobra.Command {
 
 func newStaffRemoveCmd(a *App) *cobra.Command {
 	return &cobra.Command{
-		Use:   "remove NAME",
+		Use: "remove NAME",
+		Example: `  clientvault staff remove "Bea Lopez"
+  clientvault staff remove "Bea Lopez" --json`,
 		Short: "Remove a coworker and every share they hold",
 		Long: `Remove a coworker and, in the same transaction, every share they hold: the
 vault file then holds nothing their key opens. Their consents are kept as

@@ -20,11 +20,15 @@ func newViewCmd(a *App) *cobra.Command {
 		Long: `Show one client record. RECORD is its ID (or a unique prefix of 4 or more
 digits) or the client's name; names are found through a keyed blind index,
 so the vault stores no name in the clear. A name shared by several clients
-lists their IDs and dates of birth: view by ID then.`,
+lists their IDs and dates of birth: view by ID then.
+
+On a terminal the record is shown as a card; piped or redirected, as plain
+"field: value" lines that scripts can rely on; with --json, as JSON.`,
 		Example: `  clientvault view "Jane Doe"
   clientvault view 7f3a9c2e
   clientvault view 7f3a9c2e01b4d5e6 --json`,
-		Args: exactArgs(1, "RECORD"),
+		Args:              exactArgs(1, "RECORD"),
+		ValidArgsFunction: completeRecordIDs(a),
 		RunE: func(c *cobra.Command, args []string) error {
 			v, err := a.open(openOpts{write: true, staff: true})
 			if err != nil {
@@ -37,6 +41,10 @@ lists their IDs and dates of birth: view by ID then.`,
 			}
 			if a.jsonOut {
 				return printJSON(a.Out, s)
+			}
+			if a.StdoutTTY {
+				a.printCard(s)
+				return nil
 			}
 			printRecord(a.Out, s)
 			return nil

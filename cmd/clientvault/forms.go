@@ -2,8 +2,11 @@ package main
 
 import (
 	"errors"
+	"os"
+	"os/signal"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/huh"
 	"github.com/clientvault/clientvault/records"
 )
@@ -70,13 +73,67 @@ func (v *addFormValues) record() (*records.Record, error) {
 	return r, nil
 }
 
-// runForm runs a form on the terminal; leaving it is errCanceled.
+// runForm runs a form on the terminal; leaving it (Ctrl-C, or Esc where
+// huh offers it) is errCanceled. With NO_COLOR the form is drawn without
+// colours. In accessible mode the terminal stays in line mode, where Ctrl-C
+// is a signal rather than a key: it is caught, and is errCanceled too.
 func (a *App) runForm(f *huh.Form) error {
-	err := f.WithAccessible(a.Accessible).WithInput(a.In).WithOutput(a.Err).Run()
+	f = f.WithAccessible(a.Accessible).WithInput(a.In).WithOutput(a.Err).WithKeyMap(formKeys())
+	if a.noColor() {
+		f = f.WithTheme(huh.ThemeBase())
+	}
+	var err error
+	if a.Accessible {
+		err = runInterruptible(f.Run)
+	} else {
+		err = f.Run()
+	}
 	if errors.Is(err, huh.ErrUserAborted) {
 		return errCanceled
 	}
 	return err
+}
+
+// formKeys are huh's keys, with Esc leaving the form as Ctrl-C does: a
+// person who opened a form by mistake gets out with the key they expect.
+func formKeys() *huh.KeyMap {
+	k := huh.NewDefaultKeyMap()
+	k.Quit = key.NewBinding(key.WithKeys("ctrl+c", "esc"), key.WithHelp("esc", "leave"))
+	return k
+}
+
+// closedSetSelect is a select list for a closed set of values, such as a
+// consent's method or scope, or a staff member: the person picks, never
+// types, so nothing outside the set can be entered. The first option is
+// chosen unless *value already names one.
+func closedSetSelect(title string, values []string, value *string) *huh.Select[string] {
+	opts := make([]huh.Option[string], len(values))
+	for i, v := range values {
+		opts[i] = huh.NewOption(v, v)
+	}
+	return huh.NewSelect[string]().Title(title).Options(opts...).Value(value)
+}
+
+// runInterruptible runs fn and returns errCanceled if the process is
+// interrupted first; fn is left blocked on its read, and the command exits.
+func runInterruptible(fn func() error) error {
+	interrupt := make(chan os.Signal, 1)
+	signal.Notify(interrupt, os.Interrupt)
+	defer signal.Stop(interrupt)
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-interrupt:
+		return errCanceled
+	}
+}
+
+// noColor reports whether colour is off: NO_COLOR set to anything
+// (https://no-color.org), or TERM=dumb.
+func (a *App) noColor() bool {
+	return a.Getenv("NO_COLOR") != "" || a.Getenv("TERM") == "dumb"
 }
 
 func runAddForm(a *App) (*records.Record, error) {

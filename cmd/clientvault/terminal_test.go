@@ -1,0 +1,488 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+const testPassphrase = "correct horse battery"
+
+var (
+	recoveryKeyRE = regexp.MustCompile(`AGE-SECRET-KEY-1[0-9A-Z]+`)
+	recordIDRE    = regexp.MustCompile(`\b([0-9a-f]{16})\s*$`)
+)
+
+// initOnTerminal runs init on the terminal as a person would, choosing
+// testPassphrase, and keeps the recovery key it shows in a file, so that
+// later commands can be checked without a terminal (--identity).
+func (e *ptyEnv) initOnTerminal() {
+	e.t.Helper()
+	c := e.start("init")
+	c.expect("New passphrase:")
+	c.typeLine(testPassphrase)
+	c.expect("Same passphrase again:")
+	c.typeLine(testPassphrase)
+	c.expect("Recovery key")
+	if code := c.wait(); code != 0 {
+		e.t.Fatalf("init: exit %d\n%s", code, c.text())
+	}
+	e.keepRecoveryKey(c.text())
+}
+
+func (e *ptyEnv) keepRecoveryKey(screen string) {
+	e.t.Helper()
+	key := recoveryKeyRE.FindString(screen)
+	if key == "" {
+		e.t.Fatalf("no recovery key on the terminal:\n%s", screen)
+	}
+	path := filepath.Join(e.home, "recovery.txt")
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	e.env = append(e.env, "CLIENTVAULT_IDENTITY="+path)
+}
+
+// scriptEnv is e for commands run without a terminal, with the recovery key.
+func (e *ptyEnv) viewJSON(id string) map[string]any {
+	e.t.Helper()
+	out := e.run("view", id, "--json")
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		e.t.Fatalf("view --json: %v\n%s", err, out)
+	}
+	return m
+}
+
+// unlock types the passphrase at the prompt.
+func (c *console) unlock(pass string) {
+	c.t.Helper()
+	c.expect("Passphrase for identity.age:")
+	c.typeLine(pass)
+}
+
+// addedID returns the record ID the command printed.
+func (c *console) addedID() string {
+	c.t.Helper()
+	m := recordIDRE.FindStringSubmatch(c.text())
+	if m == nil {
+		c.t.Fatalf("no record ID on the terminal:\n%s", tail(c.text()))
+	}
+	return m[1]
+}
+
+func TestTerminalAddFillsEveryField(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	// The person's passphrase identity, not the recovery key, opens it on
+	// the terminal.
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "add")
+	c.unlock(testPassphrase)
+	c.field("Full name", "Jane Doe")
+	c.field("Preferred name", "Jay")
+	c.field("Date of birth", "1990-04-02")
+	c.field("Phone", "+1 555 0100")
+	c.field("Email", "jane@example.com")
+	c.field("Address", "1 Main St")
+	c.field("Emergency contact", "John Doe +1 555 0101")
+	c.expect("┃ Skin type")
+	for range 3 { // not recorded, I, II, III
+		c.send(keyDown)
+	}
+	c.typeLine("")
+	c.field("Allergies", "latex, lanolin")
+	c.field("Medications", "isotretinoin")
+	c.field("Medical conditions", "eczema")
+	c.field("Contraindications", "recent sun exposure")
+	c.expect("┃ Pregnant?")
+	c.send("y") // pregnant: yes, and on to the next group
+	c.field("Notes", "prefers afternoon appointments")
+	if code := c.wait(); code != 0 {
+		t.Fatalf("add: exit %d\n%s", code, tail(c.text()))
+	}
+	id := c.addedID()
+	if n := strings.Count(c.text(), "Passphrase for"); n != 1 {
+		t.Errorf("asked for the passphrase %d times, want once", n)
+	}
+
+	got := e.viewJSON(id)
+	want := map[string]any{
+		"name": "Jane Doe", "preferred_name": "Jay", "dob": "1990-04-02", "phone": "+1 555 0100",
+		"email": "jane@example.com", "address": "1 Main St", "emergency_contact": "John Doe +1 555 0101",
+		"skin_type": "III", "pregnant": true, "notes": "prefers afternoon appointments",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	lists := map[string]string{"allergies": "latex,lanolin", "medications": "isotretinoin",
+		"conditions": "eczema", "contraindications": "recent sun exposure"}
+	for k, v := range lists {
+		if s := joinAny(got[k]); s != v {
+			t.Errorf("%s = %s, want %s", k, s, v)
+		}
+	}
+}
+
+func joinAny(v any) string {
+	list, _ := v.([]any)
+	parts := make([]string, len(list))
+	for i, x := range list {
+		parts[i], _ = x.(string)
+	}
+	return strings.Join(parts, ",")
+}
+
+func TestTerminalAddCorrectsBadDateInPlace(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "add")
+	c.unlock(testPassphrase)
+	c.field("Full name", "Ann Lee")
+	c.field("Preferred name", "")
+	c.field("Date of birth", "1990-02-30") // no such day
+	c.expect("not a date in YYYY-MM-DD form")
+	// The form stays on the field, with what was typed: erase the day and
+	// type the right one.
+	c.send(strings.Repeat(keyBackspace, 2))
+	c.typeLine("28")
+	for _, f := range []string{"Phone", "Email", "Address", "Emergency contact", "Skin type",
+		"Allergies", "Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes"} {
+		c.field(f, "")
+	}
+	if code := c.wait(); code != 0 {
+		t.Fatalf("add: exit %d\n%s", code, tail(c.text()))
+	}
+	got := e.viewJSON(c.addedID())
+	if got["name"] != "Ann Lee" || got["dob"] != "1990-02-28" {
+		t.Errorf("record = %v; want Ann Lee born 1990-02-28", got)
+	}
+}
+
+func TestTerminalCtrlCInAddLeavesVaultUnchanged(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	e.run("add", "--name", "Existing Client")
+	before, err := os.ReadFile(e.vaultPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "add")
+	c.unlock(testPassphrase)
+	c.field("Full name", "Half Typed")
+	c.expect("┃ Preferred name")
+	c.send("1985-")
+	c.expect("1985-")
+	c.send(keyCtrlC)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("exit %d, want %d\n%s", code, exitCanceled, tail(c.text()))
+	}
+	if !strings.Contains(c.text(), "cancelled; nothing was changed") {
+		t.Errorf("no cancel message:\n%s", tail(c.text()))
+	}
+	after, err := os.ReadFile(e.vaultPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("the vault file changed")
+	}
+	e.run("verify")
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(e.run("list", "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 {
+		t.Errorf("list has %d records, want 1", len(list))
+	}
+}
+
+func TestTerminalFirstAddCreatesVault(t *testing.T) {
+	e := newPtyEnv(t)
+	c := e.start("add")
+	c.expect("no vault yet; creating one at " + e.vaultPath())
+	c.expect("New passphrase:")
+	c.typeLine(testPassphrase)
+	c.expect("Same passphrase again:")
+	c.typeLine(testPassphrase)
+	c.expect("Recovery key")
+	c.field("Full name", "First Client")
+	for _, f := range []string{"Preferred name", "Date of birth", "Phone", "Email", "Address", "Emergency contact",
+		"Skin type", "Allergies", "Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes"} {
+		c.field(f, "")
+	}
+	if code := c.wait(); code != 0 {
+		t.Fatalf("add: exit %d\n%s", code, tail(c.text()))
+	}
+	screen := c.text()
+	// The passphrase just chosen opens the vault: it is not asked again.
+	if n := strings.Count(screen, "Passphrase for"); n != 0 {
+		t.Errorf("asked for the passphrase %d more times after choosing it", n)
+	}
+	id := c.addedID()
+	e.keepRecoveryKey(screen)
+	if got := e.viewJSON(id); got["name"] != "First Client" {
+		t.Errorf("name = %v", got["name"])
+	}
+	if _, err := os.Stat(filepath.Join(e.home, "config", "clientvault", "identity.age")); err != nil {
+		t.Errorf("no identity at the default path: %v", err)
+	}
+}
+
+func TestTerminalWrongPassphraseThenRight(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	e.run("add", "--name", "Jane Doe")
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "list")
+	c.unlock("not the passphrase")
+	c.expect("wrong passphrase, try again")
+	c.unlock(testPassphrase)
+	c.expect("Jane Doe")
+	if code := c.wait(); code != 0 {
+		t.Fatalf("list: exit %d\n%s", code, tail(c.text()))
+	}
+	if strings.Contains(c.text(), testPassphrase) || strings.Contains(c.text(), "not the passphrase") {
+		t.Error("a passphrase was echoed")
+	}
+}
+
+func TestTerminalThreeWrongPassphrases(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "list")
+	for range 3 {
+		c.unlock("wrong one")
+	}
+	c.expect("clientvault: wrong passphrase")
+	c.expect("hint:")
+	if code := c.wait(); code != exitWrongPassphrase {
+		t.Fatalf("exit %d, want %d", code, exitWrongPassphrase)
+	}
+	if n := strings.Count(c.text(), "Passphrase for"); n != 3 {
+		t.Errorf("asked %d times, want 3", n)
+	}
+}
+
+func TestTerminalCtrlCAtPassphrasePrompt(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	before, err := os.ReadFile(e.vaultPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "add", "--name", "Jane Doe")
+	c.expect("Passphrase for identity.age:")
+	c.send("half")
+	c.send(keyCtrlC)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("exit %d, want %d\n%s", code, exitCanceled, tail(c.text()))
+	}
+	if echo, err := terminalEchoes(c.pty); err != nil {
+		t.Log(err)
+	} else if !echo {
+		t.Error("the terminal was left without echo")
+	}
+	after, _ := os.ReadFile(e.vaultPath())
+	if !bytes.Equal(before, after) {
+		t.Error("the vault file changed")
+	}
+}
+
+func TestTerminalAccessibleAdd(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"flag", nil, []string{"add", "--accessible"}},
+		{"env", []string{"ACCESSIBLE=1"}, []string{"add"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			e := newPtyEnv(t)
+			e.initOnTerminal()
+			c := e.startEnv(append([]string{"CLIENTVAULT_IDENTITY="}, mode.env...), mode.args...)
+			c.unlock(testPassphrase)
+			// Accessible mode asks one plain line at a time, without
+			// redrawing: what a screen reader can follow.
+			c.expect("Full name")
+			c.typeLine("Jane Doe")
+			c.expect("Preferred name")
+			c.typeLine("")
+			c.expect("Date of birth")
+			c.typeLine("02/04/1990")
+			c.expect("not a date in YYYY-MM-DD form")
+			c.typeLine("1990-04-02")
+			c.expect("Phone")
+			c.typeLine("")
+			c.expect("Email")
+			c.typeLine("")
+			c.expect("Address")
+			c.typeLine("")
+			c.expect("Emergency contact")
+			c.typeLine("")
+			c.expect("Type III")
+			c.expect("Enter a number between 1 and 7")
+			c.typeLine("4") // 1 not recorded, 2 I, 3 II, 4 III
+			c.expect("Allergies")
+			c.typeLine("latex")
+			for _, f := range []string{"Medications", "Medical conditions", "Contraindications"} {
+				c.expect(f)
+				c.typeLine("")
+			}
+			c.expect("Pregnant?")
+			c.typeLine("n")
+			c.expect("Notes")
+			c.typeLine("screen reader user")
+			if code := c.wait(); code != 0 {
+				t.Fatalf("add: exit %d\n%s", code, tail(c.text()))
+			}
+			got := e.viewJSON(c.addedID())
+			if got["dob"] != "1990-04-02" || got["skin_type"] != "III" || joinAny(got["allergies"]) != "latex" || got["notes"] != "screen reader user" {
+				t.Errorf("record = %v", got)
+			}
+		})
+	}
+}
+
+func TestTerminalNoteForm(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe"))
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "note", id)
+	c.unlock(testPassphrase)
+	c.expect("┃ Date")
+	c.send(strings.Repeat(keyBackspace, 10))
+	c.typeLine("2099-01-01") // not yet
+	c.expect("is in the future")
+	c.send(strings.Repeat(keyBackspace, 10))
+	c.typeLine("2026-02-01")
+	c.field("Service", "laser hair removal")
+	c.field("Area treated", "underarm")
+	c.field("Technician", "owner")
+	c.field("Products", "cooling gel, SPF 50")
+	c.field("Device settings", "wavelength_nm 755") // no '='
+	c.expect("write KEY=VALUE pairs")
+	c.send(strings.Repeat(keyBackspace, 4))
+	c.typeLine("=755, fluence_j_cm2=18")
+	c.field("Outcome", "mild erythema")
+	c.field("Aftercare", "SPF 50, no sun for 2 weeks")
+	if code := c.wait(); code != 0 {
+		t.Fatalf("note: exit %d\n%s", code, tail(c.text()))
+	}
+	c.expectNoMore("entry 1")
+	got := e.viewJSON(id)
+	ts, _ := got["treatments"].([]any)
+	if len(ts) != 1 {
+		t.Fatalf("treatments = %v", got["treatments"])
+	}
+	tr := ts[0].(map[string]any)
+	settings, _ := tr["settings"].(map[string]any)
+	if tr["date"] != "2026-02-01" || tr["service"] != "laser hair removal" || tr["area"] != "underarm" ||
+		tr["technician"] != "owner" || joinAny(tr["products"]) != "cooling gel,SPF 50" ||
+		tr["outcome"] != "mild erythema" || tr["aftercare"] != "SPF 50, no sun for 2 weeks" ||
+		settings["wavelength_nm"] != float64(755) || settings["fluence_j_cm2"] != float64(18) {
+		t.Errorf("treatment = %v", tr)
+	}
+}
+
+func TestTerminalNoColor(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY=", "NO_COLOR=1"}, "add")
+	c.unlock(testPassphrase)
+	c.expect("┃ Full name")
+	c.send(keyCtrlC)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("exit %d, want %d", code, exitCanceled)
+	}
+	c.mu.Lock()
+	raw := string(c.raw)
+	c.mu.Unlock()
+	if colour := regexp.MustCompile(`\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7])[;m]`).FindString(raw); colour != "" {
+		t.Errorf("NO_COLOR: the form has a colour sequence %q", colour)
+	}
+}
+
+func TestTerminalAccessibleCtrlC(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	before, _ := os.ReadFile(e.vaultPath())
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "add", "--accessible")
+	c.unlock(testPassphrase)
+	c.expect("Full name")
+	c.typeLine("Jane Doe")
+	c.expect("Preferred name")
+	c.send(keyCtrlC)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("exit %d, want %d\n%s", code, exitCanceled, tail(c.text()))
+	}
+	after, _ := os.ReadFile(e.vaultPath())
+	if !bytes.Equal(before, after) {
+		t.Error("the vault file changed")
+	}
+}
+
+func TestTerminalViewCard(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe", "--allergy", "latex", "--skin-type", "II"))
+	colour := regexp.MustCompile(`\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7])[;m]`)
+	for _, noColor := range []bool{false, true} {
+		env := []string{"CLIENTVAULT_IDENTITY=", "COLORTERM=truecolor"}
+		if noColor {
+			env = append(env, "NO_COLOR=1")
+		}
+		c := e.startEnv(env, "view", id)
+		c.unlock(testPassphrase)
+		c.expect("╭")
+		c.expect("Jane Doe")
+		c.expect("Health")
+		c.expect("Fitzpatrick II")
+		c.expect("latex")
+		c.expect("╰")
+		if code := c.wait(); code != 0 {
+			t.Fatalf("view: exit %d", code)
+		}
+		c.mu.Lock()
+		raw := string(c.raw)
+		c.mu.Unlock()
+		if got := colour.MatchString(raw); got == noColor {
+			t.Errorf("NO_COLOR=%v: colour sequences present = %v", noColor, got)
+		}
+	}
+	// Piped, the same command prints the plain lines.
+	if out := e.run("view", id); !strings.HasPrefix(out, "id:") || strings.Contains(out, "╭") {
+		t.Errorf("view to a pipe:\n%s", out)
+	}
+}
+
+func TestTerminalEscLeavesNote(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe"))
+	before, _ := os.ReadFile(e.vaultPath())
+	c := e.startEnv([]string{"CLIENTVAULT_IDENTITY="}, "note", id)
+	c.unlock(testPassphrase)
+	c.field("Date", "")
+	c.expect("┃ Service")
+	c.send("facial")
+	c.expect("facial")
+	time.Sleep(100 * time.Millisecond)
+	c.send("\x1b") // Esc
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("exit %d, want %d\n%s", code, exitCanceled, tail(c.text()))
+	}
+	after, _ := os.ReadFile(e.vaultPath())
+	if !bytes.Equal(before, after) {
+		t.Error("the vault file changed")
+	}
+}
