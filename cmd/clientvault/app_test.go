@@ -150,3 +150,35 @@ func TestScriptsGetFlagsNotPrompts(t *testing.T) {
 		t.Errorf("init off a terminal without --identity: exit %d, %q", code, ta.er)
 	}
 }
+
+// Destroying, sharing or disclosing asks first on a terminal; No keeps
+// everything as it was.
+func TestDestructiveStepsAskFirst(t *testing.T) {
+	ta := newTestApp(t)
+	ta.Accessible = true
+	key := filepath.Join(ta.home, "owner.key")
+	for _, args := range [][]string{
+		{"keygen", "-o", key},
+		{"init", "--identity", key, "--recovery-out", filepath.Join(ta.home, "rec.key")},
+		{"add", "--identity", key, "--name", "Jane Doe"},
+	} {
+		if code := ta.run(args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, ta.er)
+		}
+	}
+	id := strings.TrimSpace(ta.out.String())
+	ta.In = &lineReader{[]string{"n"}}
+	if code := ta.run("erase", id, "--identity", key, "--reason", "asked", "--force"); code != exitCanceled {
+		t.Fatalf("erase answered No: exit %d: %s", code, ta.er)
+	}
+	if code := ta.run("view", id, "--identity", key); code != 0 {
+		t.Fatalf("the record is gone after No: %s", ta.er)
+	}
+	ta.In = &lineReader{[]string{"y"}}
+	if code := ta.run("erase", id, "--identity", key, "--reason", "asked", "--force"); code != 0 {
+		t.Fatalf("erase answered Yes: exit %d: %s", code, ta.er)
+	}
+	if code := ta.run("view", id, "--identity", key); code != exitNotFound {
+		t.Errorf("view after erase: exit %d", code)
+	}
+}

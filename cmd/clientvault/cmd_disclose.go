@@ -13,6 +13,7 @@ import (
 )
 
 type discloseOptions struct {
+	yes                                                     bool
 	to, basis, reference, out, recipient, scope, notifiedAt string
 	notified, force                                         bool
 }
@@ -41,6 +42,7 @@ vault and audited; 'disclose list' is the accounting of disclosures.`,
 		RunE: func(c *cobra.Command, args []string) error { return runDisclose(a, o, args[0]) },
 	}
 	f := c.Flags()
+	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation on a terminal")
 	f.StringVar(&o.to, "to", "", "who receives the disclosure")
 	f.StringVar(&o.basis, "basis", "", "legal basis: "+strings.Join(consent.Bases(), ", "))
 	f.StringVar(&o.reference, "reference", "", "the basis's reference, e.g. the subpoena's number")
@@ -91,6 +93,9 @@ func runDisclose(a *App, o *discloseOptions, ref string) error {
 			return err
 		}
 		do.Passphrase = pass
+	}
+	if err := a.maybeConfirm(o.yes, fmt.Sprintf("Disclose %s to %s without the client's consent (%s %s)?", ref, o.to, o.basis, o.reference)); err != nil {
+		return err
 	}
 	v, err := a.open(openOpts{write: true})
 	if err != nil {

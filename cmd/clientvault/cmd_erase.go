@@ -10,6 +10,7 @@ import (
 )
 
 func newEraseCmd(a *App) *cobra.Command {
+	var yes bool
 	var o vault.EraseOptions
 	c := &cobra.Command{
 		Use:   "erase RECORD --reason TEXT",
@@ -28,6 +29,9 @@ erases a record while a legal hold stands.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if strings.TrimSpace(o.Reason) == "" {
 				return usagef("erase needs --reason TEXT")
+			}
+			if err := a.maybeConfirm(yes, fmt.Sprintf("Destroy record %s for good? This cannot be undone.", args[0])); err != nil {
+				return err
 			}
 			v, err := a.open(openOpts{write: true})
 			if err != nil {
@@ -60,5 +64,6 @@ erases a record while a legal hold stands.`,
 	}
 	c.Flags().StringVar(&o.Reason, "reason", "", "why, such as the client's request and its date (stored sealed)")
 	c.Flags().BoolVar(&o.Force, "force", false, "erase before the retention period has ended")
+	c.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation on a terminal")
 	return c
 }

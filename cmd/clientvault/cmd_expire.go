@@ -8,7 +8,7 @@ import (
 )
 
 func newExpireCmd(a *App) *cobra.Command {
-	var dryRun bool
+	var dryRun, yes bool
 	c := &cobra.Command{
 		Use:   "expire",
 		Short: "Destroy the records past retention and lapse expired consents",
@@ -31,6 +31,17 @@ changes nothing.`,
 				return err
 			}
 			defer v.Close()
+			if !dryRun && !yes && a.interactive() {
+				due, err := v.Expire(vault.ExpireOptions{DryRun: true})
+				if err != nil {
+					return err
+				}
+				if n := len(due.Expired); n > 0 {
+					if err := a.confirm(fmt.Sprintf("Destroy %d record(s) whose retention has ended? This cannot be undone.", n)); err != nil {
+						return err
+					}
+				}
+			}
 			rep, err := v.Expire(vault.ExpireOptions{DryRun: dryRun})
 			if rep == nil {
 				return err
@@ -46,6 +57,7 @@ changes nothing.`,
 		},
 	}
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be destroyed; change nothing")
+	c.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation on a terminal")
 	return c
 }
 

@@ -12,6 +12,7 @@ import (
 )
 
 type shareOptions struct {
+	yes   bool
 	with  string
 	until string
 	out   string
@@ -38,6 +39,7 @@ clientvault. A file already written cannot be taken back by unsharing.`,
 		RunE: func(c *cobra.Command, args []string) error { return runShare(a, o, args[0]) },
 	}
 	f := c.Flags()
+	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation on a terminal")
 	f.StringVar(&o.with, "with", "", "the coworker's staff name")
 	f.StringVar(&o.until, "until", "", "last day of the share, YYYY-MM-DD")
 	f.StringVar(&o.out, "out", "", "also write an age file for the coworker")
@@ -75,6 +77,9 @@ func runShare(a *App, o *shareOptions, ref string) error {
 		return err
 	}
 	so.WriteFile = write
+	if err := a.maybeConfirm(o.yes, fmt.Sprintf("Share %s with %s?", ref, o.with)); err != nil {
+		return err
+	}
 	v, err := a.open(openOpts{write: true})
 	if err != nil {
 		return err

@@ -45,3 +45,13 @@ func (a *App) confirmWith(title, description string) error {
 	}
 	return nil
 }
+
+// maybeConfirm asks the person at the terminal to confirm a step that
+// shares, discloses or destroys, unless yes (--yes) was given. A script
+// (no terminal) gave every detail as flags, and that is its confirmation.
+func (a *App) maybeConfirm(yes bool, title string) error {
+	if yes || !a.interactive() {
+		return nil
+	}
+	return a.confirm(title)
+}
