@@ -32,3 +32,19 @@ func (v *Vault) IDs(prefix string) ([]string, error) {
 	})
 	return out, err
 }
+
+// StaffNames returns the registered coworkers' names that start with
+// prefix, for shell completion. Like IDs it needs no Unlock: staff names are
+// public metadata of the vault (they key the staff bucket).
+func (v *Vault) StaffNames(prefix string) ([]string, error) {
+	var out []string
+	err := v.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketStaff).ForEach(func(k, _ []byte) error {
+			if strings.HasPrefix(strings.ToLower(string(k)), strings.ToLower(prefix)) {
+				out = append(out, string(k))
+			}
+			return nil
+		})
+	})
+	return out, err
+}

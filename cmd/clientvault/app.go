@@ -127,6 +127,7 @@ rules say, and every access written to a tamper-evident audit log.`,
 		newBackupCmd(a), newRestoreCmd(a),
 		newStaffCmd(a), newConsentCmd(a), newShareCmd(a), newUnshareCmd(a), newDiscloseCmd(a), newExportCmd(a),
 	)
+	wireCompletion(a, root)
 	return root
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"time"
 
 	"github.com/clientvault/clientvault/vault"
@@ -27,4 +28,48 @@ func completeRecordIDs(a *App) cobra.CompletionFunc {
 		}
 		return ids, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// completeStaffNames completes a coworker's staff name, read without
+// unlocking the vault.
+func completeStaffNames(a *App) cobra.CompletionFunc {
+	return func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		v, err := vault.Open(a.VaultPath(), vault.Options{Now: a.Now, ReadOnly: true, LockTimeout: 200 * time.Millisecond})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		defer v.Close()
+		names, err := v.StaffNames(toComplete)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// wireCompletion gives every command that takes a RECORD record-ID
+// completion, and the flags and arguments that name a coworker staff-name
+// completion. disclose --to names an outside recipient, not staff.
+func wireCompletion(a *App, root *cobra.Command) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.ValidArgsFunction == nil {
+			switch {
+			case strings.Contains(c.Use, " RECORD"):
+				c.ValidArgsFunction = completeRecordIDs(a)
+			case c.CommandPath() == "clientvault staff remove":
+				c.ValidArgsFunction = completeStaffNames(a)
+			}
+		}
+		if c.Flags().Lookup("with") != nil {
+			c.RegisterFlagCompletionFunc("with", completeStaffNames(a))
+		}
+		if c.CommandPath() == "clientvault consent add" {
+			c.RegisterFlagCompletionFunc("to", completeStaffNames(a))
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

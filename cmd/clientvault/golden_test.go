@@ -361,3 +361,35 @@ func TestNoPassphraseUnlessDecrypting(t *testing.T) {
 		t.Errorf("list: exit %d, asked %d times; want a cancelled prompt asked once", code, asked)
 	}
 }
+
+// Every command that takes a RECORD completes IDs; flags and arguments that
+// name a coworker complete staff names; disclose --to (an outside
+// recipient) completes nothing. None of it needs the identity.
+func TestCompletionOfStaffNamesAndEveryRecordCommand(t *testing.T) {
+	e, ids := goldenVault(t)
+	staffKey := filepath.Join(t.TempDir(), "bea.key")
+	e.mustRun("", "keygen", "-o", staffKey)
+	b, _ := os.ReadFile(staffKey)
+	pub := strings.TrimSpace(strings.TrimPrefix(strings.Split(string(b), "\n")[1], "# public key:"))
+	e.mustRun("", "staff", "add", "Bea Lopez", pub)
+	e.env["CLIENTVAULT_IDENTITY"] = filepath.Join(t.TempDir(), "no-such-key")
+	for _, args := range [][]string{
+		{"share", ""}, {"unshare", ""}, {"erase", ""}, {"hold", ""}, {"release", ""},
+		{"export", ""}, {"disclose", ""}, {"consent", "list", ""}, {"consent", "add", ""},
+	} {
+		if out := e.mustRun("", append([]string{"__complete"}, args...)...); !strings.Contains(out, ids[0]+"\n") {
+			t.Errorf("%v: record IDs not offered:\n%s", args, out)
+		}
+	}
+	for _, args := range [][]string{
+		{"share", ids[0], "--with", "B"}, {"unshare", ids[0], "--with", ""},
+		{"staff", "remove", ""}, {"consent", "add", ids[0], "--to", ""},
+	} {
+		if out := e.mustRun("", append([]string{"__complete"}, args...)...); !strings.Contains(out, "Bea Lopez\n") {
+			t.Errorf("%v: staff name not offered:\n%s", args, out)
+		}
+	}
+	if out := e.mustRun("", "__complete", "disclose", ids[0], "--to", ""); strings.Contains(out, "Bea") {
+		t.Errorf("disclose --to offers staff:\n%s", out)
+	}
+}
