@@ -128,7 +128,7 @@ func Create(path string, o CreateOptions) error {
 	if err := os.Chmod(tmp, 0o600); err != nil {
 		return err
 	}
-	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, PageSize: vaultPageSize})
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func Open(path string, o Options) (*Vault, error) {
 	if o.Actor == "" {
 		o.Actor = "owner"
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly, InitialMmapSize: initialMmapSize()})
 	switch {
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, ErrBusy
@@ -235,6 +235,7 @@ func Open(path string, o Options) (*Vault, error) {
 	case err != nil:
 		return nil, fmt.Errorf("vault %s: %w", path, err)
 	}
+	db.AllocSize = vaultAllocSize
 	v := &Vault{db: db, path: path, opts: o, pending: map[uint64]bool{}}
 	if err := db.View(v.readHeader); err != nil {
 		db.Close()
