@@ -1,10 +1,12 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -71,30 +73,43 @@ func (v *Vault) Add(ctx context.Context, next func() (*records.Record, error), o
 	}
 
 	var ids []ID
-	var batch []*sealed
 	var stage uint64
-	flush := func(final bool) error {
-		if len(batch) == 0 && !final {
-			return nil
-		}
-		err := v.db.Update(func(tx *bolt.Tx) error {
+	// Staged batches only append entries to the records bucket. The IDs'
+	// slots and the index entries are all written by the final
+	// transaction, in key order: written batch by batch, their random keys
+	// would rewrite most of those buckets' pages at every commit, and the
+	// freed pages would stay in the file.
+	var published []publishedRecord
+	// commit writes one batch in one transaction; the final one publishes
+	// the stage and appends the audit entry.
+	commit := func(batch []*sealed, final bool) error {
+		return v.db.Update(func(tx *bolt.Tx) error {
 			if stage == 0 && !final {
 				var err error
 				if stage, err = v.beginStage(tx); err != nil {
 					return err
 				}
 			}
+			recs := tx.Bucket(bucketRecords)
+			// Slots only ever grow, so pages fill completely.
+			recs.FillPercent = 1.0
 			for _, s := range batch {
 				s.entry.Stage = stage
-				if err := v.putEntry(tx, s.entry); err != nil {
+				slot, err := recs.NextSequence()
+				if err != nil {
 					return err
 				}
-				if err := putIndex(tx, s.entry.ID, s.tags); err != nil {
+				key := seqKey(slot)
+				if err := recs.Put(key, s.entry.marshal(v.keys)); err != nil {
 					return err
 				}
+				published = append(published, publishedRecord{id: s.entry.ID, slot: key, tags: s.tags})
 			}
 			if !final {
 				return nil
+			}
+			if err := publish(tx, published); err != nil {
+				return err
 			}
 			if stage != 0 {
 				if err := tx.Bucket(bucketStages).Delete(seqKey(stage)); err != nil {
@@ -107,28 +122,66 @@ func (v *Vault) Add(ctx context.Context, next func() (*records.Record, error), o
 			}
 			return v.appendAudit(tx, ev)
 		})
-		if err != nil {
+	}
+	// A full batch is committed in the background while the next one is
+	// sealed, so that the workers never wait for the disk; at most one
+	// commit runs at a time (bbolt has one writer), and callbacks run on
+	// this goroutine.
+	var inflight chan error
+	var inflightN int
+	// wait waits for the commit in flight, or with block false only
+	// checks whether it is done, so that Progress is called soon after.
+	wait := func(block bool) error {
+		if inflight == nil {
+			return nil
+		}
+		var err error
+		if block {
+			err = <-inflight
+		} else {
+			select {
+			case err = <-inflight:
+			default:
+				return nil
+			}
+		}
+		inflight = nil
+		if err == nil && o.Progress != nil {
+			o.Progress(inflightN)
+		}
+		return err
+	}
+	batch := make([]*sealed, 0, o.BatchSize)
+	err := sealAll(ctx, next, prepare, func(s *sealed) error {
+		if err := wait(false); err != nil {
 			return err
 		}
-		batch = batch[:0]
-		if o.Progress != nil {
-			o.Progress(len(ids))
-		}
-		return nil
-	}
-	err := sealAll(ctx, next, prepare, func(s *sealed) error {
 		ids = append(ids, s.entry.ID)
 		if o.Sealed != nil {
 			o.Sealed(v.stored(s.entry, s.record))
 		}
 		batch = append(batch, s)
-		if len(batch) >= o.BatchSize {
-			return flush(false)
+		if len(batch) < o.BatchSize {
+			return nil
 		}
+		if err := wait(true); err != nil {
+			return err
+		}
+		full := batch
+		batch = make([]*sealed, 0, o.BatchSize)
+		done := make(chan error, 1)
+		inflight, inflightN = done, len(ids)
+		go func() { done <- commit(full, false) }()
 		return nil
 	})
+	if werr := wait(true); err == nil {
+		err = werr
+	}
 	if err == nil {
-		err = flush(true)
+		err = commit(batch, true)
+		if err == nil && o.Progress != nil {
+			o.Progress(len(ids))
+		}
 	}
 	if err != nil {
 		if stage != 0 {
@@ -140,6 +193,43 @@ func (v *Vault) Add(ctx context.Context, next func() (*records.Record, error), o
 		return nil, err
 	}
 	return ids, nil
+}
+
+// publishedRecord is what makes a stored entry findable: its ID's slot and
+// its blind index tags.
+type publishedRecord struct {
+	id   ID
+	slot []byte
+	tags [][]byte
+}
+
+// publish maps each record's ID to its slot and writes its index entries,
+// in key order, so that a bulk add fills each page as it writes it.
+func publish(tx *bolt.Tx, recs []publishedRecord) error {
+	slices.SortFunc(recs, func(a, b publishedRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
+	ids := tx.Bucket(bucketIDs)
+	ids.FillPercent = 1.0
+	keys := make([][]byte, 0, 2*len(recs))
+	for _, r := range recs {
+		if ids.Get(r.id[:]) != nil {
+			return recordErr(r.id, errors.New("ID already in use"))
+		}
+		if err := ids.Put(r.id[:], r.slot); err != nil {
+			return err
+		}
+		for _, t := range r.tags {
+			keys = append(keys, append(clone(t), r.id[:]...))
+		}
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	idx := tx.Bucket(bucketIndex)
+	idx.FillPercent = 1.0
+	for _, k := range keys {
+		if err := idx.Put(k, []byte{}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // beginStage records a new stage, MAC'd, with the first slot its entries
