@@ -72,7 +72,8 @@ func openSealed(id ID, ct []byte, ids ...age.Identity) (*records.Record, error) 
 
 // indexTags returns the blind index tags of a record.
 func (k *keySet) indexTags(rec *records.Record) [][]byte {
-	return [][]byte{k.nameTag(rec.Name), k.personTag(rec.Name, rec.DOB)}
+	name := records.NormalizeName(rec.Name)
+	return [][]byte{k.normalizedNameTag(name), k.normalizedPersonTag(name, rec.DOB)}
 }
 
 // putIndex stores the index entries of a record: tag || id, empty values.
