@@ -151,27 +151,29 @@ func (v *Vault) Add(ctx context.Context, next func() (*records.Record, error), o
 		}
 		return err
 	}
+	// A full batch is sent off only when the next record arrives, so that
+	// the last batch goes into the final transaction rather than into a
+	// commit of its own that nothing else overlaps.
 	batch := make([]*sealed, 0, o.BatchSize)
 	err := sealAll(ctx, next, prepare, func(s *sealed) error {
 		if err := wait(false); err != nil {
 			return err
+		}
+		if len(batch) >= o.BatchSize {
+			if err := wait(true); err != nil {
+				return err
+			}
+			full := batch
+			batch = make([]*sealed, 0, o.BatchSize)
+			done := make(chan error, 1)
+			inflight, inflightN = done, len(ids)
+			go func() { done <- commit(full, false) }()
 		}
 		ids = append(ids, s.entry.ID)
 		if o.Sealed != nil {
 			o.Sealed(v.stored(s.entry, s.record))
 		}
 		batch = append(batch, s)
-		if len(batch) < o.BatchSize {
-			return nil
-		}
-		if err := wait(true); err != nil {
-			return err
-		}
-		full := batch
-		batch = make([]*sealed, 0, o.BatchSize)
-		done := make(chan error, 1)
-		inflight, inflightN = done, len(ids)
-		go func() { done <- commit(full, false) }()
 		return nil
 	})
 	if werr := wait(true); err == nil {

@@ -270,33 +270,40 @@ func killSizes() (n, batch int) {
 }
 
 // TestKillBulkAdd kills a bulk add of 20 batches at several points: after
-// the first batch, after the second, halfway, and after the last batch
-// (racing the transaction that publishes them). Each time the vault must
+// the first batch, after the second, halfway, and after the 19th, while
+// the last batch is sealed or the final transaction (which writes it and
+// publishes all of them) commits. Each time the vault must
 // pass Verify and hold all of the add or none of it, the staged entries must
 // be invisible, and the next command that opens the vault for writing must
 // remove them.
 func TestKillBulkAdd(t *testing.T) {
 	n, batch := killSizes()
-	for _, after := range []int{1, 2, n / batch / 2, n / batch} {
+	last := n/batch - 1
+	for _, after := range []int{1, 2, n / batch / 2, last} {
 		t.Run(fmt.Sprintf("after_batch_%d", after), func(t *testing.T) {
 			path, owner, before := killVault(t)
 			c := startHelper(t, "bulk-add", path, owner,
 				fmt.Sprintf("CLIENTVAULT_TEST_N=%d", n), fmt.Sprintf("CLIENTVAULT_TEST_BATCH=%d", batch))
-			for {
+			var perBatch time.Duration
+			for prev := time.Now(); ; {
 				line, ok := c.next(t, 5*time.Minute)
 				if !ok {
 					t.Fatal("the helper exited before it was killed")
 				}
 				var written int
-				if _, err := fmt.Sscanf(line, "batch %d", &written); err == nil && written >= after*batch {
-					break
+				if _, err := fmt.Sscanf(line, "batch %d", &written); err == nil {
+					perBatch, prev = time.Since(prev), time.Now()
+					if written >= after*batch {
+						break
+					}
 				}
 			}
-			// Land the kill somewhere in the next batch's sealing or commit;
-			// after the last batch, close to the publishing transaction.
+			// Land the kill somewhere in the next batch's sealing or commit.
+			// Before the last batch, anywhere in the time a batch takes, to
+			// hit the final transaction now and then.
 			delay := time.Duration(rand.IntN(30000)) * time.Microsecond
-			if after == n/batch {
-				delay = time.Duration(rand.IntN(2000)) * time.Microsecond
+			if after == last {
+				delay = perBatch/2 + time.Duration(rand.Int64N(int64(perBatch)))
 			}
 			time.Sleep(delay)
 			rest := c.kill(t)
@@ -322,7 +329,7 @@ func TestKillBulkAdd(t *testing.T) {
 				if got.pending != 0 || got.stages != 0 {
 					t.Errorf("all added, but a stage is left: %+v", got)
 				}
-				if after != n/batch {
+				if after != last {
 					t.Errorf("killed after batch %d of %d, yet the add was published", after, n/batch)
 				}
 			default:
