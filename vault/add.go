@@ -1,10 +1,12 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -105,6 +107,13 @@ type bulk struct {
 	stopped bool // commits is closed
 	// doneRead is set once the committer's result was received.
 	doneRead bool
+	// published lists what the final transaction makes findable. Staged
+	// batches only append entries to the records bucket; the IDs' slots and
+	// the index entries are all written at the end, in key order: written
+	// batch by batch, their random keys would rewrite most of those
+	// buckets' pages at every commit, and the freed pages would stay in
+	// the file.
+	published []publishedRecord
 }
 
 func (v *Vault) newBulk(o AddOptions) *bulk {
@@ -117,18 +126,27 @@ func (v *Vault) newBulk(o AddOptions) *bulk {
 	return &bulk{v: v, o: o}
 }
 
-// put queues one sealed record.
+// put queues one sealed record. A full batch is sent to the committer only
+// when the next record arrives, so that the last batch goes into the final
+// transaction rather than into a commit of its own.
 func (w *bulk) put(s *sealed) error {
 	if w.failed != nil {
 		return w.failed
 	}
+	if len(w.batch) >= w.o.BatchSize {
+		if err := w.send(); err != nil {
+			return err
+		}
+	}
 	w.ids = append(w.ids, s.entry.ID)
 	w.batch = append(w.batch, s)
-	if len(w.batch) < w.o.BatchSize {
-		return nil
-	}
+	return nil
+}
+
+// send hands the full batch to the committer, starting it (and the stage)
+// with the first batch.
+func (w *bulk) send() error {
 	if !w.started {
-		// The first full batch: open the stage and start the committer.
 		if err := w.v.db.Update(func(tx *bolt.Tx) error {
 			var err error
 			w.stage, err = w.v.beginStage(tx)
@@ -155,7 +173,7 @@ func (w *bulk) put(s *sealed) error {
 // committer writes staged batches in order until commits is closed.
 func (w *bulk) committer() {
 	for batch := range w.commits {
-		if err := w.v.db.Update(func(tx *bolt.Tx) error { return w.v.writeBatch(tx, batch, w.stage) }); err != nil {
+		if err := w.v.db.Update(func(tx *bolt.Tx) error { return w.writeBatch(tx, batch) }); err != nil {
 			w.done <- err
 			for range w.commits {
 			}
@@ -180,7 +198,10 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 		return err
 	}
 	err := w.v.db.Update(func(tx *bolt.Tx) error {
-		if err := w.v.writeBatch(tx, w.batch, w.stage); err != nil {
+		if err := w.writeBatch(tx, w.batch); err != nil {
+			return err
+		}
+		if err := publish(tx, w.published); err != nil {
 			return err
 		}
 		if w.stage != 0 {
@@ -235,14 +256,59 @@ func (w *bulk) abort() {
 	}
 }
 
-// writeBatch stores a batch of sealed records under stage (0: published).
-func (v *Vault) writeBatch(tx *bolt.Tx, batch []*sealed, stage uint64) error {
+// writeBatch appends a batch of sealed entries to the records bucket, under
+// the bulk write's stage (0 when it is the only batch), and notes what
+// publish must make findable.
+func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed) error {
+	recs := tx.Bucket(bucketRecords)
+	// Slots only ever grow, so pages fill completely.
+	recs.FillPercent = 1.0
 	for _, s := range batch {
-		s.entry.Stage = stage
-		if err := v.putEntry(tx, s.entry); err != nil {
+		s.entry.Stage = w.stage
+		slot, err := recs.NextSequence()
+		if err != nil {
 			return err
 		}
-		if err := putIndex(tx, s.entry.ID, s.tags); err != nil {
+		key := seqKey(slot)
+		if err := recs.Put(key, s.entry.marshal(w.v.keys)); err != nil {
+			return err
+		}
+		w.published = append(w.published, publishedRecord{id: s.entry.ID, slot: key, tags: s.tags})
+	}
+	return nil
+}
+
+// publishedRecord is what makes a stored entry findable: its ID's slot and
+// its blind index tags.
+type publishedRecord struct {
+	id   ID
+	slot []byte
+	tags [][]byte
+}
+
+// publish maps each record's ID to its slot and writes its index entries,
+// in key order, so that a bulk add fills each page as it writes it.
+func publish(tx *bolt.Tx, recs []publishedRecord) error {
+	slices.SortFunc(recs, func(a, b publishedRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
+	ids := tx.Bucket(bucketIDs)
+	ids.FillPercent = 1.0
+	keys := make([][]byte, 0, 2*len(recs))
+	for _, r := range recs {
+		if ids.Get(r.id[:]) != nil {
+			return recordErr(r.id, errors.New("ID already in use"))
+		}
+		if err := ids.Put(r.id[:], r.slot); err != nil {
+			return err
+		}
+		for _, t := range r.tags {
+			keys = append(keys, append(clone(t), r.id[:]...))
+		}
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	idx := tx.Bucket(bucketIndex)
+	idx.FillPercent = 1.0
+	for _, k := range keys {
+		if err := idx.Put(k, []byte{}); err != nil {
 			return err
 		}
 	}

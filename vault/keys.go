@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"sync"
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/records"
@@ -28,6 +30,39 @@ type keySet struct {
 	// indexKey keys the blind index, so that names are findable without
 	// being stored.
 	indexKey []byte
+
+	// keyed holds an HMAC keyed with macKey and one keyed with indexKey,
+	// made once and cloned for each MAC: keying an HMAC costs more than
+	// the MAC of a small message, and a bulk add makes several per record.
+	keyedOnce          sync.Once
+	macHMAC, indexHMAC hash.Hash
+}
+
+// macHash and indexHash return a fresh HMAC-SHA256 keyed with macKey and
+// indexKey. They are safe for concurrent use: the keyed templates are only
+// read once made.
+func (k *keySet) macHash() hash.Hash {
+	k.keyedOnce.Do(k.makeKeyed)
+	return cloneHMAC(k.macHMAC, k.macKey)
+}
+
+func (k *keySet) indexHash() hash.Hash {
+	k.keyedOnce.Do(k.makeKeyed)
+	return cloneHMAC(k.indexHMAC, k.indexKey)
+}
+
+func (k *keySet) makeKeyed() {
+	k.macHMAC, k.indexHMAC = hmac.New(sha256.New, k.macKey), hmac.New(sha256.New, k.indexKey)
+}
+
+// cloneHMAC clones the unused keyed HMAC tmpl, or keys a new one.
+func cloneHMAC(tmpl hash.Hash, key []byte) hash.Hash {
+	if c, ok := tmpl.(hash.Cloner); ok {
+		if h, err := c.Clone(); err == nil {
+			return h.(hash.Hash)
+		}
+	}
+	return hmac.New(sha256.New, key)
 }
 
 type keySetJSON struct {
@@ -134,7 +169,7 @@ const (
 // mac is HMAC-SHA256 under the vault's MAC key of a label and some parts.
 // Each part is length-prefixed so that parts cannot slide into each other.
 func (k *keySet) mac(label string, parts ...[]byte) []byte {
-	h := hmac.New(sha256.New, k.macKey)
+	h := k.macHash()
 	writePart(h, []byte(label))
 	for _, p := range parts {
 		writePart(h, p)
@@ -157,18 +192,28 @@ const tagLen = 16
 
 // nameTag is the blind index tag of a client's name.
 func (k *keySet) nameTag(name string) []byte {
-	h := hmac.New(sha256.New, k.indexKey)
+	return k.normalizedNameTag(records.NormalizeName(name))
+}
+
+// normalizedNameTag is nameTag of a name already normalised.
+func (k *keySet) normalizedNameTag(norm string) []byte {
+	h := k.indexHash()
 	writePart(h, []byte(idxName))
-	writePart(h, []byte(records.NormalizeName(name)))
+	writePart(h, []byte(norm))
 	return h.Sum(nil)[:tagLen]
 }
 
 // personTag is the blind index tag of a name with a date of birth, used to
 // find a client who is already in the vault.
 func (k *keySet) personTag(name string, dob records.Date) []byte {
-	h := hmac.New(sha256.New, k.indexKey)
+	return k.normalizedPersonTag(records.NormalizeName(name), dob)
+}
+
+// normalizedPersonTag is personTag of a name already normalised.
+func (k *keySet) normalizedPersonTag(norm string, dob records.Date) []byte {
+	h := k.indexHash()
 	writePart(h, []byte(idxPerson))
-	writePart(h, []byte(records.NormalizeName(name)))
+	writePart(h, []byte(norm))
 	writePart(h, []byte(dob.String()))
 	return h.Sum(nil)[:tagLen]
 }

@@ -2,7 +2,6 @@ package vault
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"io"
 	"runtime"
@@ -72,48 +71,8 @@ func openSealed(id ID, ct []byte, ids ...age.Identity) (*records.Record, error) 
 
 // indexTags returns the blind index tags of a record.
 func (k *keySet) indexTags(rec *records.Record) [][]byte {
-	return [][]byte{k.nameTag(rec.Name), k.personTag(rec.Name, rec.DOB)}
-}
-
-// putIndex stores the index entries of a record: tag || id, empty values.
-func putIndex(tx *bolt.Tx, id ID, tags [][]byte) error {
-	b := tx.Bucket(bucketIndex)
-	for _, t := range tags {
-		if err := b.Put(append(clone(t), id[:]...), []byte{}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func deleteIndex(tx *bolt.Tx, id ID, tags [][]byte) error {
-	b := tx.Bucket(bucketIndex)
-	for _, t := range tags {
-		if err := b.Delete(append(clone(t), id[:]...)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// putEntry writes a new entry in the next records slot and maps its ID to it.
-func (v *Vault) putEntry(tx *bolt.Tx, e *entry) error {
-	ids := tx.Bucket(bucketIDs)
-	if ids.Get(e.ID[:]) != nil {
-		return recordErr(e.ID, errors.New("ID already in use"))
-	}
-	recs := tx.Bucket(bucketRecords)
-	// Slots only ever grow, so pages fill completely.
-	recs.FillPercent = 1.0
-	slot, err := recs.NextSequence()
-	if err != nil {
-		return err
-	}
-	key := binary.BigEndian.AppendUint64(nil, slot)
-	if err := recs.Put(key, e.marshal(v.keys)); err != nil {
-		return err
-	}
-	return ids.Put(e.ID[:], key)
+	name := records.NormalizeName(rec.Name)
+	return [][]byte{k.normalizedNameTag(name), k.normalizedPersonTag(name, rec.DOB)}
 }
 
 // rewriteEntry replaces an existing record's entry in its slot.

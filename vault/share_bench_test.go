@@ -20,16 +20,6 @@ import (
 // who holds this many shared records, each with its consent.
 const benchShares = 10_000
 
-func benchRecord(i int) *records.Record {
-	return &records.Record{
-		Name: fmt.Sprintf("Client Number %05d", i), Phone: "+1 555 0100", Email: "client@example.com",
-		DOB: records.Date{Year: 1990, Month: 4, Day: 2}, SkinType: "III", Allergies: []string{"latex"},
-		Medications: []string{"isotretinoin"}, Notes: "prefers afternoon appointments",
-		Treatments: []records.Treatment{{Date: records.Date{Year: 2026, Month: 2, Day: 1}, Service: "laser hair removal",
-			Area: "underarm", Products: []string{"cooling gel"}, Technician: "owner", Outcome: "mild erythema", Aftercare: "SPF 50"}},
-	}
-}
-
 var (
 	benchOnce     sync.Once
 	benchTemplate string // a vault file where Bea holds benchShares shares

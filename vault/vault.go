@@ -134,7 +134,7 @@ func Create(path string, o CreateOptions) error {
 	if err := os.Chmod(tmp, 0o600); err != nil {
 		return err
 	}
-	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, PageSize: vaultPageSize})
 	if err != nil {
 		return err
 	}
@@ -231,7 +231,7 @@ func Open(path string, o Options) (*Vault, error) {
 	if o.Actor == "" {
 		o.Actor = "owner"
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly, InitialMmapSize: initialMmapSize()})
 	switch {
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, ErrBusy
@@ -241,6 +241,7 @@ func Open(path string, o Options) (*Vault, error) {
 	case err != nil:
 		return nil, fmt.Errorf("vault %s: %w", path, err)
 	}
+	db.AllocSize = vaultAllocSize
 	if replacedSince(path, fi) {
 		db.Close()
 		return Open(path, o)

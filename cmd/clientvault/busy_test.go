@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/clientvault/clientvault/vault"
+)
+
+// Issue 2: a second process that opens the vault while another holds it
+// waits at most about a second, then says the vault is busy; it never
+// hangs. The other process is real: this test binary re-executed with
+// CLIENTVAULT_TEST_HOLD naming the vault to hold open.
+
+// TestHoldVaultHelper is the child: it opens the vault for writing (bbolt's
+// exclusive file lock), says so, and holds it until its stdin closes. It
+// does nothing in a normal run.
+func TestHoldVaultHelper(t *testing.T) {
+	path := os.Getenv("CLIENTVAULT_TEST_HOLD")
+	if path == "" {
+		return
+	}
+	v, err := vault.Open(path, vault.Options{Now: time.Now})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		os.Exit(3)
+	}
+	fmt.Println("holding")
+	io.Copy(io.Discard, os.Stdin)
+	v.Close()
+	os.Exit(0)
+}
+
+func TestBusyVaultCLI(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "vault.db")
+	keyPath := filepath.Join(dir, "key.txt")
+	owner, err := vault.GenerateIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vault.WriteIdentity(keyPath, owner, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := vault.Create(path, vault.CreateOptions{Owner: []age.Recipient{owner.Recipient()}, Now: time.Now}); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHoldVaultHelper$")
+	cmd.Env = append(os.Environ(), "CLIENTVAULT_TEST_HOLD="+path)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "holding\n" {
+		t.Fatalf("helper said %q (%v), want holding", line, err)
+	}
+
+	run := func(args ...string) (code int, stderr string, elapsed time.Duration) {
+		var out, errb bytes.Buffer
+		a := &App{
+			In: strings.NewReader(""), Out: &out, Err: &errb, Now: time.Now, WorkFactor: 10,
+			Getenv: func(k string) string {
+				switch k {
+				case "CLIENTVAULT_VAULT":
+					return path
+				case "CLIENTVAULT_IDENTITY":
+					return keyPath
+				case "HOME":
+					return dir
+				}
+				return ""
+			},
+		}
+		start := time.Now()
+		code = Run(args, a)
+		return code, errb.String(), time.Since(start)
+	}
+
+	// A command that writes (view appends to the audit log) and one that
+	// only reads (verify) both give up with the busy exit code and say why.
+	for _, args := range [][]string{{"view", "0123456789abcdef"}, {"verify"}} {
+		code, stderr, elapsed := run(args...)
+		t.Logf("%s: exit %d after %v: %q", args[0], code, elapsed.Round(time.Millisecond), stderr)
+		if code != exitBusy {
+			t.Errorf("%s: exit %d, want %d (busy)", args[0], code, exitBusy)
+		}
+		if !strings.HasPrefix(stderr, "clientvault: vault is busy") || !strings.Contains(stderr, "\nhint: ") {
+			t.Errorf("%s: stderr %q, want the busy message and a hint", args[0], stderr)
+		}
+		if elapsed > 3*time.Second {
+			t.Errorf("%s: took %v, want about a second", args[0], elapsed)
+		}
+	}
+
+	// Once the other process is done, the same command works.
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	if code, stderr, _ := run("verify"); code != exitOK {
+		t.Fatalf("verify after the other process let go: exit %d: %s", code, stderr)
+	}
+}
