@@ -17,13 +17,14 @@ type testApp struct {
 	out, er *bytes.Buffer
 	answers []string
 	asked   int
+	env     map[string]string
 }
 
 func newTestApp(t *testing.T, answers ...string) *testApp {
 	t.Helper()
 	home := t.TempDir()
-	ta := &testApp{home: home, out: &bytes.Buffer{}, er: &bytes.Buffer{}, answers: answers}
 	env := map[string]string{"HOME": home}
+	ta := &testApp{home: home, out: &bytes.Buffer{}, er: &bytes.Buffer{}, answers: answers, env: env}
 	ta.App = &App{
 		In: strings.NewReader(""), Out: ta.out, Err: ta.er,
 		StdinTTY: true, StdoutTTY: true,
@@ -155,7 +156,7 @@ func TestScriptsGetFlagsNotPrompts(t *testing.T) {
 // everything as it was.
 func TestDestructiveStepsAskFirst(t *testing.T) {
 	ta := newTestApp(t)
-	ta.Accessible = true
+	ta.env["ACCESSIBLE"] = "1" // forms read plain lines, as for a screen reader
 	key := filepath.Join(ta.home, "owner.key")
 	for _, args := range [][]string{
 		{"keygen", "-o", key},
@@ -180,5 +181,52 @@ func TestDestructiveStepsAskFirst(t *testing.T) {
 	}
 	if code := ta.run("view", id, "--identity", key); code != exitNotFound {
 		t.Errorf("view after erase: exit %d", code)
+	}
+}
+
+// On a terminal, share without a consent offers the consent form, records
+// the consent, then shares: the coworker's key then opens their copy.
+func TestShareOffersTheConsentForm(t *testing.T) {
+	ta := newTestApp(t)
+	ta.env["ACCESSIBLE"] = "1" // forms read plain lines, as for a screen reader
+	key := filepath.Join(ta.home, "owner.key")
+	bea := filepath.Join(ta.home, "bea.key")
+	for _, args := range [][]string{
+		{"keygen", "-o", key}, {"keygen", "-o", bea},
+		{"init", "--identity", key, "--recovery-out", filepath.Join(ta.home, "rec.key")},
+		{"add", "--identity", key, "--name", "Jane Doe", "--allergy", "latex"},
+	} {
+		if code := ta.run(args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, ta.er)
+		}
+	}
+	b, _ := os.ReadFile(bea)
+	pub := strings.TrimSpace(strings.TrimPrefix(strings.Split(string(b), "\n")[1], "# public key:"))
+	if code := ta.run("staff", "add", "Bea", pub, "--identity", key); code != 0 {
+		t.Fatalf("staff add: %s", ta.er)
+	}
+	ta.In = &lineReader{[]string{
+		"y",      // share Jane Doe with Bea?
+		"Bea",    // the coworker
+		"1",      // given by the client
+		"1", "0", // scope: full, done
+		"covering Tuesdays",   // purpose
+		"1",                   // written
+		"",                    // no witness
+		"form C-12", "Olivia", // evidence, obtained by
+		"", // no expiry
+	}}
+	if code := ta.run("share", "Jane Doe", "--with", "Bea", "--identity", key); code != 0 {
+		t.Fatalf("share with the consent form: exit %d\n%s\n%s", code, ta.out, ta.er)
+	}
+	if !strings.Contains(ta.er.String(), "no active consent") || !strings.Contains(ta.out.String(), "shared record") {
+		t.Errorf("stdout %q\nstderr %q", ta.out, ta.er)
+	}
+	ta.In = strings.NewReader("")
+	if code := ta.run("view", "Jane Doe", "--identity", bea); code != 0 || !strings.Contains(ta.out.String(), "latex") {
+		t.Errorf("the coworker's view: exit %d: %s %s", code, ta.out, ta.er)
+	}
+	if code := ta.run("consent", "list", "Jane Doe", "--identity", key); code != 0 || !strings.Contains(ta.out.String(), "Bea") {
+		t.Errorf("consent list: %s", ta.out)
 	}
 }

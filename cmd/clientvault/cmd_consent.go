@@ -76,7 +76,7 @@ asks for it. It shares nothing by itself: run 'share' next.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			data := c.Flags().NFlag() - countSet(c, "json", "vault", "identity", "accessible")
 			if data == 0 && a.interactive() {
-				if err := a.runForm(buildConsentForm(f, records.DateOf(a.Now()))); err != nil {
+				if err := a.runConsentForm(f); err != nil {
 					return err
 				}
 			} else if strings.TrimSpace(f.To) == "" {
@@ -121,40 +121,65 @@ asks for it. It shares nothing by itself: run 'share' next.`,
 // buildConsentForm returns the consent form. Its validators are the consent
 // package's, the ones the vault applies to flags.
 func buildConsentForm(f *consentFlags, today records.Date) *huh.Form {
+	who, guardian, details := consentGroups(f, today)
+	return huh.NewForm(who, guardian.WithHideFunc(func() bool { return f.GivenBy != consent.ByGuardian }), details)
+}
+
+// runConsentForm asks for a consent. huh's accessible mode asks every
+// group, hidden or not, so there the guardian's part is its own step, asked
+// only for a consent given by a guardian.
+func (a *App) runConsentForm(f *consentFlags) error {
+	today := records.DateOf(a.Now())
+	if !a.Accessible {
+		return a.runForm(buildConsentForm(f, today))
+	}
+	who, guardian, details := consentGroups(f, today)
+	for _, g := range []*huh.Group{who, guardian, details} {
+		if g == guardian && f.GivenBy != consent.ByGuardian {
+			continue
+		}
+		if err := a.runForm(huh.NewForm(g)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// consentGroups are the consent form's parts: who consented to whom, the
+// guardian (for a guardian's consent only), and the details.
+func consentGroups(f *consentFlags, today records.Date) (who, guardian, details *huh.Group) {
 	var scope []string
 	opts := func(list []string) []huh.Option[string] { return huh.NewOptions(list...) }
-	notGuardian := func() bool { return f.GivenBy != consent.ByGuardian }
 	if f.GivenBy == "" {
 		f.GivenBy = consent.ByClient
 	}
-	return huh.NewForm(
-		huh.NewGroup(
-			huh.NewInput().Title("Coworker (staff name)").Value(&f.To).Validate(consent.ValidateTo),
-			huh.NewSelect[string]().Title("Who consented").Options(opts(consent.Givers())...).Value(&f.GivenBy),
-		).Title("Consent to share"),
-		huh.NewGroup(
-			huh.NewInput().Title("Guardian's name").Value(&f.Guardian).
-				Validate(func(s string) error { return consent.ValidateGuardian(f.GivenBy, s) }),
-			huh.NewInput().Title("Guardian's authority").Placeholder("parent").Value(&f.GuardianAuthority).
-				Validate(func(s string) error { return consent.ValidateGuardianAuthority(f.GivenBy, s) }),
-		).Title("Guardian").WithHideFunc(notGuardian),
-		huh.NewGroup(
-			huh.NewMultiSelect[string]().Title("What may be shared").Options(opts(consent.Scopes())...).Value(&scope).
-				Validate(func(s []string) error {
-					f.Scope = strings.Join(s, ",")
-					return consent.ValidateScope(s)
-				}),
-			huh.NewText().Title("Purpose").Value(&f.Purpose).Validate(consent.ValidatePurpose),
-			huh.NewSelect[string]().Title("How it was given").Options(opts(consent.Methods())...).Value(&f.Method),
-			huh.NewInput().Title("Witness").Description("required for a verbal consent").Value(&f.Witness).
-				Validate(func(s string) error { return consent.ValidateWitness(f.Method, s) }),
-			huh.NewInput().Title("Evidence").Description("form number, or version of the text shown").Value(&f.Evidence).
-				Validate(func(s string) error { return consent.ValidateEvidence(f.Method, s) }),
-			huh.NewInput().Title("Obtained by").Value(&f.ObtainedBy).Validate(consent.ValidatePerson),
-			huh.NewInput().Title("Expires").Placeholder("YYYY-MM-DD, empty for until withdrawn").Value(&f.Expires).
-				Validate(func(s string) error { return consent.ValidateExpires(s, today) }),
-		).Title("Details"),
-	)
+	who = huh.NewGroup(
+		huh.NewInput().Title("Coworker (staff name)").Value(&f.To).Validate(consent.ValidateTo),
+		huh.NewSelect[string]().Title("Who consented").Options(opts(consent.Givers())...).Value(&f.GivenBy),
+	).Title("Consent to share")
+	guardian = huh.NewGroup(
+		huh.NewInput().Title("Guardian's name").Value(&f.Guardian).
+			Validate(func(s string) error { return consent.ValidateGuardian(f.GivenBy, s) }),
+		huh.NewInput().Title("Guardian's authority").Placeholder("parent").Value(&f.GuardianAuthority).
+			Validate(func(s string) error { return consent.ValidateGuardianAuthority(f.GivenBy, s) }),
+	).Title("Guardian")
+	details = huh.NewGroup(
+		huh.NewMultiSelect[string]().Title("What may be shared").Options(opts(consent.Scopes())...).Value(&scope).
+			Validate(func(s []string) error {
+				f.Scope = strings.Join(s, ",")
+				return consent.ValidateScope(s)
+			}),
+		huh.NewText().Title("Purpose").Value(&f.Purpose).Validate(consent.ValidatePurpose),
+		huh.NewSelect[string]().Title("How it was given").Options(opts(consent.Methods())...).Value(&f.Method),
+		huh.NewInput().Title("Witness").Description("required for a verbal consent").Value(&f.Witness).
+			Validate(func(s string) error { return consent.ValidateWitness(f.Method, s) }),
+		huh.NewInput().Title("Evidence").Description("form number, or version of the text shown").Value(&f.Evidence).
+			Validate(func(s string) error { return consent.ValidateEvidence(f.Method, s) }),
+		huh.NewInput().Title("Obtained by").Value(&f.ObtainedBy).Validate(consent.ValidatePerson),
+		huh.NewInput().Title("Expires").Placeholder("YYYY-MM-DD, empty for until withdrawn").Value(&f.Expires).
+			Validate(func(s string) error { return consent.ValidateExpires(s, today) }),
+	).Title("Details")
+	return who, guardian, details
 }
 
 func newConsentListCmd(a *App) *cobra.Command {

@@ -93,7 +93,7 @@ func runShare(a *App, o *shareOptions, ref string) error {
 	if errors.As(err, &nc) && a.interactive() {
 		fmt.Fprintf(a.Err, "clientvault: record %s has no active consent to share with %s; record the client's consent now\n", nc.Record, nc.Staff)
 		f := &consentFlags{To: nc.Staff}
-		if ferr := a.runForm(buildConsentForm(f, records.DateOf(a.Now()))); ferr != nil {
+		if ferr := a.runConsentForm(f); ferr != nil {
 			return ferr
 		}
 		cons, ferr := f.consent()

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/clientvault/clientvault/records"
 )
 
 // TestConsentForm runs the consent form in accessible mode with typed
@@ -26,8 +24,8 @@ func TestConsentForm(t *testing.T) {
 		"2026-12-31",
 	}, "\n") + "\n"
 	var out bytes.Buffer
-	a := &App{In: &lineReader{strings.Split(strings.TrimSuffix(answers, "\n"), "\n")}, Out: &out, Err: &out, Accessible: true, Now: time.Now, Getenv: func(string) string { return "" }}
-	if err := a.runForm(buildConsentForm(f, records.DateOf(time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)))); err != nil {
+	a := &App{In: &lineReader{strings.Split(strings.TrimSuffix(answers, "\n"), "\n")}, Out: &out, Err: &out, Accessible: true, Now: func() time.Time { return time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC) }, Getenv: func(string) string { return "" }}
+	if err := a.runConsentForm(f); err != nil {
 		t.Fatalf("form: %v\n%s", err, out.String())
 	}
 	c, err := f.consent()
@@ -44,5 +42,23 @@ func TestConsentForm(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "must name a person") {
 		t.Errorf("the group name was not refused:\n%s", out.String())
+	}
+}
+
+// In accessible mode huh asks again after a failed read; at the end of the
+// input (Ctrl-D, a closed pipe) the form is canceled instead of asking for
+// ever.
+func TestAccessibleFormEndOfInputCancels(t *testing.T) {
+	var out bytes.Buffer
+	a := &App{In: &lineReader{[]string{"Bea"}}, Out: &out, Err: &out, Accessible: true, Now: time.Now, Getenv: func(string) string { return "" }}
+	done := make(chan error, 1)
+	go func() { done <- a.runConsentForm(&consentFlags{}) }()
+	select {
+	case err := <-done:
+		if err != errCanceled {
+			t.Fatalf("form at the end of its input: %v, want errCanceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the form still asks after its input ended")
 	}
 }

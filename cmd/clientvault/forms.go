@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/huh"
@@ -78,15 +80,16 @@ func (v *addFormValues) record() (*records.Record, error) {
 // colours. In accessible mode the terminal stays in line mode, where Ctrl-C
 // is a signal rather than a key: it is caught, and is errCanceled too.
 func (a *App) runForm(f *huh.Form) error {
-	f = f.WithAccessible(a.Accessible).WithInput(a.In).WithOutput(a.Err).WithKeyMap(formKeys())
+	f = f.WithAccessible(a.Accessible).WithOutput(a.Err).WithKeyMap(formKeys())
 	if a.noColor() {
 		f = f.WithTheme(huh.ThemeBase())
 	}
 	var err error
 	if a.Accessible {
-		err = runInterruptible(f.Run)
+		in := &endReader{r: a.In, ended: make(chan struct{})}
+		err = runInterruptible(f.WithInput(in).Run, in.ended)
 	} else {
-		err = f.Run()
+		err = f.WithInput(a.In).Run()
 	}
 	if errors.Is(err, huh.ErrUserAborted) {
 		return errCanceled
@@ -115,8 +118,9 @@ func closedSetSelect(title string, values []string, value *string) *huh.Select[s
 }
 
 // runInterruptible runs fn and returns errCanceled if the process is
-// interrupted first; fn is left blocked on its read, and the command exits.
-func runInterruptible(fn func() error) error {
+// interrupted, or the input ends, first; fn is left blocked on its read,
+// and the command exits.
+func runInterruptible(fn func() error, ended <-chan struct{}) error {
 	interrupt := make(chan os.Signal, 1)
 	signal.Notify(interrupt, os.Interrupt)
 	defer signal.Stop(interrupt)
@@ -127,7 +131,28 @@ func runInterruptible(fn func() error) error {
 		return err
 	case <-interrupt:
 		return errCanceled
+	case <-ended:
+		return errCanceled
 	}
+}
+
+// endReader is a form's input in accessible mode. huh asks again after a
+// read fails, so at the end of the input (Ctrl-D, or a closed pipe) it would
+// ask for ever; endReader instead says the input ended and blocks the
+// form's next read, and the form is left as canceled.
+type endReader struct {
+	r     io.Reader
+	ended chan struct{}
+	once  sync.Once
+}
+
+func (e *endReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if n > 0 || err == nil {
+		return n, nil
+	}
+	e.once.Do(func() { close(e.ended) })
+	select {} // the command returns errCanceled and exits
 }
 
 // noColor reports whether colour is off: NO_COLOR set to anything

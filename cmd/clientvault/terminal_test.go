@@ -486,3 +486,41 @@ func TestTerminalEscLeavesNote(t *testing.T) {
 		t.Error("the vault file changed")
 	}
 }
+
+// share with no consent offers the consent form on a terminal; filling it
+// records the consent and shares, and the coworker's key then opens the
+// record.
+func TestTerminalShareOffersConsentForm(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe", "--allergy", "latex"))
+	bea := filepath.Join(e.home, "bea.key")
+	e.run("staff", "add", "Bea", publicKeyRE.FindString(e.run("keygen", "-o", bea)))
+	c := e.start("share", id, "--with", "Bea")
+	c.expect("Share " + id + " with Bea?")
+	c.send("y")
+	c.expect("no active consent")
+	c.field("Coworker", "") // filled in: Bea
+	c.expect("┃ Who consented")
+	c.send(keyEnter) // the client
+	c.expect("┃ What may be shared")
+	c.send(" ") // full
+	c.send(keyEnter)
+	c.field("Purpose", "covering Tuesdays")
+	c.expect("┃ How it was given")
+	c.send(keyEnter) // written
+	c.field("Witness", "")
+	c.field("Evidence", "form C-12")
+	c.field("Obtained by", "Olivia Owner")
+	c.field("Expires", "")
+	if code := c.wait(); code != 0 {
+		t.Fatalf("share: exit %d\n%s", code, tail(c.text()))
+	}
+	c.expectNoMore("shared record " + id + " with Bea: full")
+	if out := e.run("view", id, "--identity", bea, "--json"); !strings.Contains(out, "latex") {
+		t.Errorf("the coworker's view: %s", out)
+	}
+	if out := e.run("consent", "list", id); !strings.Contains(out, "Bea") || !strings.Contains(out, "written") {
+		t.Errorf("consent list:\n%s", out)
+	}
+}
