@@ -57,6 +57,9 @@ func (v *Vault) Verify() (*Report, error) {
 	var items []item
 	index := map[string]bool{}
 	slotsSeen := map[string]bool{}
+	// staged holds the records of unpublished stages: invisible, and their
+	// index entries are not strays.
+	staged := map[ID]bool{}
 	var auditIDs map[string]bool
 	err := v.db.View(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
@@ -83,6 +86,7 @@ func (v *Vault) Verify() (*Report, error) {
 			}
 			slotsSeen[string(slot)] = true
 			if e, err := unmarshalEntry(raw); err == nil && !v.visible(e) {
+				staged[id] = true
 				return nil
 			}
 			items = append(items, item{id, clone(raw)})
@@ -162,6 +166,9 @@ func (v *Vault) Verify() (*Report, error) {
 	var stray []string
 	for k := range index {
 		if len(k) == tagLen+8 {
+			if staged[ID([]byte(k[tagLen:]))] {
+				continue
+			}
 			stray = append(stray, ID([]byte(k[tagLen:])).String())
 		} else {
 			stray = append(stray, "(malformed)")
