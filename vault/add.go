@@ -60,13 +60,22 @@ func (v *Vault) Add(ctx context.Context, next func() (*records.Record, error), o
 // ID and treatment numbers, compute retention, seal, compute index tags.
 // With drop, the plaintext is let go as soon as it is sealed.
 func (v *Vault) prepareNew(drop bool) func(*sealed) error {
-	now := v.now()
-	today := records.DateOf(now)
+	seal := v.sealNew(drop)
+	today := records.DateOf(v.now())
 	return func(s *sealed) error {
-		rec := s.record
-		if err := rec.Validate(today); err != nil {
+		if err := s.record.Validate(today); err != nil {
 			return indexed(s.n, fmt.Errorf("%w: %s", ErrInvalid, joinLines(err)))
 		}
+		return seal(s)
+	}
+}
+
+// sealNew is prepareNew for records that were validated already (Import
+// validates each row itself, to report a bad one rather than fail).
+func (v *Vault) sealNew(drop bool) func(*sealed) error {
+	now := v.now()
+	return func(s *sealed) error {
+		rec := s.record
 		id, err := newID()
 		if err != nil {
 			return err

@@ -137,7 +137,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	today := records.DateOf(v.now())
 	// The sink still needs each record to confirm duplicates; it lets the
 	// plaintext go itself.
-	seal := v.prepareNew(false)
+	seal := v.sealNew(false)
 	prepare := func(s *sealed) error {
 		if s.record.Name == problemMarker {
 			return nil
@@ -147,11 +147,11 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 			s.record = &records.Record{Name: problemMarker, Notes: joinLines(err)}
 			return nil
 		}
-		s.tags = v.keys.indexTags(s.record)
 		if o.DryRun || stopped.Load() {
+			s.tags = v.keys.indexTags(s.record)
 			return nil
 		}
-		return seal(s)
+		return seal(s) // which computes the tags too
 	}
 	seen := map[string]int{} // person tag -> first row
 	var updates []*update
