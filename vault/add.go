@@ -101,17 +101,19 @@ func (v *Vault) sealNew(drop bool) func(*sealed) error {
 // transaction, so an interrupted bulk write leaves the vault as it was.
 // Batches are committed on their own goroutine while sealing goes on.
 type bulk struct {
-	v       *Vault
-	o       AddOptions
-	ids     []ID
-	batch   []*sealed
-	stage   uint64
-	commits chan []*sealed
-	done    chan error
-	written int
-	failed  error
-	started bool // the committer runs
-	stopped bool // commits is closed
+	v   *Vault
+	o   AddOptions
+	ids []ID
+	// published is ids as the audit event lists them, once finish is done.
+	published []string
+	batch     []*sealed
+	stage     uint64
+	commits   chan []*sealed
+	done      chan error
+	written   int
+	failed    error
+	started   bool // the committer runs
+	stopped   bool // commits is closed
 	// doneRead is set once the committer's result was received.
 	doneRead bool
 }
@@ -171,6 +173,7 @@ func (w *bulk) committer() {
 			return
 		}
 		w.written += len(batch)
+		w.v.dropMapped()
 		if w.o.Progress != nil {
 			w.o.Progress(w.written)
 		}
@@ -202,7 +205,8 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 				return err
 			}
 		}
-		ev := Event{Action: w.o.Action, Detail: w.o.Detail, Count: len(w.ids), Records: idStrings(w.ids)}
+		w.published = idStrings(w.ids)
+		ev := Event{Action: w.o.Action, Detail: w.o.Detail, Count: len(w.ids), Records: w.published}
 		if len(w.ids) == 1 {
 			ev.Record, ev.Records = w.ids[0].String(), nil
 		}
