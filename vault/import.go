@@ -157,6 +157,14 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	// about 40 MB, not twice that with string keys.
 	seen := map[[tagLen]byte]int{}
 	var updates []*update
+	// A vault without records has no duplicates to look up: rows are only
+	// checked against each other. In one that has records, each lookup
+	// maps index pages, which dropMapped lets go now and then.
+	lookup, err := v.hasRecords()
+	if err != nil {
+		return nil, err
+	}
+	lookups := 0
 	sink := func(s *sealed) error {
 		mu.Lock()
 		info := queue[0]
@@ -183,9 +191,15 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 			d.SameAs = first
 		} else {
 			seen[person] = info.n
-			existing, err := v.findPerson(s.tags[1], w.stage, s.record)
-			if err != nil {
-				return err
+			var existing *match
+			if lookup {
+				var err error
+				if existing, err = v.findPerson(s.tags[1], w.stage, s.record); err != nil {
+					return err
+				}
+				if lookups++; lookups%1024 == 0 {
+					v.dropMapped()
+				}
 			}
 			if existing == nil {
 				if o.DryRun || stopped.Load() {
@@ -220,7 +234,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 		}
 		return nil
 	}
-	err := sealAll(ctx, source, prepare, sink)
+	err = sealAll(ctx, source, prepare, sink)
 	rep.Rows = int(rowsRead.Load())
 	if err != nil && !errors.Is(err, ErrImport) {
 		if !stopped.Load() {
@@ -261,6 +275,18 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 // problemMarker marks, inside the pipeline, a row that cannot be imported;
 // it is never stored.
 const problemMarker = "\x00invalid row"
+
+// hasRecords reports whether the vault holds any record; staged ones count
+// too, which errs towards looking duplicates up.
+func (v *Vault) hasRecords() (bool, error) {
+	var any bool
+	err := v.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketIDs).Cursor().First()
+		any = k != nil
+		return nil
+	})
+	return any, err
+}
 
 // findPerson returns the visible record (not one of stage's) whose name and
 // date of birth match, confirmed against the decrypted record.
