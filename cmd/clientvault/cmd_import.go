@@ -156,7 +156,7 @@ func runImport(a *App, o *importOptions, name string) error {
 
 // importMemoryLimit is the soft memory limit of the Go heap during an
 // import (see runtime/debug.SetMemoryLimit); GOMEMLIMIT overrides it.
-const importMemoryLimit = 192 << 20
+const importMemoryLimit = 160 << 20
 
 func importHint(err error) string {
 	switch {
