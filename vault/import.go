@@ -33,7 +33,7 @@ type ImportOptions struct {
 	OnDuplicate string // DuplicateError, DuplicateSkip or DuplicateUpdate
 	SkipInvalid bool   // import the good rows and report the bad ones
 	DryRun      bool   // check everything, write nothing
-	BatchSize   int    // records per staged transaction; 0 means 2000
+	BatchSize   int    // records per staged transaction; 0 means 5000, then 2000 (see bigBatches)
 	// Progress, if set, is called as rows are read (written is -1 then) and
 	// as batches of records are written.
 	Progress func(read, written int)
@@ -87,8 +87,9 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	default:
 		return nil, fmt.Errorf("%w: on-duplicate must be error, skip or update", ErrInvalid)
 	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = 2000
+	adapt := o.BatchSize <= 0
+	if adapt {
+		o.BatchSize = 5000
 	}
 	rep := &ImportReport{Duplicates: []DuplicateRow{}, Invalid: []string{}, DryRun: o.DryRun}
 	w := v.newBulk(AddOptions{BatchSize: o.BatchSize, Action: "import", Detail: o.Source})
@@ -207,6 +208,9 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 					return nil
 				}
 				s.record = nil
+				if adapt && len(w.ids) == bigBatches {
+					w.o.BatchSize = 2000
+				}
 				return w.put(s)
 			}
 			d.Record = existing.entry.ID.String()
@@ -272,6 +276,15 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	rep.IDs = w.published // the audit event's list, not a copy
 	return rep, nil
 }
+
+// bigBatches is how many rows an import stages in batches of 5000 before
+// it goes on in batches of 2000. Each commit rewrites the index and ID-map
+// pages its rows land on, which are random: while those trees are small a
+// batch touches most of their pages whatever its size, so fewer, larger
+// batches rewrite less; once they are large, a batch touches pages in
+// proportion to its size, and smaller batches keep the memory a commit
+// maps and allocates small.
+const bigBatches = 200000
 
 // problemMarker marks, inside the pipeline, a row that cannot be imported;
 // it is never stored.
