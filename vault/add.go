@@ -250,12 +250,7 @@ func (w *bulk) abort() {
 
 // writeBatch stores a batch of sealed records under stage (0: published).
 func (v *Vault) writeBatch(tx *bolt.Tx, batch []*sealed, stage uint64) error {
-	for i, s := range batch {
-		if i%256 == 255 {
-			// Each put maps index pages all over a large file: let them go
-			// as the batch goes, not only after it (see dropMapped).
-			v.dropMapped()
-		}
+	for _, s := range batch {
 		s.entry.Stage = stage
 		if err := v.putEntry(tx, s.entry); err != nil {
 			return err
