@@ -20,7 +20,9 @@ import (
 // read maps them again.
 //
 // Dropping costs the page faults that map the pages again, so it is done only
-// once the process holds more than mappedBudget of file pages.
+// once the process holds more than mappedBudget of file pages. It is called
+// between commits: a commit maps again every page it rewrites, so the peak
+// is the budget plus what one commit maps.
 func (v *Vault) dropMapped() {
 	if fileResident() >= mappedBudget {
 		v.unmapPages()
