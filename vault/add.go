@@ -62,13 +62,22 @@ func (v *Vault) Add(ctx context.Context, next func() (*records.Record, error), o
 // ID and treatment numbers, compute retention, seal, compute index tags.
 // With drop, the plaintext is let go as soon as it is sealed.
 func (v *Vault) prepareNew(drop bool) func(*sealed) error {
-	now := v.now()
-	today := records.DateOf(now)
+	seal := v.sealNew(drop)
+	today := records.DateOf(v.now())
 	return func(s *sealed) error {
-		rec := s.record
-		if err := rec.Validate(today); err != nil {
+		if err := s.record.Validate(today); err != nil {
 			return indexed(s.n, fmt.Errorf("%w: %s", ErrInvalid, joinLines(err)))
 		}
+		return seal(s)
+	}
+}
+
+// sealNew is prepareNew for records that were validated already (Import
+// validates each row itself, to report a bad one rather than fail).
+func (v *Vault) sealNew(drop bool) func(*sealed) error {
+	now := v.now()
+	return func(s *sealed) error {
+		rec := s.record
 		id, err := newID()
 		if err != nil {
 			return err
@@ -94,9 +103,11 @@ func (v *Vault) prepareNew(drop bool) func(*sealed) error {
 // transaction, so an interrupted bulk write leaves the vault as it was.
 // Batches are committed on their own goroutine while sealing goes on.
 type bulk struct {
-	v       *Vault
-	o       AddOptions
-	ids     []ID
+	v   *Vault
+	o   AddOptions
+	ids []ID
+	// listed is ids as the audit event lists them, once finish is done.
+	listed  []string
 	batch   []*sealed
 	stage   uint64
 	commits chan []*sealed
@@ -173,13 +184,14 @@ func (w *bulk) send() error {
 // committer writes staged batches in order until commits is closed.
 func (w *bulk) committer() {
 	for batch := range w.commits {
-		if err := w.v.db.Update(func(tx *bolt.Tx) error { return w.writeBatch(tx, batch) }); err != nil {
+		if err := w.v.db.Update(func(tx *bolt.Tx) error { return w.writeBatch(tx, batch, publishEvery) }); err != nil {
 			w.done <- err
 			for range w.commits {
 			}
 			return
 		}
 		w.written += len(batch)
+		w.v.dropMapped()
 		if w.o.Progress != nil {
 			w.o.Progress(w.written)
 		}
@@ -198,10 +210,7 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 		return err
 	}
 	err := w.v.db.Update(func(tx *bolt.Tx) error {
-		if err := w.writeBatch(tx, w.batch); err != nil {
-			return err
-		}
-		if err := publish(tx, w.published); err != nil {
+		if err := w.writeBatch(tx, w.batch, 0); err != nil {
 			return err
 		}
 		if w.stage != 0 {
@@ -214,7 +223,8 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 				return err
 			}
 		}
-		ev := Event{Action: w.o.Action, Detail: w.o.Detail, Count: len(w.ids), Records: idStrings(w.ids)}
+		w.listed = idStrings(w.ids)
+		ev := Event{Action: w.o.Action, Detail: w.o.Detail, Count: len(w.ids), Records: w.listed}
 		if len(w.ids) == 1 {
 			ev.Record, ev.Records = w.ids[0].String(), nil
 		}
@@ -256,10 +266,19 @@ func (w *bulk) abort() {
 	}
 }
 
+// publishEvery is how many staged records a bulk write keeps to publish
+// at the end (about 200 bytes each) before it writes their ID map and index
+// entries early, in a staged batch's transaction: an add of a million
+// records keeps memory flat. Early-published IDs lead to staged entries,
+// which stay invisible (getEntry) until the final transaction ends the
+// stage, and are removed with them if the add is interrupted.
+var publishEvery = 100_000
+
 // writeBatch appends a batch of sealed entries to the records bucket, under
-// the bulk write's stage (0 when it is the only batch), and notes what
-// publish must make findable.
-func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed) error {
+// the bulk write's stage (0 when it is the only batch), and publishes what
+// is waiting once that is at least keep records (0: always, as the final
+// transaction does).
+func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 	recs := tx.Bucket(bucketRecords)
 	// Slots only ever grow, so pages fill completely.
 	recs.FillPercent = 1.0
@@ -275,6 +294,14 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed) error {
 		}
 		w.published = append(w.published, publishedRecord{id: s.entry.ID, slot: key, tags: s.tags})
 	}
+	if len(w.published) < keep {
+		return nil
+	}
+	if err := publish(tx, w.published); err != nil {
+		return err
+	}
+	clear(w.published)
+	w.published = w.published[:0]
 	return nil
 }
 

@@ -33,7 +33,7 @@ type ImportOptions struct {
 	OnDuplicate string // DuplicateError, DuplicateSkip or DuplicateUpdate
 	SkipInvalid bool   // import the good rows and report the bad ones
 	DryRun      bool   // check everything, write nothing
-	BatchSize   int    // records per staged transaction; 0 means 2000
+	BatchSize   int    // records per staged transaction; 0 means 5000, then 2000 (see bigBatches)
 	// Progress, if set, is called as rows are read (written is -1 then) and
 	// as batches of records are written.
 	Progress func(read, written int)
@@ -87,8 +87,9 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	default:
 		return nil, fmt.Errorf("%w: on-duplicate must be error, skip or update", ErrInvalid)
 	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = 2000
+	adapt := o.BatchSize <= 0
+	if adapt {
+		o.BatchSize = 5000
 	}
 	rep := &ImportReport{Duplicates: []DuplicateRow{}, Invalid: []string{}, DryRun: o.DryRun}
 	w := v.newBulk(AddOptions{BatchSize: o.BatchSize, Action: "import", Detail: o.Source})
@@ -137,7 +138,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	today := records.DateOf(v.now())
 	// The sink still needs each record to confirm duplicates; it lets the
 	// plaintext go itself.
-	seal := v.prepareNew(false)
+	seal := v.sealNew(false)
 	prepare := func(s *sealed) error {
 		if s.record.Name == problemMarker {
 			return nil
@@ -147,14 +148,24 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 			s.record = &records.Record{Name: problemMarker, Notes: joinLines(err)}
 			return nil
 		}
-		s.tags = v.keys.indexTags(s.record)
 		if o.DryRun || stopped.Load() {
+			s.tags = v.keys.indexTags(s.record)
 			return nil
 		}
-		return seal(s)
+		return seal(s) // which computes the tags too
 	}
-	seen := map[string]int{} // person tag -> first row
+	// person tag -> first row; a fixed-size key keeps a million rows in
+	// about 40 MB, not twice that with string keys.
+	seen := map[[tagLen]byte]int{}
 	var updates []*update
+	// A vault without records has no duplicates to look up: rows are only
+	// checked against each other. In one that has records, each lookup
+	// maps index pages, which dropMapped lets go now and then.
+	lookup, err := v.hasRecords()
+	if err != nil {
+		return nil, err
+	}
+	lookups := 0
 	sink := func(s *sealed) error {
 		mu.Lock()
 		info := queue[0]
@@ -175,15 +186,21 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 			}
 			return nil
 		}
-		person := string(s.tags[1])
+		person := [tagLen]byte(s.tags[1])
 		d := DuplicateRow{Row: info.n}
 		if first, ok := seen[person]; ok {
 			d.SameAs = first
 		} else {
 			seen[person] = info.n
-			existing, err := v.findPerson(s.tags[1], w.stage, s.record)
-			if err != nil {
-				return err
+			var existing *match
+			if lookup {
+				var err error
+				if existing, err = v.findPerson(s.tags[1], w.stage, s.record); err != nil {
+					return err
+				}
+				if lookups++; lookups%1024 == 0 {
+					v.dropMapped()
+				}
 			}
 			if existing == nil {
 				if o.DryRun || stopped.Load() {
@@ -191,6 +208,9 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 					return nil
 				}
 				s.record = nil
+				if adapt && len(w.ids) == bigBatches {
+					w.o.BatchSize = 2000
+				}
 				return w.put(s)
 			}
 			d.Record = existing.entry.ID.String()
@@ -218,7 +238,8 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 		}
 		return nil
 	}
-	err := sealAll(ctx, source, prepare, sink)
+	err = sealAll(ctx, source, prepare, sink)
+	seen = nil // some 40 MB for a million rows, not needed to publish them
 	rep.Rows = int(rowsRead.Load())
 	if err != nil && !errors.Is(err, ErrImport) {
 		if !stopped.Load() {
@@ -252,13 +273,34 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 		return rep, err
 	}
 	rep.Imported = len(w.ids)
-	rep.IDs = idStrings(w.ids)
+	rep.IDs = w.listed // the audit event's list, not a copy
 	return rep, nil
 }
+
+// bigBatches is how many rows an import stages in batches of 5000 before
+// it goes on in batches of 2000. Each commit rewrites the index and ID-map
+// pages its rows land on, which are random: while those trees are small a
+// batch touches most of their pages whatever its size, so fewer, larger
+// batches rewrite less; once they are large, a batch touches pages in
+// proportion to its size, and smaller batches keep the memory a commit
+// maps and allocates small.
+const bigBatches = 200000
 
 // problemMarker marks, inside the pipeline, a row that cannot be imported;
 // it is never stored.
 const problemMarker = "\x00invalid row"
+
+// hasRecords reports whether the vault holds any record; staged ones count
+// too, which errs towards looking duplicates up.
+func (v *Vault) hasRecords() (bool, error) {
+	var any bool
+	err := v.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketIDs).Cursor().First()
+		any = k != nil
+		return nil
+	})
+	return any, err
+}
 
 // findPerson returns the visible record (not one of stage's) whose name and
 // date of birth match, confirmed against the decrypted record.

@@ -86,7 +86,16 @@ func TestNoteAppendsAndAmendmentsKeepTheOriginal(t *testing.T) {
 func TestAddIsAllOrNothing(t *testing.T) {
 	tv := newTestVault(t)
 	tv.add(t, fakeRecord(0))
-	for _, batch := range []int{1000, 2} { // one transaction; staged batches
+	var indexBefore int
+	tv.db.View(func(tx *bolt.Tx) error { indexBefore = tx.Bucket(bucketIndex).Stats().KeyN; return nil })
+	defer func(n int) { publishEvery = n }(publishEvery)
+	// One transaction; staged batches; staged batches whose IDs and index
+	// entries are written before the end.
+	for _, batch := range []int{1000, 2, -2} {
+		publishEvery = 100_000
+		if batch < 0 {
+			batch, publishEvery = -batch, 3
+		}
 		recs := []*records.Record{fakeRecord(1), fakeRecord(2), fakeRecord(3), fakeRecord(4), {Name: "Bad Dob", DOB: records.Date{Year: 2099, Month: 1, Day: 1}}}
 		_, err := tv.Add(context.Background(), sliceSource(recs), AddOptions{BatchSize: batch})
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "record 5 of the input") {
@@ -104,10 +113,27 @@ func TestAddIsAllOrNothing(t *testing.T) {
 	if err != nil || !rep.OK() || rep.PendingStages != 0 {
 		t.Errorf("verify after failed adds: %+v %v", rep, err)
 	}
-	var n int
-	tv.withDB(t, func(tx *bolt.Tx) error { n = tx.Bucket(bucketRecords).Stats().KeyN; return nil })
-	if n != 1 {
-		t.Errorf("records bucket holds %d entries after failed staged add, want 1", n)
+	var n, ids, index int
+	tv.db.View(func(tx *bolt.Tx) error {
+		n, ids, index = tx.Bucket(bucketRecords).Stats().KeyN, tx.Bucket(bucketIDs).Stats().KeyN, tx.Bucket(bucketIndex).Stats().KeyN
+		return nil
+	})
+	if n != 1 || ids != 1 || index != indexBefore {
+		t.Errorf("after failed staged adds: %d entries, %d IDs, %d index entries; want 1, 1, %d", n, ids, index, indexBefore)
+	}
+	// A staged add whose IDs were published early is whole once it ends.
+	publishEvery = 3
+	recs := []*records.Record{fakeRecord(1), fakeRecord(2), fakeRecord(3), fakeRecord(4), fakeRecord(5), fakeRecord(6), fakeRecord(7)}
+	if _, err := tv.Add(context.Background(), sliceSource(recs), AddOptions{BatchSize: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if _, err := tv.View(r.Name); err != nil {
+			t.Errorf("view %d after a staged add: %v", r.DOB.Day, err)
+		}
+	}
+	if rep, err := tv.Verify(); err != nil || !rep.OK() || rep.Records != 8 {
+		t.Errorf("verify after a staged add: %+v %v", rep, err)
 	}
 }
 

@@ -30,7 +30,7 @@ type Report struct {
 	Records       int       `json:"records"`
 	IndexEntries  int       `json:"index_entries"`
 	AuditEntries  int       `json:"audit_entries"`
-	PendingStages int       `json:"pending_stages"`
+	PendingStages int       `json:"pending_stages"` // interrupted bulk adds, invisible until removed
 	Problems      []Problem `json:"problems"`
 
 	// CompactionPending is true when destroyed records may remain in freed
@@ -122,6 +122,9 @@ func (v *Vault) Verify() (*Report, error) {
 			return err
 		}
 		err = tx.Bucket(bucketIndex).ForEach(func(k, _ []byte) error {
+			if len(k) == tagLen+8 && staged[ID(k[tagLen:])] {
+				return nil
+			}
 			index[string(k)] = true
 			return nil
 		})

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
@@ -126,6 +127,12 @@ func runImport(a *App, o *importOptions, name string) error {
 		}
 		return vault.Row{N: n, Record: rec}, nil
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A large import makes much short-lived garbage (sealed batches,
+		// bbolt's pages) while its live heap stays small: a soft limit has
+		// the collector run before the heap doubles, so memory stays flat.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(importMemoryLimit))
+	}
 	bar := a.progress(size, &read)
 	rep, err := v.Import(context.Background(), next, vault.ImportOptions{
 		OnDuplicate: o.onDuplicate, SkipInvalid: o.skipInvalid, DryRun: o.dryRun,
@@ -146,6 +153,10 @@ func runImport(a *App, o *importOptions, name string) error {
 	}
 	return err
 }
+
+// importMemoryLimit is the soft memory limit of the Go heap during an
+// import (see runtime/debug.SetMemoryLimit); GOMEMLIMIT overrides it.
+const importMemoryLimit = 160 << 20
 
 func importHint(err error) string {
 	switch {

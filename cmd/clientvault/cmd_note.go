@@ -162,6 +162,9 @@ Each problem is printed with its record ID; the exit code is 9 if any.`,
 					return err
 				}
 			} else {
+				if rep.PendingStages > 0 {
+					fmt.Fprintf(a.Err, "clientvault: %d interrupted import(s) left staged records, which are invisible; the next command that writes removes them\n", rep.PendingStages)
+				}
 				for _, p := range rep.Problems {
 					fmt.Fprintln(a.Out, p)
 				}

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/clientvault/clientvault/internal/fakesheet"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -37,6 +39,31 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// gencsv ROWS FILE writes a CSV file of fake clients.
+			"gencsv": func(ts *testscript.TestScript, neg bool, args []string) {
+				n, err := strconv.Atoi(args[0])
+				if err != nil || len(args) != 2 {
+					ts.Fatalf("usage: gencsv ROWS FILE")
+				}
+				f, err := os.Create(ts.MkAbs(args[1]))
+				ts.Check(err)
+				ts.Check(fakesheet.Write(f, n))
+				ts.Check(f.Close())
+			},
+			// waitsize FILE BYTES waits, up to a minute, until FILE holds at
+			// least BYTES.
+			"waitsize": func(ts *testscript.TestScript, neg bool, args []string) {
+				n, err := strconv.ParseInt(args[1], 10, 64)
+				if err != nil || len(args) != 2 {
+					ts.Fatalf("usage: waitsize FILE BYTES")
+				}
+				for start := time.Now(); time.Since(start) < time.Minute; time.Sleep(20 * time.Millisecond) {
+					if fi, err := os.Stat(ts.MkAbs(args[0])); err == nil && fi.Size() >= n {
+						return
+					}
+				}
+				ts.Fatalf("%s did not reach %d bytes in a minute", args[0], n)
+			},
 			// exits CODE PROGRAM ARGS... runs the program and checks its exit
 			// code, keeping its output for stdout/stderr assertions.
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -1,0 +1,192 @@
+package vault
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/clientvault/clientvault/internal/fakesheet"
+	"github.com/clientvault/clientvault/records"
+	"github.com/clientvault/clientvault/records/sheet"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The kill test's child: a process importing killRows rows in batches of
+// killBatch, saying after each committed batch how many rows are written.
+const (
+	killRows  = 30000
+	killBatch = 1000
+	killAfter = 3 * killBatch // rows committed (staged) before the kill
+)
+
+// TestImportKilledChild is the child process of TestImportKilled; it does
+// nothing in a normal test run.
+func TestImportKilledChild(t *testing.T) {
+	path, key := os.Getenv("CLIENTVAULT_KILL_VAULT"), os.Getenv("CLIENTVAULT_KILL_KEY")
+	if path == "" {
+		t.Skip("the child of TestImportKilled")
+	}
+	id, err := age.ParseX25519Identity(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Open(path, Options{Now: testClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Unlock(id); err != nil {
+		t.Fatal(err)
+	}
+	var csv bytes.Buffer
+	fakesheet.Write(&csv, killRows)
+	r, err := sheet.OpenCSV(&csv, sheet.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.Import(context.Background(), sheetRows(r, records.DateOf(testClock())), ImportOptions{
+		BatchSize: killBatch,
+		Progress: func(read, written int) {
+			if written >= 0 {
+				fmt.Printf("written %d\n", written)
+			}
+		},
+	})
+	fmt.Printf("import finished: %v\n", err)
+}
+
+// TestImportKilled kills a process in the middle of a large import, after
+// some batches were committed, and checks that the vault is as it was
+// before: the same records, nothing staged visible, verify clean once the
+// next writer removed the staged entries.
+func TestImportKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seals thousands of records")
+	}
+	tv := newTestVault(t)
+	tv.add(t, fakeRecord(1), fakeRecord(2), fakeRecord(3))
+	before := listIDs(t, tv.Vault)
+	counts := func() map[string]int {
+		n := map[string]int{}
+		tv.withDB(t, func(tx *bolt.Tx) error {
+			for _, b := range allBuckets {
+				n[string(b)] = tx.Bucket(b).Stats().KeyN
+			}
+			return nil
+		})
+		return n
+	}
+	was := counts()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestImportKilledChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "CLIENTVAULT_KILL_VAULT="+tv.path, "CLIENTVAULT_KILL_KEY="+tv.owner.String())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		if n, ok := strings.CutPrefix(line, "written "); ok {
+			if w, _ := strconv.Atoi(n); w >= killAfter && !killed {
+				if err := cmd.Process.Kill(); err != nil {
+					t.Fatal(err)
+				}
+				killed = true
+			}
+		}
+		if strings.HasPrefix(line, "import finished") && !killed {
+			t.Fatalf("the import ended before it was killed: %s", line)
+		}
+	}
+	cmd.Wait()
+	if !killed {
+		t.Fatal("the child never reported a committed batch")
+	}
+
+	// The kill left staged entries behind, invisible.
+	staged := counts()
+	if staged["stages"] != 1 || staged["records"] < was["records"]+killAfter {
+		t.Fatalf("after the kill: %v; want 1 stage and at least %d more records than %v", staged, killAfter, was)
+	}
+	v, err := Open(tv.path, Options{Now: testClock, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Unlock(tv.owner); err != nil {
+		t.Fatal(err)
+	}
+	// (List writes an audit entry, which a read-only vault cannot.)
+	rep, err := v.Verify()
+	if err != nil || rep.Records != len(before) || rep.PendingStages != 1 || !rep.OK() {
+		t.Errorf("read-only verify after the kill: %d records, %d pending stages, %v; want %d, 1, no error",
+			rep.Records, rep.PendingStages, err, len(before))
+		for _, p := range rep.Problems[:min(len(rep.Problems), 5)] {
+			t.Errorf("  problem: %s", p)
+		}
+	}
+	v.Close()
+
+	// The next writer removes the staged entries.
+	tv.reopen(t)
+	if got := listIDs(t, tv.Vault); !slices.Equal(got, before) {
+		t.Errorf("%d records after cleanup, want the %d from before", len(got), len(before))
+	}
+	if rep, err := tv.Verify(); err != nil || !rep.OK() || rep.Records != len(before) || rep.PendingStages != 0 {
+		t.Errorf("verify after cleanup: %+v, %v", rep, err)
+	}
+	events, _ := tv.Audit(AuditFilter{})
+	for _, e := range events {
+		if e.Action == "import" {
+			t.Errorf("the killed import is in the audit log: %+v", e)
+		}
+	}
+	now := counts()
+	for _, b := range []string{"records", "ids", "index", "stages"} {
+		if now[b] != was[b] {
+			t.Errorf("bucket %s has %d keys after cleanup, %d before the import", b, now[b], was[b])
+		}
+	}
+}
+
+// listIDs returns the IDs of the visible records, sorted.
+func listIDs(t testing.TB, v *Vault) []string {
+	t.Helper()
+	list, err := v.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range list {
+		ids = append(ids, s.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestDropMapped checks that unmapPages finds the vault's memory map and
+// that the vault reads the same after it.
+func TestDropMapped(t *testing.T) {
+	tv := newTestVault(t)
+	ids := tv.add(t, fakeRecord(1), fakeRecord(2))
+	if runtime.GOOS == "linux" && (mappingEnd(tv.db.Info().Data) == 0 || fileResident() <= 0) {
+		t.Fatalf("the vault's memory map is not in /proc/self/maps, or smaps_rollup does not read (%d)", fileResident())
+	}
+	tv.unmapPages()
+	if s, err := tv.View(ids[1].String()); err != nil || s.Name != fakeRecord(2).Name {
+		t.Fatalf("view after dropMapped: %v", err)
+	}
+}
