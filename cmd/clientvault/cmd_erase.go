@@ -22,11 +22,17 @@ of it remains.
 
 Before its retention has ended a record is erased only with --force, which
 is the confirmation that the legal duty to keep it does not apply. Nothing
-erases a record while a legal hold stands.`,
+erases a record while a legal hold stands. On a terminal without --reason,
+a form asks for both.`,
 		Example: `  clientvault erase 7f3a9c2e --reason "client's request of 2026-11-20"
   clientvault erase 7f3a9c2e --reason "request 2026-11-20; insurer agreed" --force`,
 		Args: exactArgs(1, "RECORD"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if strings.TrimSpace(o.Reason) == "" && a.interactive() {
+				if err := a.runForm(buildEraseForm(&o.Reason, &o.Force)); err != nil {
+					return err
+				}
+			}
 			if strings.TrimSpace(o.Reason) == "" {
 				return usagef("erase needs --reason TEXT")
 			}

@@ -31,23 +31,44 @@ A recovery key is made too: the vault opens with it if the passphrase or the
 laptop is lost. It is written to --recovery-out FILE, or shown once on the
 terminal. Keep it offline, away from the laptop.
 
-init never overwrites a vault or a key.`,
+On a terminal with no flags, a form asks how long records are kept and
+where the recovery key goes. init never overwrites a vault or a key.`,
 		Example: `  clientvault init
   clientvault init --recovery-out /media/usb/clientvault-recovery.txt
   clientvault init --identity ~/.ssh/id_ed25519 --recovery-out recovery.txt --retain 3y`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error { return runInit(a, o) },
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := noVaultYet(a); err != nil {
+				return err
+			}
+			if c.Flags().NFlag()-countSet(c, "vault", "accessible") == 0 && a.interactive() && !a.identityGiven() {
+				if err := a.runForm(buildInitForm(o)); err != nil {
+					return err
+				}
+			}
+			return runInit(a, o)
+		},
 	}
 	c.Flags().StringVar(&o.recoveryOut, "recovery-out", "", "write the recovery key to this new file")
 	c.Flags().StringVar(&o.retain, "retain", "", "years to keep a record after the last treatment, e.g. 7y (default 7y)")
 	return c
 }
 
-func runInit(a *App, o *initOptions) error {
+// noVaultYet refuses when a vault is already at the path: init never
+// overwrites one.
+func noVaultYet(a *App) error {
 	path := a.VaultPath()
 	if _, err := os.Stat(path); err == nil {
 		return withHint(fmt.Errorf("vault %s: %w", path, vault.ErrExists), "init never overwrites a vault; pass --vault PATH for another one")
 	}
+	return nil
+}
+
+func runInit(a *App, o *initOptions) error {
+	if err := noVaultYet(a); err != nil {
+		return err
+	}
+	path := a.VaultPath()
 	policy := consent.DefaultPolicy()
 	if o.retain != "" {
 		years, err := consent.ParsePeriod(o.retain)

@@ -26,6 +26,8 @@ var (
 func (e *ptyEnv) initOnTerminal() {
 	e.t.Helper()
 	c := e.start("init")
+	c.field("Keep records for", "")  // the default, 7y
+	c.field("Recovery key file", "") // shown on the terminal
 	c.expect("New passphrase:")
 	c.typeLine(testPassphrase)
 	c.expect("Same passphrase again:")
@@ -522,5 +524,58 @@ func TestTerminalShareOffersConsentForm(t *testing.T) {
 	}
 	if out := e.run("consent", "list", id); !strings.Contains(out, "Bea") || !strings.Contains(out, "written") {
 		t.Errorf("consent list:\n%s", out)
+	}
+}
+
+// init on a terminal asks, in a form, how long records are kept and where
+// the recovery key goes; a bad period is refused in place.
+func TestTerminalInitForm(t *testing.T) {
+	e := newPtyEnv(t)
+	rec := filepath.Join(e.home, "recovery.key")
+	c := e.start("init")
+	c.expect("┃ Keep records for")
+	c.send(strings.Repeat(keyBackspace, 4))
+	c.typeLine("0y")
+	c.expect("whole number of years")
+	c.send(strings.Repeat(keyBackspace, 4))
+	c.typeLine("10y")
+	c.field("Recovery key file", rec)
+	c.expect("New passphrase:")
+	c.typeLine(testPassphrase)
+	c.expect("Same passphrase again:")
+	c.typeLine(testPassphrase)
+	if code := c.wait(); code != 0 {
+		t.Fatalf("init: exit %d\n%s", code, tail(c.text()))
+	}
+	if strings.Contains(c.text(), "AGE-SECRET-KEY-1") {
+		t.Error("the recovery key was shown although a file was chosen")
+	}
+	e.env = append(e.env, "CLIENTVAULT_IDENTITY="+rec)
+	if out := e.run("retention", "show"); !strings.Contains(out, "10 years") {
+		t.Errorf("retention after init with 10y:\n%s", out)
+	}
+}
+
+// erase on a terminal without --reason asks for the reason and whether the
+// record may go before its retention ends, then for confirmation.
+func TestTerminalEraseForm(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe"))
+	c := e.start("erase", id)
+	c.expect("┃ Reason")
+	c.send(keyEnter) // empty: refused
+	c.expect("say why the record is erased")
+	c.typeLine("client's request of 2026-11-20")
+	c.expect("Erase it even if it must still be kept?")
+	c.send("y")
+	c.expect("Destroy record " + id + " for good?")
+	c.send("y")
+	if code := c.wait(); code != 0 {
+		t.Fatalf("erase: exit %d\n%s", code, tail(c.text()))
+	}
+	c.expectNoMore("erased before its retention ended")
+	if _, code, _ := e.runCode("view", id); code != exitNotFound {
+		t.Errorf("view after erase: exit %d, want %d", code, exitNotFound)
 	}
 }
