@@ -55,3 +55,24 @@ func TestSealEntryIsMarshal(t *testing.T) {
 		}
 	}
 }
+
+// The pooled MACs are the MACs: the same tags and entry MAC as the
+// unpooled functions, however often a pooled HMAC is reused, and the two
+// keys are never mixed up.
+func TestPooledMACs(t *testing.T) {
+	tv := newTestVault(t)
+	k := tv.keys
+	for i := range 5 {
+		rec := fakeRecord(i)
+		if got, want := k.sealTags(rec), k.indexTags(rec); len(got) != 2 || !bytes.Equal(got[0], want[0]) || !bytes.Equal(got[1], want[1]) {
+			t.Fatalf("record %d: sealTags %x, indexTags %x", i, got, want)
+		}
+		msg := []byte(rec.Name)
+		if got, want := k.appendMAC([]byte("x"), macEntry, msg), k.mac(macEntry, msg); string(got[1:]) != string(want) || got[0] != 'x' {
+			t.Fatalf("appendMAC %x, mac %x", got, want)
+		}
+	}
+	if bytes.Equal(k.appendMAC(nil, idxName, []byte("a"))[:tagLen], k.sealTags(&records.Record{Name: "a"})[0]) {
+		t.Fatal("index tags are keyed with the MAC key")
+	}
+}
