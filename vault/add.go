@@ -354,6 +354,8 @@ func publish(tx *bolt.Tx, recs []publishedRecord) error {
 	ids := tx.Bucket(bucketIDs)
 	ids.FillPercent = 1.0
 	keys := make([][]byte, 0, 2*len(recs))
+	// The index keys share one allocation; bbolt copies each key it puts.
+	slab := make([]byte, 0, 2*len(recs)*(tagLen+len(ID{})))
 	for _, r := range recs {
 		if ids.Get(r.id[:]) != nil {
 			return recordErr(r.id, errors.New("ID already in use"))
@@ -362,7 +364,9 @@ func publish(tx *bolt.Tx, recs []publishedRecord) error {
 			return err
 		}
 		for _, t := range r.tags {
-			keys = append(keys, append(clone(t), r.id[:]...))
+			at := len(slab)
+			slab = append(append(slab, t...), r.id[:]...)
+			keys = append(keys, slab[at:len(slab):len(slab)])
 		}
 	}
 	slices.SortFunc(keys, bytes.Compare)
