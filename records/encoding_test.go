@@ -3,6 +3,8 @@ package records
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +120,31 @@ func FuzzEncodeIsMarshal(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The decoder reads many records through one reader, in order, and still
+// refuses a single value larger than MaxJSONRecord.
+func TestDecoderManyAndLimit(t *testing.T) {
+	var in strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&in, "{\"name\":\"client %d\"}\n  ", i)
+	}
+	d := NewDecoder(strings.NewReader(in.String()))
+	for i := range 3000 {
+		r, err := d.Next()
+		if err != nil || r.Name != fmt.Sprintf("client %d", i) {
+			t.Fatalf("record %d: %v %v", i, r, err)
+		}
+	}
+	if _, err := d.Next(); err != io.EOF {
+		t.Fatalf("after the last: %v", err)
+	}
+	big := `{"name":"a"}` + "\n" + `{"name":"b","notes":"` + strings.Repeat("x", MaxJSONRecord+100<<10) + `"}` + "\n" + `{"name":"c"}`
+	d = NewDecoder(strings.NewReader(big))
+	if r, err := d.Next(); err != nil || r.Name != "a" {
+		t.Fatalf("first: %v", err)
+	}
+	if _, err := d.Next(); err == nil || !strings.Contains(err.Error(), "record 2") {
+		t.Fatalf("a record over the limit: %v", err)
+	}
 }
