@@ -25,8 +25,24 @@ type sealedPayload struct {
 }
 
 // Encode returns the payload to seal for record id.
+// It is the JSON that encoding/json writes for the payload; see
+// appendPayload.
 func Encode(id string, r *Record) ([]byte, error) {
-	return json.Marshal(sealedPayload{V: EncodingVersion, ID: id, Record: r})
+	return AppendEncode(make([]byte, 0, 1536), id, r)
+}
+
+// AppendEncode appends the payload Encode returns for record id to b and
+// returns the extended slice. Sealing many records reuses one buffer this
+// way instead of allocating a payload per record.
+func AppendEncode(b []byte, id string, r *Record) ([]byte, error) {
+	if out, ok := appendPayload(b, id, r); ok {
+		return out, nil
+	}
+	p, err := json.Marshal(sealedPayload{V: EncodingVersion, ID: id, Record: r})
+	if err != nil {
+		return b, err
+	}
+	return append(b, p...), nil
 }
 
 // DecodeSealed parses a payload written by Encode and returns the record ID

@@ -138,7 +138,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	today := records.DateOf(v.now())
 	// The sink still needs each record to confirm duplicates; it lets the
 	// plaintext go itself.
-	seal := v.sealNew(false)
+	seal := v.sealNew(false, w.stage)
 	prepare := func(s *sealed) error {
 		if s.record.Name == problemMarker {
 			return nil

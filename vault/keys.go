@@ -36,6 +36,8 @@ type keySet struct {
 	// the MAC of a small message, and a bulk add makes several per record.
 	keyedOnce          sync.Once
 	macHMAC, indexHMAC hash.Hash
+	// macPool and indexPool hold keyed HMACs for reuse (see pooledHash).
+	macPool, indexPool sync.Pool
 }
 
 // macHash and indexHash return a fresh HMAC-SHA256 keyed with macKey and

@@ -17,6 +17,7 @@ import (
 type sealed struct {
 	n      int // position in the input, from 1
 	entry  *entry
+	raw    []byte // the entry's stored bytes, if the worker encoded them
 	tags   [][]byte
 	err    error
 	record *records.Record

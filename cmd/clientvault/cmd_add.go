@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/clientvault/clientvault/records"
@@ -96,6 +97,11 @@ func runAdd(a *App, c *cobra.Command, o *addOptions) error {
 		return err
 	}
 	defer v.Close()
+	if o.from != "" && os.Getenv("GOGC") == "" {
+		// Many records: collect garbage less often (see
+		// vault.BulkGCPercent); GOGC overrides it.
+		defer debug.SetGCPercent(debug.SetGCPercent(vault.BulkGCPercent))
+	}
 	var added []*vault.Stored
 	opts := vault.AddOptions{}
 	if a.jsonOut {
