@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -103,11 +102,9 @@ func (v *Vault) sealNew(drop bool) func(*sealed) error {
 // transaction, so an interrupted bulk write leaves the vault as it was.
 // Batches are committed on their own goroutine while sealing goes on.
 type bulk struct {
-	v   *Vault
-	o   AddOptions
-	ids []ID
-	// listed is ids as the audit event lists them, once finish is done.
-	listed  []string
+	v       *Vault
+	o       AddOptions
+	ids     []ID
 	batch   []*sealed
 	stage   uint64
 	commits chan []*sealed
@@ -184,7 +181,11 @@ func (w *bulk) send() error {
 // committer writes staged batches in order until commits is closed.
 func (w *bulk) committer() {
 	for batch := range w.commits {
-		if err := w.v.db.Update(func(tx *bolt.Tx) error { return w.writeBatch(tx, batch, publishEvery) }); err != nil {
+		err := w.v.db.Update(func(tx *bolt.Tx) error { return w.writeBatch(tx, batch) })
+		if err == nil && len(w.published) >= publishEvery {
+			err = w.publishStaged()
+		}
+		if err != nil {
 			w.done <- err
 			for range w.commits {
 			}
@@ -209,10 +210,30 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 		w.failed = err
 		return err
 	}
-	err := w.v.db.Update(func(tx *bolt.Tx) error {
-		if err := w.writeBatch(tx, w.batch, 0); err != nil {
+	// A staged add whose ID map and index entries would touch more than
+	// one publishing transaction's share of those trees makes them findable
+	// (under the stage) before the final transaction, which then only ends
+	// the stage: see publishStaged.
+	if w.started && len(w.batch) > 0 && w.publishParts(len(w.batch)) > 1 {
+		err := w.v.db.Update(func(tx *bolt.Tx) error { return w.writeBatch(tx, w.batch) })
+		if err == nil {
+			w.batch = nil
+			err = w.publishStaged()
+		}
+		if err != nil {
+			w.failed = err
 			return err
 		}
+		w.v.dropMapped()
+	}
+	err := w.v.db.Update(func(tx *bolt.Tx) error {
+		if err := w.writeBatch(tx, w.batch); err != nil {
+			return err
+		}
+		if err := publish(tx, w.published); err != nil {
+			return err
+		}
+		w.published = nil
 		if w.stage != 0 {
 			if err := tx.Bucket(bucketStages).Delete(seqKey(w.stage)); err != nil {
 				return err
@@ -223,12 +244,15 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 				return err
 			}
 		}
-		w.listed = idStrings(w.ids)
-		ev := Event{Action: w.o.Action, Detail: w.o.Detail, Count: len(w.ids), Records: w.listed}
-		if len(w.ids) == 1 {
-			ev.Record, ev.Records = w.ids[0].String(), nil
+		ev := Event{Action: w.o.Action, Detail: w.o.Detail, Count: len(w.ids)}
+		switch len(w.ids) {
+		case 0:
+			return w.v.appendAudit(tx, ev)
+		case 1:
+			ev.Record = w.ids[0].String()
+			return w.v.appendAudit(tx, ev)
 		}
-		return w.v.appendAudit(tx, ev)
+		return w.v.appendAuditIDs(tx, ev, sortedIDs(w.ids))
 	})
 	if err != nil {
 		w.failed = err
@@ -267,18 +291,18 @@ func (w *bulk) abort() {
 }
 
 // publishEvery is how many staged records a bulk write keeps to publish
-// at the end (about 200 bytes each) before it writes their ID map and index
-// entries early, in a staged batch's transaction: an add of a million
-// records keeps memory flat. Early-published IDs lead to staged entries,
-// which stay invisible (getEntry) until the final transaction ends the
-// stage, and are removed with them if the add is interrupted.
+// (about 70 bytes each) before it writes their ID map and index entries
+// early, in transactions of their own under the stage (publishStaged): an
+// add of a million records keeps memory flat. Early-published IDs lead to
+// staged entries, which stay invisible (getEntry) until the final
+// transaction ends the stage, and are removed with them if the add is
+// interrupted.
 var publishEvery = 100_000
 
 // writeBatch appends a batch of sealed entries to the records bucket, under
-// the bulk write's stage (0 when it is the only batch), and publishes what
-// is waiting once that is at least keep records (0: always, as the final
-// transaction does).
-func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
+// the bulk write's stage (0 when it is the only batch), and keeps what
+// publishing them will need.
+func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed) error {
 	recs := tx.Bucket(bucketRecords)
 	// Slots only ever grow, so pages fill completely.
 	recs.FillPercent = 1.0
@@ -288,20 +312,15 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 		if err != nil {
 			return err
 		}
-		key := seqKey(slot)
-		if err := recs.Put(key, s.entry.marshal(w.v.keys)); err != nil {
+		if err := recs.Put(seqKey(slot), s.entry.marshal(w.v.keys)); err != nil {
 			return err
 		}
-		w.published = append(w.published, publishedRecord{id: s.entry.ID, slot: key, tags: s.tags})
+		p := publishedRecord{id: s.entry.ID, slot: slot, tags: make([][tagLen]byte, len(s.tags))}
+		for i, t := range s.tags {
+			p.tags[i] = [tagLen]byte(t)
+		}
+		w.published = append(w.published, p)
 	}
-	if len(w.published) < keep {
-		return nil
-	}
-	if err := publish(tx, w.published); err != nil {
-		return err
-	}
-	clear(w.published)
-	w.published = w.published[:0]
 	return nil
 }
 
@@ -309,37 +328,25 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 // its blind index tags.
 type publishedRecord struct {
 	id   ID
-	slot []byte
-	tags [][]byte
+	slot uint64
+	tags [][tagLen]byte
 }
 
 // publish maps each record's ID to its slot and writes its index entries,
 // in key order, so that a bulk add fills each page as it writes it.
 func publish(tx *bolt.Tx, recs []publishedRecord) error {
 	slices.SortFunc(recs, func(a, b publishedRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
-	ids := tx.Bucket(bucketIDs)
-	ids.FillPercent = 1.0
+	if err := putIDs(tx, recs); err != nil {
+		return err
+	}
 	keys := make([][]byte, 0, 2*len(recs))
 	for _, r := range recs {
-		if ids.Get(r.id[:]) != nil {
-			return recordErr(r.id, errors.New("ID already in use"))
-		}
-		if err := ids.Put(r.id[:], r.slot); err != nil {
-			return err
-		}
 		for _, t := range r.tags {
-			keys = append(keys, append(clone(t), r.id[:]...))
+			keys = append(keys, indexKey(t, r.id))
 		}
 	}
 	slices.SortFunc(keys, bytes.Compare)
-	idx := tx.Bucket(bucketIndex)
-	idx.FillPercent = 1.0
-	for _, k := range keys {
-		if err := idx.Put(k, []byte{}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return putIndexKeys(tx, keys)
 }
 
 // beginStage records a new stage, MAC'd, with the first slot its entries
