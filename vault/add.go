@@ -115,12 +115,13 @@ type bulk struct {
 	stopped bool // commits is closed
 	// doneRead is set once the committer's result was received.
 	doneRead bool
-	// published lists what the final transaction makes findable. Staged
-	// batches only append entries to the records bucket; the IDs' slots and
-	// the index entries are all written at the end, in key order: written
-	// batch by batch, their random keys would rewrite most of those
-	// buckets' pages at every commit, and the freed pages would stay in
-	// the file.
+	// published lists the written records whose ID map and index entries
+	// are not written yet. Staged batches only append entries to the
+	// records bucket; the IDs' slots and the index entries are written
+	// later, many at a time and in key order (every publishEvery records
+	// and at the end, in key ranges: publishStaged): written batch by
+	// batch, their random keys would rewrite most of those buckets' pages
+	// at every commit, and the freed pages would stay in the file.
 	published []publishedRecord
 }
 
@@ -214,7 +215,7 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 	// one publishing transaction's share of those trees makes them findable
 	// (under the stage) before the final transaction, which then only ends
 	// the stage: see publishStaged.
-	if w.started && len(w.batch) > 0 && w.publishParts(len(w.batch)) > 1 {
+	if w.started && w.publishParts(len(w.batch)) > 1 {
 		err := w.v.db.Update(func(tx *bolt.Tx) error { return w.writeBatch(tx, w.batch) })
 		if err == nil {
 			w.batch = nil
