@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -107,12 +106,10 @@ func (v *Vault) sealNew(drop bool, stage uint64) func(*sealed) error {
 // transaction, so an interrupted bulk write leaves the vault as it was.
 // Batches are committed on their own goroutine while sealing goes on.
 type bulk struct {
-	v   *Vault
-	o   AddOptions
-	ids []ID
-	// listed is ids as the audit event lists them, once finish is done.
-	listed []string
-	batch  []*sealed
+	v     *Vault
+	o     AddOptions
+	ids   []ID
+	batch []*sealed
 	// stage is chosen up front, so that the sealing workers can encode and
 	// authenticate entries under it; its record is written with the first
 	// staged batch. The entries of an add that fits in one batch carry it
@@ -126,12 +123,13 @@ type bulk struct {
 	stopped bool // commits is closed
 	// doneRead is set once the committer's result was received.
 	doneRead bool
-	// published lists what the final transaction makes findable. Staged
-	// batches only append entries to the records bucket; the IDs' slots and
-	// the index entries are all written at the end, in key order: written
-	// batch by batch, their random keys would rewrite most of those
-	// buckets' pages at every commit, and the freed pages would stay in
-	// the file.
+	// published lists the written records whose ID map and index entries
+	// are not written yet. Staged batches only append entries to the
+	// records bucket; the IDs' slots and the index entries are written
+	// later, many at a time and in key order (every publishEvery records
+	// and at the end, in key ranges: publishStaged): written batch by
+	// batch, their random keys would rewrite most of those buckets' pages
+	// at every commit, and the freed pages would stay in the file.
 	published []publishedRecord
 }
 
@@ -190,7 +188,8 @@ func (w *bulk) send() error {
 
 // committer writes staged batches in order until commits is closed. The
 // first batch's transaction records the stage, so that an add killed after
-// it is found and removed.
+// it is found and removed. While the vault is small (eagerPublish), a
+// batch's records are published in its own transaction.
 func (w *bulk) committer() {
 	first := true
 	for batch := range w.commits {
@@ -200,9 +199,21 @@ func (w *bulk) committer() {
 					return err
 				}
 			}
-			return w.writeBatch(tx, batch, publishEvery)
+			if err := w.writeBatch(tx, batch); err != nil {
+				return err
+			}
+			if tx.Bucket(bucketRecords).Sequence() > eagerPublish {
+				return nil
+			}
+			err := publish(tx, w.published)
+			clear(w.published)
+			w.published = w.published[:0]
+			return err
 		})
 		first = false
+		if err == nil && len(w.published) >= publishEvery {
+			err = w.publishStaged()
+		}
 		if err != nil {
 			w.done <- err
 			for range w.commits {
@@ -228,10 +239,30 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 		w.failed = err
 		return err
 	}
-	err := w.v.db.Update(func(tx *bolt.Tx) error {
-		if err := w.writeBatch(tx, w.batch, 0); err != nil {
+	// A staged add whose ID map and index entries would touch more than
+	// one publishing transaction's share of those trees makes them findable
+	// (under the stage) before the final transaction, which then only ends
+	// the stage: see publishStaged.
+	if w.started && w.publishParts(len(w.batch)) > 1 {
+		err := w.v.db.Update(func(tx *bolt.Tx) error { return w.writeBatch(tx, w.batch) })
+		if err == nil {
+			w.batch = nil
+			err = w.publishStaged()
+		}
+		if err != nil {
+			w.failed = err
 			return err
 		}
+		w.v.dropMapped()
+	}
+	err := w.v.db.Update(func(tx *bolt.Tx) error {
+		if err := w.writeBatch(tx, w.batch); err != nil {
+			return err
+		}
+		if err := publish(tx, w.published); err != nil {
+			return err
+		}
+		w.published = nil
 		if w.started {
 			if err := tx.Bucket(bucketStages).Delete(seqKey(w.stage)); err != nil {
 				return err
@@ -242,12 +273,15 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 				return err
 			}
 		}
-		w.listed = idStrings(w.ids)
-		ev := Event{Action: w.o.Action, Detail: w.o.Detail, Count: len(w.ids), Records: w.listed}
-		if len(w.ids) == 1 {
-			ev.Record, ev.Records = w.ids[0].String(), nil
+		ev := Event{Action: w.o.Action, Detail: w.o.Detail, Count: len(w.ids)}
+		switch len(w.ids) {
+		case 0:
+			return w.v.appendAudit(tx, ev)
+		case 1:
+			ev.Record = w.ids[0].String()
+			return w.v.appendAudit(tx, ev)
 		}
-		return w.v.appendAudit(tx, ev)
+		return w.v.appendAuditIDs(tx, ev, sortedIDs(w.ids))
 	})
 	if err != nil {
 		w.failed = err
@@ -286,29 +320,29 @@ func (w *bulk) abort() {
 }
 
 // publishEvery is how many staged records a bulk write keeps to publish
-// at the end (about 200 bytes each) before it writes their ID map and index
-// entries early, in a staged batch's transaction: an add of a million
-// records keeps memory flat. Early-published IDs lead to staged entries,
-// which stay invisible (getEntry) until the final transaction ends the
-// stage, and are removed with them if the add is interrupted.
+// (about 70 bytes each) before it writes their ID map and index entries
+// early, in transactions of their own under the stage (publishStaged): an
+// add of a million records keeps memory flat. Early-published IDs lead to
+// staged entries, which stay invisible (getEntry) until the final
+// transaction ends the stage, and are removed with them if the add is
+// interrupted.
 var publishEvery = 100_000
 
 // eagerPublish is how many slots a vault may have used for a staged batch
-// to publish its records at once rather than keep them for the final
-// transaction. While the ID map and the index are this small, a commit
-// rewrites few of their pages whatever keys it adds, and what is published
-// early is not left for the final transaction, which the whole add waits
-// for (publishing 10,000 records took about 5% of their add). The pages
-// that early commits rewrite are left free in the file: with 8192, a vault
-// of 100,000 records added at once is 2% larger (1.55 times its JSON, not
-// 1.52; 16384 made it 1.61, over issue 2's 1.6).
-const eagerPublish = 8192
+// to publish its records at once rather than keep them for later. While the
+// ID map and the index are this small, a commit rewrites few of their pages
+// whatever keys it adds, and what is published early is not left for the
+// final transaction, which the whole add waits for (publishing 10,000
+// records took about 5% of their add). The pages that early commits rewrite
+// are left free in the file: with 8192, a vault of 100,000 records added at
+// once is 2% larger (1.55 times its JSON, not 1.52; 16384 made it 1.61, over
+// issue 2's 1.6).
+var eagerPublish uint64 = 8192
 
 // writeBatch appends a batch of sealed entries to the records bucket, under
-// the bulk write's stage, and publishes what is waiting once that is at
-// least keep records (0: always, as the final transaction does) or the
-// vault is small (eagerPublish).
-func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
+// the bulk write's stage (0 when it is the only batch), and keeps what
+// publishing them will need.
+func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed) error {
 	recs := tx.Bucket(bucketRecords)
 	// Slots only ever grow, so pages fill completely.
 	recs.FillPercent = 1.0
@@ -322,20 +356,15 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 		if err != nil {
 			return err
 		}
-		key := seqKey(slot)
-		if err := recs.Put(key, raw); err != nil {
+		if err := recs.Put(seqKey(slot), raw); err != nil {
 			return err
 		}
-		w.published = append(w.published, publishedRecord{id: s.entry.ID, slot: key, tags: s.tags})
+		p := publishedRecord{id: s.entry.ID, slot: slot, tags: make([][tagLen]byte, len(s.tags))}
+		for i, t := range s.tags {
+			p.tags[i] = [tagLen]byte(t)
+		}
+		w.published = append(w.published, p)
 	}
-	if len(w.published) < keep && recs.Sequence() > eagerPublish {
-		return nil
-	}
-	if err := publish(tx, w.published); err != nil {
-		return err
-	}
-	clear(w.published)
-	w.published = w.published[:0]
 	return nil
 }
 
@@ -343,41 +372,25 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 // its blind index tags.
 type publishedRecord struct {
 	id   ID
-	slot []byte
-	tags [][]byte
+	slot uint64
+	tags [][tagLen]byte
 }
 
 // publish maps each record's ID to its slot and writes its index entries,
 // in key order, so that a bulk add fills each page as it writes it.
 func publish(tx *bolt.Tx, recs []publishedRecord) error {
 	slices.SortFunc(recs, func(a, b publishedRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
-	ids := tx.Bucket(bucketIDs)
-	ids.FillPercent = 1.0
+	if err := putIDs(tx, recs); err != nil {
+		return err
+	}
 	keys := make([][]byte, 0, 2*len(recs))
-	// The index keys share one allocation; bbolt copies each key it puts.
-	slab := make([]byte, 0, 2*len(recs)*(tagLen+len(ID{})))
 	for _, r := range recs {
-		if ids.Get(r.id[:]) != nil {
-			return recordErr(r.id, errors.New("ID already in use"))
-		}
-		if err := ids.Put(r.id[:], r.slot); err != nil {
-			return err
-		}
 		for _, t := range r.tags {
-			at := len(slab)
-			slab = append(append(slab, t...), r.id[:]...)
-			keys = append(keys, slab[at:len(slab):len(slab)])
+			keys = append(keys, indexKey(t, r.id))
 		}
 	}
 	slices.SortFunc(keys, bytes.Compare)
-	idx := tx.Bucket(bucketIndex)
-	idx.FillPercent = 1.0
-	for _, k := range keys {
-		if err := idx.Put(k, []byte{}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return putIndexKeys(tx, keys)
 }
 
 // beginStage records a new stage, MAC'd, with the first slot its entries

@@ -273,7 +273,8 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 		return rep, err
 	}
 	rep.Imported = len(w.ids)
-	rep.IDs = w.listed // the audit event's list, not a copy
+	// The audit event's list, built once its transaction is over.
+	rep.IDs = idStrings(w.ids)
 	return rep, nil
 }
 

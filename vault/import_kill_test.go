@@ -46,6 +46,14 @@ func TestImportKilledChild(t *testing.T) {
 	if err := v.Unlock(id); err != nil {
 		t.Fatal(err)
 	}
+	// The vault is small, so each batch would publish its records at once
+	// (eagerPublish; TestAddIsAllOrNothing covers that): here, as in a
+	// large vault, they wait.
+	eagerPublish = 0
+	if os.Getenv("CLIENTVAULT_KILL_PUBLISH") != "" {
+		// Publish IDs and index entries (in parts) before the kill.
+		publishEvery, publishSpan = 2*killBatch, killBatch
+	}
 	var csv bytes.Buffer
 	fakesheet.Write(&csv, killRows)
 	r, err := sheet.OpenCSV(&csv, sheet.Options{})
@@ -66,11 +74,18 @@ func TestImportKilledChild(t *testing.T) {
 // TestImportKilled kills a process in the middle of a large import, after
 // some batches were committed, and checks that the vault is as it was
 // before: the same records, nothing staged visible, verify clean once the
-// next writer removed the staged entries.
+// next writer removed the staged entries. In "published", the import had
+// written the ID map and index entries of its first batches (in parts)
+// before it was killed.
 func TestImportKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seals thousands of records")
 	}
+	t.Run("staged", func(t *testing.T) { testImportKilled(t, false) })
+	t.Run("published", func(t *testing.T) { testImportKilled(t, true) })
+}
+
+func testImportKilled(t *testing.T, published bool) {
 	tv := newTestVault(t)
 	tv.add(t, fakeRecord(1), fakeRecord(2), fakeRecord(3))
 	before := listIDs(t, tv.Vault)
@@ -88,6 +103,9 @@ func TestImportKilled(t *testing.T) {
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestImportKilledChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "CLIENTVAULT_KILL_VAULT="+tv.path, "CLIENTVAULT_KILL_KEY="+tv.owner.String())
+	if published {
+		cmd.Env = append(cmd.Env, "CLIENTVAULT_KILL_PUBLISH=1")
+	}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -121,6 +139,12 @@ func TestImportKilled(t *testing.T) {
 	staged := counts()
 	if staged["stages"] != 1 || staged["records"] < was["records"]+killAfter {
 		t.Fatalf("after the kill: %v; want 1 stage and at least %d more records than %v", staged, killAfter, was)
+	}
+	if published && (staged["ids"] < was["ids"]+2*killBatch || staged["index"] <= was["index"]) {
+		t.Fatalf("after the kill: %v; want at least %d more IDs and more index entries than %v", staged, 2*killBatch, was)
+	}
+	if !published && (staged["ids"] != was["ids"] || staged["index"] != was["index"]) {
+		t.Fatalf("after the kill: %v; want the IDs and index entries of %v", staged, was)
 	}
 	v, err := Open(tv.path, Options{Now: testClock, ReadOnly: true})
 	if err != nil {

@@ -68,7 +68,7 @@ func mappingEnd(start uintptr) uintptr {
 
 // mappedBudget is how much of the vault file may stay mapped in memory
 // before dropMapped lets it go.
-const mappedBudget = 128 << 20
+const mappedBudget = 64 << 20
 
 // fileResident returns how much of this process's resident memory is file
 // pages (the vault's map, and the program's own code), or 0 if unknown. It

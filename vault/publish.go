@@ -1,0 +1,118 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// publishSpan is about how many records' ID-map and index entries one
+// publishing transaction of a staged add may rewrite. IDs and index tags are
+// random, so records published together land all over those trees: put in
+// one transaction, 100,000 of them into a vault of 900,000 rewrite every
+// page of both trees, and bbolt holds each rewritten page twice in memory
+// until the commit (its decoded entries, and the page it writes), some 300
+// MB. Split by key range, each transaction rewrites only the pages of its
+// range.
+var publishSpan = 50_000
+
+// publishParts returns in how many transactions (key ranges) the records
+// waiting to be published, and extra more, are written: one per
+// publishSpan records that the trees will hold.
+func (w *bulk) publishParts(extra int) int {
+	var slots uint64
+	_ = w.v.db.View(func(tx *bolt.Tx) error {
+		// Slots ever taken: at least as many as the records there are.
+		slots = tx.Bucket(bucketRecords).Sequence()
+		return nil
+	})
+	return min(1+(int(slots)+extra)/publishSpan, 1<<16)
+}
+
+// publishStaged writes the ID map and index entries of the staged records
+// waiting to be published, in key order, in transactions of their own, each
+// over one range of keys (the first two bytes of an ID or a tag, which are
+// uniform). The entries they lead to are staged, so they stay invisible
+// until the final transaction ends the stage, and an interrupted add
+// removes them with the stage.
+func (w *bulk) publishStaged() error {
+	if len(w.published) == 0 {
+		return nil
+	}
+	parts := w.publishParts(0)
+	recs := w.published
+	slices.SortFunc(recs, func(a, b publishedRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
+	keys := make([][]byte, 0, 2*len(recs))
+	for _, r := range recs {
+		for _, t := range r.tags {
+			keys = append(keys, indexKey(t, r.id))
+		}
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	for part := range parts {
+		// Keys whose first two bytes are below end go in this part.
+		end := uint32((part + 1) << 16 / parts)
+		below := func(k []byte) bool { return part == parts-1 || uint32(binary.BigEndian.Uint16(k)) < end }
+		i := 0
+		for i < len(recs) && below(recs[i].id[:]) {
+			i++
+		}
+		j := 0
+		for j < len(keys) && below(keys[j]) {
+			j++
+		}
+		if i == 0 && j == 0 {
+			continue
+		}
+		err := w.v.db.Update(func(tx *bolt.Tx) error {
+			if err := putIDs(tx, recs[:i]); err != nil {
+				return err
+			}
+			return putIndexKeys(tx, keys[:j])
+		})
+		if err != nil {
+			return err
+		}
+		recs, keys = recs[i:], keys[j:]
+		w.v.dropMapped()
+	}
+	clear(w.published)
+	w.published = w.published[:0]
+	return nil
+}
+
+// putIDs maps each record's ID to its slot; recs are in ID order.
+func putIDs(tx *bolt.Tx, recs []publishedRecord) error {
+	ids := tx.Bucket(bucketIDs)
+	ids.FillPercent = 1.0
+	for _, r := range recs {
+		if ids.Get(r.id[:]) != nil {
+			return recordErr(r.id, errors.New("ID already in use"))
+		}
+		if err := ids.Put(r.id[:], seqKey(r.slot)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putIndexKeys writes index entries, in key order.
+func putIndexKeys(tx *bolt.Tx, keys [][]byte) error {
+	idx := tx.Bucket(bucketIndex)
+	idx.FillPercent = 1.0
+	for _, k := range keys {
+		if err := idx.Put(k, []byte{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexKey is the index key of a record's tag: the tag, then the ID.
+func indexKey(tag [tagLen]byte, id ID) []byte {
+	k := make([]byte, 0, tagLen+len(id))
+	return append(append(k, tag[:]...), id[:]...)
+}
