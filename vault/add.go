@@ -267,7 +267,7 @@ func (w *bulk) abort() {
 }
 
 // publishEvery is how many staged records a bulk write keeps to publish
-// at the end (about 200 bytes each) before it writes their ID map and index
+// at the end (about 300 bytes each) before it writes their ID map and index
 // entries early, in a staged batch's transaction: an add of a million
 // records keeps memory flat. Early-published IDs lead to staged entries,
 // which stay invisible (getEntry) until the final transaction ends the
@@ -289,10 +289,15 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 			return err
 		}
 		key := seqKey(slot)
-		if err := recs.Put(key, s.entry.marshal(w.v.keys)); err != nil {
+		raw := s.entry.marshal(w.v.keys)
+		if err := recs.Put(key, raw); err != nil {
 			return err
 		}
-		w.published = append(w.published, publishedRecord{id: s.entry.ID, slot: key, tags: s.tags})
+		expiry, err := w.v.keys.expiryValue(s.entry.ID, key, s.entry, raw)
+		if err != nil {
+			return err
+		}
+		w.published = append(w.published, publishedRecord{id: s.entry.ID, slot: key, tags: s.tags, expiry: expiry})
 	}
 	if len(w.published) < keep {
 		return nil
@@ -306,19 +311,24 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 }
 
 // publishedRecord is what makes a stored entry findable: its ID's slot and
-// its blind index tags.
+// its blind index tags; and what lets Expire find it without reading it.
 type publishedRecord struct {
-	id   ID
-	slot []byte
-	tags [][]byte
+	id     ID
+	slot   []byte
+	tags   [][]byte
+	expiry []byte // its expiry metadata (bucketExpiry)
 }
 
-// publish maps each record's ID to its slot and writes its index entries,
-// in key order, so that a bulk add fills each page as it writes it.
+// publish maps each record's ID to its slot and writes its expiry metadata
+// and index entries, in key order, so that a bulk add fills each page as it writes it.
 func publish(tx *bolt.Tx, recs []publishedRecord) error {
 	slices.SortFunc(recs, func(a, b publishedRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
 	ids := tx.Bucket(bucketIDs)
 	ids.FillPercent = 1.0
+	exp := tx.Bucket(bucketExpiry)
+	if exp != nil {
+		exp.FillPercent = 1.0
+	}
 	keys := make([][]byte, 0, 2*len(recs))
 	for _, r := range recs {
 		if ids.Get(r.id[:]) != nil {
@@ -326,6 +336,11 @@ func publish(tx *bolt.Tx, recs []publishedRecord) error {
 		}
 		if err := ids.Put(r.id[:], r.slot); err != nil {
 			return err
+		}
+		if exp != nil {
+			if err := exp.Put(r.id[:], r.expiry); err != nil {
+				return err
+			}
 		}
 		for _, t := range r.tags {
 			keys = append(keys, append(clone(t), r.id[:]...))
@@ -422,6 +437,9 @@ func (v *Vault) discardBatch(tx *bolt.Tx, stage, first uint64, max int) (more bo
 	}
 	for id := range gone {
 		if err := tx.Bucket(bucketIDs).Delete(id[:]); err != nil {
+			return false, err
+		}
+		if err := deleteExpiry(tx, id); err != nil {
 			return false, err
 		}
 	}

@@ -30,7 +30,7 @@ func (v *Vault) RetentionStatus() (*RetentionReport, error) {
 	}
 	rep := &RetentionReport{Policy: v.hdr.Retention}
 	err := v.db.View(func(tx *bolt.Tx) error {
-		due, held, n, err := v.scanDue(tx, records.DateOf(v.now()))
+		due, held, _, n, err := v.scanDue(tx, records.DateOf(v.now()))
 		rep.Records, rep.Due, rep.Held = n, len(due), len(held)
 		return err
 	})
@@ -109,7 +109,7 @@ func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
 		if err := v.putHeader(tx); err != nil {
 			return err
 		}
-		due, held, _, err := v.scanDue(tx, records.DateOf(v.now()))
+		due, held, _, _, err := v.scanDue(tx, records.DateOf(v.now()))
 		if err != nil {
 			return err
 		}

@@ -133,6 +133,7 @@ func (v *Vault) Verify() (*Report, error) {
 		}
 		rep.IndexEntries = len(index)
 		v.verifySharing(tx, add)
+		v.verifyExpiry(tx, add)
 		auditIDs = map[string]bool{}
 		err = v.walkAudit(tx, func(e Event) error {
 			rep.AuditEntries++

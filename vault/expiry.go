@@ -1,0 +1,204 @@
+package vault
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"encoding/binary"
+	"fmt"
+	"hash"
+
+	"github.com/clientvault/clientvault/records"
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketExpiry holds, for each record, what Expire needs to find the records
+// due for destruction, in a small authenticated form: record ID -> slot,
+// retain-until date, hold flag, stage, the MAC of the record's stored entry,
+// and a MAC over all of it and the ID. A scan of the records bucket would read
+// and authenticate every sealed record (about 1.5 KB each) to learn a date;
+// this bucket is under 100 bytes a record.
+//
+// It reveals nothing that the stored entries do not already show in the
+// clear (their retain-until date and hold flag are public metadata), and it
+// is never the last word: Expire reads and authenticates a record's own
+// entry before it destroys the record, and whenever the metadata is missing
+// or points to another slot. Binding the entry's MAC means that Verify
+// notices metadata left over from an earlier version of the entry.
+//
+// A vault made before this bucket existed does not have it; the first
+// Unlock that may write builds it.
+var bucketExpiry = []byte("expiry")
+
+// macExpiry labels the MAC of a record's expiry metadata.
+const macExpiry = "clientvault/v1/expiry"
+
+// expiryBodyLen is the length of expiry metadata without its MAC: slot (8),
+// retain-until as YYYYMMDD (4), flags (1), stage (8), the entry's MAC.
+const (
+	expiryBodyLen = 8 + 4 + 1 + 8 + macLen
+	expiryLen     = expiryBodyLen + macLen
+)
+
+// expiryState is what the expiry metadata of one record says.
+type expiryState struct {
+	slot        []byte
+	retainUntil records.Date
+	held        bool
+	stage       uint64
+	entryMAC    []byte
+}
+
+// stateOf is the expiry state of entry e, stored as raw in slot.
+func stateOf(slot []byte, e *entry, raw []byte) expiryState {
+	return expiryState{slot: slot, retainUntil: e.RetainUntil, held: e.Held, stage: e.Stage, entryMAC: raw[len(raw)-macLen:]}
+}
+
+func (s expiryState) equal(o expiryState) bool {
+	return bytes.Equal(s.slot, o.slot) && s.retainUntil == o.retainUntil && s.held == o.held &&
+		s.stage == o.stage && bytes.Equal(s.entryMAC, o.entryMAC)
+}
+
+// expiryValue encodes the expiry metadata of the record id whose entry e is
+// stored as raw in slot, with its MAC.
+func (k *keySet) expiryValue(id ID, slot []byte, e *entry, raw []byte) ([]byte, error) {
+	if len(slot) != 8 || len(raw) < macLen {
+		return nil, recordErr(id, fmt.Errorf("malformed slot: %w", ErrTampered))
+	}
+	b := make([]byte, 0, expiryLen)
+	b = append(b, slot...)
+	b = binary.BigEndian.AppendUint32(b, dateNum(e.RetainUntil))
+	var flags byte
+	if e.Held {
+		flags |= 1
+	}
+	b = append(b, flags)
+	b = binary.BigEndian.AppendUint64(b, e.Stage)
+	b = append(b, raw[len(raw)-macLen:]...)
+	return append(b, k.mac(macExpiry, id[:], b)...), nil
+}
+
+// expiryReader checks expiry metadata with one keyed HMAC, reset for each
+// record rather than cloned: Expire checks one per record.
+type expiryReader struct {
+	h   hash.Hash
+	sum []byte
+}
+
+func (k *keySet) newExpiryReader() *expiryReader {
+	return &expiryReader{h: k.macHash(), sum: make([]byte, 0, macLen)}
+}
+
+// read decodes the expiry metadata val of record id; ok is false if it is
+// malformed or its MAC is wrong. The slot and entry MAC alias val.
+func (r *expiryReader) read(id ID, val []byte) (s expiryState, ok bool) {
+	if len(val) != expiryLen {
+		return s, false
+	}
+	body := val[:expiryBodyLen]
+	r.h.Reset()
+	writePart(r.h, []byte(macExpiry))
+	writePart(r.h, id[:])
+	writePart(r.h, body)
+	r.sum = r.h.Sum(r.sum[:0])
+	if !hmac.Equal(r.sum, val[expiryBodyLen:]) {
+		return s, false
+	}
+	date, flags := binary.BigEndian.Uint32(body[8:12]), body[12]
+	s = expiryState{
+		slot: body[:8], retainUntil: numDate(uint64(date)), held: flags&1 != 0,
+		stage: binary.BigEndian.Uint64(body[13:21]), entryMAC: body[21:],
+	}
+	// One encoding per state, as for entries.
+	if flags&^1 != 0 || dateNum(s.retainUntil) != date {
+		return s, false
+	}
+	return s, true
+}
+
+// putExpiry writes the expiry metadata of the entry e just stored as raw in
+// slot. A vault without the bucket gets it whole when it is built (Unlock).
+func (v *Vault) putExpiry(tx *bolt.Tx, slot []byte, e *entry, raw []byte) error {
+	b := tx.Bucket(bucketExpiry)
+	if b == nil {
+		return nil
+	}
+	val, err := v.keys.expiryValue(e.ID, slot, e, raw)
+	if err != nil {
+		return err
+	}
+	return b.Put(clone(e.ID[:]), val)
+}
+
+// refreshExpiry rewrites the expiry metadata of record id from its stored
+// entry, which it authenticates first.
+func (v *Vault) refreshExpiry(tx *bolt.Tx, id ID) error {
+	slot := tx.Bucket(bucketIDs).Get(id[:])
+	if slot == nil {
+		return recordErr(id, ErrNotFound)
+	}
+	raw := tx.Bucket(bucketRecords).Get(slot)
+	if !authentic(v.keys, id, raw) {
+		return recordErr(id, ErrTampered)
+	}
+	e, err := unmarshalEntry(raw)
+	if err != nil {
+		return recordErr(id, err)
+	}
+	return v.putExpiry(tx, clone(slot), e, raw)
+}
+
+// deleteExpiry deletes the expiry metadata of record id.
+func deleteExpiry(tx *bolt.Tx, id ID) error {
+	if b := tx.Bucket(bucketExpiry); b != nil {
+		return b.Delete(id[:])
+	}
+	return nil
+}
+
+// buildExpiry makes the expiry bucket of a vault that predates it, in one
+// transaction, from every record's authenticated entry. Entries that fail
+// their MAC get no metadata: Verify reports them, and Expire reads such a
+// record's entry, and stops on it, as it did before the bucket existed.
+func (v *Vault) buildExpiry() error {
+	if v.opts.ReadOnly {
+		return nil
+	}
+	exists := false
+	if err := v.db.View(func(tx *bolt.Tx) error {
+		exists = tx.Bucket(bucketExpiry) != nil
+		return nil
+	}); err != nil || exists {
+		return err
+	}
+	return v.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketExpiry)
+		if err != nil {
+			return err
+		}
+		b.FillPercent = 1.0 // written in key order
+		recs := tx.Bucket(bucketRecords)
+		c := tx.Bucket(bucketIDs).Cursor()
+		for k, slot := c.First(); k != nil; k, slot = c.Next() {
+			if len(k) != len(ID{}) {
+				continue
+			}
+			id := ID(k)
+			raw := recs.Get(slot)
+			if !authentic(v.keys, id, raw) {
+				continue
+			}
+			e, err := unmarshalEntry(raw)
+			if err != nil {
+				continue
+			}
+			val, err := v.keys.expiryValue(id, slot, e, raw)
+			if err != nil {
+				continue
+			}
+			if err := b.Put(clone(k), val); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
