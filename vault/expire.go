@@ -121,7 +121,27 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 // stale so that its metadata can be rewritten. Forged metadata, or an
 // entry whose MAC fails, stops the scan: its dates cannot be trusted.
 func (v *Vault) scanDue(tx *bolt.Tx, today records.Date) (due, held, stale []ID, n int, err error) {
-	recs := tx.Bucket(bucketRecords)
+	// Who is what, from the metadata alone.
+	type check struct {
+		id      ID
+		slot    []byte
+		s       expiryState
+		trusted bool
+	}
+	var checks []check
+	defer readAround(tx)()
+	classify := func(id ID, s expiryState) {
+		if s.stage != 0 && v.pending[s.stage] {
+			return // part of an unpublished bulk add
+		}
+		n++
+		switch {
+		case consent.Due(s.retainUntil, today, s.held):
+			due = append(due, id)
+		case s.held && consent.Due(s.retainUntil, today, false):
+			held = append(held, id)
+		}
+	}
 	var ec *bolt.Cursor
 	var ek, ev []byte
 	if b := tx.Bucket(bucketExpiry); b != nil {
@@ -149,34 +169,30 @@ func (v *Vault) scanDue(tx *bolt.Tx, today records.Date) (due, held, stale []ID,
 			}
 			trusted = bytes.Equal(s.slot, slot)
 		}
-		if !trusted || consent.Due(s.retainUntil, today, false) {
-			raw := recs.Get(slot)
-			if raw == nil {
-				continue // an ID without an entry is no record; verify reports it
-			}
-			if !authentic(v.keys, id, raw) {
-				return nil, nil, nil, 0, recordErr(id, ErrTampered)
-			}
-			e, err := unmarshalEntry(raw)
-			if err != nil {
-				return nil, nil, nil, 0, recordErr(id, err)
-			}
-			es := stateOf(slot, e, raw)
-			if !trusted || !s.equal(es) {
-				stale = append(stale, id)
-			}
-			s = es
+		if trusted && !consent.Due(s.retainUntil, today, false) {
+			classify(id, s)
+			continue
 		}
-		if s.stage != 0 && v.pending[s.stage] {
-			continue // part of an unpublished bulk add
+		checks = append(checks, check{id, slot, s, trusted})
+	}
+	recs := tx.Bucket(bucketRecords)
+	for _, ch := range checks {
+		raw := recs.Get(ch.slot)
+		if raw == nil {
+			continue // an ID without an entry is no record; verify reports it
 		}
-		n++
-		switch {
-		case consent.Due(s.retainUntil, today, s.held):
-			due = append(due, id)
-		case s.held && consent.Due(s.retainUntil, today, false):
-			held = append(held, id)
+		if !authentic(v.keys, ch.id, raw) {
+			return nil, nil, nil, 0, recordErr(ch.id, ErrTampered)
 		}
+		e, err := unmarshalEntry(raw)
+		if err != nil {
+			return nil, nil, nil, 0, recordErr(ch.id, err)
+		}
+		es := stateOf(ch.slot, e, raw)
+		if !ch.trusted || !ch.s.equal(es) {
+			stale = append(stale, ch.id)
+		}
+		classify(ch.id, es)
 	}
 	return due, held, stale, n, nil
 }
