@@ -69,12 +69,18 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 		rep.Expired, rep.Held = idStrings(due), idStrings(held)
 		return err
 	}
+	// The scan reads records all over the file, and so does the
+	// destruction: let the kernel read ahead (readAround).
 	if o.DryRun {
-		err := v.db.View(scan)
+		err := v.db.View(func(tx *bolt.Tx) error {
+			defer readAround(tx)()
+			return scan(tx)
+		})
 		rep.SizeAfter = rep.SizeBefore
 		return rep, err
 	}
 	err := v.db.Update(func(tx *bolt.Tx) error {
+		defer readAround(tx)() // before the commit, which may move the map
 		if err := scan(tx); err != nil {
 			return err
 		}
@@ -129,7 +135,6 @@ func (v *Vault) scanDue(tx *bolt.Tx, today records.Date) (due, held, stale []ID,
 		trusted bool
 	}
 	var checks []check
-	defer readAround(tx)()
 	classify := func(id ID, s expiryState) {
 		if s.stage != 0 && v.pending[s.stage] {
 			return // part of an unpublished bulk add

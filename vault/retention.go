@@ -30,6 +30,7 @@ func (v *Vault) RetentionStatus() (*RetentionReport, error) {
 	}
 	rep := &RetentionReport{Policy: v.hdr.Retention}
 	err := v.db.View(func(tx *bolt.Tx) error {
+		defer readAround(tx)()
 		due, held, _, n, err := v.scanDue(tx, records.DateOf(v.now()))
 		rep.Records, rep.Due, rep.Held = n, len(due), len(held)
 		return err
