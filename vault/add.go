@@ -267,7 +267,7 @@ func (w *bulk) abort() {
 }
 
 // publishEvery is how many staged records a bulk write keeps to publish
-// at the end (about 300 bytes each) before it writes their ID map and index
+// at the end (about 250 bytes each) before it writes their ID map and index
 // entries early, in a staged batch's transaction: an add of a million
 // records keeps memory flat. Early-published IDs lead to staged entries,
 // which stay invisible (getEntry) until the final transaction ends the
@@ -293,16 +293,14 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 		if err := recs.Put(key, raw); err != nil {
 			return err
 		}
-		expiry, err := w.v.keys.expiryValue(s.entry.ID, key, s.entry, raw)
-		if err != nil {
-			return err
-		}
-		w.published = append(w.published, publishedRecord{id: s.entry.ID, slot: key, tags: s.tags, expiry: expiry})
+		p := publishedRecord{id: s.entry.ID, slot: key, tags: s.tags, retain: s.entry.RetainUntil}
+		copy(p.entryMAC[:], raw[len(raw)-macLen:])
+		w.published = append(w.published, p)
 	}
 	if len(w.published) < keep {
 		return nil
 	}
-	if err := publish(tx, w.published); err != nil {
+	if err := publish(tx, w.v.keys, w.stage, w.published); err != nil {
 		return err
 	}
 	clear(w.published)
@@ -313,15 +311,20 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 // publishedRecord is what makes a stored entry findable: its ID's slot and
 // its blind index tags; and what lets Expire find it without reading it.
 type publishedRecord struct {
-	id     ID
-	slot   []byte
-	tags   [][]byte
-	expiry []byte // its expiry metadata (bucketExpiry)
+	id   ID
+	slot []byte
+	tags [][]byte
+	// retain and entryMAC are what its expiry metadata (bucketExpiry) needs
+	// besides the bulk write's stage: a new record is never held. Kept
+	// inline, not as the encoded metadata, to add no allocation per record.
+	retain   records.Date
+	entryMAC [macLen]byte
 }
 
 // publish maps each record's ID to its slot and writes its expiry metadata
-// and index entries, in key order, so that a bulk add fills each page as it writes it.
-func publish(tx *bolt.Tx, recs []publishedRecord) error {
+// and index entries, in key order, so that a bulk add fills each page as it
+// writes it.
+func publish(tx *bolt.Tx, k *keySet, stage uint64, recs []publishedRecord) error {
 	slices.SortFunc(recs, func(a, b publishedRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
 	ids := tx.Bucket(bucketIDs)
 	ids.FillPercent = 1.0
@@ -338,7 +341,12 @@ func publish(tx *bolt.Tx, recs []publishedRecord) error {
 			return err
 		}
 		if exp != nil {
-			if err := exp.Put(r.id[:], r.expiry); err != nil {
+			e := &entry{ID: r.id, RetainUntil: r.retain, Stage: stage}
+			val, err := k.expiryValue(r.id, r.slot, e, r.entryMAC[:])
+			if err != nil {
+				return err
+			}
+			if err := exp.Put(r.id[:], val); err != nil {
 				return err
 			}
 		}
