@@ -50,10 +50,10 @@ type ExpireReport struct {
 // legal hold stands, and lapses expired consents. It finds them from the
 // records' public metadata (retain-until date and hold flag), kept small and
 // authenticated in bucketExpiry, and authenticates each one's stored entry
-// before destroying it; it decrypts no record. The records, their ID mappings, index entries, consents, shares
-// and holds are deleted in one transaction with one "expire" audit event
-// naming them; then the vault is compacted so that nothing of them remains
-// in the file.
+// before destroying it; it decrypts no record. The records, their ID
+// mappings, expiry metadata, index entries, consents, shares and holds are
+// deleted in one transaction with one "expire" audit event naming them; then
+// the vault is compacted so that nothing of them remains in the file.
 func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 	if v.keys == nil {
 		return nil, ErrLocked
