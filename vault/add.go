@@ -267,7 +267,7 @@ func (w *bulk) abort() {
 }
 
 // publishEvery is how many staged records a bulk write keeps to publish
-// at the end (about 250 bytes each) before it writes their ID map and index
+// at the end (about 230 bytes each) before it writes their ID map and index
 // entries early, in a staged batch's transaction: an add of a million
 // records keeps memory flat. Early-published IDs lead to staged entries,
 // which stay invisible (getEntry) until the final transaction ends the
@@ -294,7 +294,7 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 			return err
 		}
 		p := publishedRecord{id: s.entry.ID, slot: key, tags: s.tags, retain: s.entry.RetainUntil}
-		copy(p.entryMAC[:], raw[len(raw)-macLen:])
+		copy(p.entryTag[:], entryTag(raw))
 		w.published = append(w.published, p)
 	}
 	if len(w.published) < keep {
@@ -314,11 +314,11 @@ type publishedRecord struct {
 	id   ID
 	slot []byte
 	tags [][]byte
-	// retain and entryMAC are what its expiry metadata (bucketExpiry) needs
+	// retain and entryTag are what its expiry metadata (bucketExpiry) needs
 	// besides the bulk write's stage: a new record is never held. Kept
 	// inline, not as the encoded metadata, to add no allocation per record.
 	retain   records.Date
-	entryMAC [macLen]byte
+	entryTag [expiryTagLen]byte
 }
 
 // publish maps each record's ID to its slot and writes its expiry metadata
@@ -342,7 +342,7 @@ func publish(tx *bolt.Tx, k *keySet, stage uint64, recs []publishedRecord) error
 		}
 		if exp != nil {
 			e := &entry{ID: r.id, RetainUntil: r.retain, Stage: stage}
-			val, err := k.expiryValue(r.id, r.slot, e, r.entryMAC[:])
+			val, err := k.expiryValue(r.id, r.slot, e, r.entryTag[:])
 			if err != nil {
 				return err
 			}

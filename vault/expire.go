@@ -122,8 +122,8 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 // retention but held. It reads each record's expiry metadata (bucketExpiry),
 // small and authenticated, rather than its sealed entry; the entry itself is
 // read and authenticated whole only for a record past retention (before it
-// is destroyed or reported held) and for one whose metadata is missing or
-// names another slot. There the entry decides, and the record is listed in
+// is destroyed or reported held) and for one whose metadata is missing.
+// There the entry decides, and the record is listed in
 // stale so that its metadata can be rewritten. Forged metadata, or an
 // entry whose MAC fails, stops the scan: its dates cannot be trusted.
 func (v *Vault) scanDue(tx *bolt.Tx, today records.Date) (due, held, stale []ID, n int, err error) {
@@ -169,10 +169,10 @@ func (v *Vault) scanDue(tx *bolt.Tx, today records.Date) (due, held, stale []ID,
 		trusted := false
 		if ek != nil && bytes.Equal(ek, k) {
 			var ok bool
-			if s, ok = r.read(id, ev); !ok {
+			if s, ok = r.read(id, slot, ev); !ok {
 				return nil, nil, nil, 0, recordErr(id, fmt.Errorf("expiry metadata: %w", ErrTampered))
 			}
-			trusted = bytes.Equal(s.slot, slot)
+			trusted = true
 		}
 		if trusted && !consent.Due(s.retainUntil, today, false) {
 			classify(id, s)

@@ -118,22 +118,32 @@ func TestExpiryMetadataWritten(t *testing.T) {
 }
 
 // TestExpiryMetadataForged: a forger who moves a record's retain-until date
-// into the past in its expiry metadata (the MAC left as it was) is refused,
-// and nothing is destroyed.
+// into the past in its expiry metadata (the MAC left as it was), or changes
+// its other fields, or points its ID at another slot, is refused, and
+// nothing is destroyed.
 func TestExpiryMetadataForged(t *testing.T) {
-	for _, field := range []string{"date", "held", "slot", "mac"} {
+	for _, field := range []string{"date", "held", "tag", "mac", "slot"} {
 		t.Run(field, func(t *testing.T) {
 			f, keep, due := expiryFixture(t)
 			val := f.expiryValue(keep)
 			switch field {
 			case "date":
-				binary.BigEndian.PutUint32(val[8:12], 20000101)
+				binary.BigEndian.PutUint32(val[0:4], 20000101)
 			case "held":
-				val[12] ^= 1
-			case "slot":
-				val[7] ^= 1
+				val[4] ^= 1
+			case "tag":
+				val[expiryBodyLen-1] ^= 1
 			case "mac":
 				val[len(val)-1] ^= 1
+			case "slot":
+				// The ID map pointed at the due record's entry instead.
+				err := f.v.db.Update(func(tx *bolt.Tx) error {
+					ids := tx.Bucket(bucketIDs)
+					return ids.Put(keep[:], clone(ids.Get(due[:])))
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
 			f.setExpiry(keep, val)
 			if _, err := f.expireBoth(); !errors.Is(err, ErrTampered) {
@@ -350,9 +360,9 @@ func FuzzExpiryRead(f *testing.F) {
 		f.Fatal(err)
 	}
 	id := ID{1, 2, 3, 4, 5, 6, 7, 8}
-	raw := make([]byte, 100)
+	slot := seqKey(42)
 	e := &entry{ID: id, RetainUntil: day(2021, 1, 31), Held: true, Stage: 9}
-	good, err := k.expiryValue(id, seqKey(42), e, raw)
+	good, err := k.expiryValue(id, slot, e, make([]byte, expiryTagLen))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -361,11 +371,11 @@ func FuzzExpiryRead(f *testing.F) {
 	f.Add([]byte{})
 	r := k.newExpiryReader()
 	f.Fuzz(func(t *testing.T, val []byte) {
-		s, ok := r.read(id, val)
+		s, ok := r.read(id, slot, val)
 		if !ok {
 			return
 		}
-		back, err := k.expiryValue(id, s.slot, &entry{ID: id, RetainUntil: s.retainUntil, Held: s.held, Stage: s.stage}, append(make([]byte, 1), s.entryMAC...))
+		back, err := k.expiryValue(id, slot, &entry{ID: id, RetainUntil: s.retainUntil, Held: s.held, Stage: s.stage}, s.entryTag)
 		if err != nil || !bytes.Equal(back, val) {
 			t.Fatalf("accepted %x, which re-encodes as %x (%v)", val, back, err)
 		}

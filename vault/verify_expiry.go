@@ -33,9 +33,9 @@ func (v *Vault) verifyExpiry(tx *bolt.Tx, add func(rec, format string, args ...a
 			add(id.String(), "its expiry metadata is missing")
 			continue
 		}
-		s, ok := r.read(id, val)
+		s, ok := r.read(id, slot, val)
 		if !ok {
-			add(id.String(), "its expiry metadata: tampered with")
+			add(id.String(), "its expiry metadata: tampered with, or its ID now maps to another slot")
 			continue
 		}
 		e, err := unmarshalEntry(raw)
@@ -43,7 +43,7 @@ func (v *Vault) verifyExpiry(tx *bolt.Tx, add func(rec, format string, args ...a
 			continue // the entry itself is reported
 		}
 		if !s.equal(stateOf(slot, e, raw)) {
-			add(id.String(), "its expiry metadata does not match its entry (stale or moved)")
+			add(id.String(), "its expiry metadata does not match its entry (stale)")
 		}
 	}
 	ec := exp.Cursor()
