@@ -181,6 +181,7 @@ func (v *Vault) buildExpiry() error {
 		return err
 	}
 	return v.db.Update(func(tx *bolt.Tx) error {
+		defer readAround(tx)() // every entry, once
 		b, err := tx.CreateBucketIfNotExists(bucketExpiry)
 		if err != nil {
 			return err
