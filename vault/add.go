@@ -267,7 +267,7 @@ func (w *bulk) abort() {
 }
 
 // publishEvery is how many staged records a bulk write keeps to publish
-// at the end (about 230 bytes each) before it writes their ID map and index
+// at the end (about 200 bytes each) before it writes their ID map and index
 // entries early, in a staged batch's transaction: an add of a million
 // records keeps memory flat. Early-published IDs lead to staged entries,
 // which stay invisible (getEntry) until the final transaction ends the
@@ -279,9 +279,12 @@ var publishEvery = 100_000
 // is waiting once that is at least keep records (0: always, as the final
 // transaction does).
 func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
-	recs := tx.Bucket(bucketRecords)
+	recs, exp := tx.Bucket(bucketRecords), tx.Bucket(bucketExpiry)
 	// Slots only ever grow, so pages fill completely.
 	recs.FillPercent = 1.0
+	if exp != nil {
+		exp.FillPercent = 1.0
+	}
 	for _, s := range batch {
 		s.entry.Stage = w.stage
 		slot, err := recs.NextSequence()
@@ -293,14 +296,23 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 		if err := recs.Put(key, raw); err != nil {
 			return err
 		}
-		p := publishedRecord{id: s.entry.ID, slot: key, tags: s.tags, retain: s.entry.RetainUntil}
-		copy(p.entryTag[:], entryTag(raw))
-		w.published = append(w.published, p)
+		// Expiry metadata is keyed by slot, so it is appended here with
+		// the entries, not rewritten all over its tree at each publication.
+		val, err := w.v.keys.expiryValue(s.entry.ID, key, s.entry, entryTag(raw))
+		if err != nil {
+			return err
+		}
+		if exp != nil {
+			if err := exp.Put(key, val); err != nil {
+				return err
+			}
+		}
+		w.published = append(w.published, publishedRecord{id: s.entry.ID, slot: key, tags: s.tags})
 	}
 	if len(w.published) < keep {
 		return nil
 	}
-	if err := publish(tx, w.v.keys, w.stage, w.published); err != nil {
+	if err := publish(tx, w.published); err != nil {
 		return err
 	}
 	clear(w.published)
@@ -309,29 +321,19 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed, keep int) error {
 }
 
 // publishedRecord is what makes a stored entry findable: its ID's slot and
-// its blind index tags; and what lets Expire find it without reading it.
+// its blind index tags.
 type publishedRecord struct {
 	id   ID
 	slot []byte
 	tags [][]byte
-	// retain and entryTag are what its expiry metadata (bucketExpiry) needs
-	// besides the bulk write's stage: a new record is never held. Kept
-	// inline, not as the encoded metadata, to add no allocation per record.
-	retain   records.Date
-	entryTag [expiryTagLen]byte
 }
 
-// publish maps each record's ID to its slot and writes its expiry metadata
-// and index entries, in key order, so that a bulk add fills each page as it
-// writes it.
-func publish(tx *bolt.Tx, k *keySet, stage uint64, recs []publishedRecord) error {
+// publish maps each record's ID to its slot and writes its index entries,
+// in key order, so that a bulk add fills each page as it writes it.
+func publish(tx *bolt.Tx, recs []publishedRecord) error {
 	slices.SortFunc(recs, func(a, b publishedRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
 	ids := tx.Bucket(bucketIDs)
 	ids.FillPercent = 1.0
-	exp := tx.Bucket(bucketExpiry)
-	if exp != nil {
-		exp.FillPercent = 1.0
-	}
 	keys := make([][]byte, 0, 2*len(recs))
 	for _, r := range recs {
 		if ids.Get(r.id[:]) != nil {
@@ -339,16 +341,6 @@ func publish(tx *bolt.Tx, k *keySet, stage uint64, recs []publishedRecord) error
 		}
 		if err := ids.Put(r.id[:], r.slot); err != nil {
 			return err
-		}
-		if exp != nil {
-			e := &entry{ID: r.id, RetainUntil: r.retain, Stage: stage}
-			val, err := k.expiryValue(r.id, r.slot, e, r.entryTag[:])
-			if err != nil {
-				return err
-			}
-			if err := exp.Put(r.id[:], val); err != nil {
-				return err
-			}
 		}
 		for _, t := range r.tags {
 			keys = append(keys, append(clone(t), r.id[:]...))
@@ -442,12 +434,12 @@ func (v *Vault) discardBatch(tx *bolt.Tx, stage, first uint64, max int) (more bo
 		if err := tx.Bucket(bucketRecords).Delete(k); err != nil {
 			return false, err
 		}
+		if err := deleteExpiry(tx, k); err != nil {
+			return false, err
+		}
 	}
 	for id := range gone {
 		if err := tx.Bucket(bucketIDs).Delete(id[:]); err != nil {
-			return false, err
-		}
-		if err := deleteExpiry(tx, id); err != nil {
 			return false, err
 		}
 	}

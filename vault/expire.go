@@ -147,27 +147,21 @@ func (v *Vault) scanDue(tx *bolt.Tx, today records.Date) (due, held, stale []ID,
 			held = append(held, id)
 		}
 	}
-	var ec *bolt.Cursor
-	var ek, ev []byte
-	if b := tx.Bucket(bucketExpiry); b != nil {
-		ec = b.Cursor()
-		ek, ev = ec.First()
-	}
+	exp := tx.Bucket(bucketExpiry)
 	r := v.keys.newExpiryReader()
-	// The ID map and the expiry metadata are both keyed by ID: one pass
-	// over each, in step.
 	c := tx.Bucket(bucketIDs).Cursor()
 	for k, slot := c.First(); k != nil; k, slot = c.Next() {
 		if len(k) != len(ID{}) {
 			continue // not a record; verify reports it
 		}
 		id := ID(k)
-		for ek != nil && bytes.Compare(ek, k) < 0 {
-			ek, ev = ec.Next()
-		}
 		var s expiryState
 		trusted := false
-		if ek != nil && bytes.Equal(ek, k) {
+		var ev []byte
+		if exp != nil {
+			ev = exp.Get(slot)
+		}
+		if ev != nil {
 			var ok bool
 			if s, ok = r.read(id, slot, ev); !ok {
 				return nil, nil, nil, 0, recordErr(id, fmt.Errorf("expiry metadata: %w", ErrTampered))
@@ -214,17 +208,17 @@ func (v *Vault) destroy(tx *bolt.Tx, ids []ID, ev Event) error {
 	gone := make(map[ID]bool, len(ids))
 	idb, recs := tx.Bucket(bucketIDs), tx.Bucket(bucketRecords)
 	for _, id := range ids {
-		slot := idb.Get(id[:])
+		slot := clone(idb.Get(id[:]))
 		if slot == nil {
 			return recordErr(id, ErrNotFound)
 		}
-		if err := recs.Delete(clone(slot)); err != nil {
+		if err := recs.Delete(slot); err != nil {
 			return err
 		}
 		if err := idb.Delete(id[:]); err != nil {
 			return err
 		}
-		if err := deleteExpiry(tx, id); err != nil {
+		if err := deleteExpiry(tx, slot); err != nil {
 			return err
 		}
 		gone[id] = true

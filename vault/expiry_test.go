@@ -30,7 +30,7 @@ func (f *retainFixture) expiryValue(id ID) []byte {
 	f.t.Helper()
 	var val []byte
 	f.v.db.View(func(tx *bolt.Tx) error {
-		val = clone(tx.Bucket(bucketExpiry).Get(id[:]))
+		val = clone(tx.Bucket(bucketExpiry).Get(tx.Bucket(bucketIDs).Get(id[:])))
 		return nil
 	})
 	if val == nil {
@@ -39,14 +39,16 @@ func (f *retainFixture) expiryValue(id ID) []byte {
 	return val
 }
 
-// setExpiry writes val as id's expiry metadata, or deletes it if val is nil.
+// setExpiry writes val as the expiry metadata in the slot id maps to, or
+// deletes it if val is nil.
 func (f *retainFixture) setExpiry(id ID, val []byte) {
 	f.t.Helper()
 	err := f.v.db.Update(func(tx *bolt.Tx) error {
+		slot := clone(tx.Bucket(bucketIDs).Get(id[:]))
 		if val == nil {
-			return tx.Bucket(bucketExpiry).Delete(id[:])
+			return tx.Bucket(bucketExpiry).Delete(slot)
 		}
-		return tx.Bucket(bucketExpiry).Put(id[:], val)
+		return tx.Bucket(bucketExpiry).Put(slot, val)
 	})
 	if err != nil {
 		f.t.Fatal(err)
@@ -107,9 +109,6 @@ func TestExpiryMetadataWritten(t *testing.T) {
 	}
 	f.verifyOK()
 	f.v.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketExpiry).Get(due[:]) != nil {
-			t.Error("the destroyed record's expiry metadata is left")
-		}
 		if n := tx.Bucket(bucketExpiry).Stats().KeyN; n != 1 {
 			t.Errorf("%d expiry entries, want 1", n)
 		}
@@ -128,24 +127,31 @@ func TestExpiryMetadataForged(t *testing.T) {
 			val := f.expiryValue(keep)
 			switch field {
 			case "date":
-				binary.BigEndian.PutUint32(val[0:4], 20000101)
+				binary.BigEndian.PutUint32(val[8:12], 20000101)
 			case "held":
-				val[4] ^= 1
+				val[12] ^= 1
 			case "tag":
 				val[expiryBodyLen-1] ^= 1
 			case "mac":
 				val[len(val)-1] ^= 1
 			case "slot":
-				// The ID map pointed at the due record's entry instead.
+				// The row moved to the next slot: the due record's.
 				err := f.v.db.Update(func(tx *bolt.Tx) error {
-					ids := tx.Bucket(bucketIDs)
-					return ids.Put(keep[:], clone(ids.Get(due[:])))
+					exp := tx.Bucket(bucketExpiry)
+					slot := clone(tx.Bucket(bucketIDs).Get(keep[:]))
+					if err := exp.Delete(slot); err != nil {
+						return err
+					}
+					slot[7]++
+					return exp.Put(slot, val)
 				})
 				if err != nil {
 					t.Fatal(err)
 				}
 			}
-			f.setExpiry(keep, val)
+			if field != "slot" {
+				f.setExpiry(keep, val)
+			}
 			if _, err := f.expireBoth(); !errors.Is(err, ErrTampered) {
 				t.Fatalf("expire over forged metadata: %v, want ErrTampered", err)
 			}
@@ -247,8 +253,13 @@ func TestExpiryMetadataDeleted(t *testing.T) {
 	}
 	f.verifyOK() // the kept record's metadata was rewritten
 	// Metadata for a record that is not in the vault is reported.
-	f.setExpiry(due, f.expiryValue(keep))
-	if rep, err := f.v.Verify(); err != nil || !hasProblem(rep, due.String()) {
+	err = f.v.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketExpiry).Put(seqKey(1<<40), f.expiryValue(keep))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := f.v.Verify(); err != nil || !hasProblem(rep, keep.String()) {
 		t.Fatalf("verify: %+v, %v", rep, err)
 	}
 }
