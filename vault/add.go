@@ -340,12 +340,15 @@ var publishEvery = 100_000
 var eagerPublish uint64 = 8192
 
 // writeBatch appends a batch of sealed entries to the records bucket, under
-// the bulk write's stage (0 when it is the only batch), and keeps what
-// publishing them will need.
+// the bulk write's stage (0 when it is the only batch), with its expiry
+// metadata, and keeps what publishing them will need.
 func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed) error {
-	recs := tx.Bucket(bucketRecords)
+	recs, exp := tx.Bucket(bucketRecords), tx.Bucket(bucketExpiry)
 	// Slots only ever grow, so pages fill completely.
 	recs.FillPercent = 1.0
+	if exp != nil {
+		exp.FillPercent = 1.0
+	}
 	for _, s := range batch {
 		raw := s.raw
 		if raw == nil || s.entry.Stage != w.stage {
@@ -356,8 +359,20 @@ func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed) error {
 		if err != nil {
 			return err
 		}
-		if err := recs.Put(seqKey(slot), raw); err != nil {
+		key := seqKey(slot)
+		if err := recs.Put(key, raw); err != nil {
 			return err
+		}
+		// Expiry metadata is keyed by slot, so it is appended here with
+		// the entries, not rewritten all over its tree at each publication.
+		val, err := w.v.keys.expiryValue(s.entry.ID, key, s.entry, entryTag(raw))
+		if err != nil {
+			return err
+		}
+		if exp != nil {
+			if err := exp.Put(key, val); err != nil {
+				return err
+			}
 		}
 		p := publishedRecord{id: s.entry.ID, slot: slot, tags: make([][tagLen]byte, len(s.tags))}
 		for i, t := range s.tags {
@@ -467,6 +482,9 @@ func (v *Vault) discardBatch(tx *bolt.Tx, stage, first uint64, max int) (more bo
 	}
 	for _, k := range doomed {
 		if err := tx.Bucket(bucketRecords).Delete(k); err != nil {
+			return false, err
+		}
+		if err := deleteExpiry(tx, k); err != nil {
 			return false, err
 		}
 	}

@@ -48,12 +48,12 @@ type ExpireReport struct {
 
 // Expire destroys every record whose retention has ended and on which no
 // legal hold stands, and lapses expired consents. It finds them from the
-// public metadata of each stored entry (its retain-until date and hold
-// flag), checking the entry's MAC before trusting it, without decrypting any
-// record. The records, their ID mappings, index entries, consents, shares
-// and holds are deleted in one transaction with one "expire" audit event
-// naming them; then the vault is compacted so that nothing of them remains
-// in the file.
+// records' public metadata (retain-until date and hold flag), kept small and
+// authenticated in bucketExpiry, and authenticates each one's stored entry
+// before destroying it; it decrypts no record. The records, their ID
+// mappings, expiry metadata, index entries, consents, shares and holds are
+// deleted in one transaction with one "expire" audit event naming them; then
+// the vault is compacted so that nothing of them remains in the file.
 func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 	if v.keys == nil {
 		return nil, ErrLocked
@@ -61,22 +61,41 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 	now := v.now()
 	rep := &ExpireReport{DryRun: o.DryRun, Today: records.DateOf(now), Expired: []string{}, Held: []string{}}
 	rep.SizeBefore = fileSize(v.path)
-	var due []ID
+	var due, stale []ID
 	scan := func(tx *bolt.Tx) error {
 		var held []ID
 		var err error
-		due, held, rep.Records, err = v.scanDue(tx, rep.Today)
+		due, held, stale, rep.Records, err = v.scanDue(tx, rep.Today)
 		rep.Expired, rep.Held = idStrings(due), idStrings(held)
 		return err
 	}
+	// The scan reads records all over the file, and so does the
+	// destruction: let the kernel read ahead (readAround).
 	if o.DryRun {
-		err := v.db.View(scan)
+		err := v.db.View(func(tx *bolt.Tx) error {
+			defer readAround(tx)()
+			return scan(tx)
+		})
 		rep.SizeAfter = rep.SizeBefore
 		return rep, err
 	}
 	err := v.db.Update(func(tx *bolt.Tx) error {
+		defer readAround(tx)() // before the commit, which may move the map
 		if err := scan(tx); err != nil {
 			return err
+		}
+		// Metadata that did not match its entry is rewritten from the
+		// entry, which was authenticated; the due records go anyway.
+		going := make(map[ID]bool, len(due))
+		for _, id := range due {
+			going[id] = true
+		}
+		for _, id := range stale {
+			if !going[id] {
+				if err := v.refreshExpiry(tx, id); err != nil {
+					return err
+				}
+			}
 		}
 		var err error
 		if rep.ConsentsLapsed, err = v.lapseConsents(tx, now); err != nil {
@@ -99,37 +118,82 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 	return rep, nil
 }
 
-// scanDue reads every visible entry's public metadata and returns the
-// records due for destruction on today and those past retention but held.
-// An entry whose MAC fails stops the scan: its dates cannot be trusted.
-func (v *Vault) scanDue(tx *bolt.Tx, today records.Date) (due, held []ID, n int, err error) {
-	ids := tx.Bucket(bucketIDs)
-	c := tx.Bucket(bucketRecords).Cursor()
-	for k, raw := c.First(); k != nil; k, raw = c.Next() {
-		e, err := unmarshalEntry(raw)
-		if err != nil {
-			return nil, nil, 0, fmt.Errorf("slot %x: %w", k, err)
-		}
-		if !v.visible(e) {
-			continue
-		}
-		if !authentic(v.keys, e.ID, raw) {
-			return nil, nil, 0, recordErr(e.ID, ErrTampered)
-		}
-		// An authentic entry copied into a slot its ID does not map to is
-		// an orphan (verify reports it), not a record.
-		if !bytes.Equal(ids.Get(e.ID[:]), k) {
-			continue
+// scanDue finds the records due for destruction on today and those past
+// retention but held. It reads each record's expiry metadata (bucketExpiry),
+// small and authenticated, rather than its sealed entry; the entry itself is
+// read and authenticated whole only for a record past retention (before it
+// is destroyed or reported held) and for one whose metadata is missing.
+// There the entry decides, and the record is listed in
+// stale so that its metadata can be rewritten. Forged metadata, or an
+// entry whose MAC fails, stops the scan: its dates cannot be trusted.
+func (v *Vault) scanDue(tx *bolt.Tx, today records.Date) (due, held, stale []ID, n int, err error) {
+	// Who is what, from the metadata alone.
+	type check struct {
+		id      ID
+		slot    []byte
+		s       expiryState
+		trusted bool
+	}
+	var checks []check
+	classify := func(id ID, s expiryState) {
+		if s.stage != 0 && v.pending[s.stage] {
+			return // part of an unpublished bulk add
 		}
 		n++
 		switch {
-		case consent.Due(e.RetainUntil, today, e.Held):
-			due = append(due, e.ID)
-		case e.Held && consent.Due(e.RetainUntil, today, false):
-			held = append(held, e.ID)
+		case consent.Due(s.retainUntil, today, s.held):
+			due = append(due, id)
+		case s.held && consent.Due(s.retainUntil, today, false):
+			held = append(held, id)
 		}
 	}
-	return due, held, n, nil
+	exp := tx.Bucket(bucketExpiry)
+	r := v.keys.newExpiryReader()
+	c := tx.Bucket(bucketIDs).Cursor()
+	for k, slot := c.First(); k != nil; k, slot = c.Next() {
+		if len(k) != len(ID{}) {
+			continue // not a record; verify reports it
+		}
+		id := ID(k)
+		var s expiryState
+		trusted := false
+		var ev []byte
+		if exp != nil {
+			ev = exp.Get(slot)
+		}
+		if ev != nil {
+			var ok bool
+			if s, ok = r.read(id, slot, ev); !ok {
+				return nil, nil, nil, 0, recordErr(id, fmt.Errorf("expiry metadata: %w", ErrTampered))
+			}
+			trusted = true
+		}
+		if trusted && !consent.Due(s.retainUntil, today, false) {
+			classify(id, s)
+			continue
+		}
+		checks = append(checks, check{id, slot, s, trusted})
+	}
+	recs := tx.Bucket(bucketRecords)
+	for _, ch := range checks {
+		raw := recs.Get(ch.slot)
+		if raw == nil {
+			continue // an ID without an entry is no record; verify reports it
+		}
+		if !authentic(v.keys, ch.id, raw) {
+			return nil, nil, nil, 0, recordErr(ch.id, ErrTampered)
+		}
+		e, err := unmarshalEntry(raw)
+		if err != nil {
+			return nil, nil, nil, 0, recordErr(ch.id, err)
+		}
+		es := stateOf(ch.slot, e, raw)
+		if !ch.trusted || !ch.s.equal(es) {
+			stale = append(stale, ch.id)
+		}
+		classify(ch.id, es)
+	}
+	return due, held, stale, n, nil
 }
 
 // recordBuckets are the buckets, besides records, ids and index, whose keys
@@ -144,14 +208,17 @@ func (v *Vault) destroy(tx *bolt.Tx, ids []ID, ev Event) error {
 	gone := make(map[ID]bool, len(ids))
 	idb, recs := tx.Bucket(bucketIDs), tx.Bucket(bucketRecords)
 	for _, id := range ids {
-		slot := idb.Get(id[:])
+		slot := clone(idb.Get(id[:]))
 		if slot == nil {
 			return recordErr(id, ErrNotFound)
 		}
-		if err := recs.Delete(clone(slot)); err != nil {
+		if err := recs.Delete(slot); err != nil {
 			return err
 		}
 		if err := idb.Delete(id[:]); err != nil {
+			return err
+		}
+		if err := deleteExpiry(tx, slot); err != nil {
 			return err
 		}
 		gone[id] = true

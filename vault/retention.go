@@ -30,7 +30,8 @@ func (v *Vault) RetentionStatus() (*RetentionReport, error) {
 	}
 	rep := &RetentionReport{Policy: v.hdr.Retention}
 	err := v.db.View(func(tx *bolt.Tx) error {
-		due, held, n, err := v.scanDue(tx, records.DateOf(v.now()))
+		defer readAround(tx)()
+		due, held, _, n, err := v.scanDue(tx, records.DateOf(v.now()))
 		rep.Records, rep.Due, rep.Held = n, len(due), len(held)
 		return err
 	})
@@ -109,7 +110,7 @@ func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
 		if err := v.putHeader(tx); err != nil {
 			return err
 		}
-		due, held, _, err := v.scanDue(tx, records.DateOf(v.now()))
+		due, held, _, _, err := v.scanDue(tx, records.DateOf(v.now()))
 		if err != nil {
 			return err
 		}

@@ -76,13 +76,19 @@ func (k *keySet) indexTags(rec *records.Record) [][]byte {
 	return [][]byte{k.normalizedNameTag(name), k.normalizedPersonTag(name, rec.DOB)}
 }
 
-// rewriteEntry replaces an existing record's entry in its slot.
+// rewriteEntry replaces an existing record's entry in its slot, and its
+// expiry metadata.
 func (v *Vault) rewriteEntry(tx *bolt.Tx, e *entry) error {
 	slot := tx.Bucket(bucketIDs).Get(e.ID[:])
 	if slot == nil {
 		return recordErr(e.ID, ErrNotFound)
 	}
-	return tx.Bucket(bucketRecords).Put(clone(slot), e.marshal(v.keys))
+	slot = clone(slot)
+	raw := e.marshal(v.keys)
+	if err := tx.Bucket(bucketRecords).Put(slot, raw); err != nil {
+		return err
+	}
+	return v.putExpiry(tx, slot, e, raw)
 }
 
 // sealAll reads records from next, prepares them (validates and seals) on

@@ -169,6 +169,9 @@ func Create(path string, o CreateOptions) error {
 				return err
 			}
 		}
+		if _, err := tx.CreateBucket(bucketExpiry); err != nil {
+			return err
+		}
 		meta := tx.Bucket(bucketMeta)
 		if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, FormatVersion)); err != nil {
 			return err
@@ -315,9 +318,11 @@ func (v *Vault) Unlock(ids ...age.Identity) error {
 	}
 	v.keys = keys
 	if !v.opts.ReadOnly && len(v.pending) > 0 {
-		return v.discardStages()
+		if err := v.discardStages(); err != nil {
+			return err
+		}
 	}
-	return nil
+	return v.buildExpiry()
 }
 
 // Unlocked reports whether Unlock succeeded.

@@ -43,10 +43,10 @@ type Report struct {
 func (r *Report) OK() bool { return len(r.Problems) == 0 }
 
 // Verify checks the whole vault: bbolt's own consistency, the header, every
-// record's MAC, ciphertext and bound ID, that the blind index matches the
-// records, the audit chain, and that the records present are exactly those
-// the audit log says were added and not destroyed. It returns every problem
-// it finds rather than stopping at the first.
+// record's MAC, ciphertext and bound ID, that the blind index and the expiry
+// metadata match the records, the audit chain, and that the records present
+// are exactly those the audit log says were added and not destroyed. It
+// returns every problem it finds rather than stopping at the first.
 func (v *Vault) Verify() (*Report, error) {
 	if v.keys == nil {
 		return nil, ErrLocked
@@ -133,6 +133,7 @@ func (v *Vault) Verify() (*Report, error) {
 		}
 		rep.IndexEntries = len(index)
 		v.verifySharing(tx, add)
+		v.verifyExpiry(tx, add)
 		auditIDs = map[string]bool{}
 		err = v.walkAudit(tx, func(e Event) error {
 			rep.AuditEntries++
