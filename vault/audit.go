@@ -44,10 +44,21 @@ type Event struct {
 // appendAudit adds e to the log in transaction tx, the same transaction as the
 // change it records.
 func (v *Vault) appendAudit(tx *bolt.Tx, e Event) error {
+	return v.appendAuditAs(tx, e, func(e Event) ([]byte, error) {
+		body, err := json.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		return append(make([]byte, macLen, macLen+len(body)), body...), nil
+	})
+}
+
+// appendAuditAs is appendAudit with the event encoded by encode, which
+// returns the stored value with its first macLen bytes left for the MAC.
+func (v *Vault) appendAuditAs(tx *bolt.Tx, e Event, encode func(Event) ([]byte, error)) error {
 	if v.keys == nil {
 		return ErrLocked
 	}
-	b := tx.Bucket(bucketAudit)
 	seq, prev, err := v.auditHead(tx)
 	if err != nil {
 		return err
@@ -59,12 +70,13 @@ func (v *Vault) appendAudit(tx *bolt.Tx, e Event) error {
 	if e.Actor == "" {
 		e.Actor = v.opts.Actor
 	}
-	body, err := json.Marshal(e)
+	val, err := encode(e)
 	if err != nil {
 		return err
 	}
-	tag := v.keys.mac(macAudit, prev, body)
-	if err := b.Put(seqKey(e.Seq), append(tag, body...)); err != nil {
+	tag := v.keys.mac(macAudit, prev, val[macLen:])
+	copy(val, tag)
+	if err := tx.Bucket(bucketAudit).Put(seqKey(e.Seq), val); err != nil {
 		return err
 	}
 	return v.putAuditHead(tx, e.Seq, tag)

@@ -67,28 +67,5 @@ func hexAppend(dst, b []byte) []byte {
 // It stores what appendAudit would store for the event with those IDs as
 // its Records.
 func (v *Vault) appendAuditIDs(tx *bolt.Tx, e Event, ids []ID) error {
-	if v.keys == nil {
-		return ErrLocked
-	}
-	seq, prev, err := v.auditHead(tx)
-	if err != nil {
-		return err
-	}
-	e.Seq = seq + 1
-	if e.Time.IsZero() {
-		e.Time = v.now()
-	}
-	if e.Actor == "" {
-		e.Actor = v.opts.Actor
-	}
-	val, err := marshalAuditIDs(e, ids)
-	if err != nil {
-		return err
-	}
-	tag := v.keys.mac(macAudit, prev, val[macLen:])
-	copy(val, tag)
-	if err := tx.Bucket(bucketAudit).Put(seqKey(e.Seq), val); err != nil {
-		return err
-	}
-	return v.putAuditHead(tx, e.Seq, tag)
+	return v.appendAuditAs(tx, e, func(e Event) ([]byte, error) { return marshalAuditIDs(e, ids) })
 }
