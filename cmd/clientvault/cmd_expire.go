@@ -72,8 +72,12 @@ func printExpireReport(a *App, rep *vault.ExpireReport) {
 	for _, id := range rep.Held {
 		fmt.Fprintf(a.Out, "kept %s (legal hold)\n", id)
 	}
+	done := "destroyed"
+	if rep.DryRun {
+		done = "would be destroyed"
+	}
 	fmt.Fprintf(a.Out, "%d of %d records %s, %d kept by a legal hold, %d consents lapsed\n",
-		len(rep.Expired), rep.Records, verb, len(rep.Held), rep.ConsentsLapsed)
+		len(rep.Expired), rep.Records, done, len(rep.Held), rep.ConsentsLapsed)
 	if !rep.DryRun && len(rep.Expired) > 0 {
 		fmt.Fprintf(a.Err, "clientvault: vault compacted: %d -> %d bytes\n", rep.SizeBefore, rep.SizeAfter)
 	}
