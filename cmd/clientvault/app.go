@@ -291,3 +291,16 @@ func (a *App) firstUse() error {
 	fmt.Fprintf(a.Err, "clientvault: no vault yet; creating one at %s\n", a.VaultPath())
 	return runInit(a, &initOptions{})
 }
+
+// withVault opens the vault as o says, calls do with it and closes it, so
+// that a command holds the vault's lock only while it works on it, not
+// while it prints.
+func withVault[T any](a *App, o openOpts, do func(*vault.Vault) (T, error)) (T, error) {
+	v, err := a.open(o)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer v.Close()
+	return do(v)
+}

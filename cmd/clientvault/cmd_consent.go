@@ -86,12 +86,7 @@ asks for it. It shares nothing by itself: run 'share' next.`,
 			if err != nil {
 				return err
 			}
-			v, err := a.open(openOpts{write: true})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			got, err := v.ConsentAdd(args[0], cons)
+			got, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) (*consent.Consent, error) { return v.ConsentAdd(args[0], cons) })
 			if err != nil {
 				return err
 			}
@@ -190,12 +185,7 @@ func newConsentListCmd(a *App) *cobra.Command {
 		Short: "List a record's consents, withdrawn ones included",
 		Args:  exactArgs(1, "RECORD"),
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			list, err := v.Consents(args[0])
+			list, err := withVault(a, openOpts{}, func(v *vault.Vault) ([]vault.ConsentInfo, error) { return v.Consents(args[0]) })
 			if err != nil {
 				return err
 			}
@@ -233,12 +223,7 @@ the same transaction, remove the coworker's share of the record unless
 another consent still covers them. It lists what it cannot undo.`,
 		Args: exactArgs(1, "CONSENT-ID"),
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{write: true})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			rev, err := v.ConsentRevoke(args[0], by)
+			rev, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) (*vault.Revocation, error) { return v.ConsentRevoke(args[0], by) })
 			if err != nil {
 				return err
 			}

@@ -97,12 +97,7 @@ func runDisclose(a *App, o *discloseOptions, ref string) error {
 	if err := a.maybeConfirm(o.yes, fmt.Sprintf("Disclose %s to %s without the client's consent (%s %s)?", ref, o.to, o.basis, o.reference)); err != nil {
 		return err
 	}
-	v, err := a.open(openOpts{write: true})
-	if err != nil {
-		return err
-	}
-	defer v.Close()
-	got, err := v.Disclose(ref, d, do)
+	got, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) (*consent.Disclosure, error) { return v.Disclose(ref, d, do) })
 	if err != nil {
 		return err
 	}

@@ -36,12 +36,7 @@ hold itself is kept as proof. 'clientvault hold list' lists the holds.`,
 				}
 				o.Review = d
 			}
-			v, err := a.open(openOpts{write: true})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			h, err := v.Hold(args[0], o)
+			h, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) (*consent.Hold, error) { return v.Hold(args[0], o) })
 			if err != nil {
 				return err
 			}
@@ -67,12 +62,7 @@ func newHoldListCmd(a *App) *cobra.Command {
 		Short: "List the legal holds that stand (--all: released ones too)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			holds, err := v.Holds(all)
+			holds, err := withVault(a, openOpts{}, func(v *vault.Vault) ([]consent.Hold, error) { return v.Holds(all) })
 			if err != nil {
 				return err
 			}
@@ -109,12 +99,7 @@ func newReleaseCmd(a *App) *cobra.Command {
   clientvault release "Jane Doe"`,
 		Args: exactArgs(1, "RECORD"),
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{write: true})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			released, err := v.Release(args[0])
+			released, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) ([]consent.Hold, error) { return v.Release(args[0]) })
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/clientvault/clientvault/consent"
+	"github.com/clientvault/clientvault/vault"
 	"github.com/spf13/cobra"
 )
 
@@ -31,12 +32,7 @@ func newRetentionShowCmd(a *App) *cobra.Command {
   clientvault retention show --json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			rep, err := v.RetentionStatus()
+			rep, err := withVault(a, openOpts{}, (*vault.Vault).RetentionStatus)
 			if err != nil {
 				return err
 			}

@@ -45,12 +45,7 @@ func newStaffAddCmd(a *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v, err := a.open(openOpts{write: true})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			st, err := v.StaffAdd(args[0], key)
+			st, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) (*vault.Staff, error) { return v.StaffAdd(args[0], key) })
 			if err != nil {
 				return err
 			}
@@ -101,12 +96,7 @@ func newStaffListCmd(a *App) *cobra.Command {
 		Short: "List the coworkers and how many records each can read",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			list, err := v.StaffList()
+			list, err := withVault(a, openOpts{}, (*vault.Vault).StaffList)
 			if err != nil {
 				return err
 			}
@@ -135,12 +125,7 @@ proof of what was allowed, but no longer apply, even if the same name is
 registered again. What they read or copied before stays with them.`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{write: true})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			rm, err := v.StaffRemove(args[0])
+			rm, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) (*vault.StaffRemoval, error) { return v.StaffRemove(args[0]) })
 			if err != nil {
 				return err
 			}

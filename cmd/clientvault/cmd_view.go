@@ -30,12 +30,7 @@ On a terminal the record is shown as a card; piped or redirected, as plain
 		Args:              exactArgs(1, "RECORD"),
 		ValidArgsFunction: completeRecordIDs(a),
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{write: true, staff: true})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			s, err := v.View(args[0])
+			s, err := withVault(a, openOpts{write: true, staff: true}, func(v *vault.Vault) (*vault.Stored, error) { return v.View(args[0]) })
 			if err != nil {
 				return err
 			}
@@ -172,12 +167,7 @@ func newListCmd(a *App) *cobra.Command {
   clientvault list --json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{write: true})
-			if err != nil {
-				return err
-			}
-			defer v.Close()
-			list, err := v.List()
+			list, err := withVault(a, openOpts{write: true}, (*vault.Vault).List)
 			if err != nil {
 				return err
 			}

@@ -48,6 +48,18 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 		}
 		return r.text(cl), true
 	}
+	// joined is the non-empty cells of cols, trimmed, joined by sep: a name
+	// in first and last name columns, an address in parts, notes in several
+	// columns.
+	joined := func(cols []*column, sep string) string {
+		var parts []string
+		for _, c := range cols {
+			if s, ok := text(c); ok && strings.TrimSpace(s) != "" {
+				parts = append(parts, strings.TrimSpace(s))
+			}
+		}
+		return strings.Join(parts, sep)
+	}
 	for i := range m.cols {
 		if c := &m.cols[i]; c.by == byBlank && i < len(cells) && !blankCell(cells[i]) {
 			probs = append(probs, Problem{Column: c.label(), Problem: errNoHeader.Error()})
@@ -59,29 +71,11 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 		cols := fc.cols
 		switch fc.field {
 		case "name":
-			var parts []string
-			for _, c := range cols {
-				if s, ok := text(c); ok && strings.TrimSpace(s) != "" {
-					parts = append(parts, strings.TrimSpace(s))
-				}
-			}
-			rec.Name = strings.Join(parts, " ")
+			rec.Name = joined(cols, " ")
 		case "address":
-			var parts []string
-			for _, c := range cols {
-				if s, ok := text(c); ok && strings.TrimSpace(s) != "" {
-					parts = append(parts, strings.TrimSpace(s))
-				}
-			}
-			rec.Address = strings.Join(parts, ", ")
+			rec.Address = joined(cols, ", ")
 		case "notes":
-			var parts []string
-			for _, c := range cols {
-				if s, ok := text(c); ok && strings.TrimSpace(s) != "" {
-					parts = append(parts, strings.TrimSpace(s))
-				}
-			}
-			rec.Notes = strings.Join(parts, "\n")
+			rec.Notes = joined(cols, "\n")
 		case "dob":
 			c := cols[0]
 			d, err := r.date(get(c))
