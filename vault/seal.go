@@ -96,40 +96,50 @@ func (v *Vault) rewriteEntry(tx *bolt.Tx, e *entry) error {
 // the last. The first failure of next, prepare or sink stops everything and
 // is returned, wrapped with the record's position in the input.
 func sealAll(ctx context.Context, next func() (*records.Record, error), prepare func(*sealed) error, sink func(*sealed) error) error {
+	// A job is a run of consecutive records, sealed by one worker: handed
+	// over one record at a time, every record woke a parked goroutine or
+	// two, and between those hand-offs the cores of an import sat idle for
+	// about a tenth of its time.
 	type job struct {
-		s    *sealed
-		done chan *sealed
+		s    []*sealed
+		done chan struct{} // closed when every record of s is prepared
 	}
 	workers := runtime.GOMAXPROCS(0)
 	ctx, cancel := context.WithCancel(ctx)
-	jobs := make(chan job, workers*4)
+	jobs := make(chan *job, workers*2)
 	// results holds the jobs in input order, so that the sink sees records
 	// in the order they were read while sealing runs in parallel.
-	results := make(chan job, workers*16)
+	results := make(chan *job, workers*4)
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		defer close(jobs)
 		defer close(results)
-		for n := 1; ; n++ {
-			rec, err := next()
-			if errors.Is(err, io.EOF) {
-				return
+		// Runs start at one record and double up to sealRun, so that the
+		// first records of a slow source are not held back waiting for
+		// more.
+		size := 1
+		for n := 1; ; size = min(2*size, sealRun) {
+			j := &job{s: make([]*sealed, 0, size), done: make(chan struct{})}
+			last := false
+			for len(j.s) < size && !last {
+				rec, err := next()
+				if errors.Is(err, io.EOF) {
+					last = true
+					break
+				}
+				j.s = append(j.s, &sealed{n: n, record: rec, err: err})
+				n++
+				last = err != nil
 			}
-			j := job{&sealed{n: n, record: rec, err: err}, make(chan *sealed, 1)}
-			if err != nil {
-				j.done <- j.s
+			if len(j.s) == 0 {
+				return
 			}
 			select {
 			case results <- j:
 			case <-ctx.Done():
-				return
-			}
-			if err != nil {
 				return
 			}
 			select {
@@ -137,30 +147,46 @@ func sealAll(ctx context.Context, next func() (*records.Record, error), prepare 
 			case <-ctx.Done():
 				return
 			}
-		}
-	}()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				if ctx.Err() == nil {
-					j.s.err = prepare(j.s)
-				} else {
-					j.s.err = ctx.Err()
-				}
-				j.done <- j.s
+			if last {
+				return
 			}
-		}()
+		}
+	})
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				for _, s := range j.s {
+					switch {
+					case s.err != nil: // next failed here: the run ends with it
+					case ctx.Err() != nil:
+						s.err = ctx.Err()
+					default:
+						s.err = prepare(s)
+					}
+				}
+				close(j.done)
+			}
+		})
 	}
 	for j := range results {
-		s := <-j.done
-		if s.err == nil {
-			s.err = sink(s)
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			// A job sent to results but not to jobs (the reader stopped
+			// between the two) is never done.
+			return ctx.Err()
 		}
-		if s.err != nil {
-			return s.err
+		for _, s := range j.s {
+			if s.err == nil {
+				s.err = sink(s)
+			}
+			if s.err != nil {
+				return s.err
+			}
 		}
 	}
 	return ctx.Err()
 }
+
+// sealRun is the most records one sealing job holds.
+const sealRun = 32
