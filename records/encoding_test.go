@@ -70,6 +70,7 @@ func TestEncodeIsMarshal(t *testing.T) {
 		nil,
 		{},
 		{Name: "Zoë Ångström-O'Brien", Notes: "line\none\t\"quoted\" <b>&amp;</b> \\ \u2028 \x7f \x01", Allergies: []string{"", "é"}},
+		{Name: "\b\f\x1f\x00\u2029\u2027 \xe2\x80 \xf0\x9f\x98\x80\xc3", Notes: "\xed\xa0\x80 surrogate, \xc0\xaf overlong"},
 		{Name: "bad \xff utf-8", DOB: Date{Year: 12000, Month: 1, Day: 1}},
 		{Name: "a", DOB: Date{Year: -5, Month: 13, Day: 0}, PatchTests: []PatchTest{{ReadAt: Date{Year: 2026, Month: 2, Day: 30}}}},
 		{Name: "s", Treatments: []Treatment{{Settings: Settings{"f": 1.5, "b": true, "n": nil, "x": []any{1}}}}},
@@ -100,6 +101,19 @@ func TestEncodeIsMarshal(t *testing.T) {
 			t.Errorf("%q accepted", n)
 		}
 	}
+}
+
+// Any string, valid UTF-8 or not, is written as encoding/json writes it.
+func FuzzJSONStringIsMarshal(f *testing.F) {
+	for _, s := range []string{"", "plain", "Zoë <b>&amp;</b>", "\b\f\n\r\t\x00\x1f\x7f", "\u2028\u2029", "\xff\xc3", "\xed\xa0\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got[1:], want)
+		}
+	})
 }
 
 // Whatever the decoder accepts encodes as encoding/json encodes it.

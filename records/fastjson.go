@@ -6,14 +6,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // appendPayload appends the sealed payload of record id to b, byte for byte
 // as json.Marshal writes it, without reflection: encoding every record of a
 // bulk add through encoding/json was the largest cost of sealing after age
-// itself. It handles the common case only (ASCII text that needs no
-// escaping, settings that are numbers or strings with plain keys) and falls
-// back to encoding/json for a value, or the whole payload, otherwise; ok is
+// itself. It writes text itself, escaped as encoding/json escapes it, and
+// handles settings only when they are numbers or strings with plain keys,
+// falling back to encoding/json for a value, or the whole payload,
+// otherwise; ok is
 // false when the whole payload must go through encoding/json.
 func appendPayload(b []byte, id string, r *Record) (_ []byte, ok bool) {
 	if !fastShapes || r == nil {
@@ -137,15 +139,59 @@ func plainJSON(s string) bool {
 	return true
 }
 
-// appendJSONString appends s as encoding/json writes a string.
+// appendJSONString appends s as encoding/json writes a string: '"', '\\',
+// control characters, '<', '>', '&', U+2028 and U+2029 escaped, and each
+// byte of invalid UTF-8 replaced by U+FFFD. (Falling back to json.Marshal
+// for every string that needs one escape, an accent or a line break, was
+// most of the encoder's time on real client lists.)
 func appendJSONString(b []byte, s string) []byte {
-	if plainJSON(s) {
-		b = append(b, '"')
-		b = append(b, s...)
-		return append(b, '"')
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
 	}
-	q, _ := json.Marshal(s) // a string always encodes
-	return append(b, q...)
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // appendJSONDate appends d as Date.MarshalJSON writes it.
