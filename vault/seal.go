@@ -94,7 +94,8 @@ func (v *Vault) rewriteEntry(tx *bolt.Tx, e *entry) error {
 // sealAll reads records from next, prepares them (validates and seals) on
 // all cores, and hands them to sink in input order. next returns io.EOF after
 // the last. The first failure of next, prepare or sink stops everything and
-// is returned, wrapped with the record's position in the input.
+// is returned as it is (prepare and sink may name the record's position,
+// s.n); the records before it have been sunk, none after it.
 func sealAll(ctx context.Context, next func() (*records.Record, error), prepare func(*sealed) error, sink func(*sealed) error) error {
 	// A job is a run of consecutive records, sealed by one worker: handed
 	// over one record at a time, every record woke a parked goroutine or
