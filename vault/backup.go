@@ -49,7 +49,7 @@ func (v *Vault) Backup(path string, o BackupOptions) (*BackupReport, error) {
 	if err := ensureDir(dir); err != nil {
 		return nil, err
 	}
-	tmp, err := v.compactCopy(dir, ".clientvault-backup-*.db")
+	tmp, err := v.compactCopy(dir, ".clientvault-backup-*.db", nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}

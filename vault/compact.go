@@ -25,6 +25,15 @@ var keyCompactPending = []byte("compact_pending")
 // keys and values, and bbolt's 64-byte inode for each.
 const compactTxSize = 16 << 20
 
+// compactTxKeys is the most keys one transaction of a compaction's copy
+// takes. bbolt appends every key a transaction puts in order to one node,
+// whose slice of 64-byte entries grows by copying: with only the byte
+// budget, a transaction of 24-byte index keys held 190,000 of them, and
+// growing those slices was a third of the copy's CPU. With 2,048 keys a
+// transaction, copying a 100,000-record vault took 0.50-0.55 s instead of
+// 0.68-0.74 (CPU 0.50 s instead of 0.85), and the file came out 2% smaller.
+const compactTxKeys = 2048
+
 // inodeSize is the memory bbolt's node holds per key besides the key.
 const inodeSize = 64
 
@@ -79,12 +88,20 @@ func (v *Vault) finishCompaction() {
 
 // compact rewrites the vault into a new file that holds only live data, so
 // that no byte of a destroyed record remains, and puts it in place of the
-// old one: copy, fsync, close, rename over the vault, fsync the directory,
-// reopen. The old file stays whole until the rename, and the rename is
-// atomic, so a crash or a full disk at any point leaves either the old vault
-// or the new one. The vault's lock is held throughout; a process that was
-// waiting for it notices the file was replaced and opens the new one (Open).
+// old one (rewrite).
 func (v *Vault) compact() error {
+	return v.rewrite(nil, nil)
+}
+
+// rewrite writes the vault's live data into a new file, without what drop
+// names (which may be nil), runs after (if set) in one more transaction of
+// the new file, and puts it in place of the old one: copy, fsync, close,
+// rename over the vault, fsync the directory, reopen. The old file stays
+// whole until the rename, and the rename is atomic, so a crash or a full
+// disk at any point leaves either the old vault or the new one. The vault's
+// lock is held throughout; a process that was waiting for it notices the
+// file was replaced and opens the new one (Open).
+func (v *Vault) rewrite(drop doomed, after func(tx *bolt.Tx) error) error {
 	if v.opts.ReadOnly {
 		return fmt.Errorf("compact vault: opened read-only: %w", ErrRefused)
 	}
@@ -93,7 +110,7 @@ func (v *Vault) compact() error {
 	if err := v.hooks.at("copy"); err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
-	tmp, err := v.compactCopy(dir, prefix+"*")
+	tmp, err := v.compactCopy(dir, prefix+"*", drop, after)
 	if err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
@@ -123,11 +140,12 @@ func (v *Vault) compact() error {
 }
 
 // compactCopy writes the live data of the vault, as one read transaction
-// sees it, to a new temporary file in dir, without the compaction marker,
-// and syncs it. Freed pages are not copied: whatever they held (destroyed
-// records, ciphertexts since re-sealed) is not in the copy. The copy keeps
-// the vault's page size and fills every page (copyLive).
-func (v *Vault) compactCopy(dir, pattern string) (string, error) {
+// sees it, to a new temporary file in dir, without the compaction marker
+// and what drop names, runs after in it, and syncs it. Freed pages are not
+// copied: whatever they held (destroyed records, ciphertexts since
+// re-sealed) is not in the copy. The copy keeps the vault's page size and
+// fills every page (copyLive).
+func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *bolt.Tx) error) (string, error) {
 	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
 		return "", err
@@ -160,8 +178,11 @@ func (v *Vault) compactCopy(dir, pattern string) (string, error) {
 	dst.AllocSize = vaultAllocSize
 	err = v.db.View(func(src *bolt.Tx) error {
 		defer readAround(src)() // the copy reads every live page
-		return copyLive(dst, src, compactTxSize)
+		return copyLive(dst, src, compactTxSize, drop.has)
 	})
+	if err == nil && after != nil {
+		err = dst.Update(after)
+	}
 	if err == nil {
 		err = dst.Sync()
 	}
@@ -223,13 +244,15 @@ func syncFile(path string) error {
 // copyLive copies every bucket of src, nested ones too, with their
 // sequences, into the empty database dst, in key order with pages filled
 // completely, except the compaction marker. It does what bolt.Compact does,
-// but commits by the memory a transaction holds rather than by the bytes of
-// keys and values: bbolt appends each key of a transaction to one node, and
-// a bucket of small keys (the blind index) grew that node to hundreds of
-// thousands of entries, reallocated as it grew. maxTx is the budget of one
-// transaction, in bytes.
-func copyLive(dst *bolt.DB, src *bolt.Tx, maxTx int) error {
-	c := &copier{dst: dst, max: maxTx}
+// but commits by the memory a transaction holds (maxTx bytes, counting
+// bbolt's entry for each key) and by its number of keys (compactTxKeys)
+// rather than by the bytes of keys and values: bbolt appends each key of a
+// transaction to one node, and a bucket of small keys (the blind index)
+// grew that node to hundreds of thousands of entries, reallocated as it
+// grew. The keys (and nested buckets) for which skip
+// returns true, given the path of their bucket, are left out.
+func copyLive(dst *bolt.DB, src *bolt.Tx, maxTx int, skip func(path [][]byte, k []byte) bool) error {
+	c := &copier{dst: dst, max: maxTx, skip: skip}
 	var err error
 	if c.tx, err = dst.Begin(true); err != nil {
 		return err
@@ -257,6 +280,8 @@ type copier struct {
 	tx   *bolt.Tx
 	max  int
 	size int
+	keys int
+	skip func(path [][]byte, k []byte) bool
 	// path names the bucket b, which is nil when it must be looked up
 	// again (after a commit).
 	path [][]byte
@@ -289,6 +314,9 @@ func (c *copier) copyBucket(src *bolt.Bucket, parent [][]byte, name []byte) erro
 	marker := len(path) == 1 && bytes.Equal(name, bucketMeta)
 	cur := src.Cursor()
 	for k, val := cur.First(); k != nil; k, val = cur.Next() {
+		if c.skip(path, k) {
+			continue
+		}
 		if val == nil {
 			if sub := src.Bucket(k); sub != nil {
 				if err := c.copyBucket(sub, path, k); err != nil {
@@ -318,7 +346,7 @@ func (c *copier) copyBucket(src *bolt.Bucket, parent [][]byte, name []byte) erro
 // account adds n bytes to the transaction, first committing it and
 // beginning another if it would exceed its budget.
 func (c *copier) account(n int) error {
-	if c.size > 0 && c.size+n > c.max {
+	if c.size > 0 && (c.size+n > c.max || c.keys >= compactTxKeys) {
 		if err := c.tx.Commit(); err != nil {
 			c.tx = nil
 			return err
@@ -327,9 +355,10 @@ func (c *copier) account(n int) error {
 		if c.tx, err = c.dst.Begin(true); err != nil {
 			return err
 		}
-		c.size, c.b = 0, nil
+		c.size, c.keys, c.b = 0, 0, nil
 	}
 	c.size += n
+	c.keys++
 	return nil
 }
 

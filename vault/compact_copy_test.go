@@ -50,7 +50,7 @@ func TestCopyLive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := src.View(func(tx *bolt.Tx) error { return copyLive(dst, tx, maxTx) }); err != nil {
+		if err := src.View(func(tx *bolt.Tx) error { return copyLive(dst, tx, maxTx, doomed(nil).has) }); err != nil {
 			t.Fatal(err)
 		}
 		got, want := dump(t, dst), dump(t, src)

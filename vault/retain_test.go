@@ -523,8 +523,9 @@ func TestErase(t *testing.T) {
 	f.verifyOK()
 }
 
-// TestCompactionCrash stops the compaction just before the rename, as a
-// crash would: the old vault is whole, marked, and the next open finishes.
+// TestCompactionCrash stops the compaction of an erasure just before the
+// rename, as a crash would: the old vault is whole, marked, and the next
+// open finishes.
 func TestCompactionCrash(t *testing.T) {
 	f := newRetainFixture(t, consent.Policy{Years: 1})
 	ids := f.add(client("Jane Doe", day(1980, 1, 1), day(2012, 1, 1)), client("John Roe", day(1980, 1, 1), day(2015, 1, 1)))
@@ -536,8 +537,8 @@ func TestCompactionCrash(t *testing.T) {
 		}
 		return nil
 	}
-	if _, err := f.v.Expire(ExpireOptions{}); !errors.Is(err, crash) {
-		t.Fatalf("expire: %v", err)
+	if _, err := f.v.Erase(ids[0].String(), EraseOptions{Reason: "client asked"}); !errors.Is(err, crash) {
+		t.Fatalf("erase: %v", err)
 	}
 	rep := f.verifyOK()
 	if !rep.CompactionPending || rep.Records != 1 {
@@ -572,8 +573,9 @@ func TestCompactionCrash(t *testing.T) {
 	}
 }
 
-// TestCompactionDiskFull caps the new file's size (bbolt's MaxSize), as a
-// full disk would: the old vault stays intact and verifies.
+// TestCompactionDiskFull caps the new file's size (bbolt's MaxSize) while
+// an erasure compacts, as a full disk would: the old vault stays intact,
+// marked, and verifies.
 func TestCompactionDiskFull(t *testing.T) {
 	f := newRetainFixture(t, consent.Policy{Years: 1})
 	// Enough live data that the compacted file outgrows the cap.
@@ -585,9 +587,9 @@ func TestCompactionDiskFull(t *testing.T) {
 	ids := f.add(recs...)
 	slice := f.sealedSlice(ids[0])
 	f.v.hooks.maxSize = 64 << 10
-	_, err := f.v.Expire(ExpireOptions{})
+	_, err := f.v.Erase(ids[0].String(), EraseOptions{Reason: "client asked"})
 	if !errors.Is(err, bolterrors.ErrMaxSizeReached) {
-		t.Fatalf("expire on a full disk: %v", err)
+		t.Fatalf("erase on a full disk: %v", err)
 	}
 	rep := f.verifyOK()
 	if !rep.CompactionPending || rep.Records != 61 {
@@ -607,6 +609,76 @@ func TestCompactionDiskFull(t *testing.T) {
 	}
 	if rep := f.verifyOK(); rep.CompactionPending {
 		t.Fatal("still pending")
+	}
+}
+
+// TestExpireInterruptedDestroysNothing stops an expiry where a crash or a
+// full disk would: before the copy, just before the rename, and with the new
+// file capped (bbolt's MaxSize). Destruction and compaction are one step,
+// so each leaves the vault as it was: the due record still there and
+// readable, no "expire" event, no compaction pending, no temporary file.
+// Run again, the expiry destroys it and nothing of it is left in the file.
+func TestExpireInterruptedDestroysNothing(t *testing.T) {
+	crash := errors.New("simulated crash")
+	for _, how := range []string{"copy", "rename", "disk full"} {
+		t.Run(how, func(t *testing.T) {
+			f := newRetainFixture(t, consent.Policy{Years: 1})
+			recs := []*records.Record{client("Jane Doe", day(1980, 1, 1), day(2012, 1, 1))}
+			for i := range 60 { // enough that the copy outgrows the cap
+				recs = append(recs, client("Client "+string(rune('A'+i%26))+string(rune('a'+i/26)), day(1980, 1, 1), day(2015, 1, 1)))
+			}
+			ids := f.add(recs...)
+			slice := f.sealedSlice(ids[0])
+			before := f.verifyOK()
+			want := crash
+			if how == "disk full" {
+				f.v.hooks.maxSize, want = 64<<10, bolterrors.ErrMaxSizeReached
+			} else {
+				f.v.hooks.step = func(step string) error {
+					if step == how {
+						return crash
+					}
+					return nil
+				}
+			}
+			rep, err := f.v.Expire(ExpireOptions{})
+			if !errors.Is(err, want) || !strings.Contains(err.Error(), "no record was destroyed") {
+				t.Fatalf("expire: %v", err)
+			}
+			if rep == nil || len(rep.Expired) != 0 {
+				t.Fatalf("report of an expiry that destroyed nothing: %+v", rep)
+			}
+			after := f.verifyOK()
+			if after.CompactionPending || after.Records != before.Records || after.AuditEntries != before.AuditEntries {
+				t.Fatalf("verify after the interruption: %+v, before: %+v", after, before)
+			}
+			if _, err := f.v.View(ids[0].String()); err != nil {
+				t.Fatalf("the due record after the interruption: %v", err)
+			}
+			if !f.fileHas(slice) {
+				t.Fatal("test is broken: the due record's ciphertext should still be in the file")
+			}
+			if left, _ := filepath.Glob(filepath.Join(filepath.Dir(f.path), ".clientvault-*")); len(left) != 0 {
+				t.Fatalf("temporary files left: %v", left)
+			}
+			f.v.hooks = compactHooks{}
+			rep, err = f.v.Expire(ExpireOptions{})
+			if err != nil || len(rep.Expired) != 1 || rep.Expired[0] != ids[0].String() {
+				t.Fatalf("expire again: %+v, %v", rep, err)
+			}
+			if f.fileHas(slice) {
+				t.Fatal("the destroyed record's ciphertext is still in the file")
+			}
+			if _, err := f.v.View(ids[0].String()); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("the destroyed record: %v", err)
+			}
+			if ev := f.lastEvent(); ev.Action != "expire" || ev.Record != ids[0].String() || ev.Detail != ReasonRetentionEnded {
+				t.Fatalf("audit: %+v", ev)
+			}
+			if rep := f.verifyOK(); rep.CompactionPending || rep.Records != before.Records-1 {
+				t.Fatalf("verify after the expiry: %+v", rep)
+			}
+		})
 	}
 }
 
