@@ -173,8 +173,8 @@ func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *bol
 		os.Remove(tmp)
 		return "", err
 	}
-	// Grown in the vault's steps, not bbolt's 16 MB, which would leave up
-	// to 16 MB of zeros at the end of the compacted file.
+	// Grown in the vault's steps, not bbolt's 16 MB; what bbolt grows the
+	// file by beyond its last page is cut off below.
 	dst.AllocSize = vaultAllocSize
 	err = v.db.View(func(src *bolt.Tx) error {
 		defer readAround(src)() // the copy reads every live page
@@ -183,11 +183,22 @@ func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *bol
 	if err == nil && after != nil {
 		err = dst.Update(after)
 	}
+	var size int64 // up to the end of the last page
 	if err == nil {
-		err = dst.Sync()
+		err = dst.View(func(tx *bolt.Tx) error {
+			size = tx.Size()
+			return nil
+		})
 	}
 	if cerr := dst.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		// bbolt grows a file in steps and zero-fills the rest of the last
+		// one: up to 4 MB of nothing, which made the "compacted" copy of a
+		// small vault bigger than the vault (6.1 MB to 8.8 MB). A file that
+		// ends with its last page is what bbolt's own Tx.WriteTo writes.
+		err = os.Truncate(tmp, size)
 	}
 	if err == nil {
 		err = syncFile(tmp)

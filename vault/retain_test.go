@@ -734,3 +734,54 @@ func TestWaiterOpensReplacedVault(t *testing.T) {
 		})
 	}
 }
+
+// TestCompactionEndsAtLastPage: the compacted vault, and a backup, end with
+// their last page. bbolt grows a file in 4 MB steps; left as grown, the
+// compaction of a small vault made it bigger than it was.
+func TestCompactionEndsAtLastPage(t *testing.T) {
+	f := newRetainFixture(t, consent.Policy{Years: 1})
+	recs := []*records.Record{client("Old Client", day(1980, 1, 1), day(2012, 1, 1))}
+	for i := range 200 {
+		r := client("Client "+string(rune('A'+i%26))+string(rune('a'+i/26)), day(1980, 1, 1), day(2015, 1, 1))
+		r.Notes = strings.Repeat("sensitive skin; ", 60)
+		recs = append(recs, r)
+	}
+	f.add(recs...)
+	before := fileSize(f.path)
+	if _, err := f.v.Expire(ExpireOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	endsAtLastPage := func(path string) {
+		t.Helper()
+		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		err = db.View(func(tx *bolt.Tx) error {
+			if size := fileSize(path); size != tx.Size() {
+				t.Errorf("%s: %d bytes, its pages end at %d", filepath.Base(path), size, tx.Size())
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := fileSize(f.path)
+	if after >= before {
+		t.Errorf("compaction grew the vault: %d -> %d bytes", before, after)
+	}
+	f.v.Close()
+	endsAtLastPage(f.path)
+	f.open()
+	f.verifyOK()
+	backup := filepath.Join(t.TempDir(), "b.db")
+	if _, err := f.v.Backup(backup, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	endsAtLastPage(backup)
+	// The vault grows from there as any vault does.
+	f.add(client("New Client", day(1990, 1, 1), day(2015, 2, 1)))
+	f.verifyOK()
+}
