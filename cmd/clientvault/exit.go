@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 
 	"github.com/charmbracelet/huh"
 	"github.com/clientvault/clientvault/vault"
@@ -110,6 +111,8 @@ func defaultHint(err error) string {
 		return "wait for the other clientvault command to finish, then run this one again"
 	case errors.Is(err, vault.ErrInvalid):
 		return "correct the fields named above and run the command again"
+	case diskFull(err):
+		return "free space on the disk that holds the vault (expire, erase and backup need room for a copy of it), then run the command again"
 	}
 	return ""
 }
@@ -140,3 +143,9 @@ func printError(w io.Writer, err error) {
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// diskFull reports whether err is a write refused for lack of room: a full
+// disk, a quota, or a file size limit.
+func diskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG)
+}
