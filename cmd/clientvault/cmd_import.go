@@ -123,7 +123,7 @@ func runImport(a *App, o *importOptions, name string) error {
 		case errors.Is(err, io.EOF):
 			return vault.Row{}, io.EOF
 		case err != nil:
-			return vault.Row{}, usagef("%s: %v", label, err)
+			return vault.Row{}, withHint(usagef("%s: %v", label, err), importHint(err))
 		}
 		return vault.Row{N: n, Record: rec}, nil
 	}
@@ -164,6 +164,8 @@ func importHint(err error) string {
 		return "open it in Excel and save a copy as .xlsx without a password, or as CSV"
 	case errors.Is(err, sheet.ErrInvalidUTF8):
 		return "if it came from an old Excel, pass --encoding windows-1252"
+	case errors.Is(err, sheet.ErrMalformed):
+		return "a quote inside a cell must be doubled (\"\"); open the file in a spreadsheet and save it as CSV again, or fix that line"
 	case errors.Is(err, sheet.ErrNoSheet):
 		return "name one of the workbook's sheets with --sheet"
 	case errors.Is(err, sheet.ErrUnknownColumns), errors.Is(err, sheet.ErrNoNameColumn), errors.Is(err, sheet.ErrDuplicateHeader):

@@ -151,7 +151,7 @@ func (s *csvSource) next() ([]cell, int, error) {
 			return nil, 0, ce
 		case errors.As(err, &pe):
 			// A line, not a row: a malformed file is fixed in a text editor.
-			return nil, 0, fmt.Errorf("line %d: %w", pe.Line, pe.Err)
+			return nil, 0, fmt.Errorf("%w: line %d: %w", ErrMalformed, pe.Line, pe.Err)
 		}
 		return nil, 0, err
 	}

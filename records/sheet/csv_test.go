@@ -365,6 +365,9 @@ func TestCSVBadInput(t *testing.T) {
 				if tt.nextIs != nil && !errors.Is(err, tt.nextIs) {
 					t.Errorf("Next: %v, want %v", err, tt.nextIs)
 				}
+				if (errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote)) && !errors.Is(err, ErrMalformed) {
+					t.Errorf("Next: %v is not ErrMalformed", err)
+				}
 			} else if tt.openIs != nil && !errors.Is(err, tt.openIs) {
 				t.Errorf("OpenCSV: %v, want %v", err, tt.openIs)
 			}

@@ -43,6 +43,8 @@ var (
 	ErrNoSheets = errors.New("workbook has no sheets")
 	// ErrNoSheet: the workbook has no sheet of the name Options.Sheet gave.
 	ErrNoSheet = errors.New("no such sheet")
+	// ErrMalformed: CSV text whose quoting or columns are broken at a line.
+	ErrMalformed = errors.New("malformed CSV")
 )
 
 // Options say how to read a spreadsheet. The zero Options read a CSV or XLSX
