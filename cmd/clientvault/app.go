@@ -304,3 +304,11 @@ func withVault[T any](a *App, o openOpts, do func(*vault.Vault) (T, error)) (T, 
 	defer v.Close()
 	return do(v)
 }
+
+// count says n of a noun in English: "1 record", "2 records".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

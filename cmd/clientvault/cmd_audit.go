@@ -63,7 +63,7 @@ func newAuditCmd(a *App) *cobra.Command {
 			for _, e := range events {
 				rec := e.Record
 				if rec == "" && e.Count > 0 {
-					rec = fmt.Sprintf("(%d records)", e.Count)
+					rec = "(" + count(e.Count, "record") + ")"
 				}
 				detail := e.Detail
 				if e.Staff != "" && e.Staff != e.Actor {

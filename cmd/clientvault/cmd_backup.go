@@ -36,7 +36,7 @@ FILE. An existing FILE is replaced only with --force.`,
 			if a.jsonOut {
 				return printJSON(a.Out, rep)
 			}
-			fmt.Fprintf(a.Out, "backup %s: %d records, %d bytes, checked\n", rep.Path, rep.Records, rep.Size)
+			fmt.Fprintf(a.Out, "backup %s: %s, %d bytes, checked\n", rep.Path, count(rep.Records, "record"), rep.Size)
 			return nil
 		},
 	}
@@ -83,12 +83,12 @@ again, so a restore never brings back a destroyed record. With no vault at
 			if a.jsonOut {
 				return printJSON(a.Out, rep)
 			}
-			fmt.Fprintf(a.Out, "restored %s: %d records (backup up to audit entry %d)\n", rep.From, rep.Records, rep.BackupSeq)
+			fmt.Fprintf(a.Out, "restored %s: %s (backup up to audit entry %d)\n", rep.From, count(rep.Records, "record"), rep.BackupSeq)
 			if rep.Changes > 0 {
-				fmt.Fprintf(a.Err, "clientvault: %d changes made after the backup were replaced\n", rep.Changes)
+				fmt.Fprintf(a.Err, "clientvault: replaced %s made after the backup\n", count(rep.Changes, "change"))
 			}
 			if len(rep.Reapplied) > 0 {
-				fmt.Fprintf(a.Out, "re-applied %d erasure(s)/expiries recorded in the replaced vault:\n", len(rep.Reapplied))
+				fmt.Fprintf(a.Out, "re-applied %s recorded in the replaced vault (erasure or expiry):\n", count(len(rep.Reapplied), "destruction"))
 				for _, id := range rep.Reapplied {
 					fmt.Fprintf(a.Out, "  destroyed %s\n", id)
 				}

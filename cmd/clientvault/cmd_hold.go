@@ -110,7 +110,7 @@ func newReleaseCmd(a *App) *cobra.Command {
 			if len(released) > 0 {
 				id = released[0].Record
 			}
-			fmt.Fprintf(a.Out, "released %d hold(s) on %s\n", len(released), id)
+			fmt.Fprintf(a.Out, "released %s on %s\n", count(len(released), "hold"), id)
 			return nil
 		},
 	}

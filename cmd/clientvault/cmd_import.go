@@ -207,8 +207,8 @@ func printImportReport(a *App, rep *vault.ImportReport) {
 	if rep.DryRun {
 		verb = "would import"
 	}
-	fmt.Fprintf(a.Out, "%s %d records from %d rows (%d updated, %d skipped, %d duplicates, %d invalid rows)\n",
-		verb, rep.Imported, rep.Rows, rep.Updated, rep.Skipped, len(rep.Duplicates), len(rep.Invalid))
+	fmt.Fprintf(a.Out, "%s %s from %s (%d updated, %d skipped, %s, %s)\n", verb, count(rep.Imported, "record"),
+		count(rep.Rows, "row"), rep.Updated, rep.Skipped, count(len(rep.Duplicates), "duplicate"), count(len(rep.Invalid), "invalid row"))
 }
 
 // countingReader and countingReaderAt count the bytes read, for progress.
