@@ -193,7 +193,7 @@ func (w *bulk) send() error {
 func (w *bulk) committer() {
 	first := true
 	for batch := range w.commits {
-		err := w.v.db.Update(func(tx *bolt.Tx) error {
+		err := w.v.update(func(tx *bolt.Tx) error {
 			if first {
 				if err := w.v.writeStage(tx, w.stage); err != nil {
 					return err
@@ -244,7 +244,7 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 	// (under the stage) before the final transaction, which then only ends
 	// the stage: see publishStaged.
 	if w.started && w.publishParts(len(w.batch)) > 1 {
-		err := w.v.db.Update(func(tx *bolt.Tx) error { return w.writeBatch(tx, w.batch) })
+		err := w.v.update(func(tx *bolt.Tx) error { return w.writeBatch(tx, w.batch) })
 		if err == nil {
 			w.batch = nil
 			err = w.publishStaged()
@@ -255,7 +255,7 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 		}
 		w.v.dropMapped()
 	}
-	err := w.v.db.Update(func(tx *bolt.Tx) error {
+	err := w.v.update(func(tx *bolt.Tx) error {
 		if err := w.writeBatch(tx, w.batch); err != nil {
 			return err
 		}
@@ -430,7 +430,7 @@ func (v *Vault) writeStage(tx *bolt.Tx, stage uint64) error {
 func (v *Vault) discardStages() error {
 	for stage := range v.pending {
 		var first uint64
-		err := v.db.View(func(tx *bolt.Tx) error {
+		err := v.view(func(tx *bolt.Tx) error {
 			val := tx.Bucket(bucketStages).Get(seqKey(stage))
 			if val == nil {
 				return nil
@@ -445,7 +445,7 @@ func (v *Vault) discardStages() error {
 			return err
 		}
 		for more := first != 0; more; {
-			err := v.db.Update(func(tx *bolt.Tx) error {
+			err := v.update(func(tx *bolt.Tx) error {
 				var err error
 				more, err = v.discardBatch(tx, stage, first, 5000)
 				if err != nil || more {

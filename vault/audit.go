@@ -117,7 +117,7 @@ func (v *Vault) Audit(f AuditFilter) ([]Event, error) {
 		return nil, ErrLocked
 	}
 	var out []Event
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		keep := func(e Event) error {
 			if f.Record == "" || e.Record == f.Record || contains(e.Records, f.Record) {
 				out = append(out, e)
@@ -143,7 +143,7 @@ func (v *Vault) VerifyAudit() (int, error) {
 		return 0, ErrLocked
 	}
 	n := 0
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		count := func(Event) error { n++; return nil }
 		if err := v.walkAudit(tx, count); err != nil {
 			return err

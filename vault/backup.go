@@ -73,7 +73,7 @@ func (v *Vault) Backup(path string, o BackupOptions) (*BackupReport, error) {
 	if v.opts.ReadOnly {
 		return rep, nil
 	}
-	err = v.db.Update(func(tx *bolt.Tx) error {
+	err = v.update(func(tx *bolt.Tx) error {
 		return v.appendAudit(tx, Event{Action: "backup", Count: n, Detail: fmt.Sprintf("up to audit entry %d", seq)})
 	})
 	return rep, err
@@ -94,7 +94,7 @@ func (v *Vault) checkCopy(path string) (records int, seq uint64, err error) {
 		return 0, 0, fmt.Errorf("%s is a backup of another vault: %w", path, ErrRefused)
 	}
 	c.keys = v.keys
-	err = c.db.View(func(tx *bolt.Tx) error {
+	err = c.view(func(tx *bolt.Tx) error {
 		var bad error
 		for err := range tx.Check() { // drained: Check's goroutine reads tx
 			if bad == nil {
@@ -207,7 +207,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	var destroyed []Event
 	diverged := false
 	var wrapped []byte
-	err = v.db.View(func(tx *bolt.Tx) error {
+	err = v.view(func(tx *bolt.Tx) error {
 		wrapped = clone(tx.Bucket(bucketMeta).Get(keyKeys))
 		err := v.walkAudit(tx, func(e Event) error {
 			if e.Seq > backupSeq && !readOnlyActions[e.Action] {
@@ -247,7 +247,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	}
 	nv.keys = v.keys
 	nv.hooks = v.hooks
-	err = nv.db.Update(func(tx *bolt.Tx) error {
+	err = nv.update(func(tx *bolt.Tx) error {
 		// The current owner keys and policy: the backup's may be those of
 		// an owner key since replaced.
 		if err := tx.Bucket(bucketMeta).Put(keyKeys, wrapped); err != nil {
@@ -312,7 +312,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 // reopen opens the file now at the vault's path, which a restore replaced,
 // and releases the old one.
 func (v *Vault) reopen() error {
-	db, err := bolt.Open(v.path, 0o600, &bolt.Options{Timeout: v.lockTimeout()})
+	db, err := openBolt(v.path, v.lockTimeout(), false)
 	if err != nil {
 		return fmt.Errorf("reopen the restored vault: %w", err)
 	}
@@ -320,7 +320,7 @@ func (v *Vault) reopen() error {
 	v.db = db
 	old.Close()
 	v.pending = map[uint64]bool{}
-	if err := db.View(v.readHeader); err != nil {
+	if err := guard(func() error { return db.View(v.readHeader) }); err != nil {
 		return fmt.Errorf("reopen the restored vault: %w", err)
 	}
 	if len(v.pending) > 0 {
@@ -338,7 +338,7 @@ func readVault(path string, v *Vault, fn func(c *Vault, tx *bolt.Tx) error) erro
 	}
 	defer c.Close()
 	c.keys = v.keys
-	return c.db.View(func(tx *bolt.Tx) error { return fn(c, tx) })
+	return c.view(func(tx *bolt.Tx) error { return fn(c, tx) })
 }
 
 // copyFileTo copies the file at src to a new synced temporary file in dir.
@@ -422,7 +422,7 @@ func RestoreNew(path, from string, ids []age.Identity, o Options) (*RestoreRepor
 	defer v.Close()
 	err = v.Unlock(ids...)
 	if err == nil {
-		err = v.db.Update(func(tx *bolt.Tx) error {
+		err = v.update(func(tx *bolt.Tx) error {
 			return v.appendAudit(tx, Event{Action: "restore", Detail: fmt.Sprintf("backup up to audit entry %d, where there was no vault", seq)})
 		})
 	}

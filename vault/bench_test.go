@@ -445,3 +445,29 @@ func ageSeal(payload []byte, to age.Recipient) []byte {
 	}
 	return buf.Bytes()
 }
+
+// BenchmarkOpen measures opening and closing a vault of 100,000 records
+// from the page cache, read only (view, list, verify) and for writing: what
+// every command pays before its work, now including the check of every page
+// header and of the freelist (checkPages).
+func BenchmarkOpen(b *testing.B) {
+	dir := b.TempDir()
+	v, _ := benchCreate(b, dir)
+	recs, _ := benchRecords(0, 100000)
+	if _, err := v.Add(context.Background(), source(recs), AddOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	path := v.Path()
+	v.Close()
+	for _, ro := range []bool{true, false} {
+		b.Run(fmt.Sprintf("records=100000/readonly=%v", ro), func(b *testing.B) {
+			for range b.N {
+				v, err := Open(path, Options{ReadOnly: ro})
+				if err != nil {
+					b.Fatal(err)
+				}
+				v.Close()
+			}
+		})
+	}
+}

@@ -68,7 +68,7 @@ func markCompaction(tx *bolt.Tx) error {
 // compactionPending reports whether a destruction was not yet compacted away.
 func (v *Vault) compactionPending() bool {
 	pending := false
-	_ = v.db.View(func(tx *bolt.Tx) error {
+	_ = v.view(func(tx *bolt.Tx) error {
 		pending = tx.Bucket(bucketMeta).Get(keyCompactPending) != nil
 		return nil
 	})
@@ -130,7 +130,7 @@ func (v *Vault) rewrite(drop doomed, after func(tx *bolt.Tx) error) error {
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
-	db, err := bolt.Open(v.path, 0o600, &bolt.Options{Timeout: v.lockTimeout()})
+	db, err := openBolt(v.path, v.lockTimeout(), false)
 	if err != nil {
 		return fmt.Errorf("reopen the compacted vault: %w", err)
 	}
@@ -176,7 +176,7 @@ func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *bol
 	// Grown in the vault's steps, not bbolt's 16 MB; what bbolt grows the
 	// file by beyond its last page is cut off below.
 	dst.AllocSize = vaultAllocSize
-	err = v.db.View(func(src *bolt.Tx) error {
+	err = v.view(func(src *bolt.Tx) error {
 		defer readAround(src)() // the copy reads every live page
 		return copyLive(dst, src, compactTxSize, drop.has)
 	})

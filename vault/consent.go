@@ -48,7 +48,7 @@ func (v *Vault) ConsentAdd(ref string, c consent.Consent) (*consent.Consent, err
 		return nil, ErrLocked
 	}
 	now := v.now()
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -145,7 +145,7 @@ func (v *Vault) Consents(ref string) ([]ConsentInfo, error) {
 	}
 	now := v.now()
 	out := []ConsentInfo{}
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -201,7 +201,7 @@ func (v *Vault) ConsentRevoke(consentID, by string) (*Revocation, error) {
 	}
 	now := v.now()
 	out := &Revocation{}
-	err = v.db.Update(func(tx *bolt.Tx) error {
+	err = v.update(func(tx *bolt.Tx) error {
 		var key, raw []byte
 		c := tx.Bucket(bucketConsents).Cursor()
 		for k, r := c.First(); k != nil; k, r = c.Next() {

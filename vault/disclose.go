@@ -72,7 +72,7 @@ func (v *Vault) Disclose(ref string, d consent.Disclosure, o DiscloseOptions) (*
 		d.By = v.opts.Actor
 	}
 	d.At = now.Truncate(time.Second)
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -116,7 +116,7 @@ func (v *Vault) Disclosures(ref string) ([]consent.Disclosure, error) {
 		return nil, ErrLocked
 	}
 	out := []consent.Disclosure{}
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		var prefix []byte
 		if ref != "" {
 			m, _, err := v.resolve(tx, ref)

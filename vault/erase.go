@@ -72,7 +72,7 @@ func (v *Vault) Erase(ref string, o EraseOptions) (*EraseReport, error) {
 	}
 	today := records.DateOf(v.now())
 	rep := &EraseReport{SizeBefore: fileSize(v.path)}
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err

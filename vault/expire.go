@@ -80,7 +80,7 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 	// The scan reads records all over the file: let the kernel read ahead
 	// (readAround).
 	if o.DryRun {
-		err := v.db.View(func(tx *bolt.Tx) error {
+		err := v.view(func(tx *bolt.Tx) error {
 			defer readAround(tx)()
 			return scan(tx)
 		})
@@ -88,7 +88,7 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 		return rep, err
 	}
 	var gone doomed
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		defer readAround(tx)() // before the commit, which may move the map
 		if err := scan(tx); err != nil {
 			return err

@@ -177,13 +177,13 @@ func (v *Vault) buildExpiry() error {
 		return nil
 	}
 	exists := false
-	if err := v.db.View(func(tx *bolt.Tx) error {
+	if err := v.view(func(tx *bolt.Tx) error {
 		exists = tx.Bucket(bucketExpiry) != nil
 		return nil
 	}); err != nil || exists {
 		return err
 	}
-	return v.db.Update(func(tx *bolt.Tx) error {
+	return v.update(func(tx *bolt.Tx) error {
 		defer readAround(tx)() // every entry, once
 		b, err := tx.CreateBucketIfNotExists(bucketExpiry)
 		if err != nil {

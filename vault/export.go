@@ -40,7 +40,7 @@ func (v *Vault) Export(ref string, write func(*Export) error) (*Export, error) {
 	}
 	now := v.now()
 	var out *Export
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err

@@ -37,7 +37,7 @@ func (v *Vault) Hold(ref string, o HoldOptions) (*consent.Hold, error) {
 	}
 	now := v.now().Truncate(time.Second)
 	var h consent.Hold
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -82,7 +82,7 @@ func (v *Vault) Release(ref string) ([]consent.Hold, error) {
 	}
 	now := v.now().Truncate(time.Second)
 	var released []consent.Hold
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -134,7 +134,7 @@ func (v *Vault) Holds(all bool) ([]consent.Hold, error) {
 		return nil, ErrLocked
 	}
 	out := []consent.Hold{}
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketHolds)
 		if b == nil {
 			return nil

@@ -295,7 +295,7 @@ const problemMarker = "\x00invalid row"
 // too, which errs towards looking duplicates up.
 func (v *Vault) hasRecords() (bool, error) {
 	var any bool
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		k, _ := tx.Bucket(bucketIDs).Cursor().First()
 		any = k != nil
 		return nil
@@ -307,7 +307,7 @@ func (v *Vault) hasRecords() (bool, error) {
 // date of birth match, confirmed against the decrypted record.
 func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*match, error) {
 	var found *match
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketIndex).Cursor()
 		for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
 			if len(k) != tagLen+8 {

@@ -33,7 +33,7 @@ func (v *Vault) dropMapped() {
 func (v *Vault) unmapPages() {
 	// The map cannot move (bbolt remaps only with no read transaction
 	// open) while this runs.
-	_ = v.db.View(func(*bolt.Tx) error {
+	_ = v.view(func(*bolt.Tx) error {
 		start := v.db.Info().Data
 		end := mappingEnd(start)
 		if end <= start {

@@ -24,7 +24,7 @@ var publishSpan = 50_000
 // publishSpan records that the trees will hold.
 func (w *bulk) publishParts(extra int) int {
 	var slots uint64
-	_ = w.v.db.View(func(tx *bolt.Tx) error {
+	_ = w.v.view(func(tx *bolt.Tx) error {
 		// Slots ever taken: at least as many as the records there are.
 		slots = tx.Bucket(bucketRecords).Sequence()
 		return nil
@@ -67,7 +67,7 @@ func (w *bulk) publishStaged() error {
 		if i == 0 && j == 0 {
 			continue
 		}
-		err := w.v.db.Update(func(tx *bolt.Tx) error {
+		err := w.v.update(func(tx *bolt.Tx) error {
 			if err := putIDs(tx, recs[:i]); err != nil {
 				return err
 			}

@@ -45,7 +45,7 @@ func (v *Vault) Rekey(owner, recovery []age.Recipient, check []age.Identity) err
 	for _, r := range recovery {
 		hdr.Recovery = append(hdr.Recovery, RecipientString(r))
 	}
-	return v.db.Update(func(tx *bolt.Tx) error {
+	return v.update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketMeta).Put(keyKeys, wrapped); err != nil {
 			return err
 		}

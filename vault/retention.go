@@ -29,7 +29,7 @@ func (v *Vault) RetentionStatus() (*RetentionReport, error) {
 		return nil, ErrLocked
 	}
 	rep := &RetentionReport{Policy: v.hdr.Retention}
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		defer readAround(tx)()
 		due, held, _, n, err := v.scanDue(tx, records.DateOf(v.now()))
 		rep.Records, rep.Due, rep.Held = n, len(due), len(held)
@@ -58,7 +58,7 @@ func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
 		err   error
 	}
 	var items []*item
-	err = v.db.View(func(tx *bolt.Tx) error {
+	err = v.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
 			raw, err := v.getEntry(tx, ID(k))
 			if err == nil {
@@ -87,7 +87,7 @@ func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
 			v.hdr = saved // the transaction did not commit
 		}
 	}()
-	err = v.db.Update(func(tx *bolt.Tx) error {
+	err = v.update(func(tx *bolt.Tx) error {
 		for _, it := range items {
 			if it.err != nil {
 				return it.err

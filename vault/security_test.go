@@ -2,8 +2,10 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -386,6 +388,41 @@ func TestBadVaultFiles(t *testing.T) {
 			}
 		})
 	}
+	t.Run("cut short anywhere", func(t *testing.T) {
+		// bbolt reads through a memory map: a page past the end of the
+		// file was a fault that crashed the program, not an error.
+		var pages int64
+		db, err := bolt.Open(write("whole.db", good), 0o600, &bolt.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.View(func(tx *bolt.Tx) error { pages = tx.Size(); return nil })
+		db.Close()
+		step := int64(vaultPageSize / 3)
+		for n := int64(0); n < int64(len(good)); n += step {
+			v, err := Open(write("cut.db", good[:n]), Options{Now: testClock})
+			if n < pages {
+				if !errors.Is(err, ErrCorrupt) {
+					t.Errorf("cut at %d of %d (pages end at %d): Open = %v, want ErrCorrupt", n, len(good), pages, err)
+				}
+				if err == nil {
+					v.Close()
+				}
+				continue
+			}
+			// Only the zeros bbolt grew the file by are gone.
+			if err != nil {
+				t.Fatalf("cut at %d, after the last page (%d): %v", n, pages, err)
+			}
+			if err := v.Unlock(tv.owner); err != nil {
+				t.Fatal(err)
+			}
+			if rep, err := v.Verify(); err != nil || !rep.OK() {
+				t.Errorf("cut at %d, after the last page: verify %+v, %v", n, rep, err)
+			}
+			v.Close()
+		}
+	})
 	t.Run("a bbolt file that is not a vault", func(t *testing.T) {
 		p := dir + "/other.db"
 		db, _ := bolt.Open(p, 0o600, nil)
@@ -455,4 +492,82 @@ func hasProblem(rep *Report, id string) bool {
 		}
 	}
 	return false
+}
+
+// TestDamagedPages flips bits in the page headers and first elements of
+// every page a vault uses. bbolt trusts its pages: such a flip made it panic
+// or fault, which killed clientvault with a stack trace. Every operation
+// must instead succeed or return one of the vault's errors.
+func TestDamagedPages(t *testing.T) {
+	tv := newTestVault(t)
+	for i := range 60 {
+		tv.add(t, fakeRecord(i))
+	}
+	tv.close(t)
+	good, _ := os.ReadFile(tv.path)
+	var pages int
+	db, err := bolt.Open(tv.path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.View(func(tx *bolt.Tx) error { pages = int(tx.Size() / vaultPageSize); return nil })
+	db.Close()
+	known := func(err error) bool {
+		return err == nil || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrTampered) || errors.Is(err, ErrWrongKey)
+	}
+	dir := t.TempDir()
+	damaged := 0
+	// The page header (id, flags, count, overflow) and the first element's
+	// header (flags or position, key and value sizes).
+	for page := 2; page < pages; page++ { // 0 and 1 are the checksummed meta pages
+		for _, at := range []int{0, 7, 8, 10, 11, 12, 15, 19, 23, 27, 31} {
+			for _, flip := range []byte{0x01, 0xff} {
+				b := bytes.Clone(good)
+				b[page*vaultPageSize+at] ^= flip
+				// A name of its own: a panic inside bbolt.Open can leave the
+				// file open and locked.
+				p := fmt.Sprintf("%s/p%d-%d-%x.db", dir, page, at, flip)
+				os.WriteFile(p, b, 0o600)
+				var errs []error
+				// As verify opens it (read only), then as a command that
+				// writes does.
+				v, err := Open(p, Options{Now: testClock, ReadOnly: true})
+				if err == nil {
+					if err = v.Unlock(tv.owner); err == nil {
+						_, err = v.Verify()
+					}
+					v.Close()
+				}
+				errs = append(errs, err)
+				// A copy: a panic inside bbolt.Open leaves the file open and
+				// locked by this process (openBolt).
+				os.WriteFile(p+"w", b, 0o600)
+				v, err = Open(p+"w", Options{Now: testClock})
+				errs = append(errs, err)
+				if err == nil {
+					if err = v.Unlock(tv.owner); err == nil {
+						_, err = v.List()
+						errs = append(errs, err)
+						_, err = v.Verify()
+						errs = append(errs, err)
+						_, err = v.Add(context.Background(), sliceSource([]*records.Record{fakeRecord(99)}), AddOptions{})
+					}
+					errs = append(errs, err)
+					v.Close()
+				}
+				for _, err := range errs {
+					if !known(err) {
+						t.Errorf("page %d byte %d ^%#x: %v", page, at, flip, err)
+					}
+					if errors.Is(err, ErrCorrupt) {
+						damaged++
+					}
+				}
+			}
+		}
+	}
+	if damaged == 0 {
+		t.Error("no flip was found damaged: the test flips nothing bbolt reads")
+	}
+	t.Logf("%d pages, %d operations refused as damaged", pages, damaged)
 }

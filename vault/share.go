@@ -261,7 +261,7 @@ func (v *Vault) Share(ref, name string, o ShareOptions) (*ShareResult, error) {
 		return nil, fmt.Errorf("until: %w: is in the past", ErrInvalid)
 	}
 	var out *ShareResult
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -360,7 +360,7 @@ func (v *Vault) Unshare(ref, name string) (*Unshared, error) {
 	}
 	name = strings.TrimSpace(name)
 	var out *Unshared
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -406,7 +406,7 @@ func (v *Vault) Lapse() (int, error) {
 		return 0, ErrLocked
 	}
 	var n int
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		var err error
 		n, err = v.lapseShares(tx, records.DateOf(v.now()))
 		return err
@@ -517,7 +517,7 @@ func (v *Vault) viewShared(ref string) (*Stored, error) {
 	s := v.staff
 	ref = strings.TrimSpace(ref)
 	var out *Stored
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		var found []*Stored
 		how := "by name"
 		if looksLikeIDPrefix(ref) {

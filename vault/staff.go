@@ -159,7 +159,7 @@ func (v *Vault) StaffAdd(name string, key age.Recipient) (*Staff, error) {
 	if st.KeyStaff, err = encrypt(shareKey, key); err != nil {
 		return nil, fmt.Errorf("staff %s: %w: the key cannot be sealed to", name, ErrInvalid)
 	}
-	err = v.db.Update(func(tx *bolt.Tx) error {
+	err = v.update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketStaff).Get([]byte(name)) != nil {
 			return fmt.Errorf("staff %s: %w", name, ErrExists)
 		}
@@ -255,7 +255,7 @@ func (v *Vault) StaffList() ([]Staff, error) {
 		return nil, ErrLocked
 	}
 	out := []Staff{}
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		counts := map[string]int{}
 		tx.Bucket(bucketShares).ForEach(func(k, _ []byte) error {
 			if len(k) > 8 {
@@ -303,7 +303,7 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 	}
 	name = strings.TrimSpace(name)
 	out := &StaffRemoval{Name: name, Records: []string{}, Copies: []Copy{}}
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		st, err := v.getStaff(tx, name)
 		if err != nil {
 			return err
@@ -368,7 +368,7 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 // member's is ErrWrongKey.
 func (v *Vault) UnlockAsStaff(ids ...age.Identity) error {
 	var entries []*staffEntry
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		entries = v.allStaffRaw(tx)
 		return nil
 	})

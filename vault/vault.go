@@ -19,7 +19,6 @@ import (
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // FormatVersion is the version of the vault file's layout. Open refuses a
@@ -234,23 +233,19 @@ func Open(path string, o Options) (*Vault, error) {
 	if o.Actor == "" {
 		o.Actor = "owner"
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly, InitialMmapSize: initialMmapSize()})
+	db, err := openBolt(path, o.LockTimeout, o.ReadOnly)
 	switch {
-	case errors.Is(err, bolterrors.ErrTimeout):
+	case errors.Is(err, ErrBusy):
 		return nil, ErrBusy
-	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
-		errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrInvalidMapping):
-		return nil, fmt.Errorf("vault %s: %w", path, ErrCorrupt)
 	case err != nil:
 		return nil, fmt.Errorf("vault %s: %w", path, err)
 	}
-	db.AllocSize = vaultAllocSize
 	if replacedSince(path, fi) {
 		db.Close()
 		return Open(path, o)
 	}
 	v := &Vault{db: db, path: path, opts: o, pending: map[uint64]bool{}}
-	if err := db.View(v.readHeader); err != nil {
+	if err := guard(func() error { return db.View(v.readHeader) }); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("vault %s: %w", path, err)
 	}
@@ -296,7 +291,7 @@ func (v *Vault) Close() error { return v.db.Close() }
 // header and the keys are authentic.
 func (v *Vault) Unlock(ids ...age.Identity) error {
 	var wrapped, hdrBytes, hdrMAC []byte
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		wrapped = clone(meta.Get(keyKeys))
 		hdrBytes = clone(meta.Get(keyHeader))

@@ -64,8 +64,8 @@ func (v *Vault) Verify() (*Report, error) {
 	slotsSeen := map[string]bool{}
 	var auditIDs map[string]bool
 	staged := map[ID]bool{} // records of interrupted bulk adds: invisible
-	err := v.db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
+	err := v.view(func(tx *bolt.Tx) error {
+		for _, err := range checkStructure(tx) {
 			add("", "file structure: %v", err)
 		}
 		meta := tx.Bucket(bucketMeta)

@@ -157,7 +157,7 @@ func (v *Vault) View(ref string) (*Stored, error) {
 		return nil, ErrLocked
 	}
 	var out *Stored
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		m, how, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -181,7 +181,7 @@ func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
 	}
 	now := v.now()
 	var n int
-	err := v.db.Update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *bolt.Tx) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -248,7 +248,7 @@ func (v *Vault) List() ([]Summary, error) {
 		raw []byte
 	}
 	var items []item
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
 			id := ID(k)
 			raw, err := v.getEntry(tx, id)
@@ -277,7 +277,7 @@ func (v *Vault) List() ([]Summary, error) {
 		}
 	}
 	sortSummaries(out)
-	err = v.db.Update(func(tx *bolt.Tx) error {
+	err = v.update(func(tx *bolt.Tx) error {
 		return v.appendAudit(tx, Event{Action: "list", Count: len(out)})
 	})
 	return out, err

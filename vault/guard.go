@@ -1,0 +1,147 @@
+package vault
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bbolt trusts the file it maps: a damaged page (one flipped bit in a page
+// header is enough) makes it panic on an assertion, slice out of range, or
+// read past the end of the map, which is a fault that kills the process.
+// Every transaction of the vault runs under guard, which turns those into
+// ErrCorrupt, so a damaged vault gets the same one-line error and exit code
+// as any other.
+
+// view runs fn in a read transaction, under guard.
+func (v *Vault) view(fn func(*bolt.Tx) error) error {
+	return guard(func() error { return v.db.View(fn) })
+}
+
+// update runs fn in a read-write transaction, under guard.
+func (v *Vault) update(fn func(*bolt.Tx) error) error {
+	return guard(func() error { return v.db.Update(fn) })
+}
+
+// guard runs fn with memory faults turned into panics (debug.SetPanicOnFault),
+// and returns ErrCorrupt for a fault, or for a panic raised inside bbolt. A
+// panic of the vault's own code is not the file's fault: it is raised again.
+func guard(fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if _, fault := r.(interface{ Addr() uintptr }); !fault && !panickedIn("go.etcd.io/bbolt") {
+			panic(r)
+		}
+		err = fmt.Errorf("%w (%v)", ErrCorrupt, r)
+	}()
+	return fn()
+}
+
+// panickedIn reports whether the innermost function that called panic, or
+// in which the runtime raised one, belongs to the package with path pkg. It
+// must be called from a deferred function that is handling the panic, whose
+// frames are still on the stack below it.
+func panickedIn(pkg string) bool {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic" || strings.HasPrefix(f.Function, "runtime.panic"):
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			return strings.HasPrefix(f.Function, pkg+".") || strings.HasPrefix(f.Function, pkg+"/")
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// checkStructure checks the file's structure: bbolt's consistency check
+// (tx.Check), after a walk of its own. tx.Check runs in a goroutine of
+// bbolt's, out of guard's reach, where a damaged page can make it read past
+// the end of the file (a fault that kills the process) or loop over
+// billions of pages. So the walk comes first, here, under the caller's
+// guard, and reads what the check will follow:
+//   - every page header (checkPages, also done on opening);
+//   - bbolt's page statistics from the root, which visit every page the
+//     buckets reach (a child past the end faults, or fails bbolt's
+//     assertion) and must fit in the file;
+//   - every key, in order, each found again by a seek from the root, which
+//     reads on its way the branch keys the check compares.
+//
+// A problem found by the walk stops the check before it starts.
+func checkStructure(tx *bolt.Tx) []error {
+	if err := checkPages(tx); err != nil {
+		return []error{err}
+	}
+	root := tx.Cursor().Bucket()
+	if s := root.Stats(); int64(s.BranchAlloc)+int64(s.LeafAlloc) > tx.Size() {
+		return []error{fmt.Errorf("the buckets' pages claim more than the file holds")}
+	}
+	err := tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		var prev []byte
+		seek, c := b.Cursor(), b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if prev != nil && bytes.Compare(prev, k) >= 0 {
+				return fmt.Errorf("bucket %s: keys out of order", name)
+			}
+			if got, _ := seek.Seek(k); !bytes.Equal(got, k) {
+				return fmt.Errorf("bucket %s: a key cannot be found from the root", name)
+			}
+			prev = k
+		}
+		return nil
+	})
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for err := range tx.Check() {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// checkPages reads every page header of the file, in order: each page must
+// be free, or the first of a run of pages of a type bbolt writes that ends
+// within the file (the rest of the run follows it). bbolt trusts these
+// headers: a damaged run length made a write free millions of pages past
+// the end of the file, and the next consistency check ran out of memory.
+// The freelist must name exactly the free pages found.
+// It needs the freelist loaded (openBolt loads it).
+func checkPages(tx *bolt.Tx) error {
+	end := int(tx.Size() / int64(tx.DB().Info().PageSize))
+	free := 0
+	for id := 2; id < end; id++ {
+		p, err := tx.Page(id)
+		switch {
+		case err != nil:
+			return err
+		case p.Type == "free":
+			free++
+		case p.Type != "leaf" && p.Type != "branch" && p.Type != "freelist":
+			return fmt.Errorf("page %d: not a page bbolt writes (%s)", id, p.Type)
+		case id+p.OverflowCount >= end:
+			return fmt.Errorf("page %d: runs past the end of the file", id)
+		default:
+			id += p.OverflowCount
+		}
+	}
+	// The freelist may name no page beyond the end, nor one twice: a write
+	// would use it (a damaged entry made one grow the file by terabytes).
+	if s := tx.DB().Stats(); s.FreePageN+s.PendingPageN != free {
+		return fmt.Errorf("the freelist names %d pages, %d of them free within the file", s.FreePageN+s.PendingPageN, free)
+	}
+	return nil
+}
