@@ -312,7 +312,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 // reopen opens the file now at the vault's path, which a restore replaced,
 // and releases the old one.
 func (v *Vault) reopen() error {
-	db, err := openBolt(v.path, v.lockTimeout(), false)
+	db, err := openBolt(v.path, v.lockTimeout(), openWrite)
 	if err != nil {
 		return fmt.Errorf("reopen the restored vault: %w", err)
 	}

@@ -14,6 +14,15 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
+// openMode says how openBolt opens a vault file.
+type openMode int
+
+const (
+	openRead    openMode = iota // read only
+	openWrite                   // for writing, after checkPages
+	openWritten                 // for writing a file this process has just written and synced (a compaction): not checked again
+)
+
 // openBolt opens the bbolt file of a vault, as the vault grows and maps it.
 // A file that is not a bbolt database, is cut short or is damaged where bbolt
 // reads it on opening is ErrCorrupt, and one another process holds past
@@ -27,7 +36,8 @@ import (
 // which guard turns into ErrCorrupt; the file's descriptor is then left
 // open until the process exits. A vault opened for writing has its page
 // headers and freelist checked first (checkPages).
-func openBolt(path string, timeout time.Duration, readOnly bool) (*bolt.DB, error) {
+func openBolt(path string, timeout time.Duration, mode openMode) (*bolt.DB, error) {
+	readOnly := mode == openRead
 	open := func(readOnly, freelist bool) (db *bolt.DB, err error) {
 		err = guard(func() error {
 			db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly,
@@ -63,7 +73,7 @@ func openBolt(path string, timeout time.Duration, readOnly bool) (*bolt.DB, erro
 		// needs it, and it is read here under guard.
 		db, err = open(readOnly, true)
 	}
-	if err == nil && !readOnly {
+	if err == nil && mode == openWrite {
 		// Before anything writes: bbolt trusts the page headers when it frees
 		// and reuses pages, so a damaged one would spread (checkPages). About
 		// 60 ms for 100,000 records (BenchmarkOpen), mostly page faults.

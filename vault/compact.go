@@ -130,7 +130,7 @@ func (v *Vault) rewrite(drop doomed, after func(tx *bolt.Tx) error) error {
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
-	db, err := openBolt(v.path, v.lockTimeout(), false)
+	db, err := openBolt(v.path, v.lockTimeout(), openWritten)
 	if err != nil {
 		return fmt.Errorf("reopen the compacted vault: %w", err)
 	}

@@ -233,7 +233,11 @@ func Open(path string, o Options) (*Vault, error) {
 	if o.Actor == "" {
 		o.Actor = "owner"
 	}
-	db, err := openBolt(path, o.LockTimeout, o.ReadOnly)
+	mode := openWrite
+	if o.ReadOnly {
+		mode = openRead
+	}
+	db, err := openBolt(path, o.LockTimeout, mode)
 	switch {
 	case errors.Is(err, ErrBusy):
 		return nil, ErrBusy
