@@ -37,10 +37,9 @@ const (
 // open until the process exits. A vault opened for writing has its page
 // headers and freelist checked first (checkPages).
 func openBolt(path string, timeout time.Duration, mode openMode) (*bolt.DB, error) {
-	readOnly := mode == openRead
-	open := func(readOnly, freelist bool) (db *bolt.DB, err error) {
+	open := func(ro, freelist bool) (db *bolt.DB, err error) {
 		err = guard(func() error {
-			db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly,
+			db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: ro,
 				InitialMmapSize: initialMmapSize(), PreLoadFreelist: freelist})
 			return err
 		})
@@ -71,12 +70,12 @@ func openBolt(path string, timeout time.Duration, mode openMode) (*bolt.DB, erro
 		db.Close()
 		// Read only, bbolt reads the freelist when asked; checkStructure
 		// needs it, and it is read here under guard.
-		db, err = open(readOnly, true)
+		db, err = open(mode == openRead, true)
 	}
 	if err == nil && mode == openWrite {
 		// Before anything writes: bbolt trusts the page headers when it frees
 		// and reuses pages, so a damaged one would spread (checkPages). About
-		// 60 ms for 100,000 records (BenchmarkOpen), mostly page faults.
+		// 70 ms for 100,000 records (BenchmarkOpen), mostly page faults.
 		err = guard(func() error {
 			return db.View(func(tx *bolt.Tx) error {
 				if err := checkPages(tx); err != nil {
