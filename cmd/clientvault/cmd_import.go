@@ -98,7 +98,7 @@ func runImport(a *App, o *importOptions, name string) error {
 		r, err = sheet.Open(countingReaderAt{f, &read}, size, o.sheet)
 	}
 	if err != nil {
-		return withHint(usagef("%s: %v", label, err), importHint(err))
+		return sheetError(label, err)
 	}
 	defer r.Close()
 	if o.printMapping {
@@ -123,7 +123,7 @@ func runImport(a *App, o *importOptions, name string) error {
 		case errors.Is(err, io.EOF):
 			return vault.Row{}, io.EOF
 		case err != nil:
-			return vault.Row{}, withHint(usagef("%s: %v", label, err), importHint(err))
+			return vault.Row{}, sheetError(label, err)
 		}
 		return vault.Row{N: n, Record: rec}, nil
 	}
@@ -157,6 +157,12 @@ func runImport(a *App, o *importOptions, name string) error {
 // importMemoryLimit is the soft memory limit of the Go heap during an
 // import (see runtime/debug.SetMemoryLimit); GOMEMLIMIT overrides it.
 const importMemoryLimit = 160 << 20
+
+// sheetError is bad input in the file being imported (exit 2), with what to
+// do about it.
+func sheetError(label string, err error) error {
+	return withHint(usagef("%s: %v", label, err), importHint(err))
+}
 
 func importHint(err error) string {
 	switch {
