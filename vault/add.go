@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // AddOptions tune Add.
@@ -138,7 +137,7 @@ func (v *Vault) newBulk(o AddOptions) *bulk {
 		o.BatchSize = 1000
 	}
 	if o.Action == "" {
-		o.Action = "add"
+		o.Action = ActionAdd
 	}
 	return &bulk{v: v, o: o, stage: newStage()}
 }
@@ -193,7 +192,7 @@ func (w *bulk) send() error {
 func (w *bulk) committer() {
 	first := true
 	for batch := range w.commits {
-		err := w.v.update(func(tx *bolt.Tx) error {
+		err := w.v.update(func(tx *txn) error {
 			if first {
 				if err := w.v.writeStage(tx, w.stage); err != nil {
 					return err
@@ -231,7 +230,7 @@ func (w *bulk) committer() {
 
 // finish writes what is left and publishes everything in one transaction,
 // with the audit event; extra, if set, runs in that transaction too.
-func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
+func (w *bulk) finish(extra func(tx *txn) error) error {
 	if w.failed != nil {
 		return w.failed
 	}
@@ -244,7 +243,7 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 	// (under the stage) before the final transaction, which then only ends
 	// the stage: see publishStaged.
 	if w.started && w.publishParts(len(w.batch)) > 1 {
-		err := w.v.update(func(tx *bolt.Tx) error { return w.writeBatch(tx, w.batch) })
+		err := w.v.update(func(tx *txn) error { return w.writeBatch(tx, w.batch) })
 		if err == nil {
 			w.batch = nil
 			err = w.publishStaged()
@@ -255,7 +254,7 @@ func (w *bulk) finish(extra func(tx *bolt.Tx) error) error {
 		}
 		w.v.dropMapped()
 	}
-	err := w.v.update(func(tx *bolt.Tx) error {
+	err := w.v.update(func(tx *txn) error {
 		if err := w.writeBatch(tx, w.batch); err != nil {
 			return err
 		}
@@ -342,7 +341,7 @@ var eagerPublish uint64 = 8192
 // writeBatch appends a batch of sealed entries to the records bucket, under
 // the bulk write's stage (0 when it is the only batch), with its expiry
 // metadata, and keeps what publishing them will need.
-func (w *bulk) writeBatch(tx *bolt.Tx, batch []*sealed) error {
+func (w *bulk) writeBatch(tx *txn, batch []*sealed) error {
 	recs, exp := tx.Bucket(bucketRecords), tx.Bucket(bucketExpiry)
 	// Slots only ever grow, so pages fill completely.
 	recs.FillPercent = 1.0
@@ -393,7 +392,7 @@ type publishedRecord struct {
 
 // publish maps each record's ID to its slot and writes its index entries,
 // in key order, so that a bulk add fills each page as it writes it.
-func publish(tx *bolt.Tx, recs []publishedRecord) error {
+func publish(tx *txn, recs []publishedRecord) error {
 	slices.SortFunc(recs, func(a, b publishedRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
 	if err := putIDs(tx, recs); err != nil {
 		return err
@@ -410,14 +409,14 @@ func publish(tx *bolt.Tx, recs []publishedRecord) error {
 
 // beginStage records a new stage, MAC'd, with the first slot its entries
 // will take, so that an interrupted add can be found and removed.
-func (v *Vault) beginStage(tx *bolt.Tx) (uint64, error) {
+func (v *Vault) beginStage(tx *txn) (uint64, error) {
 	stage := newStage()
 	return stage, v.writeStage(tx, stage)
 }
 
 // writeStage records stage, MAC'd, with the first slot its entries will
 // take.
-func (v *Vault) writeStage(tx *bolt.Tx, stage uint64) error {
+func (v *Vault) writeStage(tx *txn, stage uint64) error {
 	first := tx.Bucket(bucketRecords).Sequence() + 1
 	val := binary.BigEndian.AppendUint64(nil, first)
 	val = append(val, v.keys.mac(macObject, []byte("stage"), seqKey(stage), val)...)
@@ -430,7 +429,7 @@ func (v *Vault) writeStage(tx *bolt.Tx, stage uint64) error {
 func (v *Vault) discardStages() error {
 	for stage := range v.pending {
 		var first uint64
-		err := v.view(func(tx *bolt.Tx) error {
+		err := v.view(func(tx *txn) error {
 			val := tx.Bucket(bucketStages).Get(seqKey(stage))
 			if val == nil {
 				return nil
@@ -445,7 +444,7 @@ func (v *Vault) discardStages() error {
 			return err
 		}
 		for more := first != 0; more; {
-			err := v.update(func(tx *bolt.Tx) error {
+			err := v.update(func(tx *txn) error {
 				var err error
 				more, err = v.discardBatch(tx, stage, first, 5000)
 				if err != nil || more {
@@ -464,7 +463,7 @@ func (v *Vault) discardStages() error {
 
 // discardBatch deletes up to max entries of stage from slot first on, with
 // their ID mappings and index entries; more is true when some remain.
-func (v *Vault) discardBatch(tx *bolt.Tx, stage, first uint64, max int) (more bool, err error) {
+func (v *Vault) discardBatch(tx *txn, stage, first uint64, max int) (more bool, err error) {
 	gone := map[ID]bool{}
 	c := tx.Bucket(bucketRecords).Cursor()
 	var doomed [][]byte

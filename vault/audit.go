@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Event is one entry of the audit log: who did what to which record, when.
@@ -43,7 +41,7 @@ type Event struct {
 
 // appendAudit adds e to the log in transaction tx, the same transaction as the
 // change it records.
-func (v *Vault) appendAudit(tx *bolt.Tx, e Event) error {
+func (v *Vault) appendAudit(tx *txn, e Event) error {
 	return v.appendAuditAs(tx, e, func(e Event) ([]byte, error) {
 		body, err := json.Marshal(e)
 		if err != nil {
@@ -55,15 +53,15 @@ func (v *Vault) appendAudit(tx *bolt.Tx, e Event) error {
 
 // appendAuditAs is appendAudit with the event encoded by encode, which
 // returns the stored value with its first macLen bytes left for the MAC.
-func (v *Vault) appendAuditAs(tx *bolt.Tx, e Event, encode func(Event) ([]byte, error)) error {
+func (v *Vault) appendAuditAs(tx *txn, e Event, encode func(Event) ([]byte, error)) error {
 	if v.keys == nil {
 		return ErrLocked
 	}
-	seq, prev, err := v.auditHead(tx)
+	st, err := tx.state()
 	if err != nil {
 		return err
 	}
-	e.Seq = seq + 1
+	e.Seq = st.seq + 1
 	if e.Time.IsZero() {
 		e.Time = v.now()
 	}
@@ -74,31 +72,24 @@ func (v *Vault) appendAuditAs(tx *bolt.Tx, e Event, encode func(Event) ([]byte, 
 	if err != nil {
 		return err
 	}
-	tag := v.keys.mac(macAudit, prev, val[macLen:])
+	tag := v.keys.mac(macAudit, st.tag, val[macLen:])
 	copy(val, tag)
 	if err := tx.Bucket(bucketAudit).Put(seqKey(e.Seq), val); err != nil {
 		return err
 	}
-	return v.putAuditHead(tx, e.Seq, tag)
+	st.seq, st.tag = e.Seq, tag
+	tx.changed = true
+	return nil
 }
 
-func (v *Vault) putAuditHead(tx *bolt.Tx, seq uint64, tag []byte) error {
-	head := binary.BigEndian.AppendUint64(nil, seq)
-	head = append(head, tag...)
-	return tx.Bucket(bucketMeta).Put(keyAuditHead, append(head, v.keys.mac(macHead, head)...))
-}
-
-// auditHead returns the last sequence number and its mac, checking the head's
-// own MAC. An empty log has sequence 0 and an empty mac.
-func (v *Vault) auditHead(tx *bolt.Tx) (uint64, []byte, error) {
-	h := tx.Bucket(bucketMeta).Get(keyAuditHead)
-	if h == nil {
-		return 0, nil, nil
+// auditHead returns the last sequence number and its mac, from the head,
+// whose MAC it checks. An empty log has sequence 0 and an empty mac.
+func (v *Vault) auditHead(tx *txn) (uint64, []byte, error) {
+	st, err := tx.state()
+	if err != nil {
+		return 0, nil, err
 	}
-	if len(h) != 8+2*macLen || !hmac.Equal(h[8+macLen:], v.keys.mac(macHead, h[:8+macLen])) {
-		return 0, nil, fmt.Errorf("audit log head: %w", ErrTampered)
-	}
-	return binary.BigEndian.Uint64(h[:8]), clone(h[8 : 8+macLen]), nil
+	return st.seq, st.tag, nil
 }
 
 func seqKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
@@ -117,7 +108,7 @@ func (v *Vault) Audit(f AuditFilter) ([]Event, error) {
 		return nil, ErrLocked
 	}
 	var out []Event
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		keep := func(e Event) error {
 			if f.Record == "" || e.Record == f.Record || contains(e.Records, f.Record) {
 				out = append(out, e)
@@ -143,7 +134,7 @@ func (v *Vault) VerifyAudit() (int, error) {
 		return 0, ErrLocked
 	}
 	n := 0
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		count := func(Event) error { n++; return nil }
 		if err := v.walkAudit(tx, count); err != nil {
 			return err
@@ -155,7 +146,7 @@ func (v *Vault) VerifyAudit() (int, error) {
 
 // walkAudit reads the log in order, checking every link of the chain, the
 // sequence numbers and the head.
-func (v *Vault) walkAudit(tx *bolt.Tx, fn func(Event) error) error {
+func (v *Vault) walkAudit(tx *txn, fn func(Event) error) error {
 	headSeq, headMAC, err := v.auditHead(tx)
 	if err != nil {
 		return err

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // sortedIDs returns a sorted copy of ids. Hex keeps the order of bytes, so
@@ -66,6 +64,6 @@ func hexAppend(dst, b []byte) []byte {
 // appendAuditIDs is appendAudit for an event whose Records are ids, sorted.
 // It stores what appendAudit would store for the event with those IDs as
 // its Records.
-func (v *Vault) appendAuditIDs(tx *bolt.Tx, e Event, ids []ID) error {
+func (v *Vault) appendAuditIDs(tx *txn, e Event, ids []ID) error {
 	return v.appendAuditAs(tx, e, func(e Event) ([]byte, error) { return marshalAuditIDs(e, ids) })
 }

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"filippo.io/age"
-	bolt "go.etcd.io/bbolt"
 )
 
 // BackupOptions tune Backup.
@@ -49,7 +48,7 @@ func (v *Vault) Backup(path string, o BackupOptions) (*BackupReport, error) {
 	if err := ensureDir(dir); err != nil {
 		return nil, err
 	}
-	tmp, err := v.compactCopy(dir, ".clientvault-backup-*.db", nil, nil)
+	tmp, _, err := v.compactCopy(dir, ".clientvault-backup-*.db", nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
@@ -73,8 +72,8 @@ func (v *Vault) Backup(path string, o BackupOptions) (*BackupReport, error) {
 	if v.opts.ReadOnly {
 		return rep, nil
 	}
-	err = v.update(func(tx *bolt.Tx) error {
-		return v.appendAudit(tx, Event{Action: "backup", Count: n, Detail: fmt.Sprintf("up to audit entry %d", seq)})
+	err = v.update(func(tx *txn) error {
+		return v.appendAudit(tx, Event{Action: ActionBackup, Count: n, Detail: fmt.Sprintf("up to audit entry %d", seq)})
 	})
 	return rep, err
 }
@@ -94,7 +93,7 @@ func (v *Vault) checkCopy(path string) (records int, seq uint64, err error) {
 		return 0, 0, fmt.Errorf("%s is a backup of another vault: %w", path, ErrRefused)
 	}
 	c.keys = v.keys
-	err = c.view(func(tx *bolt.Tx) error {
+	err = c.view(func(tx *txn) error {
 		var bad error
 		for err := range tx.Check() { // drained: Check's goroutine reads tx
 			if bad == nil {
@@ -157,7 +156,7 @@ type RestoreReport struct {
 
 // readOnlyActions are the audit actions that change no record: a vault
 // whose log has only these after a backup's last entry has not changed.
-var readOnlyActions = map[string]bool{"view": true, "list": true, "backup": true, "export": true, "verify": true, "audit": true}
+var readOnlyActions = map[string]bool{ActionView: true, ActionList: true, ActionBackup: true, ActionExport: true, ActionVerify: true, ActionAudit: true}
 
 // Restore replaces the vault with the backup at from. The backup must be a
 // clientvault vault (ErrCorrupt), of this same vault (ErrRefused) and pass
@@ -195,7 +194,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	}
 	rep := &RestoreReport{From: from, Records: n, BackupSeq: backupSeq, Reapplied: []string{}}
 	var backupHead []byte
-	err = readVault(tmp, v, func(c *Vault, tx *bolt.Tx) error {
+	err = readVault(tmp, v, func(c *Vault, tx *txn) error {
 		_, backupHead, err = c.auditHead(tx)
 		return err
 	})
@@ -207,7 +206,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	var destroyed []Event
 	diverged := false
 	var wrapped []byte
-	err = v.view(func(tx *bolt.Tx) error {
+	err = v.view(func(tx *txn) error {
 		wrapped = clone(tx.Bucket(bucketMeta).Get(keyKeys))
 		err := v.walkAudit(tx, func(e Event) error {
 			if e.Seq > backupSeq && !readOnlyActions[e.Action] {
@@ -240,6 +239,16 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 		}
 	}
 
+	// The restored state's version goes past the replaced vault's and the
+	// anchor's, so that the anchor accepts it and refuses the old file.
+	floor, err := v.StateVersion()
+	if err != nil {
+		return nil, err
+	}
+	if a, err := v.readAnchor(); err == nil && a != nil {
+		floor = max(floor, a.version)
+	}
+
 	// Build the restored vault beside the current one.
 	nv, err := Open(tmp, Options{Now: v.opts.Now, Actor: v.opts.Actor, LockTimeout: v.opts.LockTimeout})
 	if err != nil {
@@ -247,7 +256,14 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	}
 	nv.keys = v.keys
 	nv.hooks = v.hooks
-	err = nv.update(func(tx *bolt.Tx) error {
+	if err := nv.upgradeState(); err != nil {
+		nv.Close()
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	err = nv.update(func(tx *txn) error {
+		if err := tx.raiseVersion(floor); err != nil {
+			return err
+		}
 		// The current owner keys and policy: the backup's may be those of
 		// an owner key since replaced.
 		if err := tx.Bucket(bucketMeta).Put(keyKeys, wrapped); err != nil {
@@ -278,7 +294,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 			}
 			rep.Reapplied = append(rep.Reapplied, idStrings(present)...)
 		}
-		return nv.appendAudit(tx, Event{Action: "restore", Count: len(rep.Reapplied),
+		return nv.appendAudit(tx, Event{Action: ActionRestore, Count: len(rep.Reapplied),
 			Detail: fmt.Sprintf("backup up to audit entry %d replaced the vault at entry %d", backupSeq, rep.VaultSeq)})
 	})
 	// Always compacted: the backup file's freed pages, if it has any, may
@@ -305,6 +321,9 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	if err := v.reopen(); err != nil {
 		return nil, err
 	}
+	if err := v.checkAnchor(); err != nil {
+		return nil, err
+	}
 	rep.Records -= len(rep.Reapplied)
 	return rep, nil
 }
@@ -320,7 +339,8 @@ func (v *Vault) reopen() error {
 	v.db = db
 	old.Close()
 	v.pending = map[uint64]bool{}
-	if err := guard(func() error { return db.View(v.readHeader) }); err != nil {
+	v.rooted = map[string]bool{}
+	if err := v.view(v.readHeader); err != nil {
 		return fmt.Errorf("reopen the restored vault: %w", err)
 	}
 	if len(v.pending) > 0 {
@@ -331,14 +351,14 @@ func (v *Vault) reopen() error {
 
 // readVault opens the vault file at path read-only with v's keys and runs fn
 // in a read transaction.
-func readVault(path string, v *Vault, fn func(c *Vault, tx *bolt.Tx) error) error {
+func readVault(path string, v *Vault, fn func(c *Vault, tx *txn) error) error {
 	c, err := Open(path, Options{Now: v.opts.Now, ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	c.keys = v.keys
-	return c.view(func(tx *bolt.Tx) error { return fn(c, tx) })
+	return c.view(func(tx *txn) error { return fn(c, tx) })
 }
 
 // copyFileTo copies the file at src to a new synced temporary file in dir.
@@ -390,7 +410,7 @@ func RestoreNew(path, from string, ids []age.Identity, o Options) (*RestoreRepor
 		return nil, fmt.Errorf("restore: %w", err)
 	}
 	defer os.Remove(tmp)
-	o.ReadOnly = true
+	o.ReadOnly, o.Restoring = true, true
 	c, err := Open(tmp, o)
 	if err != nil {
 		return nil, fmt.Errorf("backup %s: %w", from, err)
@@ -422,8 +442,17 @@ func RestoreNew(path, from string, ids []age.Identity, o Options) (*RestoreRepor
 	defer v.Close()
 	err = v.Unlock(ids...)
 	if err == nil {
-		err = v.update(func(tx *bolt.Tx) error {
-			return v.appendAudit(tx, Event{Action: "restore", Detail: fmt.Sprintf("backup up to audit entry %d, where there was no vault", seq)})
+		err = v.update(func(tx *txn) error {
+			// Past any version of this vault seen here, which the anchor
+			// would otherwise hold against the backup.
+			if a, err := v.readAnchor(); err != nil {
+				return err
+			} else if a != nil {
+				if err := tx.raiseVersion(a.version); err != nil {
+					return err
+				}
+			}
+			return v.appendAudit(tx, Event{Action: ActionRestore, Detail: fmt.Sprintf("backup up to audit entry %d, where there was no vault", seq)})
 		})
 	}
 	if err != nil {

@@ -61,14 +61,14 @@ func (h *compactHooks) at(name string) error {
 }
 
 // markCompaction records in tx that freed pages hold destroyed data.
-func markCompaction(tx *bolt.Tx) error {
+func markCompaction(tx *txn) error {
 	return tx.Bucket(bucketMeta).Put(keyCompactPending, []byte{1})
 }
 
 // compactionPending reports whether a destruction was not yet compacted away.
 func (v *Vault) compactionPending() bool {
 	pending := false
-	_ = v.view(func(tx *bolt.Tx) error {
+	_ = v.view(func(tx *txn) error {
 		pending = tx.Bucket(bucketMeta).Get(keyCompactPending) != nil
 		return nil
 	})
@@ -101,7 +101,7 @@ func (v *Vault) compact() error {
 // disk at any point leaves either the old vault or the new one. The vault's
 // lock is held throughout; a process that was waiting for it notices the
 // file was replaced and opens the new one (Open).
-func (v *Vault) rewrite(drop doomed, after func(tx *bolt.Tx) error) error {
+func (v *Vault) rewrite(drop doomed, after func(tx *txn) error) error {
 	if v.opts.ReadOnly {
 		return fmt.Errorf("compact vault: opened read-only: %w", ErrRefused)
 	}
@@ -110,7 +110,7 @@ func (v *Vault) rewrite(drop doomed, after func(tx *bolt.Tx) error) error {
 	if err := v.hooks.at("copy"); err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
-	tmp, err := v.compactCopy(dir, prefix+"*", drop, after)
+	tmp, st, err := v.compactCopy(dir, prefix+"*", drop, after)
 	if err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
@@ -136,7 +136,10 @@ func (v *Vault) rewrite(drop doomed, after func(tx *bolt.Tx) error) error {
 	}
 	old := v.db
 	v.db = db
-	return old.Close()
+	if err := old.Close(); err != nil {
+		return err
+	}
+	return v.advanceAnchor(st)
 }
 
 // compactCopy writes the live data of the vault, as one read transaction
@@ -145,16 +148,16 @@ func (v *Vault) rewrite(drop doomed, after func(tx *bolt.Tx) error) error {
 // copied: whatever they held (destroyed records, ciphertexts since
 // re-sealed) is not in the copy. The copy keeps the vault's page size and
 // fills every page (copyLive).
-func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *bolt.Tx) error) (string, error) {
+func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *txn) error) (string, *state, error) {
 	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	tmp := f.Name()
 	f.Close()
 	if err := os.Chmod(tmp, 0o600); err != nil {
 		os.Remove(tmp)
-		return "", err
+		return "", nil, err
 	}
 	// Mapping the new file at the old one's size up front spares bbolt a
 	// remap, which copies every dirty page, each time the file grows. One
@@ -171,17 +174,41 @@ func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *bol
 		InitialMmapSize: mmapSize, PageSize: v.db.Info().PageSize})
 	if err != nil {
 		os.Remove(tmp)
-		return "", err
+		return "", nil, err
 	}
 	// Grown in the vault's steps, not bbolt's 16 MB; what bbolt grows the
 	// file by beyond its last page is cut off below.
 	dst.AllocSize = vaultAllocSize
-	err = v.view(func(src *bolt.Tx) error {
+	// A copy that leaves out no object and adds none keeps the state (the
+	// marker it drops is outside the root): no keys are needed, and a
+	// compaction interrupted before is finished on opening, locked.
+	changes := len(drop) > 0 || after != nil
+	var st *state
+	err = v.view(func(src *txn) error {
 		defer readAround(src)() // the copy reads every live page
-		return copyLive(dst, src, compactTxSize, drop.has)
+		if changes {
+			if st, err = v.stateWithout(src, drop); err != nil {
+				return err
+			}
+		}
+		return copyLive(dst, src.Tx, compactTxSize, drop.has)
 	})
-	if err == nil && after != nil {
-		err = dst.Update(after)
+	if err == nil && changes {
+		// The copy's head is the old file's: its root still counts what
+		// was left out. This transaction commits the state without it, at
+		// the next version, with what after writes.
+		err = dst.Update(func(tx *bolt.Tx) error {
+			t := &txn{Tx: tx, v: v, st: st, changed: true}
+			if after != nil {
+				if err := after(t); err != nil {
+					return err
+				}
+			}
+			if t.err != nil {
+				return t.err
+			}
+			return t.commit()
+		})
 	}
 	var size int64 // up to the end of the last page
 	if err == nil {
@@ -205,9 +232,9 @@ func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *bol
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return "", err
+		return "", nil, err
 	}
-	return tmp, nil
+	return tmp, st, nil
 }
 
 func (v *Vault) lockTimeout() time.Duration {

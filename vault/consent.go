@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/clientvault/clientvault/consent"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Consent statuses, as ConsentInfo.Status reports them.
@@ -48,7 +47,7 @@ func (v *Vault) ConsentAdd(ref string, c consent.Consent) (*consent.Consent, err
 		return nil, ErrLocked
 	}
 	now := v.now()
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -73,7 +72,7 @@ func (v *Vault) ConsentAdd(ref string, c consent.Consent) (*consent.Consent, err
 		if err := v.putObject(tx, bucketConsents, macConsent, consentKey(id, cid), []byte(st.UID), &c); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, Event{Action: "consent-add", Record: id.String(), Staff: st.Name,
+		return v.appendAudit(tx, Event{Action: ActionConsentAdd, Record: id.String(), Staff: st.Name,
 			Detail: fmt.Sprintf("consent %s, scope %s%s", c.ID, strings.Join(c.Scope, ","), expiresText(c.Expires.String()))})
 	})
 	if err != nil {
@@ -91,7 +90,7 @@ func expiresText(d string) string {
 
 // consentsOf returns the record's consents, authenticated, decrypted and
 // checked to belong to it.
-func (v *Vault) consentsOf(tx *bolt.Tx, id ID) ([]storedConsent, error) {
+func (v *Vault) consentsOf(tx *txn, id ID) ([]storedConsent, error) {
 	var out []storedConsent
 	c := tx.Bucket(bucketConsents).Cursor()
 	for k, raw := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, raw = c.Next() {
@@ -145,7 +144,7 @@ func (v *Vault) Consents(ref string) ([]ConsentInfo, error) {
 	}
 	now := v.now()
 	out := []ConsentInfo{}
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -165,7 +164,7 @@ func (v *Vault) Consents(ref string) ([]ConsentInfo, error) {
 }
 
 // staffUIDs maps each registered staff name to its registration's UID.
-func (v *Vault) staffUIDs(tx *bolt.Tx) map[string]string {
+func (v *Vault) staffUIDs(tx *txn) map[string]string {
 	m := map[string]string{}
 	for _, st := range v.allStaffRaw(tx) {
 		m[st.Name] = st.UID
@@ -201,7 +200,7 @@ func (v *Vault) ConsentRevoke(consentID, by string) (*Revocation, error) {
 	}
 	now := v.now()
 	out := &Revocation{}
-	err = v.update(func(tx *bolt.Tx) error {
+	err = v.update(func(tx *txn) error {
 		var key, raw []byte
 		c := tx.Bucket(bucketConsents).Cursor()
 		for k, r := c.First(); k != nil; k, r = c.Next() {
@@ -237,7 +236,7 @@ func (v *Vault) ConsentRevoke(consentID, by string) (*Revocation, error) {
 		if out.Unshared {
 			detail += "; share removed"
 		}
-		if err := v.appendAudit(tx, Event{Action: "consent-revoke", Record: id.String(), Staff: sc.To, Detail: detail}); err != nil {
+		if err := v.appendAudit(tx, Event{Action: ActionConsentRevoke, Record: id.String(), Staff: sc.To, Detail: detail}); err != nil {
 			return err
 		}
 		x, err := v.exposure(tx, id)

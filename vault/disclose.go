@@ -13,7 +13,6 @@ import (
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // DiscloseOptions say how a disclosure is sealed and where it goes.
@@ -72,7 +71,7 @@ func (v *Vault) Disclose(ref string, d consent.Disclosure, o DiscloseOptions) (*
 		d.By = v.opts.Actor
 	}
 	d.At = now.Truncate(time.Second)
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -100,7 +99,7 @@ func (v *Vault) Disclose(ref string, d consent.Disclosure, o DiscloseOptions) (*
 		if err := o.WriteFile(file); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, Event{Action: "disclose", Record: id.String(),
+		return v.appendAudit(tx, Event{Action: ActionDisclose, Record: id.String(),
 			Detail: fmt.Sprintf("disclosure %s, basis %s, scope %s", d.ID, d.Basis, strings.Join(d.Scope, ","))})
 	})
 	if err != nil {
@@ -116,7 +115,7 @@ func (v *Vault) Disclosures(ref string) ([]consent.Disclosure, error) {
 		return nil, ErrLocked
 	}
 	out := []consent.Disclosure{}
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		var prefix []byte
 		if ref != "" {
 			m, _, err := v.resolve(tx, ref)
@@ -132,7 +131,7 @@ func (v *Vault) Disclosures(ref string) ([]consent.Disclosure, error) {
 	return out, err
 }
 
-func (v *Vault) disclosuresOf(tx *bolt.Tx, prefix []byte) ([]consent.Disclosure, error) {
+func (v *Vault) disclosuresOf(tx *txn, prefix []byte) ([]consent.Disclosure, error) {
 	out := []consent.Disclosure{}
 	c := tx.Bucket(bucketDisclosures).Cursor()
 	for k, raw := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, raw = c.Next() {

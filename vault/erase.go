@@ -7,7 +7,6 @@ import (
 
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // RetentionError is returned when a record may not be destroyed: a legal
@@ -72,7 +71,7 @@ func (v *Vault) Erase(ref string, o EraseOptions) (*EraseReport, error) {
 	}
 	today := records.DateOf(v.now())
 	rep := &EraseReport{SizeBefore: fileSize(v.path)}
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -93,7 +92,7 @@ func (v *Vault) Erase(ref string, o EraseOptions) (*EraseReport, error) {
 		if err != nil {
 			return err
 		}
-		return v.destroy(tx, []ID{e.ID}, Event{Action: "erase", Detail: detail, Note: note})
+		return v.destroy(tx, []ID{e.ID}, Event{Action: ActionErase, Detail: detail, Note: note})
 	})
 	if err != nil {
 		return nil, err

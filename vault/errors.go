@@ -53,6 +53,11 @@ var (
 	// record that is not shared with them; errors.Is(err, ErrWrongKey) is
 	// true for it too.
 	ErrNotShared error = &kindOf{"not shared with you", ErrWrongKey}
+	// ErrRolledBack is returned by Unlock when the vault's state is older
+	// than one this user already saw (the rollback anchor, anchor.go): an
+	// older copy was put in place of the vault. Restore is the only way to
+	// go back on purpose.
+	ErrRolledBack = errors.New("vault was rolled back to an older copy")
 )
 
 // AmbiguousError is returned when a name or ID prefix matches more than one

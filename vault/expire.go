@@ -8,7 +8,6 @@ import (
 
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Reason codes: the Detail of the "expire" and "erase" audit events, which
@@ -70,7 +69,7 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 	rep := &ExpireReport{DryRun: o.DryRun, Today: records.DateOf(now), Expired: []string{}, Held: []string{}}
 	rep.SizeBefore = fileSize(v.path)
 	var due, stale []ID
-	scan := func(tx *bolt.Tx) error {
+	scan := func(tx *txn) error {
 		var held []ID
 		var err error
 		due, held, stale, rep.Records, err = v.scanDue(tx, rep.Today)
@@ -80,7 +79,7 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 	// The scan reads records all over the file: let the kernel read ahead
 	// (readAround).
 	if o.DryRun {
-		err := v.view(func(tx *bolt.Tx) error {
+		err := v.view(func(tx *txn) error {
 			defer readAround(tx)()
 			return scan(tx)
 		})
@@ -88,7 +87,7 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 		return rep, err
 	}
 	var gone doomed
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		defer readAround(tx)() // before the commit, which may move the map
 		if err := scan(tx); err != nil {
 			return err
@@ -119,8 +118,8 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 		return nil, err
 	}
 	if len(due) > 0 {
-		ev := destroyEvent(Event{Action: "expire", Detail: ReasonRetentionEnded}, due)
-		err := v.rewrite(gone, func(tx *bolt.Tx) error { return v.appendAudit(tx, ev) })
+		ev := destroyEvent(Event{Action: ActionExpire, Detail: ReasonRetentionEnded}, due)
+		err := v.rewrite(gone, func(tx *txn) error { return v.appendAudit(tx, ev) })
 		if err != nil {
 			rep.Expired = []string{}
 			return rep, fmt.Errorf("no record was destroyed: %w (expire writes a new copy of the vault beside it: it needs free space for about %d MB)", err, (rep.SizeBefore>>20)+1)
@@ -138,7 +137,7 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 // There the entry decides, and the record is listed in
 // stale so that its metadata can be rewritten. Forged metadata, or an
 // entry whose MAC fails, stops the scan: its dates cannot be trusted.
-func (v *Vault) scanDue(tx *bolt.Tx, today records.Date) (due, held, stale []ID, n int, err error) {
+func (v *Vault) scanDue(tx *txn, today records.Date) (due, held, stale []ID, n int, err error) {
 	// Who is what, from the metadata alone.
 	type check struct {
 		id      ID
@@ -176,7 +175,7 @@ func (v *Vault) scanDue(tx *bolt.Tx, today records.Date) (due, held, stale []ID,
 		bySlot = append(bySlot, record{ID(k), slot})
 	}
 	slices.SortFunc(bySlot, func(a, b record) int { return bytes.Compare(a.slot, b.slot) })
-	var rows *bolt.Cursor
+	var rows *cursor
 	var rowKey, rowVal []byte
 	if exp := tx.Bucket(bucketExpiry); exp != nil {
 		rows = exp.Cursor()
@@ -239,7 +238,7 @@ var recordBuckets = [][]byte{[]byte("consents"), []byte("shares"), bucketHolds}
 // destroy deletes the records ids, with their ID mappings, index entries
 // and everything kept under their IDs, appends ev naming them, and marks the
 // vault for compaction, all in tx.
-func (v *Vault) destroy(tx *bolt.Tx, ids []ID, ev Event) error {
+func (v *Vault) destroy(tx *txn, ids []ID, ev Event) error {
 	gone, err := doomedBy(tx, ids)
 	if err != nil {
 		return err
@@ -271,7 +270,7 @@ type doomed map[string]map[string]bool
 // vault: each one's entry and expiry metadata (under its slot), its ID
 // mapping, its index entries (keyed tag || ID), and what recordBuckets keep
 // under its ID.
-func doomedBy(tx *bolt.Tx, ids []ID) (doomed, error) {
+func doomedBy(tx *txn, ids []ID) (doomed, error) {
 	d := doomed{}
 	add := func(bucket []byte, k []byte) {
 		keys := d[string(bucket)]
@@ -327,20 +326,14 @@ func (d doomed) has(path [][]byte, k []byte) bool {
 }
 
 // delete removes from tx what goes: keys, and nested buckets by name.
-func (d doomed) delete(tx *bolt.Tx) error {
+func (d doomed) delete(tx *txn) error {
 	for name, keys := range d {
 		b := tx.Bucket([]byte(name))
 		if b == nil {
 			continue
 		}
 		for k := range keys {
-			var err error
-			if b.Bucket([]byte(k)) != nil {
-				err = b.DeleteBucket([]byte(k))
-			} else {
-				err = b.Delete([]byte(k))
-			}
-			if err != nil {
+			if err := b.Delete([]byte(k)); err != nil {
 				return err
 			}
 		}

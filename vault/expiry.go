@@ -8,7 +8,6 @@ import (
 	"hash"
 
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // bucketExpiry holds, for each record, what Expire needs to find the records
@@ -130,7 +129,7 @@ func (r *expiryReader) read(id ID, slot, val []byte) (s expiryState, ok bool) {
 
 // putExpiry writes the expiry metadata of the entry e just stored as raw in
 // slot. A vault without the bucket gets it whole when it is built (Unlock).
-func (v *Vault) putExpiry(tx *bolt.Tx, slot []byte, e *entry, raw []byte) error {
+func (v *Vault) putExpiry(tx *txn, slot []byte, e *entry, raw []byte) error {
 	b := tx.Bucket(bucketExpiry)
 	if b == nil {
 		return nil
@@ -144,7 +143,7 @@ func (v *Vault) putExpiry(tx *bolt.Tx, slot []byte, e *entry, raw []byte) error 
 
 // refreshExpiry rewrites the expiry metadata of record id from its stored
 // entry, which it authenticates first.
-func (v *Vault) refreshExpiry(tx *bolt.Tx, id ID) error {
+func (v *Vault) refreshExpiry(tx *txn, id ID) error {
 	slot := tx.Bucket(bucketIDs).Get(id[:])
 	if slot == nil {
 		return recordErr(id, ErrNotFound)
@@ -161,7 +160,7 @@ func (v *Vault) refreshExpiry(tx *bolt.Tx, id ID) error {
 }
 
 // deleteExpiry deletes the expiry metadata of the record in slot.
-func deleteExpiry(tx *bolt.Tx, slot []byte) error {
+func deleteExpiry(tx *txn, slot []byte) error {
 	if b := tx.Bucket(bucketExpiry); b != nil {
 		return b.Delete(slot)
 	}
@@ -177,13 +176,13 @@ func (v *Vault) buildExpiry() error {
 		return nil
 	}
 	exists := false
-	if err := v.view(func(tx *bolt.Tx) error {
+	if err := v.view(func(tx *txn) error {
 		exists = tx.Bucket(bucketExpiry) != nil
 		return nil
 	}); err != nil || exists {
 		return err
 	}
-	return v.update(func(tx *bolt.Tx) error {
+	return v.update(func(tx *txn) error {
 		defer readAround(tx)() // every entry, once
 		b, err := tx.CreateBucketIfNotExists(bucketExpiry)
 		if err != nil {

@@ -7,7 +7,6 @@ import (
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Export is a client's own data for a subject access request: their record,
@@ -40,7 +39,7 @@ func (v *Vault) Export(ref string, write func(*Export) error) (*Export, error) {
 	}
 	now := v.now()
 	var out *Export
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -90,7 +89,7 @@ func (v *Vault) Export(ref string, write func(*Export) error) (*Export, error) {
 			detail += ", file written"
 		}
 		out = x
-		return v.appendAudit(tx, Event{Action: "export", Record: id.String(), Detail: detail})
+		return v.appendAudit(tx, Event{Action: ActionExport, Record: id.String(), Detail: detail})
 	})
 	return out, err
 }

@@ -18,13 +18,44 @@ import (
 // as any other.
 
 // view runs fn in a read transaction, under guard.
-func (v *Vault) view(fn func(*bolt.Tx) error) error {
-	return guard(func() error { return v.db.View(fn) })
+// A failed check of a guarded bucket (txn.err) is returned in place of fn's
+// own result.
+func (v *Vault) view(fn func(*txn) error) error {
+	return guard(func() error {
+		return v.db.View(func(tx *bolt.Tx) error {
+			t := &txn{Tx: tx, v: v}
+			err := fn(t)
+			if t.err != nil {
+				return t.err
+			}
+			return err
+		})
+	})
 }
 
 // update runs fn in a read-write transaction, under guard.
-func (v *Vault) update(fn func(*bolt.Tx) error) error {
-	return guard(func() error { return v.db.Update(fn) })
+// It commits the state root with what fn wrote (txn.commit), and then moves
+// the rollback anchor forward to the new state (anchor.go). A failed check
+// of a guarded bucket rolls the transaction back and is returned.
+func (v *Vault) update(fn func(*txn) error) error {
+	var t *txn
+	err := guard(func() error {
+		return v.db.Update(func(tx *bolt.Tx) error {
+			t = &txn{Tx: tx, v: v}
+			err := fn(t)
+			switch {
+			case t.err != nil:
+				return t.err
+			case err != nil:
+				return err
+			}
+			return t.commit()
+		})
+	})
+	if err != nil || t.st == nil || !t.changed {
+		return err
+	}
+	return v.advanceAnchor(t.st)
 }
 
 // guard runs fn with memory faults turned into panics (debug.SetPanicOnFault),

@@ -10,7 +10,6 @@ import (
 
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // bucketHolds holds the legal holds, placed and released, keyed by record ID
@@ -37,7 +36,7 @@ func (v *Vault) Hold(ref string, o HoldOptions) (*consent.Hold, error) {
 	}
 	now := v.now().Truncate(time.Second)
 	var h consent.Hold
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -65,7 +64,7 @@ func (v *Vault) Hold(ref string, o HoldOptions) (*consent.Hold, error) {
 		if err := v.rewriteEntry(tx, m.entry); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, Event{Action: "hold", Record: id.String(), Detail: "legal hold placed"})
+		return v.appendAudit(tx, Event{Action: ActionHold, Record: id.String(), Detail: "legal hold placed"})
 	})
 	if err != nil {
 		return nil, err
@@ -82,7 +81,7 @@ func (v *Vault) Release(ref string) ([]consent.Hold, error) {
 	}
 	now := v.now().Truncate(time.Second)
 	var released []consent.Hold
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -122,7 +121,7 @@ func (v *Vault) Release(ref string) ([]consent.Hold, error) {
 		if err := v.rewriteEntry(tx, m.entry); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, Event{Action: "release", Record: id.String(), Count: len(released), Detail: "legal hold released"})
+		return v.appendAudit(tx, Event{Action: ActionRelease, Record: id.String(), Count: len(released), Detail: "legal hold released"})
 	})
 	return released, err
 }
@@ -134,7 +133,7 @@ func (v *Vault) Holds(all bool) ([]consent.Hold, error) {
 		return nil, ErrLocked
 	}
 	out := []consent.Hold{}
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		b := tx.Bucket(bucketHolds)
 		if b == nil {
 			return nil
@@ -156,7 +155,7 @@ func (v *Vault) Holds(all bool) ([]consent.Hold, error) {
 }
 
 // recordHolds returns the holds of one record, standing and released.
-func (v *Vault) recordHolds(tx *bolt.Tx, id ID) ([]consent.Hold, error) {
+func (v *Vault) recordHolds(tx *txn, id ID) ([]consent.Hold, error) {
 	out := []consent.Hold{}
 	b := tx.Bucket(bucketHolds)
 	if b == nil {
@@ -170,7 +169,7 @@ func (v *Vault) recordHolds(tx *bolt.Tx, id ID) ([]consent.Hold, error) {
 }
 
 // putHold seals h to the vault's key and stores it under k with its MAC.
-func (v *Vault) putHold(b *bolt.Bucket, k []byte, h *consent.Hold) error {
+func (v *Vault) putHold(b *bucket, k []byte, h *consent.Hold) error {
 	js, err := json.Marshal(h)
 	if err != nil {
 		return err
@@ -184,7 +183,7 @@ func (v *Vault) putHold(b *bolt.Bucket, k []byte, h *consent.Hold) error {
 
 // eachHold opens the holds whose keys start with prefix, checking each MAC
 // and that the hold names the record its key does.
-func (v *Vault) eachHold(b *bolt.Bucket, prefix []byte, fn func(k []byte, h *consent.Hold) error) error {
+func (v *Vault) eachHold(b *bucket, prefix []byte, fn func(k []byte, h *consent.Hold) error) error {
 	c := b.Cursor()
 	for k, val := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, val = c.Next() {
 		if len(k) != 16 || len(val) < macLen {

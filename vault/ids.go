@@ -2,8 +2,6 @@ package vault
 
 import (
 	"strings"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // IDs returns the IDs of the visible records that start with prefix (all of
@@ -14,7 +12,7 @@ import (
 func (v *Vault) IDs(prefix string) ([]string, error) {
 	prefix = strings.ToLower(prefix)
 	var out []string
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
 			if len(k) != len(ID{}) {
 				return nil
@@ -38,7 +36,7 @@ func (v *Vault) IDs(prefix string) ([]string, error) {
 // public metadata of the vault (they key the staff bucket).
 func (v *Vault) StaffNames(prefix string) ([]string, error) {
 	var out []string
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		return tx.Bucket(bucketStaff).ForEach(func(k, _ []byte) error {
 			if strings.HasPrefix(strings.ToLower(string(k)), strings.ToLower(prefix)) {
 				out = append(out, string(k))

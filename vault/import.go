@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Row is one row of a spreadsheet being imported: its record, or the reason
@@ -92,7 +91,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 		o.BatchSize = 5000
 	}
 	rep := &ImportReport{Duplicates: []DuplicateRow{}, Invalid: []string{}, DryRun: o.DryRun}
-	w := v.newBulk(AddOptions{BatchSize: o.BatchSize, Action: "import", Detail: o.Source})
+	w := v.newBulk(AddOptions{BatchSize: o.BatchSize, Action: ActionImport, Detail: o.Source})
 	// rowsRead is written by the reading goroutine and read by the
 	// committer's progress reports.
 	var rowsRead atomic.Int64
@@ -254,7 +253,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	if o.DryRun {
 		return rep, nil
 	}
-	err = w.finish(func(tx *bolt.Tx) error {
+	err = w.finish(func(tx *txn) error {
 		var ids []string
 		for _, u := range updates {
 			if err := v.rewriteEntry(tx, u.entry); err != nil {
@@ -266,7 +265,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 			return nil
 		}
 		slices.Sort(ids)
-		return v.appendAudit(tx, Event{Action: "update", Records: ids, Count: len(ids), Detail: "import"})
+		return v.appendAudit(tx, Event{Action: ActionUpdate, Records: ids, Count: len(ids), Detail: "import"})
 	})
 	if err != nil {
 		w.abort()
@@ -295,7 +294,7 @@ const problemMarker = "\x00invalid row"
 // too, which errs towards looking duplicates up.
 func (v *Vault) hasRecords() (bool, error) {
 	var any bool
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		k, _ := tx.Bucket(bucketIDs).Cursor().First()
 		any = k != nil
 		return nil
@@ -307,7 +306,7 @@ func (v *Vault) hasRecords() (bool, error) {
 // date of birth match, confirmed against the decrypted record.
 func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*match, error) {
 	var found *match
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		c := tx.Bucket(bucketIndex).Cursor()
 		for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
 			if len(k) != tagLen+8 {

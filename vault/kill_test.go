@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"filippo.io/age"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Issue 2, promise 8: a process killed (SIGKILL) in the middle of writing
@@ -213,7 +212,7 @@ type vaultCounts struct {
 func countVault(t *testing.T, v *Vault) vaultCounts {
 	t.Helper()
 	var c vaultCounts
-	err := v.db.View(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		count := func(name []byte) int {
 			n := 0
 			tx.Bucket(name).ForEach(func(_, _ []byte) error { n++; return nil })

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // dropMapped lets the kernel drop the vault file's pages from this process's
@@ -33,7 +31,7 @@ func (v *Vault) dropMapped() {
 func (v *Vault) unmapPages() {
 	// The map cannot move (bbolt remaps only with no read transaction
 	// open) while this runs.
-	_ = v.view(func(*bolt.Tx) error {
+	_ = v.view(func(*txn) error {
 		start := v.db.Info().Data
 		end := mappingEnd(start)
 		if end <= start {

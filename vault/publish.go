@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // publishSpan is about how many records' ID-map and index entries one
@@ -24,7 +22,7 @@ var publishSpan = 50_000
 // publishSpan records that the trees will hold.
 func (w *bulk) publishParts(extra int) int {
 	var slots uint64
-	_ = w.v.view(func(tx *bolt.Tx) error {
+	_ = w.v.view(func(tx *txn) error {
 		// Slots ever taken: at least as many as the records there are.
 		slots = tx.Bucket(bucketRecords).Sequence()
 		return nil
@@ -67,7 +65,7 @@ func (w *bulk) publishStaged() error {
 		if i == 0 && j == 0 {
 			continue
 		}
-		err := w.v.update(func(tx *bolt.Tx) error {
+		err := w.v.update(func(tx *txn) error {
 			if err := putIDs(tx, recs[:i]); err != nil {
 				return err
 			}
@@ -85,7 +83,7 @@ func (w *bulk) publishStaged() error {
 }
 
 // putIDs maps each record's ID to its slot; recs are in ID order.
-func putIDs(tx *bolt.Tx, recs []publishedRecord) error {
+func putIDs(tx *txn, recs []publishedRecord) error {
 	ids := tx.Bucket(bucketIDs)
 	ids.FillPercent = 1.0
 	for _, r := range recs {
@@ -100,7 +98,7 @@ func putIDs(tx *bolt.Tx, recs []publishedRecord) error {
 }
 
 // putIndexKeys writes index entries, in key order.
-func putIndexKeys(tx *bolt.Tx, keys [][]byte) error {
+func putIndexKeys(tx *txn, keys [][]byte) error {
 	idx := tx.Bucket(bucketIndex)
 	idx.FillPercent = 1.0
 	for _, k := range keys {

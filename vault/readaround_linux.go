@@ -2,8 +2,6 @@ package vault
 
 import (
 	"syscall"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // readAround lets the kernel read the vault file ahead of the pages that tx
@@ -16,7 +14,7 @@ import (
 // once and the walk was as slow.) For scans that touch much of the file:
 // Expire's and the compaction's. The map cannot move while tx is open; the
 // returned function must be called before tx ends.
-func readAround(tx *bolt.Tx) (restore func()) {
+func readAround(tx *txn) (restore func()) {
 	start := tx.DB().Info().Data
 	end := mappingEnd(start)
 	if end <= start {

@@ -6,4 +6,4 @@ import bolt "go.etcd.io/bbolt"
 
 // readAround does nothing here: the pages bbolt touches are read as its
 // memory map faults them in.
-func readAround(tx *bolt.Tx) (restore func()) { return func() {} }
+func readAround(tx *txn) (restore func()) { return func() {} }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"filippo.io/age"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Rekey replaces the owner's keys: the vault's keys are re-wrapped to owner
@@ -45,7 +44,7 @@ func (v *Vault) Rekey(owner, recovery []age.Recipient, check []age.Identity) err
 	for _, r := range recovery {
 		hdr.Recovery = append(hdr.Recovery, RecipientString(r))
 	}
-	return v.update(func(tx *bolt.Tx) error {
+	return v.update(func(tx *txn) error {
 		if err := tx.Bucket(bucketMeta).Put(keyKeys, wrapped); err != nil {
 			return err
 		}
@@ -55,7 +54,7 @@ func (v *Vault) Rekey(owner, recovery []age.Recipient, check []age.Identity) err
 			v.hdr = old
 			return err
 		}
-		return v.appendAudit(tx, Event{Action: "rekey", Count: len(owner)})
+		return v.appendAudit(tx, Event{Action: ActionRekey, Count: len(owner)})
 	})
 }
 

@@ -88,7 +88,7 @@ func (f *retainFixture) add(recs ...*records.Record) []ID {
 func (f *retainFixture) sealedSlice(id ID) []byte {
 	f.t.Helper()
 	var out []byte
-	err := f.v.db.View(func(tx *bolt.Tx) error {
+	err := f.v.view(func(tx *txn) error {
 		raw, err := f.v.getEntry(tx, id)
 		if err != nil {
 			return err
@@ -114,6 +114,21 @@ func (f *retainFixture) fileHas(b []byte) bool {
 		f.t.Fatal(err)
 	}
 	return bytes.Contains(data, b)
+}
+
+// verifyOnlyRoot checks that verify finds nothing but the state root of
+// bucket not matching: what an edit of the file by hand leaves, once the
+// objects it touched were written again, since the root commits to the
+// set of objects and the edit changed that set outside clientvault.
+func (f *retainFixture) verifyOnlyRoot(bucket []byte) {
+	f.t.Helper()
+	rep, err := f.v.Verify()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if len(rep.Problems) != 1 || rep.Problems[0].What != stateMismatch(bucket) {
+		f.t.Fatalf("verify: %v, want only the %s root", rep.Problems, bucket)
+	}
 }
 
 func (f *retainFixture) verifyOK() *Report {

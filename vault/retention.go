@@ -7,7 +7,6 @@ import (
 
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // RetentionReport describes the vault's retention: its policy and, from the
@@ -29,7 +28,7 @@ func (v *Vault) RetentionStatus() (*RetentionReport, error) {
 		return nil, ErrLocked
 	}
 	rep := &RetentionReport{Policy: v.hdr.Retention}
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		defer readAround(tx)()
 		due, held, _, n, err := v.scanDue(tx, records.DateOf(v.now()))
 		rep.Records, rep.Due, rep.Held = n, len(due), len(held)
@@ -58,7 +57,7 @@ func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
 		err   error
 	}
 	var items []*item
-	err = v.view(func(tx *bolt.Tx) error {
+	err = v.view(func(tx *txn) error {
 		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
 			raw, err := v.getEntry(tx, ID(k))
 			if err == nil {
@@ -87,7 +86,7 @@ func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
 			v.hdr = saved // the transaction did not commit
 		}
 	}()
-	err = v.update(func(tx *bolt.Tx) error {
+	err = v.update(func(tx *txn) error {
 		for _, it := range items {
 			if it.err != nil {
 				return it.err
@@ -115,7 +114,7 @@ func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
 			return err
 		}
 		rep.Due, rep.Held = len(due), len(held)
-		return v.appendAudit(tx, Event{Action: "retention", Count: rep.Changed,
+		return v.appendAudit(tx, Event{Action: ActionRetention, Count: rep.Changed,
 			Detail: fmt.Sprintf("years=%d minor_age=%d minor_until_age=%d", p.Years, p.MinorAge, p.MinorUntilAge)})
 	})
 	if err != nil {

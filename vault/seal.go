@@ -9,7 +9,6 @@ import (
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // sealed is a record made ready for storage by a sealing worker: the entry
@@ -78,7 +77,7 @@ func (k *keySet) indexTags(rec *records.Record) [][]byte {
 
 // rewriteEntry replaces an existing record's entry in its slot, and its
 // expiry metadata.
-func (v *Vault) rewriteEntry(tx *bolt.Tx, e *entry) error {
+func (v *Vault) rewriteEntry(tx *txn, e *entry) error {
 	slot := tx.Bucket(bucketIDs).Get(e.ID[:])
 	if slot == nil {
 		return recordErr(e.ID, ErrNotFound)

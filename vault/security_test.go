@@ -104,8 +104,8 @@ func TestFlipAnyByteOfAnEntryIsDetected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &Vault{db: db, path: tv.path, opts: Options{Now: testClock, Actor: "owner"}, pending: map[uint64]bool{}}
-	if err := db.View(v.readHeader); err != nil {
+	v := &Vault{db: db, path: tv.path, opts: Options{Now: testClock, Actor: "owner"}, pending: map[uint64]bool{}, rooted: map[string]bool{}}
+	if err := v.view(v.readHeader); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Unlock(tv.owner); err != nil {

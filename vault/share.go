@@ -12,7 +12,6 @@ import (
 
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // A share is one record made readable to one coworker: the parts of the
@@ -113,7 +112,7 @@ func minDate(a, b records.Date) records.Date {
 
 // putShare seals the parts of rec that scope covers to the coworker and
 // stores the share.
-func (v *Vault) putShare(tx *bolt.Tx, id ID, rec *records.Record, st *staffEntry, shareKey []byte, sb *shareBody) error {
+func (v *Vault) putShare(tx *txn, id ID, rec *records.Record, st *staffEntry, shareKey []byte, sb *shareBody) error {
 	to, err := ParseStaffKey(st.Recipient)
 	if err != nil {
 		return fmt.Errorf("staff %s: %w", st.Name, ErrTampered)
@@ -141,7 +140,7 @@ func (v *Vault) putShare(tx *bolt.Tx, id ID, rec *records.Record, st *staffEntry
 // (or the staff member is gone or re-registered), re-sealed when its scope
 // changed or when force is set (the record changed; rec is then the new
 // record). rec may be nil: it is read when needed.
-func (v *Vault) resyncShare(tx *bolt.Tx, id ID, rec *records.Record, name string, force bool) error {
+func (v *Vault) resyncShare(tx *txn, id ID, rec *records.Record, name string, force bool) error {
 	shares := tx.Bucket(bucketShares)
 	k := shareKeyOf(id, name)
 	raw := shares.Get(k)
@@ -194,7 +193,7 @@ func (v *Vault) resyncShare(tx *bolt.Tx, id ID, rec *records.Record, name string
 
 // refreshShares re-seals every share of record id from rec, its new
 // content, in the transaction that changed it (Note).
-func (v *Vault) refreshShares(tx *bolt.Tx, id ID, rec *records.Record) error {
+func (v *Vault) refreshShares(tx *txn, id ID, rec *records.Record) error {
 	var names []string
 	c := tx.Bucket(bucketShares).Cursor()
 	for k, _ := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, _ = c.Next() {
@@ -261,7 +260,7 @@ func (v *Vault) Share(ref, name string, o ShareOptions) (*ShareResult, error) {
 		return nil, fmt.Errorf("until: %w: is in the past", ErrInvalid)
 	}
 	var out *ShareResult
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -309,7 +308,7 @@ func (v *Vault) Share(ref, name string, o ShareOptions) (*ShareResult, error) {
 			if !o.Until.IsZero() {
 				detail += ", until " + o.Until.String()
 			}
-			if err := v.appendAudit(tx, Event{Action: "share", Record: id.String(), Staff: name, Detail: detail}); err != nil {
+			if err := v.appendAudit(tx, Event{Action: ActionShare, Record: id.String(), Staff: name, Detail: detail}); err != nil {
 				return err
 			}
 		}
@@ -331,7 +330,7 @@ func (v *Vault) Share(ref, name string, o ShareOptions) (*ShareResult, error) {
 		if err := o.WriteFile(file); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, Event{Action: "share-file", Record: id.String(), Staff: name,
+		return v.appendAudit(tx, Event{Action: ActionShareFile, Record: id.String(), Staff: name,
 			Detail: "age file written for the coworker, scope " + strings.Join(scope, ",")})
 	})
 	if err != nil {
@@ -360,7 +359,7 @@ func (v *Vault) Unshare(ref, name string) (*Unshared, error) {
 	}
 	name = strings.TrimSpace(name)
 	var out *Unshared
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -378,7 +377,7 @@ func (v *Vault) Unshare(ref, name string) (*Unshared, error) {
 				return err
 			}
 			out.Removed = true
-			if err := v.appendAudit(tx, Event{Action: "unshare", Record: id.String(), Staff: name, Detail: "share removed"}); err != nil {
+			if err := v.appendAudit(tx, Event{Action: ActionUnshare, Record: id.String(), Staff: name, Detail: "share removed"}); err != nil {
 				return err
 			}
 		}
@@ -406,7 +405,7 @@ func (v *Vault) Lapse() (int, error) {
 		return 0, ErrLocked
 	}
 	var n int
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		var err error
 		n, err = v.lapseShares(tx, records.DateOf(v.now()))
 		return err
@@ -415,7 +414,7 @@ func (v *Vault) Lapse() (int, error) {
 }
 
 // lapseShares is Lapse in the caller's transaction.
-func (v *Vault) lapseShares(tx *bolt.Tx, today records.Date) (int, error) {
+func (v *Vault) lapseShares(tx *txn, today records.Date) (int, error) {
 	type due struct {
 		id   ID
 		name string
@@ -456,7 +455,7 @@ func (v *Vault) lapseShares(tx *bolt.Tx, today records.Date) (int, error) {
 		if tx.Bucket(bucketShares).Get(shareKeyOf(d.id, d.name)) == nil {
 			detail = "share period or consent ended; share removed"
 		}
-		if err := v.appendAudit(tx, Event{Action: "unshare", Record: d.id.String(), Staff: d.name, Detail: detail}); err != nil {
+		if err := v.appendAudit(tx, Event{Action: ActionUnshare, Record: d.id.String(), Staff: d.name, Detail: detail}); err != nil {
 			return 0, err
 		}
 		n++
@@ -483,14 +482,14 @@ type Copy struct {
 }
 
 // exposure reads the audit log for what record id's shares and copies were.
-func (v *Vault) exposure(tx *bolt.Tx, id ID) (*Exposure, error) {
+func (v *Vault) exposure(tx *txn, id ID) (*Exposure, error) {
 	x := &Exposure{Record: id.String(), Readers: []string{}, Copies: []Copy{}}
 	fn := func(e Event) error {
 		if e.Record != id.String() && !contains(e.Records, id.String()) {
 			return nil
 		}
 		switch e.Action {
-		case "share":
+		case ActionShare:
 			if !contains(x.Readers, e.Staff) {
 				x.Readers = append(x.Readers, e.Staff)
 			}
@@ -517,7 +516,7 @@ func (v *Vault) viewShared(ref string) (*Stored, error) {
 	s := v.staff
 	ref = strings.TrimSpace(ref)
 	var out *Stored
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		var found []*Stored
 		how := "by name"
 		if looksLikeIDPrefix(ref) {
@@ -573,7 +572,7 @@ func (v *Vault) viewShared(ref string) (*Stored, error) {
 			return amb
 		}
 		out = found[0]
-		return v.appendStaffAudit(tx, Event{Action: "view", Record: out.ID, Detail: how + ", shared copy"})
+		return v.appendStaffAudit(tx, Event{Action: ActionView, Record: out.ID, Detail: how + ", shared copy"})
 	})
 	return out, err
 }
@@ -601,7 +600,7 @@ func (v *Vault) openShare(k, raw []byte) (*Stored, error) {
 }
 
 // sharedWith returns the names of the coworkers record id is shared with.
-func (v *Vault) sharedWith(tx *bolt.Tx, id ID) []string {
+func (v *Vault) sharedWith(tx *txn, id ID) []string {
 	var out []string
 	c := tx.Bucket(bucketShares).Cursor()
 	for k, _ := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, _ = c.Next() {
@@ -617,7 +616,7 @@ func (v *Vault) sharedWith(tx *bolt.Tx, id ID) []string {
 // readable to the coworker. The record's consents are kept, as its audit
 // entries are, for as long as the retention rules say. It returns the
 // names of the coworkers whose shares went.
-func (v *Vault) removeShares(tx *bolt.Tx, id ID) ([]string, error) {
+func (v *Vault) removeShares(tx *txn, id ID) ([]string, error) {
 	names := v.sharedWith(tx, id)
 	for _, name := range names {
 		if err := tx.Bucket(bucketShares).Delete(shareKeyOf(id, name)); err != nil {

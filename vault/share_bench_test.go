@@ -13,7 +13,6 @@ import (
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // benchShares is the input size of the staff remove benchmark: a coworker
@@ -81,7 +80,7 @@ func buildStaffRemoveTemplate(path string) error {
 	if _, err := v.StaffAdd("Bea", bea.Recipient()); err != nil {
 		return err
 	}
-	return v.db.Update(func(tx *bolt.Tx) error {
+	return v.update(func(tx *txn) error {
 		st, err := v.getStaff(tx, "Bea")
 		if err != nil {
 			return err

@@ -631,7 +631,7 @@ func TestNoteRefreshesShareAndHoldAllowsSharing(t *testing.T) {
 	f := newFixture(t)
 	f.consent(t, f.jane, "Bea")
 	// A legal hold stops destruction, not sharing.
-	err := f.v.db.Update(func(tx *bolt.Tx) error {
+	err := f.v.update(func(tx *txn) error {
 		raw, _ := f.v.getEntry(tx, f.jane)
 		e, _, err := f.v.keys.open(f.jane, raw)
 		if err != nil {
@@ -872,7 +872,7 @@ func TestRemoveSharesForDestroyedRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	var gone []string
-	err := f.v.db.Update(func(tx *bolt.Tx) (err error) {
+	err := f.v.update(func(tx *txn) (err error) {
 		gone, err = f.v.removeShares(tx, f.jane)
 		return err
 	})
@@ -993,6 +993,6 @@ func TestExpireLapsesSharesAndDestroysThem(t *testing.T) {
 
 func (v *Vault) sharedWithOf(t *testing.T, id ID) []string {
 	var names []string
-	v.db.View(func(tx *bolt.Tx) error { names = v.sharedWith(tx, id); return nil })
+	v.view(func(tx *txn) error { names = v.sharedWith(tx, id); return nil })
 	return names
 }

@@ -16,7 +16,6 @@ import (
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -159,7 +158,7 @@ func (v *Vault) StaffAdd(name string, key age.Recipient) (*Staff, error) {
 	if st.KeyStaff, err = encrypt(shareKey, key); err != nil {
 		return nil, fmt.Errorf("staff %s: %w: the key cannot be sealed to", name, ErrInvalid)
 	}
-	err = v.update(func(tx *bolt.Tx) error {
+	err = v.update(func(tx *txn) error {
 		if tx.Bucket(bucketStaff).Get([]byte(name)) != nil {
 			return fmt.Errorf("staff %s: %w", name, ErrExists)
 		}
@@ -171,7 +170,7 @@ func (v *Vault) StaffAdd(name string, key age.Recipient) (*Staff, error) {
 		if err := v.putStaff(tx, st); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, Event{Action: "staff-add", Staff: name})
+		return v.appendAudit(tx, Event{Action: ActionStaffAdd, Staff: name})
 	})
 	if err != nil {
 		return nil, err
@@ -179,7 +178,7 @@ func (v *Vault) StaffAdd(name string, key age.Recipient) (*Staff, error) {
 	return &Staff{Name: name, Recipient: rs, Added: st.Added}, nil
 }
 
-func (v *Vault) putStaff(tx *bolt.Tx, st *staffEntry) error {
+func (v *Vault) putStaff(tx *txn, st *staffEntry) error {
 	body, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -201,7 +200,7 @@ func parseStaff(name, raw []byte) (*staffEntry, []byte, error) {
 }
 
 // getStaff returns the authenticated staff entry of name, or ErrNotFound.
-func (v *Vault) getStaff(tx *bolt.Tx, name string) (*staffEntry, error) {
+func (v *Vault) getStaff(tx *txn, name string) (*staffEntry, error) {
 	raw := tx.Bucket(bucketStaff).Get([]byte(name))
 	if raw == nil {
 		return nil, fmt.Errorf("staff %s: %w (see 'clientvault staff list')", name, ErrNotFound)
@@ -217,7 +216,7 @@ func (v *Vault) getStaff(tx *bolt.Tx, name string) (*staffEntry, error) {
 }
 
 // allStaffRaw returns every staff entry that parses, unauthenticated.
-func (v *Vault) allStaffRaw(tx *bolt.Tx) []*staffEntry {
+func (v *Vault) allStaffRaw(tx *txn) []*staffEntry {
 	var out []*staffEntry
 	tx.Bucket(bucketStaff).ForEach(func(k, raw []byte) error {
 		if st, _, err := parseStaff(k, raw); err == nil {
@@ -255,7 +254,7 @@ func (v *Vault) StaffList() ([]Staff, error) {
 		return nil, ErrLocked
 	}
 	out := []Staff{}
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		counts := map[string]int{}
 		tx.Bucket(bucketShares).ForEach(func(k, _ []byte) error {
 			if len(k) > 8 {
@@ -303,7 +302,7 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 	}
 	name = strings.TrimSpace(name)
 	out := &StaffRemoval{Name: name, Records: []string{}, Copies: []Copy{}}
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		st, err := v.getStaff(tx, name)
 		if err != nil {
 			return err
@@ -352,7 +351,7 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 		if err != nil {
 			return err
 		}
-		return v.appendAudit(tx, Event{Action: "staff-remove", Staff: name, Records: out.Records, Count: len(ids),
+		return v.appendAudit(tx, Event{Action: ActionStaffRemove, Staff: name, Records: out.Records, Count: len(ids),
 			Detail: fmt.Sprintf("%d shares removed; %d consents no longer apply", len(ids), out.Consents)})
 	})
 	if err != nil {
@@ -368,7 +367,7 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 // member's is ErrWrongKey.
 func (v *Vault) UnlockAsStaff(ids ...age.Identity) error {
 	var entries []*staffEntry
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		entries = v.allStaffRaw(tx)
 		return nil
 	})
@@ -405,7 +404,7 @@ func (v *Vault) StaffName() string {
 // the owner can check (verify, audit). What this cannot prevent: someone
 // with write access to the file deleting such an event before the owner
 // folds it into the chain (at staff remove).
-func (v *Vault) appendStaffAudit(tx *bolt.Tx, e Event) error {
+func (v *Vault) appendStaffAudit(tx *txn, e Event) error {
 	s := v.staff
 	b := tx.Bucket(bucketStaffAudit)
 	seq, err := b.NextSequence()
@@ -426,7 +425,7 @@ func (v *Vault) appendStaffAudit(tx *bolt.Tx, e Event) error {
 // walkStaffAudit reads the coworkers' audit events, checking each with its
 // author's share key. An event that fails, or whose author is not
 // registered, is ErrTampered.
-func (v *Vault) walkStaffAudit(tx *bolt.Tx, fn func(Event) error) error {
+func (v *Vault) walkStaffAudit(tx *txn, fn func(Event) error) error {
 	keys := map[string]*staffSession{}
 	c := tx.Bucket(bucketStaffAudit).Cursor()
 	for k, raw := c.First(); k != nil; k, raw = c.Next() {
@@ -441,7 +440,7 @@ func (v *Vault) walkStaffAudit(tx *bolt.Tx, fn func(Event) error) error {
 	return nil
 }
 
-func (v *Vault) checkStaffEvent(tx *bolt.Tx, keys map[string]*staffSession, k, raw []byte) (*Event, error) {
+func (v *Vault) checkStaffEvent(tx *txn, keys map[string]*staffSession, k, raw []byte) (*Event, error) {
 	bad := fmt.Errorf("coworker audit entry %x: %w", k, ErrTampered)
 	if len(raw) < macLen {
 		return nil, bad
@@ -474,7 +473,7 @@ func (v *Vault) checkStaffEvent(tx *bolt.Tx, keys map[string]*staffSession, k, r
 
 // absorbStaffAudit moves a coworker's audit events into the vault's MAC
 // chain, checked, before their share key goes with their staff entry.
-func (v *Vault) absorbStaffAudit(tx *bolt.Tx, st *staffEntry, shareKey []byte) error {
+func (v *Vault) absorbStaffAudit(tx *txn, st *staffEntry, shareKey []byte) error {
 	b := tx.Bucket(bucketStaffAudit)
 	keys := map[string]*staffSession{st.Name: {entry: st, shareKey: shareKey}}
 	var mine [][]byte
@@ -520,7 +519,7 @@ func splitObject(raw []byte) (meta, sealed []byte, err error) {
 
 // putObject seals plain to the vault's key and stores it under key with its
 // public meta, MAC'd with label over the key, the meta and the ciphertext.
-func (v *Vault) putObject(tx *bolt.Tx, bucket []byte, label string, key, meta []byte, plain any) error {
+func (v *Vault) putObject(tx *txn, bucket []byte, label string, key, meta []byte, plain any) error {
 	b, err := json.Marshal(plain)
 	if err != nil {
 		return err

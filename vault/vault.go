@@ -23,7 +23,9 @@ import (
 
 // FormatVersion is the version of the vault file's layout. Open refuses a
 // vault with a higher one, so an old clientvault never misreads a new vault.
-const FormatVersion = 1
+// Format 2 added the state root to the audit head (state.go); a format 1
+// vault is upgraded when its owner first unlocks it for writing.
+const FormatVersion = 2
 
 // Buckets, declared once. meta holds the format version, the public header,
 // the wrapped keys and the audit head; ids maps record IDs to their slot in
@@ -68,6 +70,12 @@ type Options struct {
 	ReadOnly bool
 	// Actor names who acts in audit entries; "" means "owner".
 	Actor string
+	// AnchorDir is the directory of the rollback anchors (anchor.go),
+	// outside the vault file; "" keeps none.
+	AnchorDir string
+	// Restoring opens a vault that is older than its anchor, for Restore
+	// to replace it: restoring is the one way back on purpose.
+	Restoring bool
 }
 
 // Vault is an open vault file. It is not safe for concurrent use by several
@@ -86,6 +94,9 @@ type Vault struct {
 	pending map[uint64]bool
 	// hooks simulate failures during compaction in tests.
 	hooks compactHooks
+	// rooted names the guarded buckets already checked against the state
+	// root in this session (checkGuarded).
+	rooted map[string]bool
 }
 
 // Path returns the vault file's path.
@@ -161,8 +172,8 @@ func Create(path string, o CreateOptions) error {
 	if o.Actor == "" {
 		o.Actor = "owner"
 	}
-	v := &Vault{db: db, path: tmp, hdr: hdr, keys: keys, opts: Options{Now: o.Now, Actor: o.Actor}}
-	err = db.Update(func(tx *bolt.Tx) error {
+	v := &Vault{db: db, path: tmp, hdr: hdr, keys: keys, opts: Options{Now: o.Now, Actor: o.Actor}, rooted: map[string]bool{}}
+	err = v.update(func(tx *txn) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucket(b); err != nil {
 				return err
@@ -181,7 +192,7 @@ func Create(path string, o CreateOptions) error {
 		if err := v.putHeader(tx); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, Event{Action: "init"})
+		return v.appendAudit(tx, Event{Action: ActionInit})
 	})
 	if cerr := db.Close(); err == nil {
 		err = cerr
@@ -200,7 +211,7 @@ func Create(path string, o CreateOptions) error {
 
 // putHeader writes the header and its MAC, which also covers the wrapped
 // keys, so that neither can be swapped without the vault's key.
-func (v *Vault) putHeader(tx *bolt.Tx) error {
+func (v *Vault) putHeader(tx *txn) error {
 	meta := tx.Bucket(bucketMeta)
 	b, err := json.Marshal(v.hdr)
 	if err != nil {
@@ -248,8 +259,8 @@ func Open(path string, o Options) (*Vault, error) {
 		db.Close()
 		return Open(path, o)
 	}
-	v := &Vault{db: db, path: path, opts: o, pending: map[uint64]bool{}}
-	if err := guard(func() error { return db.View(v.readHeader) }); err != nil {
+	v := &Vault{db: db, path: path, opts: o, pending: map[uint64]bool{}, rooted: map[string]bool{}}
+	if err := v.view(v.readHeader); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("vault %s: %w", path, err)
 	}
@@ -257,7 +268,7 @@ func Open(path string, o Options) (*Vault, error) {
 	return v, nil
 }
 
-func (v *Vault) readHeader(tx *bolt.Tx) error {
+func (v *Vault) readHeader(tx *txn) error {
 	for _, b := range allBuckets {
 		if tx.Bucket(b) == nil {
 			return ErrCorrupt
@@ -295,7 +306,7 @@ func (v *Vault) Close() error { return v.db.Close() }
 // header and the keys are authentic.
 func (v *Vault) Unlock(ids ...age.Identity) error {
 	var wrapped, hdrBytes, hdrMAC []byte
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		meta := tx.Bucket(bucketMeta)
 		wrapped = clone(meta.Get(keyKeys))
 		hdrBytes = clone(meta.Get(keyHeader))
@@ -316,6 +327,15 @@ func (v *Vault) Unlock(ids ...age.Identity) error {
 		return fmt.Errorf("vault header: %w", ErrTampered)
 	}
 	v.keys = keys
+	if err := v.checkAnchor(); err != nil {
+		v.keys = nil
+		return err
+	}
+	if !v.opts.ReadOnly {
+		if err := v.upgradeState(); err != nil {
+			return err
+		}
+	}
 	if !v.opts.ReadOnly && len(v.pending) > 0 {
 		if err := v.discardStages(); err != nil {
 			return err

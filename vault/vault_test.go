@@ -142,7 +142,7 @@ func TestInterruptedStageIsInvisibleThenRemoved(t *testing.T) {
 	tv.add(t, fakeRecord(0))
 	// What a process killed after its first batch leaves: entries written
 	// under a stage that was never published.
-	err := tv.db.Update(func(tx *bolt.Tx) error {
+	err := tv.update(func(tx *txn) error {
 		stage, err := tv.beginStage(tx)
 		if err != nil {
 			return err
@@ -177,7 +177,7 @@ func TestInterruptedStageIsInvisibleThenRemoved(t *testing.T) {
 	if rep.Records != 1 || rep.PendingStages != 1 {
 		t.Errorf("read-only verify: %d records, %d pending stages; want 1, 1", rep.Records, rep.PendingStages)
 	}
-	v.db.View(func(tx *bolt.Tx) error {
+	v.view(func(tx *txn) error {
 		if _, _, err := v.resolve(tx, fakeRecord(2).Name); !errors.Is(err, ErrNotFound) {
 			t.Errorf("a staged record is visible: %v", err)
 		}

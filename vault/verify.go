@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Problem is one thing Verify found wrong. Record is the record's ID where
@@ -64,9 +63,15 @@ func (v *Vault) Verify() (*Report, error) {
 	slotsSeen := map[string]bool{}
 	var auditIDs map[string]bool
 	staged := map[ID]bool{} // records of interrupted bulk adds: invisible
-	err := v.view(func(tx *bolt.Tx) error {
-		for _, err := range checkStructure(tx) {
+	err := v.view(func(tx *txn) error {
+		// Verify reports every bucket that fails its root rather than
+		// stopping at the first one a read checks.
+		tx.unguarded = true
+		for _, err := range checkStructure(tx.Tx) {
 			add("", "file structure: %v", err)
+		}
+		if err := v.verifyState(tx, add); err != nil {
+			return err
 		}
 		meta := tx.Bucket(bucketMeta)
 		if !hmacEqual(meta.Get(keyHeaderMAC), v.keys.mac(macHeader, meta.Get(keyHeader), meta.Get(keyKeys))) {
@@ -222,8 +227,8 @@ func (v *Vault) Verify() (*Report, error) {
 // liveEffect says, for the audit actions that add or remove records, whether
 // the records they name exist afterwards.
 var liveEffect = map[string]bool{
-	"add": true, "import": true,
-	"erase": false, "expire": false, "destroy": false,
+	ActionAdd: true, ActionImport: true,
+	ActionErase: false, ActionExpire: false, ActionDestroy: false,
 }
 
 func trimRecordPrefix(err error, id ID) string {

@@ -3,8 +3,6 @@ package vault
 import (
 	"bytes"
 	"encoding/binary"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // verifyExpiry checks the expiry metadata (bucketExpiry) against the ID map
@@ -15,7 +13,7 @@ import (
 // or stale, so these are not unsafe, but they mean the file was edited or
 // rolled back. A vault made before the bucket existed has none until an
 // Unlock that may write builds it.
-func (v *Vault) verifyExpiry(tx *bolt.Tx, add func(rec, format string, args ...any)) {
+func (v *Vault) verifyExpiry(tx *txn, add func(rec, format string, args ...any)) {
 	exp := tx.Bucket(bucketExpiry)
 	if exp == nil {
 		return

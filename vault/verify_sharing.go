@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // verifySharing is Verify's part for sharing: every staff entry, consent,
@@ -13,7 +12,7 @@ import (
 // for a staff member who is gone or re-registered, none without an active
 // consent behind it or wider than the consents allow, none past its end,
 // and the coworkers' own audit events authentic.
-func (v *Vault) verifySharing(tx *bolt.Tx, add func(rec, format string, args ...any)) {
+func (v *Vault) verifySharing(tx *txn, add func(rec, format string, args ...any)) {
 	staff := map[string]*staffEntry{}
 	tx.Bucket(bucketStaff).ForEach(func(k, _ []byte) error {
 		st, err := v.getStaff(tx, string(k))

@@ -11,7 +11,6 @@ import (
 
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Stored is a record as the vault holds it: the client's record plus what
@@ -39,7 +38,7 @@ func (v *Vault) stored(e *entry, rec *records.Record) *Stored {
 func (v *Vault) visible(e *entry) bool { return e.Stage == 0 || !v.pending[e.Stage] }
 
 // getEntry returns the stored bytes of a visible record, or ErrNotFound.
-func (v *Vault) getEntry(tx *bolt.Tx, id ID) ([]byte, error) {
+func (v *Vault) getEntry(tx *txn, id ID) ([]byte, error) {
 	slot := tx.Bucket(bucketIDs).Get(id[:])
 	if slot == nil {
 		return nil, recordErr(id, ErrNotFound)
@@ -64,7 +63,7 @@ type match struct {
 // digits) or a client's name, looked up through the blind index and then
 // checked against the decrypted name, so that a forged index entry cannot
 // make one client's name open another's file.
-func (v *Vault) resolve(tx *bolt.Tx, ref string) (*match, string, error) {
+func (v *Vault) resolve(tx *txn, ref string) (*match, string, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return nil, "", fmt.Errorf("record reference: %w", ErrNotFound)
@@ -130,7 +129,7 @@ func (v *Vault) resolve(tx *bolt.Tx, ref string) (*match, string, error) {
 }
 
 // idsWithPrefix returns the visible IDs that start with the hex prefix p.
-func (v *Vault) idsWithPrefix(tx *bolt.Tx, p string) ([]ID, error) {
+func (v *Vault) idsWithPrefix(tx *txn, p string) ([]ID, error) {
 	// Seek to the first ID at or after the prefix padded with zeros.
 	padded, err := hex.DecodeString((p + "0000000000000000")[:16])
 	if err != nil {
@@ -157,7 +156,7 @@ func (v *Vault) View(ref string) (*Stored, error) {
 		return nil, ErrLocked
 	}
 	var out *Stored
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		m, how, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -167,7 +166,7 @@ func (v *Vault) View(ref string) (*Stored, error) {
 			return err
 		}
 		out.SharedWith = v.sharedWith(tx, m.entry.ID)
-		return v.appendAudit(tx, Event{Action: "view", Record: m.entry.ID.String(), Detail: how})
+		return v.appendAudit(tx, Event{Action: ActionView, Record: m.entry.ID.String(), Detail: how})
 	})
 	return out, err
 }
@@ -181,7 +180,7 @@ func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
 	}
 	now := v.now()
 	var n int
-	err := v.update(func(tx *bolt.Tx) error {
+	err := v.update(func(tx *txn) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -207,13 +206,13 @@ func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
 		if t.Amends > 0 {
 			detail = fmt.Sprintf("amends entry %d", t.Amends)
 		}
-		return v.appendAudit(tx, Event{Action: "note", Record: id.String(), Detail: detail})
+		return v.appendAudit(tx, Event{Action: ActionNote, Record: id.String(), Detail: detail})
 	})
 	return n, err
 }
 
 // reseal seals rec again for e's readers and rewrites its entry.
-func (v *Vault) reseal(tx *bolt.Tx, e *entry, rec *records.Record) error {
+func (v *Vault) reseal(tx *txn, e *entry, rec *records.Record) error {
 	extra, err := v.readerRecipients(tx, e.Readers)
 	if err != nil {
 		return recordErr(e.ID, err)
@@ -248,7 +247,7 @@ func (v *Vault) List() ([]Summary, error) {
 		raw []byte
 	}
 	var items []item
-	err := v.view(func(tx *bolt.Tx) error {
+	err := v.view(func(tx *txn) error {
 		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
 			id := ID(k)
 			raw, err := v.getEntry(tx, id)
@@ -277,8 +276,8 @@ func (v *Vault) List() ([]Summary, error) {
 		}
 	}
 	sortSummaries(out)
-	err = v.update(func(tx *bolt.Tx) error {
-		return v.appendAudit(tx, Event{Action: "list", Count: len(out)})
+	err = v.update(func(tx *txn) error {
+		return v.appendAudit(tx, Event{Action: ActionList, Count: len(out)})
 	})
 	return out, err
 }

@@ -247,22 +247,33 @@ func (a *App) identities() ([]age.Identity, error) {
 	return ids, err
 }
 
+// vaultOptions are the options every command opens the vault with: the
+// clock, and the rollback anchors kept under the user's config directory.
+func (a *App) vaultOptions() vault.Options {
+	return vault.Options{Now: a.Now, AnchorDir: filepath.Join(configDir(a), "clientvault", "anchors")}
+}
+
 // openOpts say what a command needs of the vault.
 type openOpts struct {
 	write    bool // take the write lock (every command that audits)
 	autoInit bool // create the default vault on first use, as init would
 	staff    bool // a coworker's key may open it, for what is shared with them
+	// restoring opens a vault older than its rollback anchor, so that
+	// restore can replace it.
+	restoring bool
 }
 
 // open opens and unlocks the vault.
 func (a *App) open(o openOpts) (*vault.Vault, error) {
 	path := a.VaultPath()
-	v, err := vault.Open(path, vault.Options{Now: a.Now, ReadOnly: !o.write})
+	opts := a.vaultOptions()
+	opts.ReadOnly, opts.Restoring = !o.write, o.restoring
+	v, err := vault.Open(path, opts)
 	if errors.Is(err, vault.ErrNoVault) && o.autoInit {
 		if err := a.firstUse(); err != nil {
 			return nil, err
 		}
-		v, err = vault.Open(path, vault.Options{Now: a.Now, ReadOnly: !o.write})
+		v, err = vault.Open(path, opts)
 	}
 	if err != nil {
 		return nil, err

@@ -59,7 +59,7 @@ again, so a restore never brings back a destroyed record. With no vault at
   clientvault restore old-laptop-vault.db --force`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{write: true})
+			v, err := a.open(openOpts{write: true, restoring: true})
 			var rep *vault.RestoreReport
 			switch {
 			case errors.Is(err, vault.ErrNoVault):
@@ -67,7 +67,7 @@ again, so a restore never brings back a destroyed record. With no vault at
 				if ierr != nil {
 					return ierr
 				}
-				rep, err = vault.RestoreNew(a.VaultPath(), args[0], ids, vault.Options{Now: a.Now})
+				rep, err = vault.RestoreNew(a.VaultPath(), args[0], ids, a.vaultOptions())
 			case err != nil:
 				return err
 			default:

@@ -28,6 +28,7 @@ const (
 	exitRefused         = 11  // refused by a rule (consent, retention, hold, no overwrite)
 	exitAmbiguous       = 12  // a name or ID prefix matches several records
 	exitNoConsent       = 13  // sharing needs an active consent: record one with consent add
+	exitRolledBack      = 14  // the vault is older than one this account already opened
 	exitCanceled        = 130 // the person cancelled a form or prompt
 )
 
@@ -66,6 +67,8 @@ func exitCode(err error) int {
 		return exitNoConsent
 	case errors.Is(err, vault.ErrBusy):
 		return exitBusy
+	case errors.Is(err, vault.ErrRolledBack):
+		return exitRolledBack
 	case errors.Is(err, vault.ErrRetention):
 		// erase or expire refused: a legal hold stands, or the retention
 		// period has not ended and the erasure was not forced.
@@ -109,6 +112,8 @@ func defaultHint(err error) string {
 		return "do not trust this vault: run 'clientvault verify' and restore it from a backup"
 	case errors.Is(err, vault.ErrBusy):
 		return "wait for the other clientvault command to finish, then run this one again"
+	case errors.Is(err, vault.ErrRolledBack):
+		return "an older copy was put in place of the vault: put the newest one back, and find out who can write the vault file; to go back to a backup on purpose, 'clientvault restore FILE' is the only way"
 	case errors.Is(err, vault.ErrInvalid):
 		return "correct the fields named above and run the command again"
 	case diskFull(err):
