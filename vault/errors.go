@@ -58,6 +58,10 @@ var (
 	// older copy was put in place of the vault. Restore is the only way to
 	// go back on purpose.
 	ErrRolledBack = errors.New("vault was rolled back to an older copy")
+
+	// errCoworkerAction is a coworker's audit event of an action that only
+	// the owner can take (anything but a view). It wraps ErrTampered.
+	errCoworkerAction error = &kindOf{"claims an action only the owner can take", ErrTampered}
 )
 
 // AmbiguousError is returned when a name or ID prefix matches more than one

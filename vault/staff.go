@@ -466,6 +466,14 @@ func (v *Vault) checkStaffEvent(tx *txn, keys map[string]*staffSession, k, raw [
 	if !hmac.Equal(raw[len(raw)-macLen:], macWith(s.shareKey, macStaffAudit, k, []byte(s.entry.UID), body)) {
 		return nil, bad
 	}
+	// Anyone with write access to the file can append here under their own
+	// key; what they can truly cause is their own view of a shared record.
+	// Who acted is the registered coworker whose key made the MAC, never
+	// what the event's JSON says.
+	if e.Action != ActionView {
+		return nil, fmt.Errorf("coworker audit entry %x by %s: %w", k, s.entry.Name, errCoworkerAction)
+	}
+	e.Actor, e.Staff = s.entry.Name, s.entry.Name
 	e.Seq = 0
 	e.Detail = strings.TrimSpace(e.Detail + " (recorded by the coworker, MAC'd with their share key)")
 	return &e, nil
@@ -485,6 +493,13 @@ func (v *Vault) absorbStaffAudit(tx *txn, st *staffEntry, shareKey []byte) error
 			continue
 		}
 		e, err := v.checkStaffEvent(tx, keys, k, raw)
+		if errors.Is(err, errCoworkerAction) {
+			// Not folded: kept out of the chain, and its dropping is.
+			mine = append(mine, clone(k))
+			events = append(events, Event{Action: ActionRejected, Staff: st.Name,
+				Detail: "a coworker's audit entry claimed an action only the owner can take; dropped"})
+			continue
+		}
 		if err != nil {
 			return err
 		}

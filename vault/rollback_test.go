@@ -1,0 +1,473 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/clientvault/clientvault/records"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The attacks of this file are made as an attacker with write access to the
+// vault file makes them: with bbolt on the closed file, never through the
+// vault's API. Each worked before the state root and the anchor.
+
+// snapshot is every object of a vault file, by bucket and key.
+type snapshot map[string]map[string][]byte
+
+// readSnapshot reads every bucket of the vault file at path.
+func readSnapshot(t *testing.T, path string) snapshot {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := snapshot{}
+	err = db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			m := map[string][]byte{}
+			s[string(name)] = m
+			return b.ForEach(func(k, v []byte) error {
+				m[string(k)] = clone(v)
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// putBack sets bucket/key in the file at path to old (deleting it if old is
+// nil), as an attacker who kept an older copy would.
+func putBack(t *testing.T, path, bucket, key string, old []byte) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte(bucket))
+		if err != nil {
+			return err
+		}
+		if old == nil {
+			return b.Delete([]byte(key))
+		}
+		return b.Put([]byte(key), old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func cp(t *testing.T, from, to string) {
+	t.Helper()
+	if err := copyFile(to, from); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPutBackAnyObject takes a copy of a vault, makes changes of every kind
+// (a note, a consent and its withdrawal, a share and its end, a legal hold
+// and its release, a staff removal, a retention change, an erasure), and
+// then, for every object of every bucket that differs between the copy and
+// the vault, puts that one object back as it was in the copy (or removes
+// it, if the copy had none). Verify reports a problem every time.
+func TestPutBackAnyObject(t *testing.T) {
+	f := newFixture(t)
+	f.consent(t, f.jane, "Bea")
+	if _, err := f.v.Share(f.jane.String(), "Bea", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Hold(f.john.String(), HoldOptions{Reason: "claim"}); err != nil {
+		t.Fatal(err)
+	}
+	f.v.Close()
+	old := filepath.Join(t.TempDir(), "old.db")
+	cp(t, f.path, old)
+	before := readSnapshot(t, old)
+
+	f.reopenOwner(t)
+	c2 := f.consent(t, f.jane, "Bea")
+	if _, err := f.v.ConsentRevoke(c2.ID, "client asked"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Release(f.john.String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.StaffRemove("Bea"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Erase(f.john.String(), EraseOptions{Reason: "client asked", Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Add(context.Background(), sliceNext([]*records.Record{{Name: "Ann Other"}}), AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := f.v.Retention()
+	p.Years++
+	if _, err := f.v.SetRetention(p); err != nil {
+		t.Fatal(err)
+	}
+	f.v.Close()
+	f.v = nil
+	now := filepath.Join(t.TempDir(), "now.db")
+	cp(t, f.path, now)
+	after := readSnapshot(t, now)
+
+	tried := map[string]int{}
+	for bucket, objs := range before {
+		if bucket == string(bucketStaffAudit) {
+			continue // outside the root: checked event by event (staff.go)
+		}
+		keys := map[string]bool{}
+		for k := range objs {
+			keys[k] = true
+		}
+		for k := range after[bucket] {
+			keys[k] = true
+		}
+		for k := range keys {
+			was, wasOK := objs[k]
+			is, isOK := after[bucket][k]
+			if (wasOK == isOK && bytes.Equal(was, is)) || (bucket == string(bucketMeta) && k == string(keyAuditHead)) {
+				continue
+			}
+			if !wasOK {
+				was = nil // added since the copy: the attack removes it
+			} else if was == nil {
+				was = []byte{}
+			}
+			cp(t, now, f.path)
+			putBack(t, f.path, bucket, k, was)
+			tried[bucket]++
+			v, err := Open(f.path, Options{Now: f.clk.now, ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = v.Unlock(f.owner)
+			if err == nil {
+				var rep *Report
+				rep, err = v.Verify()
+				if err == nil && rep.OK() {
+					t.Errorf("%s/%x put back: verify found nothing", bucket, k)
+				}
+			} else if !errors.Is(err, ErrTampered) {
+				t.Errorf("%s/%x put back: unlock: %v, want ErrTampered or a verify problem", bucket, k, err)
+			}
+			v.Close()
+		}
+	}
+	for _, b := range []string{"meta", "ids", "records", "index", "audit", "consents", "shares", "staff", "holds", "expiry"} {
+		if tried[b] == 0 {
+			t.Errorf("no object of bucket %s was put back: the changes do not reach it", b)
+		}
+	}
+	t.Logf("objects put back, by bucket: %v (index %d/%d)", tried, len(before["index"]), len(after["index"]))
+}
+
+// TestGuardedObjectsPutBack: a withdrawn consent put back with its share,
+// a removed coworker put back with a share, and holds deleted are refused
+// by the owner's commands that read them, before anything is decided on
+// them.
+func TestGuardedObjectsPutBack(t *testing.T) {
+	f := newFixture(t)
+	c := f.consent(t, f.jane, "Bea")
+	if _, err := f.v.Share(f.jane.String(), "Bea", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.v.Close()
+	unheld := readSnapshot(t, f.path)
+	f.reopenOwner(t)
+	if _, err := f.v.Hold(f.jane.String(), HoldOptions{Reason: "claim"}); err != nil {
+		t.Fatal(err)
+	}
+	f.v.Close()
+	before := readSnapshot(t, f.path)
+	f.reopenOwner(t)
+	if _, err := f.v.ConsentRevoke(c.ID, "client asked"); err != nil {
+		t.Fatal(err)
+	}
+	f.v.Close()
+	f.v = nil
+	// The consent and the share as they were before the withdrawal.
+	for k, val := range before[string(bucketConsents)] {
+		putBack(t, f.path, string(bucketConsents), k, val)
+	}
+	for k, val := range before[string(bucketShares)] {
+		putBack(t, f.path, string(bucketShares), k, val)
+	}
+	f.reopenOwner(t)
+	if _, err := f.v.Consents(f.jane.String()); !errors.Is(err, ErrTampered) {
+		t.Fatalf("consent list over a consent put back: %v, want ErrTampered", err)
+	}
+	f.reopenOwner(t)
+	if _, err := f.v.Share(f.jane.String(), "Bea", ShareOptions{}); !errors.Is(err, ErrTampered) {
+		t.Fatalf("share over a consent put back: %v, want ErrTampered", err)
+	}
+	rep, err := f.v.Verify()
+	if err != nil || !problemSays(rep, "consents do not match") || !problemSays(rep, "shares do not match") {
+		t.Fatalf("verify: %+v, %v", rep, err)
+	}
+
+	// The record's entry and expiry row from before the hold put back,
+	// and the hold deleted: erase --force must not run.
+	f.v.Close()
+	for _, b := range []string{"ids", "records", "expiry"} {
+		for k, val := range unheld[b] {
+			putBack(t, f.path, b, k, val)
+		}
+	}
+	for k := range before[string(bucketHolds)] {
+		putBack(t, f.path, string(bucketHolds), k, nil)
+	}
+	f.reopenOwner(t)
+	if _, err := f.v.Erase(f.jane.String(), EraseOptions{Reason: "x", Force: true}); !errors.Is(err, ErrTampered) {
+		t.Fatalf("erase --force with the hold deleted: %v, want ErrTampered", err)
+	}
+	if _, err := f.v.View(f.jane.String()); !errors.Is(err, ErrTampered) {
+		// view shows the record's holds: it reads them, checked.
+		t.Fatalf("view with the hold deleted: %v, want ErrTampered", err)
+	}
+	f.v.Close()
+	f.v = nil
+	if len(readSnapshot(t, f.path)[string(bucketIDs)]) != 2 {
+		t.Fatal("a record was destroyed")
+	}
+}
+
+// TestWholeFileRollback: an older copy of the whole file put in place of the
+// vault is refused (ErrRolledBack) by the next unlock, read-only too; a
+// fork of the same version is refused; restore is the way back on purpose,
+// and the file it replaced cannot be put back after it.
+func TestWholeFileRollback(t *testing.T) {
+	f := newFixture(t)
+	anchors := t.TempDir()
+	open := func(ro bool) (*Vault, error) {
+		v, err := Open(f.path, Options{Now: f.clk.now, AnchorDir: anchors, ReadOnly: ro})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Unlock(f.owner); err != nil {
+			v.Close()
+			return nil, err
+		}
+		return v, nil
+	}
+	f.v.Close()
+	f.v = nil
+	v, err := open(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ConsentAdd(f.jane.String(), validConsent("Bea")); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+
+	old := filepath.Join(t.TempDir(), "old.db")
+	cp(t, f.path, old)
+	v, err = open(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Erase(f.john.String(), EraseOptions{Reason: "client asked", Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	newest := filepath.Join(t.TempDir(), "newest.db")
+	v.Close()
+	cp(t, f.path, newest)
+
+	cp(t, old, f.path)
+	for _, ro := range []bool{true, false} {
+		if _, err := open(ro); !errors.Is(err, ErrRolledBack) {
+			t.Fatalf("unlock (read-only %v) of an older copy: %v, want ErrRolledBack", ro, err)
+		}
+	}
+
+	// A fork: the old copy moved on by as many writes as the vault made.
+	fork := filepath.Join(t.TempDir(), "fork.db")
+	cp(t, old, fork)
+	fv, err := Open(fork, Options{Now: f.clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fv.Unlock(f.owner); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := readVersion(t, newest)
+	for {
+		got, _ := fv.StateVersion()
+		if got >= want {
+			break
+		}
+		if _, err := fv.View(f.jane.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fv.Close()
+	cp(t, fork, f.path)
+	if _, err := open(true); !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("unlock of a fork at the same version: %v, want ErrRolledBack", err)
+	}
+
+	// Restore, on purpose, from the older copy: it is the way back.
+	cp(t, newest, f.path)
+	v, err = open(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	rv, err := Open(f.path, Options{Now: f.clk.now, AnchorDir: anchors, Restoring: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rv.Unlock(f.owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rv.Restore(old, RestoreOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	rv.Close()
+	if v, err = open(false); err != nil {
+		t.Fatalf("after restore: %v", err)
+	}
+	if _, err := v.View(f.john.String()); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("restore brought back an erased record: %v", err)
+	}
+	v.Close()
+	// The file restore replaced is older now.
+	cp(t, newest, f.path)
+	if _, err := open(true); !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("the vault from before the restore put back: %v, want ErrRolledBack", err)
+	}
+}
+
+// TestAnchorForged: an anchor edited by hand fails its MAC.
+func TestAnchorForged(t *testing.T) {
+	f := newFixture(t)
+	f.v.Close()
+	anchors := t.TempDir()
+	v, err := Open(f.path, Options{Now: f.clk.now, AnchorDir: anchors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Unlock(f.owner); err != nil {
+		t.Fatal(err)
+	}
+	p := v.anchorPath()
+	v.Close()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(anchorMagic)+7]-- // an older version, to allow a rollback
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v, err = Open(f.path, Options{Now: f.clk.now, AnchorDir: anchors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.Unlock(f.owner); !errors.Is(err, ErrTampered) {
+		t.Fatalf("unlock with a forged anchor: %v, want ErrTampered", err)
+	}
+}
+
+// readVersion reads a vault file's state version as an attacker can: it is
+// in the clear in the audit head (only its MAC needs the key).
+func readVersion(t *testing.T, path string) (uint64, bool) {
+	t.Helper()
+	s := readSnapshot(t, path)
+	h := s[string(bucketMeta)][string(keyAuditHead)]
+	if len(h) <= headLegacyLen {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range h[8+macLen : 8+macLen+8] {
+		n = n<<8 | uint64(c)
+	}
+	return n, true
+}
+
+// TestCoworkerForgesOwnerEvent: a coworker appends to their own audit an
+// "erase" as the owner, MAC'd with their own share key (they have it). It
+// is never folded into the chain: the fold drops it and says so, and the
+// record stays.
+func TestCoworkerForgesOwnerEvent(t *testing.T) {
+	f := newFixture(t)
+	f.consent(t, f.jane, "Bea")
+	if _, err := f.v.Share(f.jane.String(), "Bea", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Bea's own session gives her her share key, as her client has it.
+	bv := f.asStaff(t, f.bea)
+	sk := bv.staff.shareKey
+	uid := bv.staff.entry.UID
+	bv.Close()
+	f.v = nil
+	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketStaffAudit)
+		seq, _ := b.NextSequence()
+		body, _ := json.Marshal(Event{Action: "erase", Actor: "owner", Staff: "Bea", Record: f.john.String(), Time: f.clk.now()})
+		key := seqKey(seq)
+		return b.Put(key, append(body, macWith(sk, macStaffAudit, key, []byte(uid), body)...))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.reopenOwner(t)
+	if _, err := f.v.Audit(AuditFilter{}); !errors.Is(err, ErrTampered) {
+		t.Fatalf("audit with a forged owner event: %v, want ErrTampered", err)
+	}
+	if _, err := f.v.Expire(ExpireOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	events, err := f.v.Audit(AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejected := 0
+	for _, e := range events {
+		if e.Action == ActionErase {
+			t.Fatalf("the forged erasure was folded in: %+v", e)
+		}
+		if e.Action == ActionRejected && e.Staff == "Bea" {
+			rejected++
+		}
+	}
+	if rejected != 1 {
+		t.Fatalf("%d rejected events, want 1", rejected)
+	}
+	if _, err := f.v.View(f.john.String()); err != nil {
+		t.Fatalf("the record is gone: %v", err)
+	}
+	f.v.Close()
+	f.v = nil
+	// A restore of a backup re-applies no erasure the owner did not make.
+	f.reopenOwner(t)
+	bk := filepath.Join(t.TempDir(), "b.db")
+	if _, err := f.v.Backup(bk, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := f.v.Restore(bk, RestoreOptions{Force: true})
+	if err != nil || len(rep.Reapplied) != 0 {
+		t.Fatalf("restore: %+v, %v", rep, err)
+	}
+}
