@@ -28,7 +28,7 @@ const (
 	exitRefused         = 11  // refused by a rule (consent, retention, hold, no overwrite)
 	exitAmbiguous       = 12  // a name or ID prefix matches several records
 	exitNoConsent       = 13  // sharing needs an active consent: record one with consent add
-	exitRolledBack      = 14  // the vault is older than one this account already opened
+	exitRolledBack      = 15  // the vault is older than one this account already opened
 	exitCanceled        = 130 // the person cancelled a form or prompt
 )
 
