@@ -51,6 +51,9 @@ type compactHooks struct {
 	// step, if set, is called before each step ("copy", "rename"); an
 	// error stops the compaction there as a crash would.
 	step func(name string) error
+	// noStateRoot, set only by benchmarks, keeps no state root, so that
+	// the root's cost is measured against the same work without it.
+	noStateRoot bool
 }
 
 func (h *compactHooks) at(name string) error {

@@ -94,7 +94,7 @@ func xorInto(dst *[macLen]byte, b []byte) {
 // may be nil: an insert or a delete).
 func (t *txn) track(bucket, key, old, new []byte) error {
 	i := stateIndex(bucket)
-	if i < 0 || unrooted(bucket, key) {
+	if i < 0 || unrooted(bucket, key) || t.v.hooks.noStateRoot {
 		return nil
 	}
 	st, err := t.state()
