@@ -46,8 +46,15 @@ func (v *Vault) anchorPath() string {
 	if v.opts.AnchorDir == "" {
 		return ""
 	}
-	sum := sha256.Sum256([]byte("clientvault anchor name\x00" + v.hdr.VaultRecipient))
-	return filepath.Join(v.opts.AnchorDir, hex.EncodeToString(sum[:16]))
+	return filepath.Join(v.opts.AnchorDir, vaultFileName(v.hdr.VaultRecipient, "clientvault anchor name"))
+}
+
+// vaultFileName names a file kept outside the vault about the vault whose
+// key is recipient: the same for every copy of the vault, different between
+// vaults, and saying nothing else.
+func vaultFileName(recipient, label string) string {
+	sum := sha256.Sum256([]byte(label + "\x00" + recipient))
+	return hex.EncodeToString(sum[:16])
 }
 
 func (v *Vault) anchorMAC(version uint64, head []byte) []byte {

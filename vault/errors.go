@@ -58,6 +58,10 @@ var (
 	// older copy was put in place of the vault. Restore is the only way to
 	// go back on purpose.
 	ErrRolledBack = errors.New("vault was rolled back to an older copy")
+	// ErrOwnerUnknown is returned by UnlockAsStaff when no owner key is
+	// pinned for the vault (Options.OwnerKey, TrustOwner): a coworker
+	// cannot tell the owner's shares from forged ones without it.
+	ErrOwnerUnknown = errors.New("the vault owner's key is not trusted on this computer yet")
 
 	// errCoworkerAction is a coworker's audit event of an action that only
 	// the owner can take (anything but a view). It wraps ErrTampered.

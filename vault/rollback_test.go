@@ -471,3 +471,75 @@ func TestCoworkerForgesOwnerEvent(t *testing.T) {
 		t.Fatalf("restore: %+v, %v", rep, err)
 	}
 }
+
+// TestForgedSharesForCoworker: with the coworker's public key (in the file
+// in the clear), an attacker seals a share key of their own to the
+// coworker, puts it in the coworker's staff entry, and writes shares of
+// invented health data, MAC'd with it, for a record that is shared and for
+// one that never was. The coworker's own unlock refuses the staff entry: the
+// owner key they pinned did not sign it. Without a pinned owner key, a
+// coworker's unlock is refused too (ErrOwnerUnknown).
+func TestForgedSharesForCoworker(t *testing.T) {
+	f := newFixture(t)
+	f.consent(t, f.jane, "Bea")
+	if _, err := f.v.Share(f.jane.String(), "Bea", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	bv := f.asStaff(t, f.bea) // pins the owner key, and sees the true share
+	if s, err := bv.View(f.jane.String()); err != nil || len(s.Record.Allergies) != 1 {
+		t.Fatalf("the coworker's view of the true share: %v", err)
+	}
+	bv.Close()
+	f.v = nil
+
+	// The attack, from the file alone.
+	snap := readSnapshot(t, f.path)
+	raw := snap[string(bucketStaff)]["Bea"]
+	var st map[string]any
+	if err := json.Unmarshal(raw[:len(raw)-macLen], &st); err != nil {
+		t.Fatal(err)
+	}
+	bea, err := ParseStaffKey(st["recipient"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedKey := bytes.Repeat([]byte{7}, 32)
+	if st["key_staff"], err = encrypt(forgedKey, bea); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(st)
+	putBack(t, f.path, string(bucketStaff), "Bea", append(body, raw[len(raw)-macLen:]...))
+	for _, id := range []ID{f.jane, f.john} {
+		payload, err := records.Encode(id.String(), &records.Record{Name: "Invented", Notes: "no allergies, OK for latex"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed, err := encrypt(payload, bea)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sb, _ := json.Marshal(shareBody{V: 1, Record: id.String(), Staff: "Bea", UID: st["uid"].(string),
+			Scope: []string{"full"}, Created: f.clk.now(), Sealed: sealed})
+		k := shareKeyOf(id, "Bea")
+		val := append(sb, make([]byte, macLen)...) // the vault's MAC: unknown to the attacker
+		val = append(val, macWith(forgedKey, macShare, k, sb)...)
+		putBack(t, f.path, string(bucketShares), string(k), val)
+	}
+
+	v, err := Open(f.path, Options{Now: f.clk.now, OwnerKey: f.ownerKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.UnlockAsStaff(f.bea); !errors.Is(err, ErrTampered) {
+		t.Fatalf("coworker unlock over a forged staff entry: %v, want ErrTampered", err)
+	}
+	v.Close()
+	nv, err := Open(f.path, Options{Now: f.clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nv.Close()
+	if err := nv.UnlockAsStaff(f.bea); !errors.Is(err, ErrOwnerUnknown) {
+		t.Fatalf("coworker unlock with no owner key pinned: %v, want ErrOwnerUnknown", err)
+	}
+}

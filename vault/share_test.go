@@ -37,6 +37,7 @@ type fixture struct {
 	bea        *age.X25519Identity // a coworker
 	v          *Vault
 	jane, john ID
+	ownerKey   ed25519.PublicKey // the owner's key, as the coworker pinned it
 }
 
 const (
@@ -111,9 +112,19 @@ func (f *fixture) reopenOwner(t testing.TB) {
 // coworker would.
 func (f *fixture) asStaff(t *testing.T, id age.Identity) *Vault {
 	t.Helper()
+	if f.ownerKey == nil {
+		// Pinned at enrolment, as a coworker does with 'clientvault trust'.
+		s, err := f.v.OwnerKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.ownerKey, err = ParseOwnerKey(s); err != nil {
+			t.Fatal(err)
+		}
+	}
 	f.v.Close()
 	f.v = nil
-	v, err := Open(f.path, Options{Now: f.clk.now})
+	v, err := Open(f.path, Options{Now: f.clk.now, OwnerKey: f.ownerKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,10 @@ const (
 type Staff struct {
 	Name      string    `json:"name"`
 	Recipient string    `json:"recipient"`
+	// OwnerKey, set by StaffAdd, is the owner's signing key, which the
+	// coworker pins once ('clientvault trust') to tell the owner's shares
+	// from forged ones.
+	OwnerKey string `json:"owner_key,omitempty"`
 	Added     time.Time `json:"added"`
 	// Shares is how many records are shared with them now.
 	Shares int `json:"shares"`
@@ -63,6 +67,9 @@ type staffEntry struct {
 	Added     time.Time `json:"added"`
 	KeyVault  []byte    `json:"key_vault"`
 	KeyStaff  []byte    `json:"key_staff"`
+	// Sig is the owner's signature (owner.go), which the coworker checks
+	// with the owner key they pinned.
+	Sig []byte `json:"sig,omitempty"`
 }
 
 // staffSession is what a coworker's key unlocks: their own staff entry and
@@ -158,6 +165,7 @@ func (v *Vault) StaffAdd(name string, key age.Recipient) (*Staff, error) {
 	if st.KeyStaff, err = encrypt(shareKey, key); err != nil {
 		return nil, fmt.Errorf("staff %s: %w: the key cannot be sealed to", name, ErrInvalid)
 	}
+	v.signStaff(st, shareKey)
 	err = v.update(func(tx *txn) error {
 		if tx.Bucket(bucketStaff).Get([]byte(name)) != nil {
 			return fmt.Errorf("staff %s: %w", name, ErrExists)
@@ -175,7 +183,11 @@ func (v *Vault) StaffAdd(name string, key age.Recipient) (*Staff, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Staff{Name: name, Recipient: rs, Added: st.Added}, nil
+	ok, err := v.OwnerKey()
+	if err != nil {
+		return nil, err
+	}
+	return &Staff{Name: name, Recipient: rs, Added: st.Added, OwnerKey: ok}, nil
 }
 
 func (v *Vault) putStaff(tx *txn, st *staffEntry) error {
@@ -384,6 +396,9 @@ func (v *Vault) UnlockAsStaff(ids ...age.Identity) error {
 		}
 		if len(k) != 32 {
 			continue
+		}
+		if err := v.checkStaffSig(st, k); err != nil {
+			return err
 		}
 		v.staff = &staffSession{entry: st, shareKey: k, ids: ids}
 		return nil

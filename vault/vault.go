@@ -8,6 +8,7 @@
 package vault
 
 import (
+	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -73,6 +74,11 @@ type Options struct {
 	// AnchorDir is the directory of the rollback anchors (anchor.go),
 	// outside the vault file; "" keeps none.
 	AnchorDir string
+	// OwnerKey is the owner's signing key that a coworker pinned; if nil,
+	// UnlockAsStaff reads the one pinned in TrustDir (TrustOwner). It needs
+	// one of them.
+	OwnerKey ed25519.PublicKey
+	TrustDir string
 	// Restoring opens a vault that is older than its anchor, for Restore
 	// to replace it: restoring is the one way back on purpose.
 	Restoring bool
@@ -333,6 +339,9 @@ func (v *Vault) Unlock(ids ...age.Identity) error {
 	}
 	if !v.opts.ReadOnly {
 		if err := v.upgradeState(); err != nil {
+			return err
+		}
+		if err := v.signAllStaff(); err != nil {
 			return err
 		}
 	}

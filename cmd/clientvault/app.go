@@ -125,7 +125,7 @@ rules say, and every access written to a tamper-evident audit log.`,
 		newVersionCmd(a), newUnlockCmd(a), newLockCmd(a), newAgentCmd(a),
 		newRetentionCmd(a), newExpireCmd(a), newHoldCmd(a), newReleaseCmd(a), newEraseCmd(a),
 		newBackupCmd(a), newRestoreCmd(a),
-		newStaffCmd(a), newConsentCmd(a), newShareCmd(a), newUnshareCmd(a), newDiscloseCmd(a), newExportCmd(a),
+		newStaffCmd(a), newTrustCmd(a), newConsentCmd(a), newShareCmd(a), newUnshareCmd(a), newDiscloseCmd(a), newExportCmd(a),
 	)
 	wireCompletion(a, root)
 	return root
@@ -250,8 +250,18 @@ func (a *App) identities() ([]age.Identity, error) {
 // vaultOptions are the options every command opens the vault with: the
 // clock, and the rollback anchors kept under the user's config directory.
 func (a *App) vaultOptions() vault.Options {
-	return vault.Options{Now: a.Now, AnchorDir: filepath.Join(configDir(a), "clientvault", "anchors")}
+	o := vault.Options{Now: a.Now}
+	// With no home directory (HOME unset) there is no config directory to
+	// keep them in, and a relative one would scatter them where the
+	// command runs.
+	if cfg := configDir(a); filepath.IsAbs(cfg) {
+		o.AnchorDir, o.TrustDir = filepath.Join(cfg, "clientvault", "anchors"), trustDir(a)
+	}
+	return o
 }
+
+// trustDir holds the owner keys a coworker pinned ('clientvault trust').
+func trustDir(a *App) string { return filepath.Join(configDir(a), "clientvault", "owners") }
 
 // openOpts say what a command needs of the vault.
 type openOpts struct {
@@ -281,8 +291,12 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 	ids, err := a.identities()
 	if err == nil {
 		err = v.Unlock(a.viaAgent(ids)...)
-		if errors.Is(err, vault.ErrWrongKey) && o.staff && v.UnlockAsStaff(ids...) == nil {
-			err = nil
+		if errors.Is(err, vault.ErrWrongKey) && o.staff {
+			// A coworker's key: their own errors (no owner key pinned, a
+			// forged staff entry) say more than "does not open the vault".
+			if serr := v.UnlockAsStaff(ids...); serr == nil || !errors.Is(serr, vault.ErrWrongKey) {
+				err = serr
+			}
 		}
 	}
 	if err != nil {

@@ -205,6 +205,10 @@ func TestShareOffersTheConsentForm(t *testing.T) {
 	if code := ta.run("staff", "add", "Bea", pub, "--identity", key); code != 0 {
 		t.Fatalf("staff add: %s", ta.er)
 	}
+	trust := strings.Fields(ta.out.String())
+	if code := ta.run("trust", trust[len(trust)-1]); code != 0 {
+		t.Fatalf("trust: %s", ta.er)
+	}
 	ta.In = &lineReader{[]string{
 		"y",      // share Jane Doe with Bea?
 		"Bea",    // the coworker

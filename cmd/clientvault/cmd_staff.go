@@ -53,6 +53,8 @@ func newStaffAddCmd(a *App) *cobra.Command {
 				return printJSON(a.Out, st)
 			}
 			fmt.Fprintf(a.Err, "clientvault: added %s (%s)\n", st.Name, st.Recipient)
+			fmt.Fprintf(a.Err, "clientvault: give %s the vault's owner key, in person or by a channel you trust; once, on their computer, they run:\n", st.Name)
+			fmt.Fprintf(a.Out, "clientvault trust %s\n", st.OwnerKey)
 			return nil
 		},
 	}

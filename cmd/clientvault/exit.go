@@ -29,6 +29,7 @@ const (
 	exitAmbiguous       = 12  // a name or ID prefix matches several records
 	exitNoConsent       = 13  // sharing needs an active consent: record one with consent add
 	exitRolledBack      = 15  // the vault is older than one this account already opened
+	exitOwnerUnknown    = 16  // a coworker has not pinned the vault owner's key: run trust
 	exitCanceled        = 130 // the person cancelled a form or prompt
 )
 
@@ -69,6 +70,8 @@ func exitCode(err error) int {
 		return exitBusy
 	case errors.Is(err, vault.ErrRolledBack):
 		return exitRolledBack
+	case errors.Is(err, vault.ErrOwnerUnknown):
+		return exitOwnerUnknown
 	case errors.Is(err, vault.ErrRetention):
 		// erase or expire refused: a legal hold stands, or the retention
 		// period has not ended and the erasure was not forced.
@@ -112,6 +115,8 @@ func defaultHint(err error) string {
 		return "do not trust this vault: run 'clientvault verify' and restore it from a backup"
 	case errors.Is(err, vault.ErrBusy):
 		return "wait for the other clientvault command to finish, then run this one again"
+	case errors.Is(err, vault.ErrOwnerUnknown):
+		return "ask the vault's owner for the line 'clientvault staff add' printed for you ('clientvault trust cvowner1…') and run it once"
 	case errors.Is(err, vault.ErrRolledBack):
 		return "an older copy was put in place of the vault: put the newest one back, and find out who can write the vault file; to go back to a backup on purpose, 'clientvault restore FILE' is the only way"
 	case errors.Is(err, vault.ErrInvalid):

@@ -143,7 +143,12 @@ func TestCLISharing(t *testing.T) {
 	ownerPub := publicKeyRE.FindString(string(must(os.ReadFile(c.path("owner.key")))))
 
 	// Staff: by key text and by a file holding one; bad keys refused.
-	c.ok("staff", "add", "Bea", bea)
+	// staff add prints the line the coworker runs once to pin the owner's
+	// key; until then their view is refused.
+	trust := strings.Fields(c.ok("staff", "add", "Bea", bea))
+	if len(trust) != 3 || trust[0] != "clientvault" || trust[1] != "trust" {
+		t.Fatalf("staff add printed %q, want 'clientvault trust KEY'", trust)
+	}
 	c.ok("staff", "add", "Cal", c.path("cal.pub"))
 	c.fails(exitUsage, "staff", "add", "Zed", "age1notakeyatall")
 	c.fails(exitUsage, "staff", "add", "Zed", c.path("missing.pub"))
@@ -199,6 +204,12 @@ func TestCLISharing(t *testing.T) {
 
 	// The coworker views with their own key; other records are not shared.
 	c.as("bea.key", func() {
+		if e := c.fails(exitOwnerUnknown, "view", jane); !strings.Contains(e, "hint: ask the vault's owner for the line") {
+			t.Errorf("coworker view before trust:\n%s", e)
+		}
+		c.fails(exitUsage, "trust", "cvowner1short")
+		c.ok("trust", trust[2])
+		c.ok("trust", trust[2]) // again: the same key is fine
 		for _, ref := range []string{jane, jane[:6], clientName} {
 			if out := c.ok("view", ref); !strings.Contains(out, clientPhone) || !strings.Contains(out, "latex") {
 				t.Errorf("coworker view %q:\n%s", ref, out)
