@@ -42,13 +42,13 @@ const (
 
 // Staff is a coworker records can be shared with.
 type Staff struct {
-	Name      string    `json:"name"`
-	Recipient string    `json:"recipient"`
+	Name      string `json:"name"`
+	Recipient string `json:"recipient"`
 	// OwnerKey, set by StaffAdd, is the owner's signing key, which the
 	// coworker pins once ('clientvault trust') to tell the owner's shares
 	// from forged ones.
-	OwnerKey string `json:"owner_key,omitempty"`
-	Added     time.Time `json:"added"`
+	OwnerKey string    `json:"owner_key,omitempty"`
+	Added    time.Time `json:"added"`
 	// Shares is how many records are shared with them now.
 	Shares int `json:"shares"`
 }

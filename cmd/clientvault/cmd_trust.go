@@ -20,7 +20,7 @@ put forged records there. A different key already trusted for the vault is
 refused.`,
 		Example: `  clientvault trust cvowner1Xx2Yy…
   clientvault trust cvowner1Xx2Yy… --vault /mnt/salon/vault.db`,
-		Args:    exactArgs(1, "OWNER-KEY"),
+		Args: exactArgs(1, "OWNER-KEY"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if _, err := vault.ParseOwnerKey(args[0]); err != nil {
 				return withHint(err, "copy the whole key 'clientvault staff add' printed, starting with cvowner1")
