@@ -139,6 +139,9 @@ func (v *Vault) VerifyAudit() (int, error) {
 		if err := v.walkAudit(tx, count); err != nil {
 			return err
 		}
+		if err := v.verifyArchive(tx); err != nil {
+			return err
+		}
 		return v.walkStaffAudit(tx, count)
 	})
 	return n, err

@@ -152,6 +152,12 @@ type RestoreReport struct {
 	// Reapplied lists the records the backup still held that had been
 	// erased or expired in the replaced vault, destroyed again.
 	Reapplied []string `json:"reapplied"`
+	// Revoked says what withdrawals of consent, removals of shares and of
+	// coworkers recorded in the replaced vault were applied again.
+	Revoked []string `json:"revoked"`
+	// Archived is how many audit entries of the replaced vault, which the
+	// backup does not have, are kept as an archived segment of the log.
+	Archived int `json:"archived"`
 }
 
 // readOnlyActions are the audit actions that change no record: a vault
@@ -192,7 +198,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backup %s: %w", from, err)
 	}
-	rep := &RestoreReport{From: from, Records: n, BackupSeq: backupSeq, Reapplied: []string{}}
+	rep := &RestoreReport{From: from, Records: n, BackupSeq: backupSeq, Reapplied: []string{}, Revoked: []string{}}
 	var backupHead []byte
 	err = readVault(tmp, v, func(c *Vault, tx *txn) error {
 		_, backupHead, err = c.auditHead(tx)
@@ -204,6 +210,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 
 	// What happened in the vault since the backup, and every destruction.
 	var destroyed []Event
+	var kept *replaced
 	diverged := false
 	var wrapped []byte
 	err = v.view(func(tx *txn) error {
@@ -225,7 +232,14 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 		// its last entry's MAC is the vault's entry of the same number.
 		at := tx.Bucket(bucketAudit).Get(seqKey(backupSeq))
 		diverged = len(at) < macLen || !bytes.Equal(at[:macLen], backupHead)
-		return nil
+		// A backup of another history shares none of the log: all of it
+		// is kept, and all its revocations are applied again.
+		base := backupSeq
+		if diverged {
+			base = 0
+		}
+		kept, err = v.readReplaced(tx, base)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -294,8 +308,19 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 			}
 			rep.Reapplied = append(rep.Reapplied, idStrings(present)...)
 		}
-		return nv.appendAudit(tx, Event{Action: ActionRestore, Count: len(rep.Reapplied),
-			Detail: fmt.Sprintf("backup up to audit entry %d replaced the vault at entry %d", backupSeq, rep.VaultSeq)})
+		if rep.Revoked, err = nv.reapply(tx, kept); err != nil {
+			return err
+		}
+		seg, err := nv.archiveTail(tx, kept)
+		if err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("backup up to audit entry %d replaced the vault at entry %d", backupSeq, rep.VaultSeq)
+		if seg > 0 {
+			rep.Archived = len(kept.tail)
+			detail += fmt.Sprintf("; its entries %d to %d are kept as archived segment %d", kept.base+1, rep.VaultSeq, seg)
+		}
+		return nv.appendAudit(tx, Event{Action: ActionRestore, Count: len(rep.Reapplied), Detail: detail})
 	})
 	// Always compacted: the backup file's freed pages, if it has any, may
 	// hold what was destroyed before it was taken.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
+	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
 	bolt "go.etcd.io/bbolt"
 )
@@ -541,5 +543,89 @@ func TestForgedSharesForCoworker(t *testing.T) {
 	defer nv.Close()
 	if err := nv.UnlockAsStaff(f.bea); !errors.Is(err, ErrOwnerUnknown) {
 		t.Fatalf("coworker unlock with no owner key pinned: %v, want ErrOwnerUnknown", err)
+	}
+}
+
+// TestRestoreKeepsRevocationsAndAccounting: a backup taken while a consent,
+// two shares and a coworker stood; after it, the consent is withdrawn, a
+// share removed, a coworker removed and a disclosure made. A forced restore
+// of the backup applies the withdrawal and the removals again, keeps the
+// disclosure record, and keeps the replaced log's entries as an archived
+// segment that verifies, and whose edit verify reports.
+func TestRestoreKeepsRevocationsAndAccounting(t *testing.T) {
+	f := newFixture(t)
+	cal, _ := age.GenerateX25519Identity()
+	if _, err := f.v.StaffAdd("Cal", cal.Recipient()); err != nil {
+		t.Fatal(err)
+	}
+	c := f.consent(t, f.jane, "Bea")
+	f.consent(t, f.john, "Bea")
+	f.consent(t, f.john, "Cal")
+	for _, s := range [][2]string{{f.jane.String(), "Bea"}, {f.john.String(), "Bea"}, {f.john.String(), "Cal"}} {
+		if _, err := f.v.Share(s[0], s[1], ShareOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bk := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := f.v.Backup(bk, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.ConsentRevoke(c.ID, "client asked"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Unshare(f.john.String(), "Bea"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.StaffRemove("Cal"); err != nil {
+		t.Fatal(err)
+	}
+	court, _ := age.GenerateX25519Identity()
+	if _, err := f.v.Disclose(f.jane.String(), consent.Disclosure{Recipient: "County Court", Basis: "subpoena", Reference: "SUB-1",
+		Scope: []string{consent.Contact}}, DiscloseOptions{Recipient: court.Recipient(), WriteFile: func([]byte) error { return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := f.v.Restore(bk, RestoreOptions{Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Revoked) != 3 || rep.Archived == 0 {
+		t.Fatalf("restore report: %+v", rep)
+	}
+	f.v.Close()
+	snap := readSnapshot(t, f.path)
+	f.reopenOwner(t)
+	if len(snap[string(bucketShares)]) != 0 {
+		t.Fatalf("%d shares after the restore, want none", len(snap[string(bucketShares)]))
+	}
+	if _, ok := snap[string(bucketStaff)]["Cal"]; ok {
+		t.Fatal("a removed coworker is back")
+	}
+	cs, err := f.v.Consents(f.jane.String())
+	if err != nil || len(cs) != 1 || cs[0].WithdrawnAt.IsZero() {
+		t.Fatalf("jane's consent after the restore: %+v, %v", cs, err)
+	}
+	ds, err := f.v.Disclosures("")
+	if err != nil || len(ds) != 1 || ds[0].Reference != "SUB-1" {
+		t.Fatalf("disclosures after the restore: %+v, %v", ds, err)
+	}
+	if r, err := f.v.Verify(); err != nil || !r.OK() {
+		t.Fatalf("verify after the restore: %+v, %v", r, err)
+	}
+	if _, err := f.v.VerifyAudit(); err != nil {
+		t.Fatal(err)
+	}
+	// An archived entry edited: reported.
+	f.v.Close()
+	f.v = nil
+	for k, val := range snap[string(bucketArchive)] {
+		if len(val) > macLen+10 {
+			val[macLen+5] ^= 1
+			putBack(t, f.path, string(bucketArchive), k, val)
+			break
+		}
+	}
+	f.reopenOwner(t)
+	if _, err := f.v.VerifyAudit(); !errors.Is(err, ErrTampered) {
+		t.Fatalf("audit --verify over an edited archived entry: %v", err)
 	}
 }

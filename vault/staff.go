@@ -315,31 +315,9 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 	name = strings.TrimSpace(name)
 	out := &StaffRemoval{Name: name, Records: []string{}, Copies: []Copy{}}
 	err := v.update(func(tx *txn) error {
-		st, err := v.getStaff(tx, name)
+		st, ids, err := v.removeStaff(tx, name)
 		if err != nil {
 			return err
-		}
-		shareKey, err := v.shareKey(st)
-		if err != nil {
-			return err
-		}
-		if err := v.absorbStaffAudit(tx, st, shareKey); err != nil {
-			return err
-		}
-		shares := tx.Bucket(bucketShares)
-		var doomed [][]byte
-		c := shares.Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			if len(k) > 8 && string(k[8:]) == name {
-				doomed = append(doomed, clone(k))
-			}
-		}
-		var ids []ID
-		for _, k := range doomed {
-			if err := shares.Delete(k); err != nil {
-				return err
-			}
-			ids = append(ids, ID(k[:8]))
 		}
 		out.Records = idStrings(ids)
 		err = tx.Bucket(bucketConsents).ForEach(func(k, raw []byte) error {
@@ -349,9 +327,6 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 			return nil
 		})
 		if err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketStaff).Delete([]byte(name)); err != nil {
 			return err
 		}
 		err = v.walkAudit(tx, func(e Event) error {
@@ -370,6 +345,39 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// removeStaff deletes the staff entry of name and every share they hold,
+// after folding their audit events into the chain; it returns the entry
+// and the records that were shared with them.
+func (v *Vault) removeStaff(tx *txn, name string) (*staffEntry, []ID, error) {
+	st, err := v.getStaff(tx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	shareKey, err := v.shareKey(st)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := v.absorbStaffAudit(tx, st, shareKey); err != nil {
+		return nil, nil, err
+	}
+	shares := tx.Bucket(bucketShares)
+	var doomed [][]byte
+	c := shares.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) > 8 && string(k[8:]) == name {
+			doomed = append(doomed, clone(k))
+		}
+	}
+	var ids []ID
+	for _, k := range doomed {
+		if err := shares.Delete(k); err != nil {
+			return nil, nil, err
+		}
+		ids = append(ids, ID(k[:8]))
+	}
+	return st, ids, tx.Bucket(bucketStaff).Delete([]byte(name))
 }
 
 // UnlockAsStaff opens the vault as a coworker: ids must open the share key

@@ -42,7 +42,7 @@ const macElement = "clientvault/v2/state-element"
 // stateBuckets are the buckets the state root covers, in the order of their
 // roots in the head. Appending to this list is a format change.
 var stateBuckets = [][]byte{bucketMeta, bucketIDs, bucketRecords, bucketIndex, bucketAudit, bucketStages,
-	bucketStaff, bucketConsents, bucketShares, bucketDisclosures, bucketExpiry, bucketHolds}
+	bucketStaff, bucketConsents, bucketShares, bucketDisclosures, bucketExpiry, bucketHolds, bucketArchive}
 
 // guardedBuckets are checked against their roots the first time a command
 // reads them: their entries decide who may read a record, and whether it
@@ -276,6 +276,8 @@ func bucketNoun(name []byte) string {
 		return "expiry table rows"
 	case "holds":
 		return "legal holds"
+	case "archive":
+		return "archived audit log entries"
 	default:
 		return string(name)
 	}

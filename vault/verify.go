@@ -139,6 +139,9 @@ func (v *Vault) Verify() (*Report, error) {
 		rep.IndexEntries = len(index)
 		v.verifySharing(tx, add)
 		v.verifyExpiry(tx, add)
+		if err := v.verifyArchive(tx); err != nil {
+			add("", "%v", err)
+		}
 		auditIDs = map[string]bool{}
 		err = v.walkAudit(tx, func(e Event) error {
 			rep.AuditEntries++

@@ -87,6 +87,16 @@ again, so a restore never brings back a destroyed record. With no vault at
 			if rep.Changes > 0 {
 				fmt.Fprintf(a.Err, "clientvault: replaced %s made after the backup\n", count(rep.Changes, "change"))
 			}
+			for _, r := range rep.Revoked {
+				fmt.Fprintf(a.Out, "  re-applied: %s\n", r)
+			}
+			if rep.Archived > 0 {
+				entries := fmt.Sprintf("%d entries", rep.Archived)
+				if rep.Archived == 1 {
+					entries = "1 entry"
+				}
+				fmt.Fprintf(a.Out, "kept %s of the replaced vault's log as an archived segment ('clientvault audit --verify' checks it)\n", entries)
+			}
 			if len(rep.Reapplied) > 0 {
 				fmt.Fprintf(a.Out, "re-applied %s recorded in the replaced vault (erasure or expiry):\n", count(len(rep.Reapplied), "destruction"))
 				for _, id := range rep.Reapplied {
