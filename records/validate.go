@@ -135,6 +135,13 @@ func (r *Record) Validate(today Date) error {
 	if !r.DOB.IsZero() {
 		add("dob", checkNotFuture(r.DOB, today))
 	}
+	if r.Birthday != "" {
+		if _, err := ParseBirthday(r.Birthday); err != nil {
+			add("birthday", err)
+		} else if !r.DOB.IsZero() {
+			add("birthday", errors.New("is only for a birthday without a year: the date of birth has one"))
+		}
+	}
 	r.Phone = strings.TrimSpace(r.Phone)
 	add("phone", ValidatePhone(r.Phone))
 	r.Email = strings.TrimSpace(r.Email)
@@ -154,6 +161,15 @@ func (r *Record) Validate(today Date) error {
 		add(field, checkList(*list))
 	}
 	add("notes", CheckText(r.Notes, maxLong, true))
+	if !r.FirstVisit.IsZero() {
+		add("first_visit", checkNotFuture(r.FirstVisit, today))
+	}
+	if !r.LastVisited.IsZero() {
+		add("last_visit", checkNotFuture(r.LastVisited, today))
+		if !r.FirstVisit.IsZero() && r.LastVisited.Before(r.FirstVisit) {
+			add("last_visit", errors.New("is before the first visit"))
+		}
+	}
 
 	if len(r.PatchTests) > maxItems {
 		add("patch_tests", fmt.Errorf("more than %d entries", maxItems))

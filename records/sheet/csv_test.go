@@ -476,3 +476,28 @@ func TestOpenSniffsCSV(t *testing.T) {
 		t.Errorf("CSV as xlsx: %v", err)
 	}
 }
+
+// The visit dates of a booking system's export are read as dates into
+// first_visit and last_visit, under each name the systems give them.
+func TestCSVVisitDates(t *testing.T) {
+	for _, c := range []struct{ header, first, last string }{
+		{"Name,Customer Since,Last Visit", "2015-06-01", "2018-03-09"},
+		{"Name,First Visit,Last Visited", "2015-06-01", "2018-03-09"},
+		{"Name,Added,LastVisit", "2015-06-01", "2018-03-09"},
+		{"Name,Creation Date,Last Appointment", "2015-06-01", "2018-03-09"},
+		{"Name,Last Visit", "", "2015-06-01"},
+	} {
+		in := c.header + "\nAnn Fake,2015-06-01,2018-03-09\n"
+		if strings.Count(c.header, ",") == 1 {
+			in = c.header + "\nAnn Fake,2015-06-01\n"
+		}
+		got, err := readAll(t, openCSV(t, in, Options{}))
+		if err != nil || len(got) != 1 || got[0].err != nil {
+			t.Fatalf("%s: %+v, %v", c.header, got, err)
+		}
+		r := got[0].rec
+		if r.FirstVisit.String() != c.first || r.LastVisited.String() != c.last {
+			t.Errorf("%s: first %v, last %v; want %s, %s", c.header, r.FirstVisit, r.LastVisited, c.first, c.last)
+		}
+	}
+}

@@ -85,6 +85,12 @@ var targets = []*target{
 		headers: []string{"pregnant"}},
 	{key: "notes", field: "notes", kind: kindNotes,
 		headers: []string{"notes", "clientnotes", "comments", "note", "comment"}},
+	{key: "first_visit", field: "first_visit", kind: kindDate,
+		headers: []string{"firstvisit", "firstvisitdate", "customersince", "clientsince", "added", "dateadded",
+			"creationdate", "datecreated", "createdon", "createdat", "created", "firstappointment"}},
+	{key: "last_visit", field: "last_visit", kind: kindDate,
+		headers: []string{"lastvisit", "lastvisited", "lastvisitdate", "lastappointment", "lastappointmentdate",
+			"lastbooking", "lastseen"}},
 }
 
 // ignoreKey is the Options.Map value that makes a column not imported.

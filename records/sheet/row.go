@@ -76,17 +76,17 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 			rec.Address = joined(cols, ", ")
 		case "notes":
 			rec.Notes = joined(cols, "\n")
-		case "dob":
+		case "dob", "first_visit", "last_visit":
 			c := cols[0]
 			d, err := r.date(get(c))
 			if err != nil {
-				p := Problem{Column: c.label(), Field: "dob", Problem: err.Error()}
+				p := Problem{Column: c.label(), Field: fc.field, Problem: err.Error()}
 				if errors.Is(err, ErrAmbiguousDate) {
 					p.Err = ErrAmbiguousDate
 				}
 				probs = append(probs, p)
 			}
-			rec.DOB = d
+			*dateField(rec, fc.field) = d
 		case "pregnant":
 			c := cols[0]
 			if s, ok := text(c); ok {
@@ -192,6 +192,18 @@ func textField(rec *records.Record, field string) *string {
 		return &rec.SkinType
 	}
 	panic("sheet: no text field " + field)
+}
+
+func dateField(rec *records.Record, field string) *records.Date {
+	switch field {
+	case "dob":
+		return &rec.DOB
+	case "first_visit":
+		return &rec.FirstVisit
+	case "last_visit":
+		return &rec.LastVisited
+	}
+	panic("sheet: no date field " + field)
 }
 
 func listField(rec *records.Record, field string) *[]string {
