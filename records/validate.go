@@ -52,11 +52,14 @@ func ValidateDOB(s string, today Date) error {
 }
 
 // ValidatePhone checks a phone number: digits with the usual separators
-// (+ - . ( ) and spaces), 5 to 20 digits.
+// (+ - . ( ) and spaces), 5 to 20 digits, and optionally an extension after
+// them ("ext. 4", "extension 12", "x12", "#7"), which is kept as part of
+// the number.
 func ValidatePhone(s string) error {
 	if s == "" {
 		return nil
 	}
+	s = trimExtension(s)
 	digits := 0
 	for _, r := range s {
 		switch {
@@ -65,13 +68,33 @@ func ValidatePhone(s string) error {
 		case strings.ContainsRune("+-.() /", r):
 		case r == 'x' || r == 'X': // extension
 		default:
-			return errors.New("may hold only digits, spaces and + - . ( ) /")
+			return errors.New("may hold only digits, spaces and + - . ( ) /, and an extension")
 		}
 	}
 	if digits < 5 || digits > 20 {
 		return errors.New("must have 5 to 20 digits")
 	}
 	return nil
+}
+
+// trimExtension returns a phone number without an extension of 1 to 6
+// digits written after it with "ext", "ext.", "extension" or "#".
+func trimExtension(s string) string {
+	t := strings.TrimRight(s, " ")
+	i := len(t)
+	for i > 0 && t[i-1] >= '0' && t[i-1] <= '9' {
+		i--
+	}
+	if n := len(t) - i; n < 1 || n > 6 {
+		return s
+	}
+	head := strings.ToLower(strings.TrimRight(t[:i], " "))
+	for _, mark := range []string{"extension", "ext.", "ext", "#"} {
+		if rest, ok := strings.CutSuffix(head, mark); ok && rest != "" && strings.TrimSpace(rest) != "" {
+			return strings.TrimRight(rest, " ,;")
+		}
+	}
+	return s
 }
 
 // ValidateEmail checks an email address: a bare addr-spec with a domain.

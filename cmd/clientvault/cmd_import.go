@@ -53,7 +53,7 @@ each column will be read, and --map "Header=field" changes it.`,
 	f.StringArrayVar(&o.maps, "map", nil, `read a column as a field: "Header=field" or "Header=ignore" (repeatable)`)
 	f.BoolVar(&o.sheet.IgnoreUnknown, "ignore-unknown", false, "ignore columns that match no field (they are listed)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "check everything and report; write nothing")
-	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "import the good rows and report the bad ones")
+	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "import the rows that can be (a row without a usable name cannot) and report the others")
 	f.StringVar(&o.onDuplicate, "on-duplicate", vault.DuplicateError, "a client already in the vault: error, skip or update")
 	f.BoolVar(&o.printMapping, "print-mapping", false, "show how each column would be read, and stop")
 	return c
@@ -114,8 +114,20 @@ func runImport(a *App, o *importOptions, name string) error {
 	}
 	defer v.Close()
 	today := records.DateOf(a.Now())
+	// Cells left out of the records that go in, by row and column: the
+	// reader calls next on one goroutine, and the list is read after
+	// Import returns.
+	var leftOut []string
+	leftOutN := 0
 	next := func() (vault.Row, error) {
 		rec, n, err := r.Next(today)
+		if err == nil {
+			for _, p := range r.LeftOut() {
+				if leftOutN++; len(leftOut) < maxLeftOut {
+					leftOut = append(leftOut, fmt.Sprintf("row %d: %s", n, p))
+				}
+			}
+		}
 		var rowErr *sheet.RowError
 		switch {
 		case errors.As(err, &rowErr):
@@ -140,18 +152,36 @@ func runImport(a *App, o *importOptions, name string) error {
 	})
 	bar.done()
 	if rep != nil {
+		full := &importReport{ImportReport: rep, LeftOut: leftOut, LeftOutCells: leftOutN}
+		if full.LeftOut == nil {
+			full.LeftOut = []string{}
+		}
 		if a.jsonOut {
-			if perr := printJSON(a.Out, rep); perr != nil {
+			if perr := printJSON(a.Out, full); perr != nil {
 				return perr
 			}
 		} else {
-			printImportReport(a, rep)
+			printImportReport(a, full)
 		}
 	}
 	if errors.Is(err, vault.ErrImport) {
 		return withHint(usageError{err}, "fix the rows listed above, or pass --skip-invalid, or --on-duplicate skip|update")
 	}
 	return err
+}
+
+// maxLeftOut bounds how many left-out cells a report lists; the count is
+// always whole.
+const maxLeftOut = 1000
+
+// importReport is the vault's report with the cells that the reader left
+// out of the records it passed on.
+type importReport struct {
+	*vault.ImportReport
+	// LeftOut lists cells left out of imported records, by row and column
+	// and what was wrong, never their values.
+	LeftOut      []string `json:"left_out"`
+	LeftOutCells int      `json:"left_out_cells"`
 }
 
 // importMemoryLimit is the soft memory limit of the Go heap during an
@@ -197,9 +227,15 @@ func printMapping(a *App, r *sheet.Reader) error {
 	return tw.Flush()
 }
 
-func printImportReport(a *App, rep *vault.ImportReport) {
+func printImportReport(a *App, rep *importReport) {
 	for _, p := range rep.Invalid {
 		fmt.Fprintf(a.Err, "  %s\n", p)
+	}
+	for _, p := range rep.LeftOut {
+		fmt.Fprintf(a.Err, "  %s (left out; the client is imported without it)\n", p)
+	}
+	if rep.LeftOutCells > len(rep.LeftOut) {
+		fmt.Fprintf(a.Err, "  ... and %d more cells left out\n", rep.LeftOutCells-len(rep.LeftOut))
 	}
 	for _, d := range rep.Duplicates {
 		switch {
@@ -213,8 +249,12 @@ func printImportReport(a *App, rep *vault.ImportReport) {
 	if rep.DryRun {
 		verb = "would import"
 	}
-	fmt.Fprintf(a.Out, "%s %s from %s (%d updated, %d skipped, %s, %s)\n", verb, count(rep.Imported, "record"),
-		count(rep.Rows, "row"), rep.Updated, rep.Skipped, count(len(rep.Duplicates), "duplicate"), count(len(rep.Invalid), "invalid row"))
+	cells := ""
+	if rep.LeftOutCells > 0 {
+		cells = ", " + count(rep.LeftOutCells, "cell") + " left out"
+	}
+	fmt.Fprintf(a.Out, "%s %s from %s (%d updated, %d skipped, %s, %s%s)\n", verb, count(rep.Imported, "record"),
+		count(rep.Rows, "row"), rep.Updated, rep.Skipped, count(len(rep.Duplicates), "duplicate"), count(len(rep.Invalid), "invalid row"), cells)
 }
 
 // countingReader and countingReaderAt count the bytes read, for progress.

@@ -174,7 +174,8 @@ type Reader struct {
 	date1904   bool
 	dateFormat string
 	headerRow  int
-	rows       int   // rows under the header that were not blank
+	rows       int // rows under the header that were not blank
+	leftOut    []Problem
 	err        error // sticky: a fatal error, or io.EOF
 }
 
@@ -320,6 +321,12 @@ func (r *Reader) Sheets() []string { return r.sheets }
 // come before it.
 func (r *Reader) HeaderRow() int { return r.headerRow }
 
+// LeftOut returns the cells of the row that Next returned last that were
+// left out of its record, each as a Problem naming its column and what is
+// wrong (never the value): a bad cell does not keep a client out. The slice
+// is valid until the next call of Next.
+func (r *Reader) LeftOut() []Problem { return r.leftOut }
+
 // Close releases what the Reader holds open inside an XLSX file. It does not
 // close the io.ReaderAt or io.Reader it was given.
 func (r *Reader) Close() error {
@@ -331,7 +338,10 @@ func (r *Reader) Close() error {
 
 // Next reads the next row that is not blank and returns it as a validated
 // record (checked by records.Record.Validate against today) with its row
-// number. A row that cannot be imported returns a *RowError, after which
+// number. A cell that cannot be read is left out of the record, which is
+// still returned; LeftOut lists such cells. A row that cannot be imported
+// (it has no usable name, an ambiguous date, or values outside the
+// header's columns) returns a *RowError, after which
 // Next may be called again. Any other error is fatal and returned again by
 // every later call; so is io.EOF after the last row. A file with a header
 // and no rows returns ErrNoRows instead of io.EOF.
@@ -358,6 +368,7 @@ func (r *Reader) Next(today records.Date) (*records.Record, int, error) {
 			continue
 		}
 		r.rows++
+		r.leftOut = nil
 		rec, problems := r.record(cells, today)
 		if len(problems) > 0 {
 			return nil, row, &RowError{Row: row, Problems: problems}

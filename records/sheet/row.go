@@ -46,7 +46,11 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 			probs = append(probs, Problem{Column: c.label(), Field: c.t.field, Problem: errFormula.Error()})
 			return "", false
 		}
-		return r.text(cl), true
+		s := r.text(cl)
+		if placeholder(s, c.t.field == "name") {
+			return "", true
+		}
+		return s, true
 	}
 	// joined is the non-empty cells of cols, trimmed, joined by sep: a name
 	// in first and last name columns, an address in parts, notes in several
@@ -78,7 +82,24 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 			rec.Notes = joined(cols, "\n")
 		case "dob", "first_visit", "last_visit":
 			c := cols[0]
-			d, err := r.date(get(c))
+			cl := get(c)
+			if placeholder(r.text(cl), false) {
+				cl = cell{}
+			}
+			if fc.field == "dob" && cl.kind != cellFormulaErr && cl.kind != cellNumber && cl.kind != cellDate {
+				if md, ok, err := parseMonthDay(cl.s, r.dateFormat); ok || err != nil {
+					if err != nil {
+						p := Problem{Column: c.label(), Field: "dob", Problem: err.Error()}
+						if errors.Is(err, ErrAmbiguousDate) {
+							p.Err = ErrAmbiguousDate
+						}
+						probs = append(probs, p)
+					}
+					rec.Birthday = md
+					continue
+				}
+			}
+			d, err := r.date(cl)
 			if err != nil {
 				p := Problem{Column: c.label(), Field: fc.field, Problem: err.Error()}
 				if errors.Is(err, ErrAmbiguousDate) {
@@ -118,7 +139,57 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 		return rec, nil
 	}
 	sort.SliceStable(probs, func(i, j int) bool { return fieldRank(probs[i].Field) < fieldRank(probs[j].Field) })
-	return nil, probs
+	// One bad cell does not drop a client: a cell that is not the name is
+	// left out and reported, and the rest of the row is imported. What
+	// stops the row is what makes it no client (no usable name), or what is
+	// wrong with the whole file rather than one cell and is fixed by a flag
+	// or a --map (an ambiguous date format, a value under no header, more
+	// cells than the header).
+	var rowProbs []Problem
+	for _, p := range probs {
+		if stopsRow(p) {
+			rowProbs = append(rowProbs, p)
+		}
+	}
+	if len(rowProbs) > 0 {
+		return nil, rowProbs
+	}
+	for _, p := range probs {
+		clearField(rec, p.Field)
+	}
+	if err := rec.Validate(today); err != nil {
+		return nil, r.fieldProblems(err) // never reached: what was wrong is empty now
+	}
+	r.leftOut = probs
+	return rec, nil
+}
+
+// stopsRow reports whether a problem keeps the whole row out, rather than
+// only its cell.
+func stopsRow(p Problem) bool {
+	field, _, _ := strings.Cut(p.Field, ".")
+	field, _, _ = strings.Cut(field, "[")
+	return field == "" || field == "name" || errors.Is(p.Err, ErrAmbiguousDate)
+}
+
+// clearField empties the field of a problem that is left out.
+func clearField(rec *records.Record, field string) {
+	switch field {
+	case "preferred_name", "phone", "email", "emergency_contact", "skin_type":
+		*textField(rec, field) = ""
+	case "address":
+		rec.Address = ""
+	case "notes":
+		rec.Notes = ""
+	case "dob", "first_visit", "last_visit":
+		*dateField(rec, field) = records.Date{}
+	case "birthday":
+		rec.Birthday = ""
+	case "pregnant":
+		rec.Pregnant = false
+	case "conditions", "medications", "allergies", "contraindications":
+		*listField(rec, field) = nil
+	}
 }
 
 // fieldProblems maps the *records.FieldError values that Validate joined to
@@ -138,6 +209,9 @@ func (r *Reader) fieldProblems(err error) []Problem {
 		field := fe.Field
 		if i := strings.IndexAny(field, ".["); i >= 0 {
 			field = field[:i]
+		}
+		if field == "birthday" {
+			field = "dob" // a birthday without a year comes from the date of birth's column
 		}
 		probs = append(probs, Problem{Column: r.m.label(field), Field: fe.Field, Problem: fe.Problem})
 	}
@@ -226,6 +300,28 @@ func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool {
 		return r == ';' || r == ',' || r == '\n' || r == '\r'
 	})
+}
+
+// placeholder reports whether a cell holds what booking systems write for
+// "no value": a dash or a few dashes, "N/A", "Never" (for a last visit),
+// "None", "null". Such a cell is empty, not a bad value. In a name
+// column only dashes and "N/A" count: "Na", "None" or "Null" may be a
+// client's real name.
+func placeholder(s string, name bool) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return false
+	}
+	if strings.Trim(s, "-–—_.?") == "" {
+		return true
+	}
+	switch s {
+	case "n/a", "n.a.", "#n/a":
+		return true
+	case "na", "none", "never", "null", "nil", "(none)", "(blank)", "not set", "unknown", "0000-00-00", "00/00/0000", "0/0/0000":
+		return !name
+	}
+	return false
 }
 
 // parseBool reads a yes-or-no cell; empty is no.
