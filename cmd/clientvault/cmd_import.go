@@ -37,9 +37,21 @@ is invalid or a client is already in the vault, nothing is imported and the
 report lists each such row by number and column (never its contents).
 
 FILE is a .csv or .xlsx file, or - for CSV on standard input. Columns are
-matched by their headers as booking systems export them (First Name, Last
-Name, Mobile, Email, Birthday, Allergies, ...); --print-mapping shows how
-each column will be read, and --map "Header=field" changes it.`,
+matched by their headers as booking systems export them, in English, French,
+German, Spanish, Italian, Portuguese and Dutch (First Name, Nom, Vorname,
+Teléfono, Numero di cellulare, Data de nascimento, Laatste bezoek, ...),
+without case, accents or a hint in brackets ("Birthdate (YYYY-MM-DD)");
+--print-mapping shows how each column will be read, and --map "Header=field"
+or --map "C=field" (by column letter) changes it.
+
+A cell that cannot be read (a bad email, an impossible date) is left out
+and reported by row and column, and the client is imported without it;
+placeholders such as "-", "N/A" or "Never" are empty cells. A row is kept
+out only when it has no usable name (--skip-invalid imports the others), or
+an ambiguous date (pass --date-format).
+
+Fields for --map:
+` + importFieldHelp(),
 		Example: `  clientvault import clients.csv --print-mapping
   clientvault import clients.xlsx --sheet Clients --date-format DD/MM/YYYY --dry-run
   clientvault import export.csv --map "Cell Phone=phone" --ignore-unknown --on-duplicate skip --json`,
@@ -71,7 +83,7 @@ func runImport(a *App, o *importOptions, name string) error {
 		}
 	}
 	if o.printMapping {
-		o.sheet.IgnoreUnknown = true
+		o.sheet.Inspect = true
 	}
 	label := filepath.Base(name)
 	var read atomic.Int64
@@ -210,19 +222,34 @@ func importHint(err error) string {
 	return "see 'clientvault import --help'"
 }
 
+// importFieldHelp lists the fields a column can be mapped to, one a line.
+func importFieldHelp() string {
+	var b strings.Builder
+	for _, f := range sheet.FieldHelp() {
+		fmt.Fprintf(&b, "  %-18s %s\n", f[0], f[1])
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// printMapping shows how each column is read, with what would stop the
+// import marked on its column (NOTE) and said on standard error; it
+// succeeds either way, since showing the problem is what it is for.
 func printMapping(a *App, r *sheet.Reader) error {
 	cols := r.Mapping()
+	for _, p := range r.MappingProblems() {
+		fmt.Fprintf(a.Err, "clientvault: %s\n", p)
+	}
 	if a.jsonOut {
 		return printJSON(a.Out, cols)
 	}
 	tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COLUMN\tHEADER\tFIELD\tBY\tREAD AS")
+	fmt.Fprintln(tw, "COLUMN\tHEADER\tFIELD\tBY\tREAD AS\tNOTE")
 	for _, c := range cols {
 		field := c.Field
 		if c.Part != "" {
 			field += " (" + c.Part + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Column, c.Header, dash(field), c.By, c.Read)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Column, c.Header, dash(field), c.By, c.Read, c.Note)
 	}
 	return tw.Flush()
 }

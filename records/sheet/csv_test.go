@@ -593,3 +593,30 @@ func TestCSVVisitDates(t *testing.T) {
 		}
 	}
 }
+
+// Columns without a field of their own land in the notes under their
+// headers, a date of birth in three columns is read, and a header's hint
+// gives its column's date format.
+func TestCSVNotesPartsAndHints(t *testing.T) {
+	in := "Prénom,Nom,Téléphone,Téléphone fixe,Tags,Gender,Remarques,Jour de naissance,Mois de naissance,Année de naissance,Dernière visite (JJ/MM/AAAA)\n" +
+		"Ann,Fake,06 12 34 56 78,01 23 45 67 89,VIP; Laser,F,allergic to nothing,4,7,1990,03/02/2019\n" +
+		"Bea,Fake,,,,,,25,décembre,,\n" +
+		"Cat,Fake,,,,,,31,2,1990,\n"
+	got, err := readAll(t, openCSV(t, in, Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := got[0].rec
+	if ann == nil || ann.Name != "Ann Fake" || ann.Phone != "06 12 34 56 78" || ann.DOB.String() != "1990-07-04" ||
+		ann.LastVisited.String() != "2019-02-03" ||
+		ann.Notes != "Téléphone fixe: 01 23 45 67 89\nTags: VIP; Laser\nGender: F\nallergic to nothing" {
+		t.Errorf("row 2: %+v %v", ann, got[0].err)
+	}
+	if bea := got[1].rec; bea == nil || bea.Birthday != "--12-25" || !bea.DOB.IsZero() {
+		t.Errorf("row 3: %+v %v", bea, got[1].err)
+	}
+	if cat := got[2]; cat.rec == nil || !cat.rec.DOB.IsZero() || len(cat.left) != 1 ||
+		cat.left[0].String() != `column "Jour de naissance + Mois de naissance + Année de naissance": is not a real date` {
+		t.Errorf("row 4: %+v %v", cat.rec, cat.left)
+	}
+}

@@ -70,6 +70,11 @@ type Options struct {
 	// IgnoreUnknown makes columns whose header matches no field be reported
 	// by Reader.Unknown and not imported, instead of an error.
 	IgnoreUnknown bool
+	// Inspect opens a file only to show how its columns are read: what would
+	// refuse it (two columns for one value, no column for the name, unknown
+	// or duplicate headers) is marked in Reader.Mapping and listed by
+	// Reader.MappingProblems instead, and Next refuses to read rows.
+	Inspect bool
 }
 
 // Problem is one thing wrong in a row.
@@ -283,7 +288,7 @@ func (r *Reader) start(opts Options) (*Reader, error) {
 		for i, c := range cells {
 			header[i] = r.text(c)
 		}
-		m, err := newMapping(header, opts.Map, opts.IgnoreUnknown)
+		m, err := buildMapping(header, opts.Map, opts.IgnoreUnknown, opts.Inspect)
 		if err != nil {
 			r.src.close()
 			return nil, err
@@ -298,6 +303,10 @@ func (r *Reader) start(opts Options) (*Reader, error) {
 // unknown columns, open it with Options.IgnoreUnknown set: those columns
 // then have By "unknown".
 func (r *Reader) Mapping() []ColumnMapping { return r.m.columns() }
+
+// MappingProblems lists what would refuse the file, for a Reader opened with
+// Options.Inspect; it is empty otherwise, and when nothing would.
+func (r *Reader) MappingProblems() []string { return r.m.problems }
 
 // Unknown returns the headers of the columns that matched no field and are
 // not imported (only with Options.IgnoreUnknown; otherwise Open refuses
@@ -347,6 +356,10 @@ func (r *Reader) Close() error {
 // and no rows returns ErrNoRows instead of io.EOF.
 func (r *Reader) Next(today records.Date) (*records.Record, int, error) {
 	if r.err != nil {
+		return nil, 0, r.err
+	}
+	if len(r.m.problems) > 0 {
+		r.err = errors.New("the header's problems must be fixed before rows are read")
 		return nil, 0, r.err
 	}
 	for {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/clientvault/clientvault/records"
 )
@@ -79,15 +80,35 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 		case "address":
 			rec.Address = joined(cols, ", ")
 		case "notes":
-			rec.Notes = joined(cols, "\n")
+			// Plain notes columns as they are, the others each on a line
+			// under its header: "Tags: VIP".
+			var lines []string
+			for _, c := range cols {
+				if s, ok := text(c); ok && strings.TrimSpace(s) != "" {
+					s = strings.TrimSpace(s)
+					if c.t.kind == kindLabel {
+						s = c.label() + ": " + s
+					}
+					lines = append(lines, s)
+				}
+			}
+			rec.Notes = strings.Join(lines, "\n")
 		case "dob", "first_visit", "last_visit":
 			c := cols[0]
+			if c.t.kind == kindDatePart {
+				dob, md, p := r.dateFromParts(cols, get)
+				if p != nil {
+					probs = append(probs, *p)
+				}
+				rec.DOB, rec.Birthday = dob, md
+				continue
+			}
 			cl := get(c)
 			if placeholder(r.text(cl), false) {
 				cl = cell{}
 			}
 			if fc.field == "dob" && cl.kind != cellFormulaErr && cl.kind != cellNumber && cl.kind != cellDate {
-				if md, ok, err := parseMonthDay(cl.s, r.dateFormat); ok || err != nil {
+				if md, ok, err := parseMonthDay(cl.s, r.columnDateFormat(c)); ok || err != nil {
 					if err != nil {
 						p := Problem{Column: c.label(), Field: "dob", Problem: err.Error()}
 						if errors.Is(err, ErrAmbiguousDate) {
@@ -99,7 +120,7 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 					continue
 				}
 			}
-			d, err := r.date(cl)
+			d, err := r.date(cl, r.columnDateFormat(c))
 			if err != nil {
 				p := Problem{Column: c.label(), Field: fc.field, Problem: err.Error()}
 				if errors.Is(err, ErrAmbiguousDate) {
@@ -350,7 +371,7 @@ func (r *Reader) text(c cell) string {
 
 // date reads a date cell: an XLSX number is a date serial in the workbook's
 // date system, and text is read in the format of Options.DateFormat.
-func (r *Reader) date(c cell) (records.Date, error) {
+func (r *Reader) date(c cell, format string) (records.Date, error) {
 	switch c.kind {
 	case cellFormulaErr:
 		return records.Date{}, errFormula
@@ -367,7 +388,119 @@ func (r *Reader) date(c cell) (records.Date, error) {
 		}
 		return records.Date{}, errNotDate
 	}
-	return parseDate(c.s, r.dateFormat)
+	return parseDate(c.s, format)
+}
+
+// columnDateFormat is the date format for a column: Options.DateFormat, or
+// else the one its header's hint spells ("Birthdate (DD/MM/YYYY)").
+func (r *Reader) columnDateFormat(c *column) string {
+	if r.dateFormat == DateAuto && c.dateFormat != "" {
+		return c.dateFormat
+	}
+	return r.dateFormat
+}
+
+// dateFromParts reads a date of birth from its day, month and year
+// columns: without a year it is a birthday without one. A problem names
+// the columns.
+func (r *Reader) dateFromParts(cols []*column, get func(*column) cell) (records.Date, string, *Problem) {
+	var day, month, year int
+	label := make([]string, len(cols))
+	blank := true
+	for i, c := range cols {
+		label[i] = c.label()
+		s := strings.TrimSpace(r.text(get(c)))
+		if placeholder(s, false) {
+			s = ""
+		}
+		if s == "" {
+			continue
+		}
+		blank = false
+		n, ok := datePartNumber(s, c.t.part)
+		if !ok {
+			return records.Date{}, "", &Problem{Column: c.label(), Field: "dob", Problem: "is not a " + c.t.part}
+		}
+		switch c.t.part {
+		case "day":
+			day = n
+		case "month":
+			month = n
+		case "year":
+			year = n
+		}
+	}
+	if blank {
+		return records.Date{}, "", nil
+	}
+	bad := &Problem{Column: strings.Join(label, " + "), Field: "dob", Problem: "is not a real date"}
+	if day == 0 || month == 0 {
+		return records.Date{}, "", bad
+	}
+	if year == 0 {
+		md := records.MonthDay(time.Month(month), day)
+		if _, err := records.ParseBirthday(md); err != nil {
+			return records.Date{}, "", bad
+		}
+		return records.Date{}, md, nil
+	}
+	if year < 1000 {
+		return records.Date{}, "", &Problem{Column: strings.Join(label, " + "), Field: "dob", Problem: errTwoDigitYear.Error()}
+	}
+	d, err := isoDate(fmt.Sprintf("%04d-%02d-%02d", year, month, day))
+	if err != nil {
+		return records.Date{}, "", bad
+	}
+	return d, "", nil
+}
+
+// monthNames are the months' names and abbreviations in the languages of
+// names.go, folded, for a month column.
+var monthNames = map[string]int{}
+
+func init() {
+	for _, lang := range [][]string{
+		{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"},
+		{"janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre", "novembre", "decembre"},
+		{"januar", "februar", "marz", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "dezember"},
+		{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
+		{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"},
+		{"janeiro", "fevereiro", "marco", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro", "novembro", "dezembro"},
+		{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"},
+	} {
+		for i, n := range lang {
+			monthNames[n] = i + 1
+			if len(n) > 3 {
+				if m, ok := monthNames[n[:3]]; !ok || m == i+1 {
+					monthNames[n[:3]] = i + 1
+				}
+			}
+		}
+	}
+}
+
+// datePartNumber reads a day, month (a number or a name) or year cell.
+func datePartNumber(s, part string) (int, bool) {
+	if part == "month" {
+		if m, ok := monthNames[fold(s)]; ok {
+			return m, true
+		}
+	}
+	s = strings.TrimSuffix(strings.TrimSuffix(s, ".0"), ".")
+	if s == "" || len(s) > 4 || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	switch part {
+	case "day":
+		return n, n >= 1 && n <= 31
+	case "month":
+		return n, n >= 1 && n <= 12
+	}
+	return n, n >= 1 && len(s) == 4 || n >= 1 && n < 100 && len(s) <= 2
 }
 
 // formatNumber writes a number as stored in XLSX ("1.5550100000E10") in
