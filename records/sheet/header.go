@@ -78,6 +78,8 @@ var targets = []*target{
 	// Client data without a field of its own: a labelled line of the notes.
 	{key: "other_phone", field: "notes", kind: kindLabel},
 	{key: "other_email", field: "notes", kind: kindLabel},
+	{key: "company", field: "notes", kind: kindLabel},
+	{key: "client_id", field: "notes", kind: kindLabel},
 	{key: "gender", field: "notes", kind: kindLabel},
 	{key: "tags", field: "notes", kind: kindLabel},
 	{key: "blocked", field: "notes", kind: kindLabel},
@@ -149,7 +151,7 @@ func FieldHelp() [][2]string {
 		"first_visit": "date of the first visit (Customer Since, Added, Creation Date)",
 		"last_visit":  "date of the last visit; retention counts from it",
 		"other_phone": "in the notes as \"Header: value\"", "other_email": "in the notes", "gender": "in the notes",
-		"tags": "in the notes", "blocked": "in the notes", "marketing_consent": "in the notes", "referral": "in the notes",
+		"tags": "in the notes", "company": "in the notes", "client_id": "the old system's client number, in the notes", "blocked": "in the notes", "marketing_consent": "in the notes", "referral": "in the notes",
 		"labelled_note": "any column, in the notes as \"Header: value\"", ignoreKey: "not imported",
 	}
 	out := make([][2]string, 0, len(targets)+1)
@@ -166,6 +168,10 @@ func FieldHelp() [][2]string {
 // "Date of Birth" "dateofbirth" and "Téléphone" "telephone".
 func normalizeHeader(s string) string {
 	name, _ := splitHint(s)
+	// "Client #" is a client number, not the client; "Phone #" a number.
+	if n, ok := strings.CutSuffix(strings.TrimSpace(name), "#"); ok && fold(n) != "" {
+		return fold(n) + "number"
+	}
 	return fold(name)
 }
 
@@ -531,7 +537,15 @@ func (m *mapping) settle() {
 			}
 		}
 		if len(main) == 0 && len(other) > 0 {
-			other[0].t = byKey[f[0]]
+			// A mobile, where texts and reminders go, before a home phone.
+			best := other[0]
+			for _, c := range other {
+				if n := normalizeHeader(c.header); strings.Contains(n, "cell") || strings.Contains(n, "mobil") {
+					best = c
+					break
+				}
+			}
+			best.t = byKey[f[0]]
 			continue
 		}
 		// A column mapped by Options.Map keeps the field; else the first.
