@@ -372,6 +372,9 @@ func (r *Reader) text(c cell) string {
 // date reads a date cell: an XLSX number is a date serial in the workbook's
 // date system, and text is read in the format of Options.DateFormat.
 func (r *Reader) date(c cell, format string) (records.Date, error) {
+	if c.kind != cellFormulaErr && strings.TrimSpace(c.s) == "" {
+		return records.Date{}, nil // an empty cell, even one formatted as a date
+	}
 	switch c.kind {
 	case cellFormulaErr:
 		return records.Date{}, errFormula

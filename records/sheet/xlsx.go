@@ -15,8 +15,10 @@ import (
 
 // An XLSX file is a zip archive of XML parts. This reader opens the
 // workbook part (found through _rels/.rels), its relationships, the shared
-// strings and one worksheet, and nothing else: styles are not needed, since
-// a number in a date column is read as a date serial. The worksheet is read
+// strings, the styles and one worksheet, and nothing else. Of the styles
+// only the number formats that pad a number with leading zeros are used
+// ("00000" shows 2139 as the ZIP code 02139); dates need none, since a
+// number in a date column is read as a date serial. The worksheet is read
 // as a stream; only the shared strings are held in memory, once. Nothing is
 // ever written to disk.
 
@@ -65,7 +67,7 @@ func openXLSX(ra io.ReaderAt, size int64, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	rels := map[string]relationship{}
-	sstPath := ""
+	sstPath, stylesPath := "", ""
 	if f := parts[relsPath(wbPath)]; f != nil {
 		list, err := readRels(f, path.Dir(wbPath))
 		if err != nil {
@@ -75,6 +77,9 @@ func openXLSX(ra io.ReaderAt, size int64, opts Options) (*Reader, error) {
 			rels[r.ID] = r
 			if strings.HasSuffix(r.Type, "/sharedStrings") {
 				sstPath = r.Target
+			}
+			if strings.HasSuffix(r.Type, "/styles") {
+				stylesPath = r.Target
 			}
 		}
 	}
@@ -108,13 +113,55 @@ func openXLSX(ra io.ReaderAt, size int64, opts Options) (*Reader, error) {
 			return nil, err
 		}
 	}
+	var pads []uint8
+	if f := parts[stylesPath]; stylesPath != "" && f != nil {
+		if pads, err = readZeroPads(f); err != nil {
+			return nil, err
+		}
+	}
 	rc, err := parts[rel.Target].Open()
 	if err != nil {
 		return nil, fmt.Errorf("sheet %q: %w", chosen.name, err)
 	}
-	src := &xlsxSource{sc: newXMLScanner(rc, MaxCell), rc: rc, sst: sst}
+	src := &xlsxSource{sc: newXMLScanner(rc, MaxCell), rc: rc, sst: sst, pads: pads}
 	rd := &Reader{src: src, format: "xlsx", sheet: chosen.name, sheets: names, date1904: wb.date1904}
 	return rd.start(opts)
+}
+
+// readZeroPads reads the styles part and returns, for each cell style (the
+// s attribute of a cell), how many digits its number format pads a whole
+// number to with leading zeros ("00000" is 5), or 0.
+func readZeroPads(f *zip.File) ([]uint8, error) {
+	b, err := readPart(f, maxSmallPart)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		NumFmts []struct {
+			ID   int    `xml:"numFmtId,attr"`
+			Code string `xml:"formatCode,attr"`
+		} `xml:"numFmts>numFmt"`
+		Xfs []struct {
+			NumFmtID int `xml:"numFmtId,attr"`
+		} `xml:"cellXfs>xf"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, errXMLSyntax)
+	}
+	pad := map[int]uint8{}
+	for _, n := range doc.NumFmts {
+		if c := strings.Trim(n.Code, `"\`); len(c) >= 2 && len(c) <= 30 && strings.Trim(c, "0") == "" {
+			pad[n.ID] = uint8(len(c))
+		}
+	}
+	if len(pad) == 0 {
+		return nil, nil
+	}
+	pads := make([]uint8, len(doc.Xfs))
+	for i, x := range doc.Xfs {
+		pads[i] = pad[x.NumFmtID]
+	}
+	return pads, nil
 }
 
 // readPart reads a small part whole, refusing one larger than max.
@@ -351,6 +398,7 @@ type xlsxSource struct {
 	sc      *xmlScanner
 	rc      io.ReadCloser
 	sst     *sharedStrings
+	pads    []uint8 // by cell style: the width a number is shown zero-padded to
 	inData  bool
 	done    bool
 	lastRow int
@@ -368,6 +416,7 @@ type span struct {
 	inBuf      bool
 	start, end int
 	kind       cellKind
+	pad        uint8 // the style shows a whole number zero-padded to this width
 }
 
 func (x *xlsxSource) close() error {
@@ -462,6 +511,10 @@ func (x *xlsxSource) cellColumn(row, prev int) (int, error) {
 // readCell reads a <c> whose start tag was just read, into the row's spans.
 func (x *xlsxSource) readCell(row, col int) error {
 	t := string(x.sc.attr("t")) // read before the attributes are overwritten
+	var pad uint8
+	if st, ok := atoi(x.sc.attr("s")); ok && st < len(x.pads) {
+		pad = x.pads[st]
+	}
 	if x.sc.selfClosing {
 		x.sc.next() // the end of an empty cell
 		return nil
@@ -470,7 +523,7 @@ func (x *xlsxSource) readCell(row, col int) error {
 		x.spans = append(x.spans, span{})
 	}
 	sp := &x.spans[col]
-	*sp = span{set: true, inBuf: true, start: len(x.buf), end: len(x.buf)}
+	*sp = span{set: true, inBuf: true, start: len(x.buf), end: len(x.buf), pad: pad}
 	switch t {
 	case "", "n":
 		sp.kind = cellNumber
@@ -549,6 +602,16 @@ func (x *xlsxSource) finishCell(sp *span, t string, row, col int) error {
 	default:
 		if !utf8.Valid(x.buf[sp.start:sp.end]) {
 			return &cellError{row: row, col: col, err: ErrInvalidUTF8}
+		}
+		// A whole number shown with leading zeros is read as shown: a ZIP
+		// code or a phone number, not a quantity.
+		if v := bytes.TrimSpace(x.buf[sp.start:sp.end]); sp.kind == cellNumber && sp.pad > 0 && len(v) > 0 && len(v) < int(sp.pad) {
+			if _, ok := atoi(v); ok {
+				padded := append(bytes.Repeat([]byte{'0'}, int(sp.pad)-len(v)), v...)
+				x.buf = append(x.buf[:sp.start], padded...)
+				sp.end = len(x.buf)
+				sp.kind = cellText
+			}
 		}
 	}
 	return nil

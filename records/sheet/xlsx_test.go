@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -322,6 +323,34 @@ func TestXLSXHugeCell(t *testing.T) {
 		}
 		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
 			t.Errorf("%s: allocated %d MiB for a 50 MiB cell", name, alloc>>20)
+		}
+	}
+}
+
+// Workbooks that openpyxl and LibreOffice wrote (testdata/vendors): a ZIP
+// code stored as a number and shown with leading zeros by its number
+// format is read as shown, and an empty cell formatted as a date is empty.
+func TestXLSXNumberFormatsAndEmptyDates(t *testing.T) {
+	for _, name := range []string{"openpyxl.xlsx", "libreoffice.xlsx"} {
+		b, err := os.ReadFile("testdata/vendors/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := openBytes(t, b, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := readAll(t, r)
+		if err != nil || len(got) != 4 {
+			t.Fatalf("%s: %+v, %v", name, got, err)
+		}
+		for _, g := range got {
+			if g.err != nil || len(g.left) > 0 {
+				t.Errorf("%s row %d: %v, left out %v", name, g.row, g.err, g.left)
+			}
+		}
+		if b := got[1].rec; !strings.Contains(b.Address, ", 02139,") || !b.LastVisited.IsZero() || b.FirstVisit.String() != "2024-01-10" {
+			t.Errorf("%s row 3: %+v", name, b)
 		}
 	}
 }
