@@ -59,7 +59,8 @@ Fields for --map:
 		RunE: func(c *cobra.Command, args []string) error { return runImport(a, o, args[0]) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.sheet.Sheet, "sheet", "", "the sheet of a workbook to read (default the first)")
+	f.StringVar(&o.sheet.Sheet, "sheet", "", "the sheet of a workbook to read (default the first with a header row)")
+	f.IntVar(&o.sheet.HeaderRow, "header-row", 0, "the number of the header's row (default the first, or the first with known column names after a title)")
 	f.StringVar(&o.sheet.Encoding, "encoding", "", "encoding of a CSV file: utf-8 (default) or windows-1252")
 	f.StringVar(&o.sheet.DateFormat, "date-format", "", "how to read dates like 01/03/2026: DD/MM/YYYY or MM/DD/YYYY")
 	f.StringArrayVar(&o.maps, "map", nil, `read a column as a field: "Header=field" or "Header=ignore" (repeatable)`)
@@ -113,6 +114,7 @@ func runImport(a *App, o *importOptions, name string) error {
 		return sheetError(label, err)
 	}
 	defer r.Close()
+	describeSource(a, r, o.sheet)
 	if o.printMapping {
 		return printMapping(a, r)
 	}
@@ -217,9 +219,33 @@ func importHint(err error) string {
 	case errors.Is(err, sheet.ErrNoSheet):
 		return "name one of the workbook's sheets with --sheet"
 	case errors.Is(err, sheet.ErrUnknownColumns), errors.Is(err, sheet.ErrNoNameColumn), errors.Is(err, sheet.ErrDuplicateHeader):
-		return "see 'clientvault import --print-mapping FILE'; use --map \"Header=field\" or --ignore-unknown"
+		return "see 'clientvault import --print-mapping FILE'; use --map \"Header=field\", --map \"C=field\" or --ignore-unknown, and --header-row N if the header is not found"
 	}
 	return "see 'clientvault import --help'"
+}
+
+// describeSource says which sheet and which row the header was read from,
+// when that is not plain: a workbook of several sheets, a title above the
+// header. Sheet names and row numbers are not client data.
+func describeSource(a *App, r *sheet.Reader, o sheet.Options) {
+	if sheets := r.Sheets(); len(sheets) > 1 {
+		msg := fmt.Sprintf("clientvault: reading sheet %q of %s", r.Sheet(), quoteNames(sheets))
+		if passed := r.PassedOver(); len(passed) > 0 {
+			msg += fmt.Sprintf("; %s %s no header row", quoteNames(passed), map[bool]string{true: "has", false: "have"}[len(passed) == 1])
+		}
+		fmt.Fprintln(a.Err, msg)
+	}
+	if r.HeaderRow() > 1 && o.HeaderRow == 0 {
+		fmt.Fprintf(a.Err, "clientvault: the header is row %d; the rows above it are not imported\n", r.HeaderRow())
+	}
+}
+
+func quoteNames(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
 }
 
 // importFieldHelp lists the fields a column can be mapped to, one a line.

@@ -21,8 +21,9 @@ const vendorDir = "../../records/sheet/testdata/vendors"
 type wantFile struct {
 	Flags   []string            `json:"flags"`
 	Ignored []string            `json:"ignored"`
-	Sheet   string              `json:"sheet"`
 	Clients []map[string]string `json:"clients"`
+	// Stderr lists what the import must say about the file's layout.
+	Stderr []string `json:"stderr"`
 }
 
 // Every column of each fixture arrives in the vault: imported with at most
@@ -60,6 +61,11 @@ func TestImportVendorFiles(t *testing.T) {
 			}
 			if !slices.Equal(ignored, want.Ignored) {
 				t.Errorf("ignored %q, want %q", ignored, want.Ignored)
+			}
+			for _, s := range want.Stderr {
+				if !strings.Contains(errOut, s) {
+					t.Errorf("stderr does not say %q:\n%s", s, errOut)
+				}
 			}
 			if strings.Contains(errOut, "left out") {
 				t.Errorf("cells left out:\n%s", errOut)

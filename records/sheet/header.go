@@ -254,6 +254,7 @@ const (
 	byUnknown    = "unknown" // matched nothing; not imported (IgnoreUnknown)
 	byBlank      = "blank"   // no header; its cells must stay empty
 	bySimilar    = "similar" // no known name, but a phone or address word in it
+	byMerged     = "merged"  // under a header cell merged over it and the column to its left
 )
 
 // ColumnMapping says how one column of the file is read, for
@@ -269,7 +270,8 @@ type ColumnMapping struct {
 	// Part is "first", "middle" or "last" for a column that holds part of
 	// the name, and "" otherwise.
 	Part string
-	// By says why: "header" (a known header name), "similar" (a header with
+	// By says why: "header" (a known header name), "merged" (under a header
+	// cell merged over this column and the one to its left), "similar" (a header with
 	// a phone or address word in it: such a column is never left out),
 	// "map" (Options.Map), "ignore" (Options.Map says ignore), "unknown"
 	// (matched nothing and Options.IgnoreUnknown is set) or "blank" (no
@@ -307,6 +309,7 @@ type column struct {
 	t          *target // nil when not imported
 	by         string
 	dateFormat string // from a hint in the header, e.g. "Birthdate (DD/MM/YYYY)"
+	mergedFrom int    // the column whose merged header cell covers this one, or -1
 	note       string // what is wrong with it, in a mapping read to inspect
 }
 
@@ -338,9 +341,12 @@ type fieldColumns struct {
 	cols  []*column
 }
 
+// errNoKnownName is the error of a header row with no known column name.
+var errNoKnownName = fmt.Errorf("%w: no column of the first row has a known name; is the header row missing? (--header-row N names it)", ErrUnknownColumns)
+
 // newMapping matches the header cells to fields. overrides is Options.Map.
 func newMapping(header []string, overrides map[string]string, ignoreUnknown bool) (*mapping, error) {
-	return buildMapping(header, overrides, ignoreUnknown, false)
+	return buildMapping(header, nil, overrides, ignoreUnknown, false)
 }
 
 // buildMapping matches the header cells to fields. With inspect, what
@@ -348,7 +354,28 @@ func newMapping(header []string, overrides map[string]string, ignoreUnknown bool
 // for one value, no name) is marked on the columns and listed in
 // m.problems instead, so that --print-mapping can show it; a mistake in
 // overrides is still an error.
-func buildMapping(header []string, overrides map[string]string, ignoreUnknown, inspect bool) (*mapping, error) {
+//
+// merged maps each column that a header cell merged over several columns
+// covers (but does not start at) to the column the cell starts at. Such a
+// column is named after the cell, "Phone (2)", and read as more of the
+// same: another part of the address or the notes, another phone, and for
+// a name over two columns the first and the last name.
+func buildMapping(header []string, merged map[int]int, overrides map[string]string, ignoreUnknown, inspect bool) (*mapping, error) {
+	// A column mapped by its letter may lie past the header's last cell
+	// (a header row whose cells end before the data's do).
+	for key := range overrides {
+		i := letterIndex(strings.TrimSpace(key))
+		if i < len(header) || i >= maxColumns {
+			continue
+		}
+		named := false
+		for _, h := range header {
+			named = named || normalizeHeader(h) == normalizeHeader(key)
+		}
+		if !named {
+			header = append(header[:len(header):len(header)], make([]string, i+1-len(header))...)
+		}
+	}
 	m := &mapping{cols: make([]column, len(header)), feeds: map[string][]*column{}}
 	fail := func(err error, cols ...*column) error {
 		if !inspect {
@@ -363,16 +390,25 @@ func buildMapping(header []string, overrides map[string]string, ignoreUnknown, i
 		return nil
 	}
 	known := 0
+	covered := map[int]int{}
 	for i, h := range header {
 		h = strings.TrimSpace(h)
+		if from, ok := merged[i]; ok && h == "" && from < i && strings.TrimSpace(header[from]) != "" {
+			covered[from]++
+			h = fmt.Sprintf("%s (%d)", strings.TrimSpace(header[from]), covered[from]+1)
+		}
 		_, hint := splitHint(h)
-		m.cols[i] = column{index: i, header: h, dateFormat: hintDateFormat(hint)}
+		m.cols[i] = column{index: i, header: h, dateFormat: hintDateFormat(hint), mergedFrom: -1}
+		if from, ok := merged[i]; ok && m.cols[i].header != strings.TrimSpace(header[i]) {
+			m.cols[i].mergedFrom = from
+		}
 		if byHeader[normalizeHeader(h)] != nil {
 			known++
 		}
 	}
 	for key := range overrides {
-		if findColumn(m.cols, key) >= 0 {
+		// By its header, not its letter: a letter finds a column in any row.
+		if i := findColumn(m.cols, key); i >= 0 && m.cols[i].header != "" && letterIndex(strings.TrimSpace(key)) != i {
 			known++
 		}
 	}
@@ -380,7 +416,7 @@ func buildMapping(header []string, overrides map[string]string, ignoreUnknown, i
 		// Then the first row is most likely a client, not a header: a file
 		// exported without its header row. Its cells are client data, so
 		// none is named.
-		return nil, fmt.Errorf("%w: no column of the first row has a known name; is the header row missing?", ErrUnknownColumns)
+		return nil, errNoKnownName
 	}
 	seen := map[string]int{}
 	for i := range m.cols {
@@ -444,6 +480,9 @@ func buildMapping(header []string, overrides map[string]string, ignoreUnknown, i
 		n := normalizeHeader(c.header)
 		if t := byHeader[n]; t != nil {
 			c.t, c.by = t, byHeaderName
+			if c.mergedFrom >= 0 {
+				c.by = byMerged
+			}
 			continue
 		}
 		if t := similar(n); t != nil {
@@ -516,6 +555,12 @@ func similar(n string) *target {
 // phone (or email) columns the first is the phone and the others go to the
 // notes, and without a phone column the first other phone is the phone.
 func (m *mapping) settle() {
+	for i := range m.cols {
+		c := &m.cols[i]
+		if c.mergedFrom >= 0 && c.by == byMerged && c.t == byKey["name"] && m.cols[c.mergedFrom].t == byKey["name"] {
+			m.cols[c.mergedFrom].t, c.t = byKey["first_name"], byKey["last_name"]
+		}
+	}
 	var nameCols []*column
 	for i := range m.cols {
 		if c := &m.cols[i]; c.t != nil && c.t.field == "name" {

@@ -226,7 +226,7 @@ func TestHeaderLanguages(t *testing.T) {
 		{"Name,Birthdate (YYYY-MM-DD)", "name dob"},
 	}
 	for _, tt := range tests {
-		m, err := buildMapping(strings.Split(tt.header, ","), nil, false, true)
+		m, err := buildMapping(strings.Split(tt.header, ","), nil, nil, false, true)
 		if err != nil {
 			t.Errorf("%q: %v", tt.header, err)
 			continue
@@ -261,7 +261,7 @@ func TestHintDateFormat(t *testing.T) {
 
 // Inspecting marks what would refuse the file instead of failing.
 func TestHeaderInspect(t *testing.T) {
-	m, err := buildMapping([]string{"Email", "DOB", "Birthday", "Favourite Colour"}, nil, false, true)
+	m, err := buildMapping([]string{"Email", "DOB", "Birthday", "Favourite Colour"}, nil, nil, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,22 +91,6 @@ func openXLSX(ra io.ReaderAt, size int64, opts Options) (*Reader, error) {
 	for i, s := range wb.sheets {
 		names[i] = s.name
 	}
-	chosen := wb.sheets[0]
-	if opts.Sheet != "" {
-		i := indexFold(names, opts.Sheet)
-		if i < 0 {
-			return nil, fmt.Errorf("%w %q: the workbook has %s", ErrNoSheet, opts.Sheet, quoteList(names))
-		}
-		chosen = wb.sheets[i]
-	}
-	rel, ok := rels[chosen.relID]
-	if !ok || parts[rel.Target] == nil {
-		return nil, fmt.Errorf("sheet %q: %w: its part is missing", chosen.name, errNotXLSX)
-	}
-	if !strings.HasSuffix(rel.Type, "/worksheet") {
-		return nil, fmt.Errorf("sheet %q is a chart or dialog, not a table", chosen.name)
-	}
-
 	var sst *sharedStrings
 	if f := parts[sstPath]; sstPath != "" && f != nil {
 		if sst, err = loadSharedStrings(f); err != nil {
@@ -119,14 +103,52 @@ func openXLSX(ra io.ReaderAt, size int64, opts Options) (*Reader, error) {
 			return nil, err
 		}
 	}
-	rc, err := parts[rel.Target].Open()
-	if err != nil {
-		return nil, fmt.Errorf("sheet %q: %w", chosen.name, err)
+	open := func(chosen sheetRef) (*Reader, error) {
+		rel, ok := rels[chosen.relID]
+		if !ok || parts[rel.Target] == nil {
+			return nil, fmt.Errorf("sheet %q: %w: its part is missing", chosen.name, errNotXLSX)
+		}
+		if !strings.HasSuffix(rel.Type, "/worksheet") {
+			return nil, fmt.Errorf("sheet %q %w", chosen.name, errNotTable)
+		}
+		rc, err := parts[rel.Target].Open()
+		if err != nil {
+			return nil, fmt.Errorf("sheet %q: %w", chosen.name, err)
+		}
+		src := &xlsxSource{sc: newXMLScanner(rc, MaxCell), rc: rc, sst: sst, pads: pads, part: parts[rel.Target]}
+		rd := &Reader{src: src, format: "xlsx", sheet: chosen.name, sheets: names, date1904: wb.date1904}
+		return rd.start(opts)
 	}
-	src := &xlsxSource{sc: newXMLScanner(rc, MaxCell), rc: rc, sst: sst, pads: pads}
-	rd := &Reader{src: src, format: "xlsx", sheet: chosen.name, sheets: names, date1904: wb.date1904}
-	return rd.start(opts)
+	if opts.Sheet != "" {
+		i := indexFold(names, opts.Sheet)
+		if i < 0 {
+			return nil, fmt.Errorf("%w %q: the workbook has %s", ErrNoSheet, opts.Sheet, quoteList(names))
+		}
+		return open(wb.sheets[i])
+	}
+	// The first sheet with a header: a cover page, a chart or an empty
+	// sheet before the table is passed over (Reader.PassedOver says which).
+	var passed []string
+	var first error
+	for _, sh := range wb.sheets {
+		rd, err := open(sh)
+		if err == nil {
+			rd.passedOver = passed
+			return rd, nil
+		}
+		if !errors.Is(err, errNoKnownName) && !errors.Is(err, ErrEmpty) && !errors.Is(err, errNotTable) || len(wb.sheets) == 1 {
+			return nil, err
+		}
+		if first == nil {
+			first = err
+		}
+		passed = append(passed, sh.name)
+	}
+	return nil, fmt.Errorf("%w; no other sheet has a header row either (the workbook has %s)", first, quoteList(names))
 }
+
+// errNotTable is the error of a sheet that is a chart or a dialog.
+var errNotTable = errors.New("is a chart or dialog, not a table")
 
 // readZeroPads reads the styles part and returns, for each cell style (the
 // s attribute of a cell), how many digits its number format pads a whole
@@ -399,6 +421,7 @@ type xlsxSource struct {
 	rc      io.ReadCloser
 	sst     *sharedStrings
 	pads    []uint8 // by cell style: the width a number is shown zero-padded to
+	part    *zip.File
 	inData  bool
 	done    bool
 	lastRow int
@@ -634,6 +657,51 @@ func (x *xlsxSource) finishRow(row int) ([]cell, int, error) {
 		x.cells = append(x.cells, c)
 	}
 	return x.cells, row, nil
+}
+
+// headerMerges reads the sheet's merged cells, which follow its rows, in a
+// second pass over the part (made only for a header with a blank cell after
+// one that is not), and returns the columns of row that a merged cell
+// covers, each with the column the merged cell starts at.
+func (x *xlsxSource) headerMerges(row int) (map[int]int, error) {
+	rc, err := x.part.Open()
+	if err != nil {
+		return nil, fmt.Errorf("sheet: %w", err)
+	}
+	defer rc.Close()
+	sc := newXMLScanner(rc, MaxCell)
+	out := map[int]int{}
+	for {
+		err := sc.next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sheet: %w", err)
+		}
+		if !sc.is(tokStart, "mergeCell") {
+			continue
+		}
+		from, to, ok := strings.Cut(string(sc.attr("ref")), ":")
+		c1, r1, ok1 := cellRef(from)
+		c2, r2, ok2 := cellRef(to)
+		if !ok || !ok1 || !ok2 || row < r1 || row > r2 {
+			continue
+		}
+		for c := c1 + 1; c <= c2 && c < maxColumns; c++ {
+			out[c] = c1
+		}
+	}
+}
+
+// cellRef reads a cell reference such as "B7" as a 0-based column and a row.
+func cellRef(s string) (col, row int, ok bool) {
+	i := 0
+	for ; i < len(s) && s[i] >= 'A' && s[i] <= 'Z' && i < 3; i++ {
+		col = col*26 + int(s[i]-'A'+1)
+	}
+	row, ok = atoi([]byte(s[i:]))
+	return col - 1, row, ok && i > 0 && row > 0
 }
 
 // atoi reads a shared string's index: digits, perhaps with spaces around.

@@ -354,3 +354,86 @@ func TestXLSXNumberFormatsAndEmptyDates(t *testing.T) {
 		}
 	}
 }
+
+// A title above the header is passed over, or --header-row names the row.
+func TestHeaderRowFound(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		opts Options
+		row  int
+	}{
+		{"Client list\n\nName,Phone\nAnn Fake,555 0100\n", Options{}, 3},
+		{"Client list\nName;Phone\nAnn Fake;555 0100\n", Options{}, 2},
+		{"Client export,,\nExported 2026-02-01,,\nName,Phone,Email\nAnn Fake,555 0100,\n", Options{}, 3},
+		{"Salon,Branch\nTest Salon,Main\nName,Phone\nAnn Fake,555 0100\n", Options{HeaderRow: 3}, 3},
+	} {
+		r := openCSV(t, c.in, c.opts)
+		got, err := readAll(t, r)
+		if err != nil || r.HeaderRow() != c.row || len(got) != 1 || got[0].rec == nil || got[0].rec.Phone != "555 0100" {
+			t.Errorf("%q: header row %d, %+v, %v", c.in, r.HeaderRow(), got, err)
+		}
+	}
+	if _, err := OpenCSV(strings.NewReader("Name,Phone\nAnn Fake,555\n"), Options{HeaderRow: 5}); err == nil ||
+		!strings.Contains(err.Error(), "header row 5: is blank or past the end") {
+		t.Errorf("header row past the end: %v", err)
+	}
+	if _, err := OpenCSV(strings.NewReader("Ann Fake,555 0100\nBea Fake,555 0101\n"), Options{}); !errors.Is(err, ErrUnknownColumns) ||
+		!strings.Contains(err.Error(), "is the header row missing?") {
+		t.Errorf("no header: %v", err)
+	}
+}
+
+// A header cell merged over two columns reads the second as more of the
+// same, a cover page before the table is passed over, and a column without
+// a header is mapped by its letter.
+func TestXLSXLayouts(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", "Read me"); err != nil {
+		t.Fatal(err)
+	}
+	f.SetCellValue("Read me", "A1", "Exported from a booking system")
+	if _, err := f.NewSheet("Clients"); err != nil {
+		t.Fatal(err)
+	}
+	rows := [][]any{
+		{"Clients, February"},
+		{},
+		{"Name", nil, "Phone", nil, "Address", nil, nil, nil},
+		{"Ann", "Fake", "555 0100", "555 0101", "1 Test St", "Springfield", "62704", "Instagram"},
+	}
+	for i, row := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Clients", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range [][2]string{{"A3", "B3"}, {"C3", "D3"}, {"E3", "G3"}} {
+		if err := f.MergeCell("Clients", m[0], m[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := openBytes(t, buf.Bytes(), Options{Map: map[string]string{"H": "referral"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Sheet() != "Clients" || strings.Join(r.PassedOver(), ",") != "Read me" || r.HeaderRow() != 3 {
+		t.Errorf("sheet %q, passed over %q, header row %d", r.Sheet(), r.PassedOver(), r.HeaderRow())
+	}
+	if got := fieldsOf(r.m); got != "name/first name/last phone notes address address address notes" {
+		t.Errorf("mapping: %s", got)
+	}
+	got, err := readAll(t, r)
+	if err != nil || len(got) != 1 || got[0].rec == nil {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	rec := got[0].rec
+	if rec.Name != "Ann Fake" || rec.Phone != "555 0100" || rec.Address != "1 Test St, Springfield, 62704" ||
+		rec.Notes != "Phone (2): 555 0101\ncolumn H: Instagram" {
+		t.Errorf("record: %+v", rec)
+	}
+}

@@ -326,6 +326,89 @@ def workbook(path, layout, title=None, cover=False, for_libreoffice=False):
     wb.save(path)
 
 
+def layouts_workbook(path):
+    """A workbook laid out as people lay them out: a cover sheet first, a
+    title and a blank row above the header, header cells merged over two
+    and three columns, a column of data under no header (imported with
+    --map "I=referral"), a ZIP code shown with leading zeros."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    cover = wb.active
+    cover.title = "Read me"
+    cover["A1"] = "Client export"
+    cover["A2"] = "The clients are on the sheet Clients."
+    ws = wb.create_sheet("Clients")
+    ws.append(["Clients of Test Salon, exported 2026-02-01"])
+    ws.append([])
+    ws.append(["Name", None, "Phone", None, "Email", "Date of Birth", "Address", None, None, "Notes", "Last Visit"])
+    # I is under no header: the referral, by --map "I=referral". Columns
+    # shift: the address is G:I in the header, so the blank column is L.
+    ws.merge_cells("A3:B3")
+    ws.merge_cells("C3:D3")
+    ws.merge_cells("G3:I3")
+    for c in CLIENTS:
+        row = [c["first"], c["last"], c["phone"], c["phone2"], c["email"],
+               dt.datetime.combine(dt.date.fromisoformat(c["dob"]), dt.time()) if c["dob"] else None,
+               c["street"], c["city"], int(c["zip"]) if c["zip"].isdigit() else c["zip"], c["notes"],
+               dt.datetime.combine(dt.date.fromisoformat(c["last_visit"]), dt.time()) if c["last_visit"] else None,
+               c["referral"]]
+        ws.append(row)
+        r = ws.max_row
+        ws.cell(row=r, column=6).number_format = "dd/mm/yyyy"
+        ws.cell(row=r, column=11).number_format = "dd/mm/yyyy"
+        ws.cell(row=r, column=9).number_format = "00000"
+    wb.save(path)
+    clients = []
+    for c in CLIENTS:
+        w = {"name": c["first"] + " " + c["last"], "phone": c["phone"],
+             "address": ", ".join(v for v in (c["street"], c["city"], c["zip"]) if v)}
+        for k in ("email", "dob", "last_visit"):
+            if c[k]:
+                w[k] = c[k]
+        notes = []
+        if c["phone2"]:
+            notes.append("Phone (2): " + c["phone2"])
+        if c["notes"]:
+            notes.append(c["notes"])
+        if c["referral"]:
+            notes.append("column L: " + c["referral"])
+        if notes:
+            w["notes"] = "\n".join(notes)
+        clients.append(w)
+    with open(path + ".want.json", "w", encoding="utf-8") as f:
+        json.dump({"flags": ["--map=L=referral"], "ignored": [], "clients": clients,
+                   "stderr": ['reading sheet "Clients" of "Read me", "Clients"; "Read me" has no header row',
+                              "the header is row 3; the rows above it are not imported"]},
+                  f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
+def title_csv(path):
+    """A CSV with a title line and a blank line above the header, and a
+    year-less birthday in day and month columns."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["Client list, Test Salon"])
+        w.writerow([])
+        w.writerow(["Prénom", "Nom", "Téléphone", "Jour de naissance", "Mois de naissance", "Année de naissance", "Dernière visite (JJ/MM/AAAA)"])
+        clients = []
+        for c in CLIENTS:
+            y, m, d = ("", c["md"][:2], c["md"][3:]) if c["md"] else c["dob"].split("-")
+            w.writerow([c["first"], c["last"], c["phone"], d.lstrip("0"), m, y, fmt_date(c["last_visit"], "dmy") or "-"])
+            want = {"name": c["first"] + " " + c["last"], "phone": c["phone"]}
+            if c["md"]:
+                want["birthday"] = "--" + c["md"]
+            else:
+                want["dob"] = c["dob"]
+            if c["last_visit"]:
+                want["last_visit"] = c["last_visit"]
+            clients.append(want)
+    with open(path + ".want.json", "w", encoding="utf-8") as f:
+        json.dump({"flags": [], "ignored": [], "clients": clients,
+                   "stderr": ["the header is row 3; the rows above it are not imported"]}, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
 def main():
     layouts = [square(), vagaro(), fresha_en(), fresha_it(), salontrac(), mindbody(), pabau()]
     for name, flag, layout, _ in layouts:
@@ -333,6 +416,8 @@ def main():
     _, _, fl, _ = fresha_en()
     workbook("openpyxl.xlsx", fl)
     write_want("openpyxl.xlsx", None, fl)
+    layouts_workbook("openpyxl-layouts.xlsx")
+    title_csv("title-fr.csv")
     if "--libreoffice-sources" in sys.argv:
         # Converted to XLSX by LibreOffice in make-fixtures.sh; not kept.
         workbook("libreoffice-src.xlsx", fl)
