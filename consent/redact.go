@@ -22,6 +22,7 @@ func Redact(r *records.Record, scope []string) *records.Record {
 	out := &records.Record{Name: c.Name, PreferredName: c.PreferredName}
 	if covers(scope, Contact) {
 		out.DOB = c.DOB
+		out.Birthday = c.Birthday
 		out.Phone = c.Phone
 		out.Email = c.Email
 		out.Address = c.Address
@@ -41,6 +42,9 @@ func Redact(r *records.Record, scope []string) *records.Record {
 	}
 	if covers(scope, Treatments) {
 		out.Treatments = c.Treatments
+		// The visit dates a previous system recorded are treatment history.
+		out.FirstVisit = c.FirstVisit
+		out.LastVisited = c.LastVisited
 	}
 	return out
 }

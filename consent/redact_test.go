@@ -20,6 +20,9 @@ func fullRecord() *records.Record {
 		Email:            "jane@example.com",
 		Address:          "1 Main St",
 		EmergencyContact: "John Doe +1 555 0101",
+		Birthday:         "--04-02",
+		FirstVisit:       records.Date{Year: 2015, Month: time.June, Day: 1},
+		LastVisited:      records.Date{Year: 2025, Month: time.March, Day: 9},
 
 		SkinType:          "III",
 		Conditions:        []string{"eczema"},
@@ -47,11 +50,11 @@ func fullRecord() *records.Record {
 // TestRedactFieldsAssigned, so that a new field gets a deliberate decision.
 var partOf = map[string]string{
 	"Name": "", "PreferredName": "",
-	"DOB": Contact, "Phone": Contact, "Email": Contact, "Address": Contact, "EmergencyContact": Contact,
+	"DOB": Contact, "Birthday": Contact, "Phone": Contact, "Email": Contact, "Address": Contact, "EmergencyContact": Contact,
 	"SkinType": Health, "Conditions": Health, "Medications": Health, "Allergies": Health,
 	"Contraindications": Health, "Pregnant": Health, "Notes": Health,
 	"PatchTests": PatchTests,
-	"Treatments": Treatments,
+	"Treatments": Treatments, "FirstVisit": Treatments, "LastVisited": Treatments,
 }
 
 func TestRedactFieldsAssigned(t *testing.T) {

@@ -10,10 +10,10 @@ import (
 // the whole record and stands alone in a scope; the others may be combined.
 const (
 	Full       = "full"
-	Contact    = "contact"     // dob, phone, email, address, emergency contact
+	Contact    = "contact"     // dob (or birthday), phone, email, address, emergency contact
 	Health     = "health"      // skin type, conditions, medications, allergies, contraindications, pregnancy, notes
 	PatchTests = "patch_tests" // every patch test
-	Treatments = "treatments"  // every treatment entry
+	Treatments = "treatments"  // every treatment entry, and the first and last visit dates
 )
 
 // scopes lists the parts in the order a normalised scope keeps them.

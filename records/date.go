@@ -92,3 +92,38 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	*d = v
 	return nil
 }
+
+// errBirthdayForm is the one message for a malformed year-less birthday.
+var errBirthdayForm = errors.New("not a birthday in --MM-DD form")
+
+// ParseBirthday reads a birthday without a year, "--MM-DD", and returns it
+// in that form. The form is ISO 8601's for a month and day with the year
+// left out (also vCard's BDAY, RFC 6350): a year-less birthday is kept as
+// what it is rather than as a date in a made-up year, which retention would
+// read as an age (a client "born" in year 0 or 1900 is never a minor, and
+// one "born" this year always is). 29 February is allowed.
+func ParseBirthday(s string) (string, error) {
+	if len(s) != 7 || s[0] != '-' || s[1] != '-' || s[4] != '-' {
+		return "", errBirthdayForm
+	}
+	m, d := 0, 0
+	for i, c := range []byte(s[2:4] + s[5:7]) {
+		if c < '0' || c > '9' {
+			return "", errBirthdayForm
+		}
+		if i < 2 {
+			m = m*10 + int(c-'0')
+		} else {
+			d = d*10 + int(c-'0')
+		}
+	}
+	// 2000 is a leap year, so 29 February passes and 30 February does not.
+	if m < 1 || m > 12 || d < 1 || time.Date(2000, time.Month(m), d, 0, 0, 0, 0, time.UTC).Day() != d {
+		return "", errBirthdayForm
+	}
+	return s, nil
+}
+
+// MonthDay returns a birthday without a year in the form ParseBirthday
+// reads, "--MM-DD".
+func MonthDay(m time.Month, d int) string { return fmt.Sprintf("--%02d-%02d", int(m), d) }

@@ -6,9 +6,25 @@ import (
 	"fmt"
 )
 
-// EncodingVersion is the version of the sealed payload written by Encode.
-// DecodeSealed reads this version and refuses newer ones.
-const EncodingVersion = 1
+// EncodingVersion is the newest version of the sealed payload that Encode
+// writes and DecodeSealed reads; DecodeSealed refuses newer ones.
+//
+// Version 2 added the record's birthday, first_visit and last_visit. Encode
+// writes version 1 for a record that has none of them, so that a vault
+// which never used them stays readable by a clientvault that knows only
+// version 1 (whose strict decoder would refuse the new keys with a
+// confusing "unknown field"); a record that has one is version 2, which
+// such a clientvault refuses as ErrNewerEncoding.
+const EncodingVersion = 2
+
+// payloadVersion is the version Encode writes for r: the oldest one that
+// holds all of its fields.
+func payloadVersion(r *Record) int {
+	if r != nil && (r.Birthday != "" || !r.FirstVisit.IsZero() || !r.LastVisited.IsZero()) {
+		return 2
+	}
+	return 1
+}
 
 // ErrNewerEncoding is returned by DecodeSealed for a payload written by a
 // newer clientvault.
@@ -38,7 +54,7 @@ func AppendEncode(b []byte, id string, r *Record) ([]byte, error) {
 	if out, ok := appendPayload(b, id, r); ok {
 		return out, nil
 	}
-	p, err := json.Marshal(sealedPayload{V: EncodingVersion, ID: id, Record: r})
+	p, err := json.Marshal(sealedPayload{V: payloadVersion(r), ID: id, Record: r})
 	if err != nil {
 		return b, err
 	}
@@ -57,6 +73,10 @@ func DecodeSealed(b []byte) (id string, r *Record, err error) {
 		return "", nil, ErrNewerEncoding
 	case p.V < 1 || p.ID == "" || p.Record == nil:
 		return "", nil, errors.New("sealed record: missing version, id or record")
+	case p.V < payloadVersion(p.Record):
+		// Version 1 had no such fields: a payload claiming it with one was
+		// not written by Encode.
+		return "", nil, fmt.Errorf("sealed record: version %d has no birthday or visit dates", p.V)
 	}
 	return p.ID, p.Record, nil
 }

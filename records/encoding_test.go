@@ -40,7 +40,7 @@ func TestAppendEncodeIsEncode(t *testing.T) {
 // marshalPayload is the reference encoding: encoding/json's.
 func marshalPayload(t testing.TB, id string, r *Record) ([]byte, error) {
 	t.Helper()
-	return json.Marshal(sealedPayload{V: EncodingVersion, ID: id, Record: r})
+	return json.Marshal(sealedPayload{V: payloadVersion(r), ID: id, Record: r})
 }
 
 // The payload is encoding/json's, byte for byte, whether appendPayload
@@ -55,7 +55,8 @@ func TestEncodeIsMarshal(t *testing.T) {
 		Phone: "+1 555 0100", Email: "jane@example.com", Address: "1 Main St", EmergencyContact: "John Doe +1 555 0101",
 		SkinType: "III", Conditions: []string{"eczema"}, Medications: []string{"isotretinoin", "warfarin"},
 		Allergies: []string{"latex"}, Contraindications: []string{"recent sun exposure"}, Pregnant: true,
-		Notes: "prefers afternoon appointments",
+		Notes: "prefers afternoon appointments", Birthday: "--12-25",
+		FirstVisit: Date{Year: 2015, Month: 6, Day: 1}, LastVisited: Date{Year: 2018, Month: 3, Day: 9},
 		PatchTests: []PatchTest{{Date: Date{Year: 2026, Month: 1, Day: 10}, Product: "lash tint", Area: "behind ear",
 			Result: "negative", ReadAt: Date{Year: 2026, Month: 1, Day: 12}}, {Product: "dye"}},
 		Treatments: []Treatment{

@@ -22,7 +22,7 @@ func appendPayload(b []byte, id string, r *Record) (_ []byte, ok bool) {
 		return b, false
 	}
 	b = append(b, `{"v":`...)
-	b = strconv.AppendInt(b, EncodingVersion, 10)
+	b = strconv.AppendInt(b, int64(payloadVersion(r)), 10)
 	b = append(b, `,"id":`...)
 	b = appendJSONString(b, id)
 	b = append(b, `,"record":{"name":`...)
@@ -32,6 +32,7 @@ func appendPayload(b []byte, id string, r *Record) (_ []byte, ok bool) {
 		b = append(b, `,"dob":`...)
 		b = appendJSONDate(b, r.DOB)
 	}
+	b = appendOptString(b, `,"birthday":`, r.Birthday)
 	b = appendOptString(b, `,"phone":`, r.Phone)
 	b = appendOptString(b, `,"email":`, r.Email)
 	b = appendOptString(b, `,"address":`, r.Address)
@@ -45,6 +46,14 @@ func appendPayload(b []byte, id string, r *Record) (_ []byte, ok bool) {
 		b = append(b, `,"pregnant":true`...)
 	}
 	b = appendOptString(b, `,"notes":`, r.Notes)
+	if !r.FirstVisit.IsZero() {
+		b = append(b, `,"first_visit":`...)
+		b = appendJSONDate(b, r.FirstVisit)
+	}
+	if !r.LastVisited.IsZero() {
+		b = append(b, `,"last_visit":`...)
+		b = appendJSONDate(b, r.LastVisited)
+	}
 	if len(r.PatchTests) > 0 {
 		b = append(b, `,"patch_tests":[`...)
 		for i, p := range r.PatchTests {
@@ -288,10 +297,10 @@ func validJSONNumber(s string) bool {
 // fastShapes is whether the structs have the fields and JSON tags that
 // appendPayload writes, in that order: a field added to a record without
 // adding it there turns the fast path off, rather than drop its value.
-var fastShapes = jsonShape(reflect.TypeFor[Record]()) == "name;preferred_name,omitempty;dob,omitzero;phone,omitempty;"+
+var fastShapes = jsonShape(reflect.TypeFor[Record]()) == "name;preferred_name,omitempty;dob,omitzero;birthday,omitempty;phone,omitempty;"+
 	"email,omitempty;address,omitempty;emergency_contact,omitempty;skin_type,omitempty;conditions,omitempty;"+
 	"medications,omitempty;allergies,omitempty;contraindications,omitempty;pregnant,omitempty;notes,omitempty;"+
-	"patch_tests,omitempty;treatments,omitempty;" &&
+	"first_visit,omitzero;last_visit,omitzero;patch_tests,omitempty;treatments,omitempty;" &&
 	jsonShape(reflect.TypeFor[PatchTest]()) == "date;product;area,omitempty;result,omitempty;read_at,omitzero;" &&
 	jsonShape(reflect.TypeFor[Treatment]()) == "n,omitempty;amends,omitempty;date;service;area,omitempty;"+
 		"products,omitempty;settings,omitempty;technician,omitempty;outcome,omitempty;aftercare,omitempty;" &&
@@ -307,6 +316,7 @@ func jsonShape(t reflect.Type) string {
 		name, _, _ := strings.Cut(tag, ",")
 		want := map[string]reflect.Type{
 			"dob": reflect.TypeFor[Date](), "date": reflect.TypeFor[Date](), "read_at": reflect.TypeFor[Date](),
+			"first_visit": reflect.TypeFor[Date](), "last_visit": reflect.TypeFor[Date](),
 			"pregnant": reflect.TypeFor[bool](), "n": reflect.TypeFor[int](), "amends": reflect.TypeFor[int](),
 			"conditions": reflect.TypeFor[[]string](), "medications": reflect.TypeFor[[]string](),
 			"allergies": reflect.TypeFor[[]string](), "contraindications": reflect.TypeFor[[]string](),

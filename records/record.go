@@ -14,9 +14,12 @@ import (
 // patch tests and treatments. The JSON tags are the shape documented in
 // DESIGN.md; unknown keys are rejected on input.
 type Record struct {
-	Name             string `json:"name"`
-	PreferredName    string `json:"preferred_name,omitempty"`
-	DOB              Date   `json:"dob,omitzero"`
+	Name          string `json:"name"`
+	PreferredName string `json:"preferred_name,omitempty"`
+	DOB           Date   `json:"dob,omitzero"`
+	// Birthday is a birthday known without its year, "--MM-DD" (see
+	// ParseBirthday), given only when DOB is not.
+	Birthday         string `json:"birthday,omitempty"`
 	Phone            string `json:"phone,omitempty"`
 	Email            string `json:"email,omitempty"`
 	Address          string `json:"address,omitempty"`
@@ -29,6 +32,14 @@ type Record struct {
 	Contraindications []string `json:"contraindications,omitempty"`
 	Pregnant          bool     `json:"pregnant,omitempty"`
 	Notes             string   `json:"notes,omitempty"`
+
+	// FirstVisit and LastVisited are the client's first and latest visits
+	// as a previous booking system recorded them (an import's "Customer
+	// Since" and "Last Visit" columns), for clients whose treatments were
+	// never entered here. Retention counts from the later of LastVisited
+	// and the last treatment (see LastVisit).
+	FirstVisit  Date `json:"first_visit,omitzero"`
+	LastVisited Date `json:"last_visit,omitzero"`
 
 	PatchTests []PatchTest `json:"patch_tests,omitempty"`
 	Treatments []Treatment `json:"treatments,omitempty"`
@@ -65,9 +76,13 @@ type Treatment struct {
 // given) or short strings.
 type Settings map[string]any
 
-// LastVisit is the date of the latest treatment, or the zero Date.
+// LastVisit is the date of the latest visit: the later of the latest
+// treatment and LastVisited, or the zero Date when neither is known.
+// Retention counts from it, so a client imported with a last visit eight
+// years ago is due under a seven-year rule at once, not seven years after
+// the import.
 func (r *Record) LastVisit() Date {
-	var last Date
+	last := r.LastVisited
 	for _, t := range r.Treatments {
 		if t.Date.After(last) {
 			last = t.Date

@@ -52,8 +52,20 @@ func TestValidate(t *testing.T) {
 		{"email with name", func(r *Record) { r.Email = "Jane <jane@example.com>" }, "email"},
 		{"bad phone", func(r *Record) { r.Phone = "call me" }, "phone"},
 		{"short phone", func(r *Record) { r.Phone = "12" }, "phone"},
+		{"phone with extension", func(r *Record) { r.Phone = "(212) 555-0110 ext. 4" }, ""},
+		{"phone with extension word", func(r *Record) { r.Phone = "212 555 0110 Extension 12" }, ""},
+		{"phone with hash extension", func(r *Record) { r.Phone = "212 555 0110 #7" }, ""},
+		{"extension alone", func(r *Record) { r.Phone = "ext. 4" }, "phone"},
+		{"extension too long", func(r *Record) { r.Phone = "212 555 0110 ext 1234567" }, "phone"},
 		{"skin type VII", func(r *Record) { r.SkinType = "VII" }, "skin_type"},
 		{"invalid utf8 note", func(r *Record) { r.Notes = "\xff" }, "notes"},
+		{"birthday without year", func(r *Record) { r.DOB = Date{}; r.Birthday = "--02-29" }, ""},
+		{"birthday and dob", func(r *Record) { r.Birthday = "--12-25" }, "birthday"},
+		{"birthday 30 February", func(r *Record) { r.DOB = Date{}; r.Birthday = "--02-30" }, "birthday"},
+		{"birthday as a date", func(r *Record) { r.DOB = Date{}; r.Birthday = "1990-12-25" }, "birthday"},
+		{"visits", func(r *Record) { r.FirstVisit = Date{2015, 1, 2}; r.LastVisited = Date{2018, 3, 4} }, ""},
+		{"future last visit", func(r *Record) { r.LastVisited = Date{2027, 1, 1} }, "last_visit"},
+		{"last visit before first", func(r *Record) { r.FirstVisit = Date{2019, 1, 2}; r.LastVisited = Date{2018, 3, 4} }, "last_visit"},
 		{"treatment without service", func(r *Record) { r.Treatments = []Treatment{{Date: Date{2026, 1, 1}}} }, "treatments[0].service"},
 		{"future treatment", func(r *Record) { r.Treatments = []Treatment{{Date: Date{2027, 1, 1}, Service: "peel"}} }, "treatments[0].date"},
 		{"bad setting", func(r *Record) {
@@ -168,8 +180,77 @@ func TestSealedEncodingRoundTrip(t *testing.T) {
 	if err != nil || id != "00112233aabbccdd" || got.Name != "A One" || got.Allergies[0] != "latex" {
 		t.Errorf("DecodeSealed = %q %+v %v", id, got, err)
 	}
-	if _, _, err := DecodeSealed([]byte(`{"v":2,"id":"x","record":{"name":"a"}}`)); !errors.Is(err, ErrNewerEncoding) {
+	if _, _, err := DecodeSealed([]byte(`{"v":3,"id":"x","record":{"name":"a"}}`)); !errors.Is(err, ErrNewerEncoding) {
 		t.Errorf("newer payload: %v", err)
+	}
+}
+
+// A record without the fields of version 2 is still written as version 1,
+// which every clientvault reads; one with them is version 2; payloads that
+// older versions wrote still decode.
+func TestSealedEncodingVersions(t *testing.T) {
+	for _, c := range []struct {
+		r    *Record
+		want string
+	}{
+		{&Record{Name: "A One"}, `{"v":1,"id":"i","record":{"name":"A One"}}`},
+		{&Record{Name: "A One", Birthday: "--07-04"}, `{"v":2,"id":"i","record":{"name":"A One","birthday":"--07-04"}}`},
+		{&Record{Name: "A One", LastVisited: Date{2018, 3, 4}}, `{"v":2,"id":"i","record":{"name":"A One","last_visit":"2018-03-04"}}`},
+		{&Record{Name: "A One", FirstVisit: Date{2015, 1, 2}}, `{"v":2,"id":"i","record":{"name":"A One","first_visit":"2015-01-02"}}`},
+	} {
+		b, err := Encode("i", c.r)
+		if err != nil || string(b) != c.want {
+			t.Errorf("Encode = %s, %v; want %s", b, err, c.want)
+		}
+		if _, back, err := DecodeSealed(b); err != nil || back.Birthday != c.r.Birthday || back.LastVisited != c.r.LastVisited || back.FirstVisit != c.r.FirstVisit {
+			t.Errorf("DecodeSealed(%s) = %+v, %v", b, back, err)
+		}
+	}
+	// What clientvault wrote before version 2.
+	old := `{"v":1,"id":"00112233aabbccdd","record":{"name":"Jane Doe","dob":"1990-04-02","phone":"+1 555 0100",` +
+		`"treatments":[{"n":1,"date":"2026-02-01","service":"peel"}]}}`
+	if _, r, err := DecodeSealed([]byte(old)); err != nil || r.Name != "Jane Doe" || r.LastVisit() != (Date{2026, 2, 1}) {
+		t.Errorf("version 1 payload: %+v, %v", r, err)
+	}
+	// Version 1 never had these fields.
+	if _, _, err := DecodeSealed([]byte(`{"v":1,"id":"x","record":{"name":"a","last_visit":"2018-03-04"}}`)); err == nil {
+		t.Error("a version 1 payload with a last visit was accepted")
+	}
+}
+
+// The last visit is the later of the last treatment and the last visit a
+// previous system recorded.
+func TestLastVisit(t *testing.T) {
+	r := &Record{Name: "a"}
+	if !r.LastVisit().IsZero() {
+		t.Errorf("no visits: %v", r.LastVisit())
+	}
+	r.LastVisited = Date{2018, 3, 4}
+	if r.LastVisit() != (Date{2018, 3, 4}) {
+		t.Errorf("imported only: %v", r.LastVisit())
+	}
+	r.Treatments = []Treatment{{Date: Date{2017, 1, 1}}}
+	if r.LastVisit() != (Date{2018, 3, 4}) {
+		t.Errorf("older treatment: %v", r.LastVisit())
+	}
+	r.Treatments = append(r.Treatments, Treatment{Date: Date{2026, 1, 1}})
+	if r.LastVisit() != (Date{2026, 1, 1}) {
+		t.Errorf("newer treatment: %v", r.LastVisit())
+	}
+}
+
+func TestParseBirthday(t *testing.T) {
+	for in, ok := range map[string]bool{
+		"--12-25": true, "--02-29": true, "--01-31": true,
+		"--02-30": false, "--13-01": false, "--00-10": false, "--04-31": false, "12-25": false, "--1-25": false, "": false,
+	} {
+		got, err := ParseBirthday(in)
+		if (err == nil) != ok || ok && got != in {
+			t.Errorf("ParseBirthday(%q) = %q, %v", in, got, err)
+		}
+	}
+	if got := MonthDay(7, 4); got != "--07-04" {
+		t.Errorf("MonthDay = %q", got)
 	}
 }
 

@@ -52,11 +52,14 @@ func ValidateDOB(s string, today Date) error {
 }
 
 // ValidatePhone checks a phone number: digits with the usual separators
-// (+ - . ( ) and spaces), 5 to 20 digits.
+// (+ - . ( ) and spaces), 5 to 20 digits, and optionally an extension after
+// them ("ext. 4", "extension 12", "x12", "#7"), which is kept as part of
+// the number.
 func ValidatePhone(s string) error {
 	if s == "" {
 		return nil
 	}
+	s = trimExtension(s)
 	digits := 0
 	for _, r := range s {
 		switch {
@@ -65,13 +68,33 @@ func ValidatePhone(s string) error {
 		case strings.ContainsRune("+-.() /", r):
 		case r == 'x' || r == 'X': // extension
 		default:
-			return errors.New("may hold only digits, spaces and + - . ( ) /")
+			return errors.New("may hold only digits, spaces and + - . ( ) /, and an extension")
 		}
 	}
 	if digits < 5 || digits > 20 {
 		return errors.New("must have 5 to 20 digits")
 	}
 	return nil
+}
+
+// trimExtension returns a phone number without an extension of 1 to 6
+// digits written after it with "ext", "ext.", "extension" or "#".
+func trimExtension(s string) string {
+	t := strings.TrimRight(s, " ")
+	i := len(t)
+	for i > 0 && t[i-1] >= '0' && t[i-1] <= '9' {
+		i--
+	}
+	if n := len(t) - i; n < 1 || n > 6 {
+		return s
+	}
+	head := strings.ToLower(strings.TrimRight(t[:i], " "))
+	for _, mark := range []string{"extension", "ext.", "ext", "#"} {
+		if rest, ok := strings.CutSuffix(head, mark); ok && rest != "" && strings.TrimSpace(rest) != "" {
+			return strings.TrimRight(rest, " ,;")
+		}
+	}
+	return s
 }
 
 // ValidateEmail checks an email address: a bare addr-spec with a domain.
@@ -135,6 +158,13 @@ func (r *Record) Validate(today Date) error {
 	if !r.DOB.IsZero() {
 		add("dob", checkNotFuture(r.DOB, today))
 	}
+	if r.Birthday != "" {
+		if _, err := ParseBirthday(r.Birthday); err != nil {
+			add("birthday", err)
+		} else if !r.DOB.IsZero() {
+			add("birthday", errors.New("is only for a birthday without a year: the date of birth has one"))
+		}
+	}
 	r.Phone = strings.TrimSpace(r.Phone)
 	add("phone", ValidatePhone(r.Phone))
 	r.Email = strings.TrimSpace(r.Email)
@@ -154,6 +184,15 @@ func (r *Record) Validate(today Date) error {
 		add(field, checkList(*list))
 	}
 	add("notes", CheckText(r.Notes, maxLong, true))
+	if !r.FirstVisit.IsZero() {
+		add("first_visit", checkNotFuture(r.FirstVisit, today))
+	}
+	if !r.LastVisited.IsZero() {
+		add("last_visit", checkNotFuture(r.LastVisited, today))
+		if !r.FirstVisit.IsZero() && r.LastVisited.Before(r.FirstVisit) {
+			add("last_visit", errors.New("is before the first visit"))
+		}
+	}
 
 	if len(r.PatchTests) > maxItems {
 		add("patch_tests", fmt.Errorf("more than %d entries", maxItems))

@@ -369,6 +369,16 @@ func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 		}
 	}
 	rec.Pregnant = rec.Pregnant || row.Pregnant
+	// Visit dates widen: the earlier first visit, the later last visit.
+	if !row.FirstVisit.IsZero() && (rec.FirstVisit.IsZero() || row.FirstVisit.Before(rec.FirstVisit)) {
+		rec.FirstVisit = row.FirstVisit
+	}
+	if row.LastVisited.After(rec.LastVisited) {
+		rec.LastVisited = row.LastVisited
+	}
+	if rec.DOB.IsZero() && rec.Birthday == "" {
+		rec.Birthday = row.Birthday
+	}
 	e := m.entry
 	e.Updated = v.now().Truncate(1e9)
 	e.RetainUntil = retainUntil(v.hdr.Retention, e.Created, rec)

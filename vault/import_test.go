@@ -128,3 +128,38 @@ func TestImportDryRunWritesNothing(t *testing.T) {
 		t.Error("a dry run changed the vault file")
 	}
 }
+
+// Retention counts from the last visit that the imported file gives, not
+// from the import: a client last seen eight years ago is due at once under
+// the default seven-year rule, and one seen last year is not.
+func TestImportLastVisitRetention(t *testing.T) {
+	tv := newTestVault(t)
+	old := &records.Record{Name: "Olga Testold", LastVisited: records.Date{Year: 2018, Month: 5, Day: 2},
+		FirstVisit: records.Date{Year: 2012, Month: 1, Day: 9}}
+	recent := &records.Record{Name: "Rita Testrecent", LastVisited: records.Date{Year: 2025, Month: 10, Day: 1}}
+	none := &records.Record{Name: "Nina Testnone"}
+	rep, err := tv.Import(context.Background(), rowSource(rowsOf(old, recent, none)), ImportOptions{})
+	if err != nil || rep.Imported != 3 {
+		t.Fatalf("Import = %+v, %v", rep, err)
+	}
+	ex, err := tv.Expire(ExpireOptions{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Expired) != 1 {
+		t.Fatalf("due = %q, want the client last seen in 2018 only", ex.Expired)
+	}
+	s, err := tv.View(ex.Expired[0])
+	if err != nil || s.Name != "Olga Testold" || s.RetainUntil != (records.Date{Year: 2025, Month: 5, Day: 31}) {
+		t.Errorf("due record: %+v, %v", s, err)
+	}
+	list, err := tv.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range list {
+		if s.Name == "Rita Testrecent" && s.LastVisit.String() != "2025-10-01" {
+			t.Errorf("list: last visit %v", s.LastVisit)
+		}
+	}
+}

@@ -38,10 +38,13 @@ func recordCard(s *vault.Stored) []cardSection {
 	client := cardSection{Title: "Client", Rows: []cardRow{
 		{Label: "preferred name", Value: r.PreferredName},
 		{Label: "date of birth", Value: r.DOB.String()},
+		{Label: "birthday", Value: birthday(r.Birthday)},
 		{Label: "phone", Value: r.Phone},
 		{Label: "email", Value: r.Email},
 		{Label: "address", Value: r.Address},
 		{Label: "emergency", Value: r.EmergencyContact},
+		{Label: "first visit", Value: r.FirstVisit.String()},
+		{Label: "last visit", Value: r.LastVisited.String()},
 	}}
 	health := cardSection{Title: "Health", Rows: []cardRow{
 		{Label: "skin type", Value: fitzpatrick(r.SkinType)},

@@ -37,9 +37,21 @@ is invalid or a client is already in the vault, nothing is imported and the
 report lists each such row by number and column (never its contents).
 
 FILE is a .csv or .xlsx file, or - for CSV on standard input. Columns are
-matched by their headers as booking systems export them (First Name, Last
-Name, Mobile, Email, Birthday, Allergies, ...); --print-mapping shows how
-each column will be read, and --map "Header=field" changes it.`,
+matched by their headers as booking systems export them, in English, French,
+German, Spanish, Italian, Portuguese and Dutch (First Name, Nom, Vorname,
+Teléfono, Numero di cellulare, Data de nascimento, Laatste bezoek, ...),
+without case, accents or a hint in brackets ("Birthdate (YYYY-MM-DD)");
+--print-mapping shows how each column will be read, and --map "Header=field"
+or --map "C=field" (by column letter) changes it.
+
+A cell that cannot be read (a bad email, an impossible date) is left out
+and reported by row and column, and the client is imported without it;
+placeholders such as "-", "N/A" or "Never" are empty cells. A row is kept
+out only when it has no usable name (--skip-invalid imports the others), or
+an ambiguous date (pass --date-format).
+
+Fields for --map:
+` + importFieldHelp(),
 		Example: `  clientvault import clients.csv --print-mapping
   clientvault import clients.xlsx --sheet Clients --date-format DD/MM/YYYY --dry-run
   clientvault import export.csv --map "Cell Phone=phone" --ignore-unknown --on-duplicate skip --json`,
@@ -47,13 +59,14 @@ each column will be read, and --map "Header=field" changes it.`,
 		RunE: func(c *cobra.Command, args []string) error { return runImport(a, o, args[0]) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.sheet.Sheet, "sheet", "", "the sheet of a workbook to read (default the first)")
+	f.StringVar(&o.sheet.Sheet, "sheet", "", "the sheet of a workbook to read (default the first with a header row)")
+	f.IntVar(&o.sheet.HeaderRow, "header-row", 0, "the number of the header's row (default the first, or the first with known column names after a title)")
 	f.StringVar(&o.sheet.Encoding, "encoding", "", "encoding of a CSV file: utf-8 (default) or windows-1252")
 	f.StringVar(&o.sheet.DateFormat, "date-format", "", "how to read dates like 01/03/2026: DD/MM/YYYY or MM/DD/YYYY")
 	f.StringArrayVar(&o.maps, "map", nil, `read a column as a field: "Header=field" or "Header=ignore" (repeatable)`)
 	f.BoolVar(&o.sheet.IgnoreUnknown, "ignore-unknown", false, "ignore columns that match no field (they are listed)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "check everything and report; write nothing")
-	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "import the good rows and report the bad ones")
+	f.BoolVar(&o.skipInvalid, "skip-invalid", false, "import the rows that can be (a row without a usable name cannot) and report the others")
 	f.StringVar(&o.onDuplicate, "on-duplicate", vault.DuplicateError, "a client already in the vault: error, skip or update")
 	f.BoolVar(&o.printMapping, "print-mapping", false, "show how each column would be read, and stop")
 	return c
@@ -71,7 +84,7 @@ func runImport(a *App, o *importOptions, name string) error {
 		}
 	}
 	if o.printMapping {
-		o.sheet.IgnoreUnknown = true
+		o.sheet.Inspect = true
 	}
 	label := filepath.Base(name)
 	var read atomic.Int64
@@ -101,6 +114,7 @@ func runImport(a *App, o *importOptions, name string) error {
 		return sheetError(label, err)
 	}
 	defer r.Close()
+	describeSource(a, r, o.sheet)
 	if o.printMapping {
 		return printMapping(a, r)
 	}
@@ -114,8 +128,20 @@ func runImport(a *App, o *importOptions, name string) error {
 	}
 	defer v.Close()
 	today := records.DateOf(a.Now())
+	// Cells left out of the records that go in, by row and column: the
+	// reader calls next on one goroutine, and the list is read after
+	// Import returns.
+	var leftOut []string
+	leftOutN := 0
 	next := func() (vault.Row, error) {
 		rec, n, err := r.Next(today)
+		if err == nil {
+			for _, p := range r.LeftOut() {
+				if leftOutN++; len(leftOut) < maxLeftOut {
+					leftOut = append(leftOut, fmt.Sprintf("row %d: %s", n, p))
+				}
+			}
+		}
 		var rowErr *sheet.RowError
 		switch {
 		case errors.As(err, &rowErr):
@@ -140,18 +166,36 @@ func runImport(a *App, o *importOptions, name string) error {
 	})
 	bar.done()
 	if rep != nil {
+		full := &importReport{ImportReport: rep, LeftOut: leftOut, LeftOutCells: leftOutN}
+		if full.LeftOut == nil {
+			full.LeftOut = []string{}
+		}
 		if a.jsonOut {
-			if perr := printJSON(a.Out, rep); perr != nil {
+			if perr := printJSON(a.Out, full); perr != nil {
 				return perr
 			}
 		} else {
-			printImportReport(a, rep)
+			printImportReport(a, full)
 		}
 	}
 	if errors.Is(err, vault.ErrImport) {
 		return withHint(usageError{err}, "fix the rows listed above, or pass --skip-invalid, or --on-duplicate skip|update")
 	}
 	return err
+}
+
+// maxLeftOut bounds how many left-out cells a report lists; the count is
+// always whole.
+const maxLeftOut = 1000
+
+// importReport is the vault's report with the cells that the reader left
+// out of the records it passed on.
+type importReport struct {
+	*vault.ImportReport
+	// LeftOut lists cells left out of imported records, by row and column
+	// and what was wrong, never their values.
+	LeftOut      []string `json:"left_out"`
+	LeftOutCells int      `json:"left_out_cells"`
 }
 
 // importMemoryLimit is the soft memory limit of the Go heap during an
@@ -175,31 +219,76 @@ func importHint(err error) string {
 	case errors.Is(err, sheet.ErrNoSheet):
 		return "name one of the workbook's sheets with --sheet"
 	case errors.Is(err, sheet.ErrUnknownColumns), errors.Is(err, sheet.ErrNoNameColumn), errors.Is(err, sheet.ErrDuplicateHeader):
-		return "see 'clientvault import --print-mapping FILE'; use --map \"Header=field\" or --ignore-unknown"
+		return "see 'clientvault import --print-mapping FILE'; use --map \"Header=field\", --map \"C=field\" or --ignore-unknown, and --header-row N if the header is not found"
 	}
 	return "see 'clientvault import --help'"
 }
 
+// describeSource says which sheet and which row the header was read from,
+// when that is not plain: a workbook of several sheets, a title above the
+// header. Sheet names and row numbers are not client data.
+func describeSource(a *App, r *sheet.Reader, o sheet.Options) {
+	if sheets := r.Sheets(); len(sheets) > 1 {
+		msg := fmt.Sprintf("clientvault: reading sheet %q of %s", r.Sheet(), quoteNames(sheets))
+		if passed := r.PassedOver(); len(passed) > 0 {
+			msg += fmt.Sprintf("; %s %s no header row", quoteNames(passed), map[bool]string{true: "has", false: "have"}[len(passed) == 1])
+		}
+		fmt.Fprintln(a.Err, msg)
+	}
+	if r.HeaderRow() > 1 && o.HeaderRow == 0 {
+		fmt.Fprintf(a.Err, "clientvault: the header is row %d; the rows above it are not imported\n", r.HeaderRow())
+	}
+}
+
+func quoteNames(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// importFieldHelp lists the fields a column can be mapped to, one a line.
+func importFieldHelp() string {
+	var b strings.Builder
+	for _, f := range sheet.FieldHelp() {
+		fmt.Fprintf(&b, "  %-18s %s\n", f[0], f[1])
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// printMapping shows how each column is read, with what would stop the
+// import marked on its column (NOTE) and said on standard error; it
+// succeeds either way, since showing the problem is what it is for.
 func printMapping(a *App, r *sheet.Reader) error {
 	cols := r.Mapping()
+	for _, p := range r.MappingProblems() {
+		fmt.Fprintf(a.Err, "clientvault: %s\n", p)
+	}
 	if a.jsonOut {
 		return printJSON(a.Out, cols)
 	}
 	tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COLUMN\tHEADER\tFIELD\tBY\tREAD AS")
+	fmt.Fprintln(tw, "COLUMN\tHEADER\tFIELD\tBY\tREAD AS\tNOTE")
 	for _, c := range cols {
 		field := c.Field
 		if c.Part != "" {
 			field += " (" + c.Part + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Column, c.Header, dash(field), c.By, c.Read)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Column, c.Header, dash(field), c.By, c.Read, c.Note)
 	}
 	return tw.Flush()
 }
 
-func printImportReport(a *App, rep *vault.ImportReport) {
+func printImportReport(a *App, rep *importReport) {
 	for _, p := range rep.Invalid {
 		fmt.Fprintf(a.Err, "  %s\n", p)
+	}
+	for _, p := range rep.LeftOut {
+		fmt.Fprintf(a.Err, "  %s (left out; the client is imported without it)\n", p)
+	}
+	if rep.LeftOutCells > len(rep.LeftOut) {
+		fmt.Fprintf(a.Err, "  ... and %d more cells left out\n", rep.LeftOutCells-len(rep.LeftOut))
 	}
 	for _, d := range rep.Duplicates {
 		switch {
@@ -213,8 +302,12 @@ func printImportReport(a *App, rep *vault.ImportReport) {
 	if rep.DryRun {
 		verb = "would import"
 	}
-	fmt.Fprintf(a.Out, "%s %s from %s (%d updated, %d skipped, %s, %s)\n", verb, count(rep.Imported, "record"),
-		count(rep.Rows, "row"), rep.Updated, rep.Skipped, count(len(rep.Duplicates), "duplicate"), count(len(rep.Invalid), "invalid row"))
+	cells := ""
+	if rep.LeftOutCells > 0 {
+		cells = ", " + count(rep.LeftOutCells, "cell") + " left out"
+	}
+	fmt.Fprintf(a.Out, "%s %s from %s (%d updated, %d skipped, %s, %s%s)\n", verb, count(rep.Imported, "record"),
+		count(rep.Rows, "row"), rep.Updated, rep.Skipped, count(len(rep.Duplicates), "duplicate"), count(len(rep.Invalid), "invalid row"), cells)
 }
 
 // countingReader and countingReaderAt count the bytes read, for progress.

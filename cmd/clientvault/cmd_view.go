@@ -86,6 +86,7 @@ func printRecord(w io.Writer, s *vault.Stored) {
 	line("name", r.Name)
 	line("preferred name", r.PreferredName)
 	line("date of birth", r.DOB.String())
+	line("birthday", birthday(r.Birthday))
 	line("phone", r.Phone)
 	line("email", r.Email)
 	line("address", r.Address)
@@ -99,6 +100,8 @@ func printRecord(w io.Writer, s *vault.Stored) {
 		line("pregnant", "yes")
 	}
 	line("notes", r.Notes)
+	line("first visit", r.FirstVisit.String())
+	line("last visit", r.LastVisited.String())
 	for _, p := range r.PatchTests {
 		line("patch test", strings.Join(nonEmpty(p.Date.String(), p.Product, p.Area, p.Result, readAt(p.ReadAt)), " | "))
 	}
@@ -113,6 +116,15 @@ func printRecord(w io.Writer, s *vault.Stored) {
 	line("created", s.Created.Format("2006-01-02"))
 	line("retain until", s.RetainUntil.String())
 	list("shared with", s.SharedWith)
+}
+
+// birthday shows a birthday without a year ("--12-25") so that it does not
+// read as a date with a typo.
+func birthday(s string) string {
+	if s == "" {
+		return ""
+	}
+	return s + " (year not known)"
 }
 
 func nonEmpty(parts ...string) []string {

@@ -102,12 +102,28 @@ func sniffBinary(head []byte) error {
 
 // detectDelimiter returns the delimiter that the header line (the text up to
 // the first newline outside quotes) uses most: comma, semicolon or tab,
-// comma when none is used or on a tie.
+// comma when none is used or on a tie. A line that uses none of them, such
+// as a title above the header ("Client list"), is passed over, up to
+// maxTitleRows lines.
 func detectDelimiter(head []byte) byte {
+	for line := 0; line <= maxTitleRows && len(head) > 0; line++ {
+		d, used, rest := lineDelimiter(head)
+		if used {
+			return d
+		}
+		head = rest
+	}
+	return ','
+}
+
+// lineDelimiter is detectDelimiter for the first line of head; used says
+// whether the line holds any delimiter, and rest is what follows the line.
+func lineDelimiter(head []byte) (delim byte, used bool, rest []byte) {
 	var commas, semis, tabs int
 	quoted := false
+	rest = nil
 scan:
-	for _, b := range head {
+	for i, b := range head {
 		switch b {
 		case '"':
 			quoted = !quoted
@@ -125,17 +141,19 @@ scan:
 			}
 		case '\n':
 			if !quoted {
+				rest = head[i+1:]
 				break scan
 			}
 		}
 	}
+	used = commas+semis+tabs > 0
 	switch {
 	case semis > commas && semis >= tabs:
-		return ';'
+		return ';', used, rest
 	case tabs > commas && tabs > semis:
-		return '\t'
+		return '\t', used, rest
 	}
-	return ','
+	return ',', used, rest
 }
 
 func (s *csvSource) next() ([]cell, int, error) {

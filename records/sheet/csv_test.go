@@ -16,9 +16,10 @@ var today = records.Date{Year: 2026, Month: 3, Day: 1}
 
 // result is what Next returned for one row.
 type result struct {
-	row int
-	rec *records.Record
-	err error
+	row  int
+	rec  *records.Record
+	err  error
+	left []Problem // Reader.LeftOut
 }
 
 // readAll reads every row, going on after row errors, and returns the rows
@@ -41,7 +42,7 @@ func readAll(t *testing.T, r *Reader) ([]result, error) {
 			}
 			return out, err
 		}
-		out = append(out, result{row, rec, err})
+		out = append(out, result{row, rec, err, append([]Problem(nil), r.LeftOut()...)})
 	}
 }
 
@@ -246,53 +247,144 @@ func TestCSVBadRows(t *testing.T) {
 		"Dee,Fake,,01/02/1990,,\n" + // 6: ambiguous date
 		"Eve,Fake,,2031-01-01,,\n" + // 7: in the future
 		"Fay,Fake,,1990-04-02,,,surplus-cell-value\n" + // 8: longer than the header
-		"Gil,Fake\n" // 9: shorter: fine
-	got, err := readAll(t, openCSV(t, in, Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[int][]string{
-		3: {`column "First Name + Last Name": is required`, `column "Email": is not an email address`},
-		4: {`column "DOB": is not a real date`},
-		5: {`column "Skin Type": must be a Fitzpatrick type I to VI`, `column "Pregnant": must be yes or no`},
+		"Gil,Fake\n" + // 9: shorter: fine
+		"Hal,Fake,hal-at-example,1990-04-02,VII,\n" // 10: bad email and skin type
+	rd := openCSV(t, in, Options{})
+	// Rows that are kept out, and cells that are left out of rows that go in.
+	wantRow := map[int][]string{
+		3: {`column "First Name + Last Name": is required`},
 		6: {`column "DOB": is ambiguous`, "--date-format DD/MM/YYYY or MM/DD/YYYY"},
-		7: {`column "DOB": is in the future`},
 		8: {"row 8: has 7 cells, more than the 6 of the header"},
 	}
-	if len(got) != 8 {
-		t.Fatalf("got %d rows: %+v", len(got), got)
+	wantLeftOut := map[int]string{
+		4:  `column "DOB": is not a real date`,
+		5:  `column "Skin Type": must be a Fitzpatrick type I to VI; column "Pregnant": must be yes or no`,
+		7:  `column "DOB": is in the future`,
+		10: `column "Email": is not an email address; column "Skin Type": must be a Fitzpatrick type I to VI`,
 	}
-	for _, g := range got {
-		noLeak(t, g.err, "nobody-at", "31/02", "Nine", "perhaps", "01/02/1990", "2031", "surplus")
-		w, bad := want[g.row]
-		if !bad {
-			if g.err != nil || g.rec == nil {
-				t.Errorf("row %d: %v", g.row, g.err)
+	n := 0
+	for {
+		rec, row, err := rd.Next(today)
+		if err == io.EOF {
+			break
+		}
+		n++
+		noLeak(t, err, "nobody-at", "31/02", "Nine", "perhaps", "01/02/1990", "2031", "surplus", "hal-at")
+		if w, bad := wantRow[row]; bad {
+			var re *RowError
+			if !errors.As(err, &re) || re.Row != row || rec != nil {
+				t.Errorf("row %d: %v", row, err)
+				continue
+			}
+			for _, s := range w {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("row %d: error %q does not say %q", row, err, s)
+				}
+			}
+			if row == 6 && !errors.Is(err, ErrAmbiguousDate) {
+				t.Errorf("row 6: %v is not ErrAmbiguousDate", err)
+			}
+			if row == 3 && re.Problems[0].Field != "name" {
+				t.Errorf("problems of row 3: %+v", re.Problems)
 			}
 			continue
 		}
-		if g.err == nil {
-			t.Errorf("row %d: no error", g.row)
+		if err != nil || rec == nil {
+			t.Errorf("row %d: %v", row, err)
 			continue
 		}
-		var re *RowError
-		if !errors.As(g.err, &re) || re.Row != g.row || g.rec != nil {
-			t.Errorf("row %d: %#v", g.row, g.err)
+		var got []string
+		for _, p := range rd.LeftOut() {
+			got = append(got, p.String())
 		}
-		for _, s := range w {
-			if !strings.Contains(g.err.Error(), s) {
-				t.Errorf("row %d: error %q does not say %q", g.row, g.err, s)
+		if strings.Join(got, "; ") != wantLeftOut[row] {
+			t.Errorf("row %d: left out %q, want %q", row, got, wantLeftOut[row])
+		}
+		switch row {
+		case 4, 7:
+			if !rec.DOB.IsZero() {
+				t.Errorf("row %d: dob %v kept", row, rec.DOB)
+			}
+		case 5:
+			if rec.SkinType != "" || rec.Pregnant || rec.DOB.IsZero() {
+				t.Errorf("row 5: %+v", rec)
+			}
+		case 10:
+			if rec.Email != "" || rec.SkinType != "" || rec.Name != "Hal Fake" || rec.DOB.IsZero() {
+				t.Errorf("row 10: %+v", rec)
 			}
 		}
-		if g.row == 6 && !errors.Is(g.err, ErrAmbiguousDate) {
-			t.Errorf("row 6: %v is not ErrAmbiguousDate", g.err)
+	}
+	if n != 9 {
+		t.Errorf("%d rows", n)
+	}
+}
+
+// Vendors' placeholders are empty cells, an extension stays on its phone,
+// and a birthday without a year is kept as a month and a day.
+func TestCSVOrdinaryOddCells(t *testing.T) {
+	in := "Name,Phone,Email,Birthday,Last Visit,Allergies\n" +
+		"Ann Fake,(212) 555-0110 ext. 4,---,07-04,Never,N/A\n" +
+		"Bea Fake,-,N/A,12-25,-,none\n" +
+		"Cat Fake,+1 212 555 0111 x12,cat@example.com,0000-12-25,2019-01-02,latex\n" +
+		"Dee Fake,555 0112 #7,,25/12,,\n" +
+		"Eve Fake,,,--02-29,,\n" +
+		"Fay Fake,,,25.12.,,\n" +
+		"Na Fake,,,,,\n" +
+		"---,555 0199,,,,\n"
+	rd := openCSV(t, in, Options{})
+	var recs []*records.Record
+	for {
+		rec, row, err := rd.Next(today)
+		if err == io.EOF {
+			break
+		}
+		if row == 9 {
+			if err == nil || !strings.Contains(err.Error(), `column "Name": is required`) {
+				t.Errorf("row 9 (a dash for a name): %v", err)
+			}
+			continue
+		}
+		if err != nil || len(rd.LeftOut()) > 0 {
+			t.Fatalf("row %d: %v, left out %v", row, err, rd.LeftOut())
+		}
+		recs = append(recs, rec)
+	}
+	for i, want := range []records.Record{
+		{Name: "Ann Fake", Phone: "(212) 555-0110 ext. 4", Birthday: "--07-04"},
+		{Name: "Bea Fake", Birthday: "--12-25"},
+		{Name: "Cat Fake", Phone: "+1 212 555 0111 x12", Email: "cat@example.com", Birthday: "--12-25",
+			LastVisited: records.Date{Year: 2019, Month: 1, Day: 2}, Allergies: []string{"latex"}},
+		{Name: "Dee Fake", Phone: "555 0112 #7", Birthday: "--12-25"},
+		{Name: "Eve Fake", Birthday: "--02-29"},
+		{Name: "Fay Fake", Birthday: "--12-25"},
+		{Name: "Na Fake"},
+	} {
+		got := recs[i]
+		if got.Name != want.Name || got.Phone != want.Phone || got.Email != want.Email || got.Birthday != want.Birthday ||
+			got.LastVisited != want.LastVisited || strings.Join(got.Allergies, ",") != strings.Join(want.Allergies, ",") || !got.DOB.IsZero() {
+			t.Errorf("record %d = %+v, want %+v", i, got, want)
 		}
 	}
-	// The problems name fields as well as columns.
-	var re *RowError
-	errors.As(got[1].err, &re)
-	if re.Problems[0].Field != "name" || re.Problems[1].Field != "email" {
-		t.Errorf("problems of row 3: %+v", re.Problems)
+	// A year-less birthday follows the date format like a full date.
+	for _, c := range []struct{ in, format, want string }{
+		{"05/04", DateDMY, "--04-05"}, {"05/04", DateMDY, "--05-04"}, {"04-05", DateDMY, "--05-04"},
+		{"--04-05", DateDMY, "--04-05"}, {"0000-04-05", DateDMY, "--04-05"},
+	} {
+		md, ok, err := parseMonthDay(c.in, c.format)
+		if !ok || err != nil || md != c.want {
+			t.Errorf("parseMonthDay(%q, %s) = %q, %v, %v; want %q", c.in, c.format, md, ok, err, c.want)
+		}
+	}
+	for _, in := range []string{"05/04", "13/13", "02-30"} {
+		if _, ok, err := parseMonthDay(in, DateAuto); !ok || err == nil {
+			t.Errorf("parseMonthDay(%q) = %v, %v; want an error", in, ok, err)
+		}
+	}
+	for _, in := range []string{"1990-04-05", "5/4/1990", "abc", "1/2/3"} {
+		if _, ok, _ := parseMonthDay(in, DateAuto); ok {
+			t.Errorf("parseMonthDay(%q) read as a birthday", in)
+		}
 	}
 }
 
@@ -306,8 +398,8 @@ func TestCSVDateFormatOption(t *testing.T) {
 		t.Errorf("got %+v %+v", got[0].rec, got[1].rec)
 	}
 	got, _ = readAll(t, openCSV(t, in, Options{DateFormat: DateMDY}))
-	if got[0].rec.DOB.String() != "1990-01-02" || got[1].err == nil {
-		t.Errorf("MM/DD: got %+v %v", got[0].rec, got[1].err)
+	if got[0].rec.DOB.String() != "1990-01-02" || got[1].err != nil || !got[1].rec.DOB.IsZero() || len(got[1].left) != 1 {
+		t.Errorf("MM/DD: got %+v %v %v", got[0].rec, got[1].err, got[1].left)
 	}
 }
 
@@ -474,5 +566,57 @@ func TestOpenSniffsCSV(t *testing.T) {
 	}
 	if _, err := Open(bytes.NewReader(in), int64(len(in)), Options{Format: "xlsx"}); !errors.Is(err, ErrNotSpreadsheet) {
 		t.Errorf("CSV as xlsx: %v", err)
+	}
+}
+
+// The visit dates of a booking system's export are read as dates into
+// first_visit and last_visit, under each name the systems give them.
+func TestCSVVisitDates(t *testing.T) {
+	for _, c := range []struct{ header, first, last string }{
+		{"Name,Customer Since,Last Visit", "2015-06-01", "2018-03-09"},
+		{"Name,First Visit,Last Visited", "2015-06-01", "2018-03-09"},
+		{"Name,Added,LastVisit", "2015-06-01", "2018-03-09"},
+		{"Name,Creation Date,Last Appointment", "2015-06-01", "2018-03-09"},
+		{"Name,Last Visit", "", "2015-06-01"},
+	} {
+		in := c.header + "\nAnn Fake,2015-06-01,2018-03-09\n"
+		if strings.Count(c.header, ",") == 1 {
+			in = c.header + "\nAnn Fake,2015-06-01\n"
+		}
+		got, err := readAll(t, openCSV(t, in, Options{}))
+		if err != nil || len(got) != 1 || got[0].err != nil {
+			t.Fatalf("%s: %+v, %v", c.header, got, err)
+		}
+		r := got[0].rec
+		if r.FirstVisit.String() != c.first || r.LastVisited.String() != c.last {
+			t.Errorf("%s: first %v, last %v; want %s, %s", c.header, r.FirstVisit, r.LastVisited, c.first, c.last)
+		}
+	}
+}
+
+// Columns without a field of their own land in the notes under their
+// headers, a date of birth in three columns is read, and a header's hint
+// gives its column's date format.
+func TestCSVNotesPartsAndHints(t *testing.T) {
+	in := "Prénom,Nom,Téléphone,Téléphone fixe,Tags,Gender,Remarques,Jour de naissance,Mois de naissance,Année de naissance,Dernière visite (JJ/MM/AAAA)\n" +
+		"Ann,Fake,06 12 34 56 78,01 23 45 67 89,VIP; Laser,F,allergic to nothing,4,7,1990,03/02/2019\n" +
+		"Bea,Fake,,,,,,25,décembre,,\n" +
+		"Cat,Fake,,,,,,31,2,1990,\n"
+	got, err := readAll(t, openCSV(t, in, Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := got[0].rec
+	if ann == nil || ann.Name != "Ann Fake" || ann.Phone != "06 12 34 56 78" || ann.DOB.String() != "1990-07-04" ||
+		ann.LastVisited.String() != "2019-02-03" ||
+		ann.Notes != "Téléphone fixe: 01 23 45 67 89\nTags: VIP; Laser\nGender: F\nallergic to nothing" {
+		t.Errorf("row 2: %+v %v", ann, got[0].err)
+	}
+	if bea := got[1].rec; bea == nil || bea.Birthday != "--12-25" || !bea.DOB.IsZero() {
+		t.Errorf("row 3: %+v %v", bea, got[1].err)
+	}
+	if cat := got[2]; cat.rec == nil || !cat.rec.DOB.IsZero() || len(cat.left) != 1 ||
+		cat.left[0].String() != `column "Jour de naissance + Mois de naissance + Année de naissance": is not a real date` {
+		t.Errorf("row 4: %+v %v", cat.rec, cat.left)
 	}
 }

@@ -176,3 +176,67 @@ func serialDate(v float64, date1904 bool) (records.Date, error) {
 	}
 	return records.DateOf(epoch1900.AddDate(0, 0, days)), nil
 }
+
+// parseMonthDay reads a birthday written without a year, as booking
+// systems keep it when the client gave only the day: "--12-25" (ISO 8601),
+// Square's "0000-12-25", "12-25" (month first, in ISO 8601's order, unless
+// format is DateDMY), and "25/12", "25.12." or "12/25" (the order as for
+// full dates: format, or what the numbers make certain). ok is false when
+// s is not in one of these forms (it may be a full date); err is set when
+// it is but the day is impossible or the order ambiguous. The result is in
+// the form records.ParseBirthday reads, "--MM-DD".
+func parseMonthDay(s, format string) (md string, ok bool, err error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case len(s) == 7 && strings.HasPrefix(s, "--"):
+		s = s[2:]
+		if format == DateDMY {
+			format = DateMDY // ISO 8601's order, whatever the file's
+		}
+	case len(s) == 10 && strings.HasPrefix(s, "0000-"):
+		s = s[5:]
+		format = DateMDY
+	case strings.HasSuffix(s, ".") && strings.Count(s, ".") == 2:
+		s = s[:len(s)-1] // German "25.12."
+	}
+	sep := strings.IndexAny(s, "/.-")
+	if sep < 1 || sep > 2 || len(s)-sep-1 < 1 || len(s)-sep-1 > 2 || strings.ContainsAny(s[sep+1:], "/.-") {
+		return "", false, nil
+	}
+	a, b := 0, 0
+	for i, c := range []byte(s) {
+		switch {
+		case i == sep:
+		case c < '0' || c > '9':
+			return "", false, nil
+		case i < sep:
+			a = a*10 + int(c-'0')
+		default:
+			b = b*10 + int(c-'0')
+		}
+	}
+	var day, month int
+	switch {
+	case format == DateDMY:
+		day, month = a, b
+	case format == DateMDY || format == DateISO || s[sep] == '-':
+		// With a dash, month first: ISO 8601's order (--MM-DD), which
+		// is what exports that write a dash use.
+		month, day = a, b
+	case a > 12 && b <= 12:
+		day, month = a, b
+	case b > 12 && a <= 12:
+		month, day = a, b
+	case a == b:
+		day, month = a, b
+	case a > 12 && b > 12:
+		return "", true, errImpossible
+	default:
+		return "", true, ErrAmbiguousDate
+	}
+	md = records.MonthDay(time.Month(month), day)
+	if _, err := records.ParseBirthday(md); err != nil {
+		return "", true, errImpossible
+	}
+	return md, true, nil
+}

@@ -20,6 +20,9 @@ const (
 	maxRowBytes = 16 << 20 // one CSV row
 	maxColumns  = 16384    // Excel's own limit, XFD
 	maxRows     = 1 << 20  // Excel's own limit, 1,048,576
+	// maxTitleRows is how many rows above the header (a title, an export's
+	// date) are looked past to find it.
+	maxTitleRows = 10
 )
 
 // Errors about the file as a whole. Each reads well after the file's name:
@@ -70,6 +73,16 @@ type Options struct {
 	// IgnoreUnknown makes columns whose header matches no field be reported
 	// by Reader.Unknown and not imported, instead of an error.
 	IgnoreUnknown bool
+	// HeaderRow is the number of the header's row, as a spreadsheet
+	// numbers it; 0 finds it: the first row that is not blank, or, when
+	// that row has no known column name, the first of the next
+	// maxTitleRows rows that has (rows above a header are a title).
+	HeaderRow int
+	// Inspect opens a file only to show how its columns are read: what would
+	// refuse it (two columns for one value, no column for the name, unknown
+	// or duplicate headers) is marked in Reader.Mapping and listed by
+	// Reader.MappingProblems instead, and Next refuses to read rows.
+	Inspect bool
 }
 
 // Problem is one thing wrong in a row.
@@ -174,8 +187,10 @@ type Reader struct {
 	date1904   bool
 	dateFormat string
 	headerRow  int
-	rows       int   // rows under the header that were not blank
-	err        error // sticky: a fatal error, or io.EOF
+	rows       int // rows under the header that were not blank
+	leftOut    []Problem
+	passedOver []string // sheets before the one read that have no header
+	err        error    // sticky: a fatal error, or io.EOF
 }
 
 // checkOptions validates opts and returns them in canonical form.
@@ -193,6 +208,9 @@ func checkOptions(opts Options) (Options, error) {
 		opts.Encoding = "windows-1252"
 	default:
 		return opts, fmt.Errorf("encoding %q: must be utf-8 or windows-1252", opts.Encoding)
+	}
+	if opts.HeaderRow < 0 || opts.HeaderRow > maxRows {
+		return opts, fmt.Errorf("header row %d: must be from 1 to %d", opts.HeaderRow, maxRows)
 	}
 	f, err := checkDateFormat(opts.DateFormat)
 	if err != nil {
@@ -259,21 +277,38 @@ func OpenCSV(r io.Reader, opts Options) (*Reader, error) {
 	return rd.start(opts)
 }
 
-// start reads the header: the first row that is not blank.
+// start reads the header: the row Options.HeaderRow names, or the first
+// row that is not blank, or the first after it (up to maxTitleRows) with a
+// known column name when it has none (a title row).
 func (r *Reader) start(opts Options) (*Reader, error) {
 	r.dateFormat = opts.DateFormat
+	var firstErr error // why the first row that is not blank is no header
+	looked := 0
+	fail := func(err error) (*Reader, error) {
+		r.src.close()
+		return nil, err
+	}
 	for {
 		cells, row, err := r.src.next()
 		if err == io.EOF {
-			r.src.close()
-			if r.sheet != "" {
-				return nil, fmt.Errorf("sheet %q %w", r.sheet, ErrEmpty)
+			switch {
+			case opts.HeaderRow > 0:
+				return fail(fmt.Errorf("header row %d: %w", opts.HeaderRow, errNoHeaderRow))
+			case firstErr != nil:
+				return fail(firstErr)
+			case r.sheet != "":
+				return fail(fmt.Errorf("sheet %q %w", r.sheet, ErrEmpty))
 			}
-			return nil, ErrEmpty
+			return fail(ErrEmpty)
 		}
 		if err != nil {
-			r.src.close()
-			return nil, err
+			return fail(err)
+		}
+		if opts.HeaderRow > 0 && row < opts.HeaderRow {
+			continue
+		}
+		if opts.HeaderRow > 0 && (row > opts.HeaderRow || blankRow(cells)) {
+			return fail(fmt.Errorf("header row %d: %w", opts.HeaderRow, errNoHeaderRow))
 		}
 		if blankRow(cells) {
 			continue
@@ -282,14 +317,53 @@ func (r *Reader) start(opts Options) (*Reader, error) {
 		for i, c := range cells {
 			header[i] = r.text(c)
 		}
-		m, err := newMapping(header, opts.Map, opts.IgnoreUnknown)
+		var merged map[int]int
+		if mr, ok := r.src.(mergeReader); ok && hasInnerBlank(header) {
+			if merged, err = mr.headerMerges(row); err != nil {
+				return fail(err)
+			}
+		}
+		m, err := buildMapping(header, merged, opts.Map, opts.IgnoreUnknown, opts.Inspect)
+		if errors.Is(err, errNoKnownName) && opts.HeaderRow == 0 && looked < maxTitleRows {
+			if firstErr == nil {
+				firstErr = err
+			}
+			looked++
+			continue
+		}
 		if err != nil {
-			r.src.close()
-			return nil, err
+			return fail(err)
 		}
 		r.m, r.headerRow = m, row
 		return r, nil
 	}
+}
+
+// errNoHeaderRow: Options.HeaderRow names a row that is blank or past the
+// end.
+var errNoHeaderRow = errors.New("is blank or past the end of the sheet")
+
+// A mergeReader can tell which cells of a row are merged with a cell to
+// their left, as an XLSX sheet records it (after its rows).
+type mergeReader interface {
+	// headerMerges returns, for each column of row that a merged cell
+	// covers but does not start, the column the merged cell starts at.
+	headerMerges(row int) (map[int]int, error)
+}
+
+// hasInnerBlank reports whether a header has a blank cell after one that is
+// not: what a header merged over two columns looks like.
+func hasInnerBlank(header []string) bool {
+	seen := false
+	for _, h := range header {
+		switch {
+		case strings.TrimSpace(h) != "":
+			seen = true
+		case seen:
+			return true
+		}
+	}
+	return false
 }
 
 // Mapping returns, for each column of the header in order, how it is read:
@@ -297,6 +371,10 @@ func (r *Reader) start(opts Options) (*Reader, error) {
 // unknown columns, open it with Options.IgnoreUnknown set: those columns
 // then have By "unknown".
 func (r *Reader) Mapping() []ColumnMapping { return r.m.columns() }
+
+// MappingProblems lists what would refuse the file, for a Reader opened with
+// Options.Inspect; it is empty otherwise, and when nothing would.
+func (r *Reader) MappingProblems() []string { return r.m.problems }
 
 // Unknown returns the headers of the columns that matched no field and are
 // not imported (only with Options.IgnoreUnknown; otherwise Open refuses
@@ -313,12 +391,23 @@ func (r *Reader) Delimiter() rune { return r.delim }
 // Sheet returns the name of the sheet being read, or "" for CSV.
 func (r *Reader) Sheet() string { return r.sheet }
 
+// PassedOver returns the sheets of a workbook, before the one being read,
+// that were passed over because they have no header row (a cover page, a
+// chart, an empty sheet); nil when the first sheet is read or one was named.
+func (r *Reader) PassedOver() []string { return r.passedOver }
+
 // Sheets returns the names of the workbook's sheets in order, or nil for CSV.
 func (r *Reader) Sheets() []string { return r.sheets }
 
 // HeaderRow returns the number of the header's row: 1 unless blank rows
-// come before it.
+// or a title come before it, or Options.HeaderRow named another.
 func (r *Reader) HeaderRow() int { return r.headerRow }
+
+// LeftOut returns the cells of the row that Next returned last that were
+// left out of its record, each as a Problem naming its column and what is
+// wrong (never the value): a bad cell does not keep a client out. The slice
+// is valid until the next call of Next.
+func (r *Reader) LeftOut() []Problem { return r.leftOut }
 
 // Close releases what the Reader holds open inside an XLSX file. It does not
 // close the io.ReaderAt or io.Reader it was given.
@@ -331,12 +420,19 @@ func (r *Reader) Close() error {
 
 // Next reads the next row that is not blank and returns it as a validated
 // record (checked by records.Record.Validate against today) with its row
-// number. A row that cannot be imported returns a *RowError, after which
+// number. A cell that cannot be read is left out of the record, which is
+// still returned; LeftOut lists such cells. A row that cannot be imported
+// (it has no usable name, an ambiguous date, or values outside the
+// header's columns) returns a *RowError, after which
 // Next may be called again. Any other error is fatal and returned again by
 // every later call; so is io.EOF after the last row. A file with a header
 // and no rows returns ErrNoRows instead of io.EOF.
 func (r *Reader) Next(today records.Date) (*records.Record, int, error) {
 	if r.err != nil {
+		return nil, 0, r.err
+	}
+	if len(r.m.problems) > 0 {
+		r.err = errors.New("the header's problems must be fixed before rows are read")
 		return nil, 0, r.err
 	}
 	for {
@@ -358,6 +454,7 @@ func (r *Reader) Next(today records.Date) (*records.Record, int, error) {
 			continue
 		}
 		r.rows++
+		r.leftOut = nil
 		rec, problems := r.record(cells, today)
 		if len(problems) > 0 {
 			return nil, row, &RowError{Row: row, Problems: problems}

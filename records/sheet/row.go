@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/clientvault/clientvault/records"
 )
@@ -46,7 +47,11 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 			probs = append(probs, Problem{Column: c.label(), Field: c.t.field, Problem: errFormula.Error()})
 			return "", false
 		}
-		return r.text(cl), true
+		s := r.text(cl)
+		if placeholder(s, c.t.field == "name") {
+			return "", true
+		}
+		return s, true
 	}
 	// joined is the non-empty cells of cols, trimmed, joined by sep: a name
 	// in first and last name columns, an address in parts, notes in several
@@ -75,18 +80,55 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 		case "address":
 			rec.Address = joined(cols, ", ")
 		case "notes":
-			rec.Notes = joined(cols, "\n")
-		case "dob":
+			// Plain notes columns as they are, the others each on a line
+			// under its header: "Tags: VIP".
+			var lines []string
+			for _, c := range cols {
+				if s, ok := text(c); ok && strings.TrimSpace(s) != "" {
+					s = strings.TrimSpace(s)
+					if c.t.kind == kindLabel {
+						s = c.label() + ": " + s
+					}
+					lines = append(lines, s)
+				}
+			}
+			rec.Notes = strings.Join(lines, "\n")
+		case "dob", "first_visit", "last_visit":
 			c := cols[0]
-			d, err := r.date(get(c))
+			if c.t.kind == kindDatePart {
+				dob, md, p := r.dateFromParts(cols, get)
+				if p != nil {
+					probs = append(probs, *p)
+				}
+				rec.DOB, rec.Birthday = dob, md
+				continue
+			}
+			cl := get(c)
+			if placeholder(r.text(cl), false) {
+				cl = cell{}
+			}
+			if fc.field == "dob" && cl.kind != cellFormulaErr && cl.kind != cellNumber && cl.kind != cellDate {
+				if md, ok, err := parseMonthDay(cl.s, r.columnDateFormat(c)); ok || err != nil {
+					if err != nil {
+						p := Problem{Column: c.label(), Field: "dob", Problem: err.Error()}
+						if errors.Is(err, ErrAmbiguousDate) {
+							p.Err = ErrAmbiguousDate
+						}
+						probs = append(probs, p)
+					}
+					rec.Birthday = md
+					continue
+				}
+			}
+			d, err := r.date(cl, r.columnDateFormat(c))
 			if err != nil {
-				p := Problem{Column: c.label(), Field: "dob", Problem: err.Error()}
+				p := Problem{Column: c.label(), Field: fc.field, Problem: err.Error()}
 				if errors.Is(err, ErrAmbiguousDate) {
 					p.Err = ErrAmbiguousDate
 				}
 				probs = append(probs, p)
 			}
-			rec.DOB = d
+			*dateField(rec, fc.field) = d
 		case "pregnant":
 			c := cols[0]
 			if s, ok := text(c); ok {
@@ -118,7 +160,57 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 		return rec, nil
 	}
 	sort.SliceStable(probs, func(i, j int) bool { return fieldRank(probs[i].Field) < fieldRank(probs[j].Field) })
-	return nil, probs
+	// One bad cell does not drop a client: a cell that is not the name is
+	// left out and reported, and the rest of the row is imported. What
+	// stops the row is what makes it no client (no usable name), or what is
+	// wrong with the whole file rather than one cell and is fixed by a flag
+	// or a --map (an ambiguous date format, a value under no header, more
+	// cells than the header).
+	var rowProbs []Problem
+	for _, p := range probs {
+		if stopsRow(p) {
+			rowProbs = append(rowProbs, p)
+		}
+	}
+	if len(rowProbs) > 0 {
+		return nil, rowProbs
+	}
+	for _, p := range probs {
+		clearField(rec, p.Field)
+	}
+	if err := rec.Validate(today); err != nil {
+		return nil, r.fieldProblems(err) // never reached: what was wrong is empty now
+	}
+	r.leftOut = probs
+	return rec, nil
+}
+
+// stopsRow reports whether a problem keeps the whole row out, rather than
+// only its cell.
+func stopsRow(p Problem) bool {
+	field, _, _ := strings.Cut(p.Field, ".")
+	field, _, _ = strings.Cut(field, "[")
+	return field == "" || field == "name" || errors.Is(p.Err, ErrAmbiguousDate)
+}
+
+// clearField empties the field of a problem that is left out.
+func clearField(rec *records.Record, field string) {
+	switch field {
+	case "preferred_name", "phone", "email", "emergency_contact", "skin_type":
+		*textField(rec, field) = ""
+	case "address":
+		rec.Address = ""
+	case "notes":
+		rec.Notes = ""
+	case "dob", "first_visit", "last_visit":
+		*dateField(rec, field) = records.Date{}
+	case "birthday":
+		rec.Birthday = ""
+	case "pregnant":
+		rec.Pregnant = false
+	case "conditions", "medications", "allergies", "contraindications":
+		*listField(rec, field) = nil
+	}
 }
 
 // fieldProblems maps the *records.FieldError values that Validate joined to
@@ -138,6 +230,9 @@ func (r *Reader) fieldProblems(err error) []Problem {
 		field := fe.Field
 		if i := strings.IndexAny(field, ".["); i >= 0 {
 			field = field[:i]
+		}
+		if field == "birthday" {
+			field = "dob" // a birthday without a year comes from the date of birth's column
 		}
 		probs = append(probs, Problem{Column: r.m.label(field), Field: fe.Field, Problem: fe.Problem})
 	}
@@ -194,6 +289,18 @@ func textField(rec *records.Record, field string) *string {
 	panic("sheet: no text field " + field)
 }
 
+func dateField(rec *records.Record, field string) *records.Date {
+	switch field {
+	case "dob":
+		return &rec.DOB
+	case "first_visit":
+		return &rec.FirstVisit
+	case "last_visit":
+		return &rec.LastVisited
+	}
+	panic("sheet: no date field " + field)
+}
+
 func listField(rec *records.Record, field string) *[]string {
 	switch field {
 	case "conditions":
@@ -214,6 +321,28 @@ func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool {
 		return r == ';' || r == ',' || r == '\n' || r == '\r'
 	})
+}
+
+// placeholder reports whether a cell holds what booking systems write for
+// "no value": a dash or a few dashes, "N/A", "Never" (for a last visit),
+// "None", "null". Such a cell is empty, not a bad value. In a name
+// column only dashes and "N/A" count: "Na", "None" or "Null" may be a
+// client's real name.
+func placeholder(s string, name bool) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return false
+	}
+	if strings.Trim(s, "-–—_.?") == "" {
+		return true
+	}
+	switch s {
+	case "n/a", "n.a.", "#n/a":
+		return true
+	case "na", "none", "never", "null", "nil", "(none)", "(blank)", "not set", "unknown", "0000-00-00", "00/00/0000", "0/0/0000":
+		return !name
+	}
+	return false
 }
 
 // parseBool reads a yes-or-no cell; empty is no.
@@ -242,7 +371,10 @@ func (r *Reader) text(c cell) string {
 
 // date reads a date cell: an XLSX number is a date serial in the workbook's
 // date system, and text is read in the format of Options.DateFormat.
-func (r *Reader) date(c cell) (records.Date, error) {
+func (r *Reader) date(c cell, format string) (records.Date, error) {
+	if c.kind != cellFormulaErr && strings.TrimSpace(c.s) == "" {
+		return records.Date{}, nil // an empty cell, even one formatted as a date
+	}
 	switch c.kind {
 	case cellFormulaErr:
 		return records.Date{}, errFormula
@@ -259,7 +391,119 @@ func (r *Reader) date(c cell) (records.Date, error) {
 		}
 		return records.Date{}, errNotDate
 	}
-	return parseDate(c.s, r.dateFormat)
+	return parseDate(c.s, format)
+}
+
+// columnDateFormat is the date format for a column: Options.DateFormat, or
+// else the one its header's hint spells ("Birthdate (DD/MM/YYYY)").
+func (r *Reader) columnDateFormat(c *column) string {
+	if r.dateFormat == DateAuto && c.dateFormat != "" {
+		return c.dateFormat
+	}
+	return r.dateFormat
+}
+
+// dateFromParts reads a date of birth from its day, month and year
+// columns: without a year it is a birthday without one. A problem names
+// the columns.
+func (r *Reader) dateFromParts(cols []*column, get func(*column) cell) (records.Date, string, *Problem) {
+	var day, month, year int
+	label := make([]string, len(cols))
+	blank := true
+	for i, c := range cols {
+		label[i] = c.label()
+		s := strings.TrimSpace(r.text(get(c)))
+		if placeholder(s, false) {
+			s = ""
+		}
+		if s == "" {
+			continue
+		}
+		blank = false
+		n, ok := datePartNumber(s, c.t.part)
+		if !ok {
+			return records.Date{}, "", &Problem{Column: c.label(), Field: "dob", Problem: "is not a " + c.t.part}
+		}
+		switch c.t.part {
+		case "day":
+			day = n
+		case "month":
+			month = n
+		case "year":
+			year = n
+		}
+	}
+	if blank {
+		return records.Date{}, "", nil
+	}
+	bad := &Problem{Column: strings.Join(label, " + "), Field: "dob", Problem: "is not a real date"}
+	if day == 0 || month == 0 {
+		return records.Date{}, "", bad
+	}
+	if year == 0 {
+		md := records.MonthDay(time.Month(month), day)
+		if _, err := records.ParseBirthday(md); err != nil {
+			return records.Date{}, "", bad
+		}
+		return records.Date{}, md, nil
+	}
+	if year < 1000 {
+		return records.Date{}, "", &Problem{Column: strings.Join(label, " + "), Field: "dob", Problem: errTwoDigitYear.Error()}
+	}
+	d, err := isoDate(fmt.Sprintf("%04d-%02d-%02d", year, month, day))
+	if err != nil {
+		return records.Date{}, "", bad
+	}
+	return d, "", nil
+}
+
+// monthNames are the months' names and abbreviations in the languages of
+// names.go, folded, for a month column.
+var monthNames = map[string]int{}
+
+func init() {
+	for _, lang := range [][]string{
+		{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"},
+		{"janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre", "novembre", "decembre"},
+		{"januar", "februar", "marz", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "dezember"},
+		{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
+		{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"},
+		{"janeiro", "fevereiro", "marco", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro", "novembro", "dezembro"},
+		{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"},
+	} {
+		for i, n := range lang {
+			monthNames[n] = i + 1
+			if len(n) > 3 {
+				if m, ok := monthNames[n[:3]]; !ok || m == i+1 {
+					monthNames[n[:3]] = i + 1
+				}
+			}
+		}
+	}
+}
+
+// datePartNumber reads a day, month (a number or a name) or year cell.
+func datePartNumber(s, part string) (int, bool) {
+	if part == "month" {
+		if m, ok := monthNames[fold(s)]; ok {
+			return m, true
+		}
+	}
+	s = strings.TrimSuffix(strings.TrimSuffix(s, ".0"), ".")
+	if s == "" || len(s) > 4 || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	switch part {
+	case "day":
+		return n, n >= 1 && n <= 31
+	case "month":
+		return n, n >= 1 && n <= 12
+	}
+	return n, n >= 1 && len(s) == 4 || n >= 1 && n < 100 && len(s) <= 2
 }
 
 // formatNumber writes a number as stored in XLSX ("1.5550100000E10") in

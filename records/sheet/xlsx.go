@@ -15,8 +15,10 @@ import (
 
 // An XLSX file is a zip archive of XML parts. This reader opens the
 // workbook part (found through _rels/.rels), its relationships, the shared
-// strings and one worksheet, and nothing else: styles are not needed, since
-// a number in a date column is read as a date serial. The worksheet is read
+// strings, the styles and one worksheet, and nothing else. Of the styles
+// only the number formats that pad a number with leading zeros are used
+// ("00000" shows 2139 as the ZIP code 02139); dates need none, since a
+// number in a date column is read as a date serial. The worksheet is read
 // as a stream; only the shared strings are held in memory, once. Nothing is
 // ever written to disk.
 
@@ -65,7 +67,7 @@ func openXLSX(ra io.ReaderAt, size int64, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	rels := map[string]relationship{}
-	sstPath := ""
+	sstPath, stylesPath := "", ""
 	if f := parts[relsPath(wbPath)]; f != nil {
 		list, err := readRels(f, path.Dir(wbPath))
 		if err != nil {
@@ -75,6 +77,9 @@ func openXLSX(ra io.ReaderAt, size int64, opts Options) (*Reader, error) {
 			rels[r.ID] = r
 			if strings.HasSuffix(r.Type, "/sharedStrings") {
 				sstPath = r.Target
+			}
+			if strings.HasSuffix(r.Type, "/styles") {
+				stylesPath = r.Target
 			}
 		}
 	}
@@ -86,35 +91,99 @@ func openXLSX(ra io.ReaderAt, size int64, opts Options) (*Reader, error) {
 	for i, s := range wb.sheets {
 		names[i] = s.name
 	}
-	chosen := wb.sheets[0]
-	if opts.Sheet != "" {
-		i := indexFold(names, opts.Sheet)
-		if i < 0 {
-			return nil, fmt.Errorf("%w %q: the workbook has %s", ErrNoSheet, opts.Sheet, quoteList(names))
-		}
-		chosen = wb.sheets[i]
-	}
-	rel, ok := rels[chosen.relID]
-	if !ok || parts[rel.Target] == nil {
-		return nil, fmt.Errorf("sheet %q: %w: its part is missing", chosen.name, errNotXLSX)
-	}
-	if !strings.HasSuffix(rel.Type, "/worksheet") {
-		return nil, fmt.Errorf("sheet %q is a chart or dialog, not a table", chosen.name)
-	}
-
 	var sst *sharedStrings
 	if f := parts[sstPath]; sstPath != "" && f != nil {
 		if sst, err = loadSharedStrings(f); err != nil {
 			return nil, err
 		}
 	}
-	rc, err := parts[rel.Target].Open()
-	if err != nil {
-		return nil, fmt.Errorf("sheet %q: %w", chosen.name, err)
+	var pads []uint8
+	if f := parts[stylesPath]; stylesPath != "" && f != nil {
+		if pads, err = readZeroPads(f); err != nil {
+			return nil, err
+		}
 	}
-	src := &xlsxSource{sc: newXMLScanner(rc, MaxCell), rc: rc, sst: sst}
-	rd := &Reader{src: src, format: "xlsx", sheet: chosen.name, sheets: names, date1904: wb.date1904}
-	return rd.start(opts)
+	open := func(chosen sheetRef) (*Reader, error) {
+		rel, ok := rels[chosen.relID]
+		if !ok || parts[rel.Target] == nil {
+			return nil, fmt.Errorf("sheet %q: %w: its part is missing", chosen.name, errNotXLSX)
+		}
+		if !strings.HasSuffix(rel.Type, "/worksheet") {
+			return nil, fmt.Errorf("sheet %q %w", chosen.name, errNotTable)
+		}
+		rc, err := parts[rel.Target].Open()
+		if err != nil {
+			return nil, fmt.Errorf("sheet %q: %w", chosen.name, err)
+		}
+		src := &xlsxSource{sc: newXMLScanner(rc, MaxCell), rc: rc, sst: sst, pads: pads, part: parts[rel.Target]}
+		rd := &Reader{src: src, format: "xlsx", sheet: chosen.name, sheets: names, date1904: wb.date1904}
+		return rd.start(opts)
+	}
+	if opts.Sheet != "" {
+		i := indexFold(names, opts.Sheet)
+		if i < 0 {
+			return nil, fmt.Errorf("%w %q: the workbook has %s", ErrNoSheet, opts.Sheet, quoteList(names))
+		}
+		return open(wb.sheets[i])
+	}
+	// The first sheet with a header: a cover page, a chart or an empty
+	// sheet before the table is passed over (Reader.PassedOver says which).
+	var passed []string
+	var first error
+	for _, sh := range wb.sheets {
+		rd, err := open(sh)
+		if err == nil {
+			rd.passedOver = passed
+			return rd, nil
+		}
+		if !errors.Is(err, errNoKnownName) && !errors.Is(err, ErrEmpty) && !errors.Is(err, errNotTable) || len(wb.sheets) == 1 {
+			return nil, err
+		}
+		if first == nil {
+			first = err
+		}
+		passed = append(passed, sh.name)
+	}
+	return nil, fmt.Errorf("%w; no other sheet has a header row either (the workbook has %s)", first, quoteList(names))
+}
+
+// errNotTable is the error of a sheet that is a chart or a dialog.
+var errNotTable = errors.New("is a chart or dialog, not a table")
+
+// readZeroPads reads the styles part and returns, for each cell style (the
+// s attribute of a cell), how many digits its number format pads a whole
+// number to with leading zeros ("00000" is 5), or 0.
+func readZeroPads(f *zip.File) ([]uint8, error) {
+	b, err := readPart(f, maxSmallPart)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		NumFmts []struct {
+			ID   int    `xml:"numFmtId,attr"`
+			Code string `xml:"formatCode,attr"`
+		} `xml:"numFmts>numFmt"`
+		Xfs []struct {
+			NumFmtID int `xml:"numFmtId,attr"`
+		} `xml:"cellXfs>xf"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, errXMLSyntax)
+	}
+	pad := map[int]uint8{}
+	for _, n := range doc.NumFmts {
+		if c := strings.Trim(n.Code, `"\`); len(c) >= 2 && len(c) <= 30 && strings.Trim(c, "0") == "" {
+			pad[n.ID] = uint8(len(c))
+		}
+	}
+	if len(pad) == 0 {
+		return nil, nil
+	}
+	pads := make([]uint8, len(doc.Xfs))
+	for i, x := range doc.Xfs {
+		pads[i] = pad[x.NumFmtID]
+	}
+	return pads, nil
 }
 
 // readPart reads a small part whole, refusing one larger than max.
@@ -351,6 +420,8 @@ type xlsxSource struct {
 	sc      *xmlScanner
 	rc      io.ReadCloser
 	sst     *sharedStrings
+	pads    []uint8 // by cell style: the width a number is shown zero-padded to
+	part    *zip.File
 	inData  bool
 	done    bool
 	lastRow int
@@ -368,6 +439,7 @@ type span struct {
 	inBuf      bool
 	start, end int
 	kind       cellKind
+	pad        uint8 // the style shows a whole number zero-padded to this width
 }
 
 func (x *xlsxSource) close() error {
@@ -462,6 +534,10 @@ func (x *xlsxSource) cellColumn(row, prev int) (int, error) {
 // readCell reads a <c> whose start tag was just read, into the row's spans.
 func (x *xlsxSource) readCell(row, col int) error {
 	t := string(x.sc.attr("t")) // read before the attributes are overwritten
+	var pad uint8
+	if st, ok := atoi(x.sc.attr("s")); ok && st < len(x.pads) {
+		pad = x.pads[st]
+	}
 	if x.sc.selfClosing {
 		x.sc.next() // the end of an empty cell
 		return nil
@@ -470,7 +546,7 @@ func (x *xlsxSource) readCell(row, col int) error {
 		x.spans = append(x.spans, span{})
 	}
 	sp := &x.spans[col]
-	*sp = span{set: true, inBuf: true, start: len(x.buf), end: len(x.buf)}
+	*sp = span{set: true, inBuf: true, start: len(x.buf), end: len(x.buf), pad: pad}
 	switch t {
 	case "", "n":
 		sp.kind = cellNumber
@@ -550,6 +626,16 @@ func (x *xlsxSource) finishCell(sp *span, t string, row, col int) error {
 		if !utf8.Valid(x.buf[sp.start:sp.end]) {
 			return &cellError{row: row, col: col, err: ErrInvalidUTF8}
 		}
+		// A whole number shown with leading zeros is read as shown: a ZIP
+		// code or a phone number, not a quantity.
+		if v := bytes.TrimSpace(x.buf[sp.start:sp.end]); sp.kind == cellNumber && sp.pad > 0 && len(v) > 0 && len(v) < int(sp.pad) {
+			if _, ok := atoi(v); ok {
+				padded := append(bytes.Repeat([]byte{'0'}, int(sp.pad)-len(v)), v...)
+				x.buf = append(x.buf[:sp.start], padded...)
+				sp.end = len(x.buf)
+				sp.kind = cellText
+			}
+		}
 	}
 	return nil
 }
@@ -571,6 +657,51 @@ func (x *xlsxSource) finishRow(row int) ([]cell, int, error) {
 		x.cells = append(x.cells, c)
 	}
 	return x.cells, row, nil
+}
+
+// headerMerges reads the sheet's merged cells, which follow its rows, in a
+// second pass over the part (made only for a header with a blank cell after
+// one that is not), and returns the columns of row that a merged cell
+// covers, each with the column the merged cell starts at.
+func (x *xlsxSource) headerMerges(row int) (map[int]int, error) {
+	rc, err := x.part.Open()
+	if err != nil {
+		return nil, fmt.Errorf("sheet: %w", err)
+	}
+	defer rc.Close()
+	sc := newXMLScanner(rc, MaxCell)
+	out := map[int]int{}
+	for {
+		err := sc.next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sheet: %w", err)
+		}
+		if !sc.is(tokStart, "mergeCell") {
+			continue
+		}
+		from, to, ok := strings.Cut(string(sc.attr("ref")), ":")
+		c1, r1, ok1 := cellRef(from)
+		c2, r2, ok2 := cellRef(to)
+		if !ok || !ok1 || !ok2 || row < r1 || row > r2 {
+			continue
+		}
+		for c := c1 + 1; c <= c2 && c < maxColumns; c++ {
+			out[c] = c1
+		}
+	}
+}
+
+// cellRef reads a cell reference such as "B7" as a 0-based column and a row.
+func cellRef(s string) (col, row int, ok bool) {
+	i := 0
+	for ; i < len(s) && s[i] >= 'A' && s[i] <= 'Z' && i < 3; i++ {
+		col = col*26 + int(s[i]-'A'+1)
+	}
+	row, ok = atoi([]byte(s[i:]))
+	return col - 1, row, ok && i > 0 && row > 0
 }
 
 // atoi reads a shared string's index: digits, perhaps with spaces around.
