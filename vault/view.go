@@ -191,6 +191,9 @@ func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
 			return recordErr(id, fmt.Errorf("%w: %s", ErrInvalid, joinFieldErrors(errs)))
 		}
 		rec := m.record
+		if fe := rec.CheckEntry(&t); fe != nil {
+			return recordErr(id, fmt.Errorf("%w: %s", ErrInvalid, fe))
+		}
 		if t.Amends > len(rec.Treatments) {
 			return recordErr(id, fmt.Errorf("%w: amends: there is no entry %d", ErrInvalid, t.Amends))
 		}
