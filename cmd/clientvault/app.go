@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -93,11 +94,63 @@ func Run(args []string, a *App) int {
 	root.SetIn(a.In)
 	root.SetOut(a.Out)
 	root.SetErr(a.Err)
-	err := root.Execute()
+	c, err := root.ExecuteC()
 	if err != nil {
+		err = explain(c, err)
 		printError(a.Err, err)
 	}
 	return exitCode(err)
+}
+
+// explain gives the errors that cobra itself returns, and usage errors that
+// carry no hint of their own, the contract's shape: one line, a hint, exit 2.
+// A record that was not found by a short hex reference is told that an ID
+// prefix needs 4 or more characters.
+func explain(c *cobra.Command, err error) error {
+	var h hintError
+	if errors.As(err, &h) {
+		return err
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "unknown command ") {
+		first, rest, _ := strings.Cut(msg, "\n")
+		hint := fmt.Sprintf("run '%s --help' for the commands", c.CommandPath())
+		if _, sugg, ok := strings.Cut(rest, "Did you mean this?\n"); ok {
+			if s := strings.Fields(sugg); len(s) > 0 {
+				hint = fmt.Sprintf("did you mean '%s %s'? ", c.CommandPath(), s[0]) + hint
+			}
+		}
+		return withHint(usageError{errors.New(first)}, hint)
+	}
+	if errors.Is(err, vault.ErrNotFound) && takesRecord(c) {
+		if args := c.Flags().Args(); len(args) > 0 && shortHex(args[0]) {
+			return withHint(err, "an ID prefix needs 4 or more characters: use 4 or more characters of the ID, or the client's name ('clientvault list' shows both)")
+		}
+	}
+	var usage usageError
+	if errors.As(err, &usage) && defaultHint(err) == "" {
+		return withHint(err, fmt.Sprintf("see '%s --help'", c.CommandPath()))
+	}
+	return err
+}
+
+// takesRecord reports whether c's first argument is a RECORD.
+func takesRecord(c *cobra.Command) bool {
+	return strings.Contains(c.Use, " RECORD") || strings.Contains(c.Use, " [RECORD]")
+}
+
+// shortHex reports whether s is 1 to 3 hex digits: too short to be an ID
+// prefix, and what a person who meant one typed.
+func shortHex(s string) bool {
+	if len(s) == 0 || len(s) > 3 {
+		return false
+	}
+	for _, r := range strings.ToLower(s) {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
 }
 
 func newRootCmd(a *App) *cobra.Command {
@@ -110,7 +163,7 @@ shared with a coworker only after the client consents, kept as long as the
 rules say, and every access written to a tamper-evident audit log.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       version,
+		Version:       buildVersion(),
 	}
 	root.SetVersionTemplate("clientvault {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
@@ -236,10 +289,20 @@ func (a *App) identities() ([]age.Identity, error) {
 		return a.ids, nil
 	}
 	path := a.IdentityPath()
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, withHint(usagef("identity %s is a folder, not a key file", path),
+			"pass the identity file itself with --identity FILE (or CLIENTVAULT_IDENTITY)")
+	}
 	ids, err := vault.LoadIdentities(path, a.prompter())
 	if errors.Is(err, vault.ErrNotFound) {
 		return nil, withHint(fmt.Errorf("no identity file at %s: %w", path, vault.ErrNotFound),
 			"pass the vault's identity with --identity FILE (or CLIENTVAULT_IDENTITY)")
+	}
+	if err != nil && !permissionDenied(err) {
+		// Loading only reads and parses the file (a passphrase is asked
+		// when a key is first used): what fails here is not an identity.
+		return nil, withHint(usageError{err},
+			"--identity takes a passphrase-protected identity, a plain age key file ('clientvault keygen -o FILE'), an SSH private key or an age plugin identity")
 	}
 	if err == nil {
 		a.ids = ids

@@ -51,7 +51,7 @@ func (f *consentFlags) consent() (consent.Consent, error) {
 	if s := strings.TrimSpace(f.Expires); s != "" {
 		d, err := records.ParseDate(s)
 		if err != nil {
-			return c, usagef("--expires: %v", err)
+			return c, usagef("--expires: %w", err)
 		}
 		c.Expires = d
 	}

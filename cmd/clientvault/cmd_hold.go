@@ -32,7 +32,7 @@ hold itself is kept as proof. 'clientvault hold list' lists the holds.`,
 			if review != "" {
 				d, err := records.ParseDate(review)
 				if err != nil {
-					return usagef("--review: %v", err)
+					return usagef("--review: %w", err)
 				}
 				o.Review = d
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
@@ -73,7 +74,7 @@ func runInit(a *App, o *initOptions) error {
 	if o.retain != "" {
 		years, err := consent.ParsePeriod(o.retain)
 		if err != nil {
-			return usagef("--retain: %v", err)
+			return usagef("--retain: %w", err)
 		}
 		policy.Years = years
 	}
@@ -195,6 +196,12 @@ one to 'init --identity'. Protect the file as you would the vault.`,
 			if err := vault.WriteIdentity(out, id, "", 0); err != nil {
 				return err
 			}
+			if a.jsonOut {
+				return printJSON(a.Out, struct {
+					File      string `json:"file"`
+					PublicKey string `json:"public_key"`
+				}{out, id.Recipient().String()})
+			}
 			fmt.Fprintf(a.Out, "public key: %s\n", id.Recipient())
 			return nil
 		},
@@ -242,6 +249,9 @@ func runRekey(a *App, to string) error {
 		if err := v.Rekey(rs, nil, ids); err != nil {
 			return err
 		}
+		if a.jsonOut {
+			return printJSON(a.Out, rekeyResult{Identity: to, PublicKey: vault.RecipientString(rs[0])})
+		}
 		fmt.Fprintf(a.Err, "clientvault: the vault now opens with %s; pass it with --identity\n", to)
 		return nil
 	}
@@ -272,8 +282,51 @@ func runRekey(a *App, to string) error {
 		return withHint(fmt.Errorf("the vault was rekeyed but the new identity is at %s: %w", staged, err),
 			"move it to "+path+" by hand")
 	}
+	if a.jsonOut {
+		return printJSON(a.Out, rekeyResult{Identity: path, PublicKey: id.Recipient().String()})
+	}
 	fmt.Fprintf(a.Err, "clientvault: rekeyed; the new identity is %s\n", path)
 	return nil
+}
+
+// rekeyResult is what rekey --json prints: the identity the vault opens
+// with now, and its public key.
+type rekeyResult struct {
+	Identity  string `json:"identity"`
+	PublicKey string `json:"public_key"`
+}
+
+// buildVersion is the version set by the release build (-ldflags), or else
+// the module version that 'go install ...@v1.2.3' records in the binary,
+// or else the commit it was built from.
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if len(rev) >= 12 {
+		v := "dev+" + rev[:12]
+		if modified == "true" {
+			v += "-modified"
+		}
+		return v
+	}
+	return version
 }
 
 func newPasswdCmd(a *App) *cobra.Command {
@@ -319,7 +372,13 @@ func newVersionCmd(a *App) *cobra.Command {
   clientvault --version`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			fmt.Fprintf(a.Out, "clientvault %s\n", version)
+			v := buildVersion()
+			if a.jsonOut {
+				return printJSON(a.Out, struct {
+					Version string `json:"version"`
+				}{v})
+			}
+			fmt.Fprintf(a.Out, "clientvault %s\n", v)
 			return nil
 		},
 	}

@@ -68,7 +68,7 @@ func runNote(a *App, c *cobra.Command, o *noteOptions, ref string) error {
 		}
 		p, err := records.DecodeTreatment(b)
 		if err != nil {
-			return usagef("treatment entry: %v", err)
+			return usagef("treatment entry: %w", err)
 		}
 		t = *p
 	} else if c.Flags().NFlag()-countSet(c, "json", "vault", "identity", "accessible") == 0 && a.interactive() {
@@ -88,7 +88,7 @@ func runNote(a *App, c *cobra.Command, o *noteOptions, ref string) error {
 		if o.date != "" {
 			d, err := records.ParseDate(o.date)
 			if err != nil {
-				return usagef("--date: %v", err)
+				return usagef("--date: %w", err)
 			}
 			t.Date = d
 		}

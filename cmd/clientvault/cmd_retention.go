@@ -90,7 +90,7 @@ its audit entry. Settings not given keep their current values.`,
 			p := v.Retention()
 			if years != "" {
 				if p.Years, err = consent.ParsePeriod(years); err != nil {
-					return usagef("--years: %v", err)
+					return usagef("--years: %w", err)
 				}
 			}
 			if c.Flags().Changed("minor-age") {

@@ -80,7 +80,13 @@ func newLockCmd(a *App) *cobra.Command {
   clientvault unlock --for 15m; clientvault view "Jane Doe"; clientvault lock`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if _, err := agentCall(a, agentRequest{Op: "lock"}); err != nil {
+			_, err := agentCall(a, agentRequest{Op: "lock"})
+			if a.jsonOut {
+				return printJSON(a.Out, struct {
+					WasUnlocked bool `json:"was_unlocked"`
+				}{err == nil})
+			}
+			if err != nil {
 				fmt.Fprintln(a.Err, "clientvault: no unlock agent was running")
 				return nil
 			}

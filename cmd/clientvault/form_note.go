@@ -124,11 +124,11 @@ func formSettings(s string) (records.Settings, error) {
 func (v *noteFormValues) treatment(today records.Date) (records.Treatment, error) {
 	d, err := formDate(v.Date, today)
 	if err != nil {
-		return records.Treatment{}, usagef("date: %v", err)
+		return records.Treatment{}, usagef("date: %w", err)
 	}
 	set, err := formSettings(v.Settings)
 	if err != nil {
-		return records.Treatment{}, usagef("settings: %v", err)
+		return records.Treatment{}, usagef("settings: %w", err)
 	}
 	return records.Treatment{
 		Date: d, Service: strings.TrimSpace(v.Service), Area: strings.TrimSpace(v.Area),

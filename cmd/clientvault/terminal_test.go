@@ -151,7 +151,7 @@ func TestTerminalAddCorrectsBadDateInPlace(t *testing.T) {
 	c.field("Full name", "Ann Lee")
 	c.field("Preferred name", "")
 	c.field("Date of birth", "1990-02-30") // no such day
-	c.expect("not a date in YYYY-MM-DD form")
+	c.expect("not a real date")
 	// The form stays on the field, with what was typed: erase the day and
 	// type the right one.
 	c.send(strings.Repeat(keyBackspace, 2))
