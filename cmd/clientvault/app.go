@@ -368,10 +368,21 @@ func withVault[T any](a *App, o openOpts, do func(*vault.Vault) (T, error)) (T, 
 	return do(v)
 }
 
+// countIs says n of a noun with its verb: "1 record is", "2 records are".
+func countIs(n int, noun string) string {
+	if n == 1 {
+		return count(n, noun) + " is"
+	}
+	return count(n, noun) + " are"
+}
+
 // count says n of a noun in English: "1 record", "2 records".
 func count(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ay") {
+		return fmt.Sprintf("%d %sies", n, noun[:len(noun)-1])
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }

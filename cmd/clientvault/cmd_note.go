@@ -169,7 +169,7 @@ Each problem is printed with its record ID; the exit code is 9 if any.`,
 					fmt.Fprintln(a.Out, p)
 				}
 				if rep.OK() {
-					fmt.Fprintf(a.Out, "ok: %d records, %d index entries, %d audit entries\n", rep.Records, rep.IndexEntries, rep.AuditEntries)
+					fmt.Fprintf(a.Out, "ok: %s, %s, %s\n", count(rep.Records, "record"), count(rep.IndexEntries, "index entry"), count(rep.AuditEntries, "audit entry"))
 				}
 			}
 			if !rep.OK() {

@@ -68,7 +68,7 @@ func readStaffKey(arg string) (age.Recipient, error) {
 	b, err := os.ReadFile(arg)
 	if errors.Is(err, os.ErrNotExist) || (err == nil && len(b) > 64<<10) {
 		return nil, withHint(usagef("KEY: not an age (age1…) or SSH (ssh-ed25519, ssh-rsa) public key, nor a file holding one"),
-			"the coworker prints theirs with 'clientvault keygen -o FILE' or 'age-keygen -y FILE'")
+			"the coworker prints theirs with 'clientvault keygen -y THEIR-KEY-FILE' (a new key: 'clientvault keygen -o FILE')")
 	}
 	if err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func readStaffKey(arg string) (age.Recipient, error) {
 	if bytes.Contains(b, []byte("AGE-SECRET-KEY-")) || bytes.Contains(b, []byte("PRIVATE KEY-----")) ||
 		bytes.HasPrefix(b, []byte("age-encryption.org/")) {
 		return nil, withHint(usagef("KEY: %s holds a private key; the coworker keeps that, give their public key", arg),
-			"the coworker prints it with 'age-keygen -y FILE' or from their .pub file")
+			"the coworker prints it with 'clientvault keygen -y THEIR-KEY-FILE', or gives their SSH .pub file")
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {

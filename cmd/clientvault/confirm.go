@@ -46,6 +46,17 @@ func (a *App) confirmWith(title, description string) error {
 	return nil
 }
 
+// confirmDue asks before a step that makes n records due for expiry (the
+// next expire destroys them). Without a terminal it refuses: scripts pass
+// --yes.
+func (a *App) confirmDue(n int, title, description string) error {
+	if !a.interactive() {
+		return withHint(usagef("%s would become due for expiry, and there is no terminal to confirm on", count(n, "record")),
+			"in scripts, pass --yes to confirm; 'clientvault expire --dry-run' lists what is due")
+	}
+	return a.confirmWith(title, description)
+}
+
 // maybeConfirm asks the person at the terminal to confirm a step that
 // shares, discloses or destroys, unless yes (--yes) was given. A script
 // (no terminal) gave every detail as flags, and that is its confirmation.

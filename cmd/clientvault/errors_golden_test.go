@@ -130,13 +130,17 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"hold", jane}, code: exitUsage},
 		{args: []string{"hold", jane, "--reason", "claim", "--review", "2026-02-30"}, code: exitUsage},
 		{args: []string{"release", jane}, code: exitNotFound},
-		{args: []string{"erase", jane}, code: exitUsage},
+		{args: []string{"erase", jane}, code: exitRefused},
+		{args: []string{"erase", jane, "--force"}, code: exitUsage},
 		{args: []string{"erase", jane, "--reason", "client asked", "--yes"}, code: exitRefused},
 
 		// files
 		{args: []string{"keygen"}, code: exitUsage},
 		{args: []string{"keygen", "-o", stranger}, code: exitRefused},
 		{args: []string{"backup", existing}, code: exitRefused},
+		{args: []string{"backup", filepath.Join(work, "no-such-folder", "v.db")}, code: exitNotFound},
+		{args: []string{"keygen", "-o", filepath.Join(work, "no-such-folder", "k.key")}, code: exitNotFound},
+		{args: []string{"keygen", "-y", garbage}, code: exitUsage},
 		{args: []string{"restore", filepath.Join(work, "missing.db")}, code: exitNotFound},
 		{args: []string{"import", filepath.Join(work, "missing.csv")}, code: exitNotFound},
 

@@ -42,10 +42,10 @@ func validateNewFile(path string) error {
 }
 
 // buildEraseForm returns the form erase shows on a terminal when no
-// --reason was given: the reason, and whether the record may go before its
-// retention has ended (--force).
-func buildEraseForm(reason *string, force *bool) *huh.Form {
-	return huh.NewForm(huh.NewGroup(
+// --reason was given: the reason, and, for a record that must be kept until
+// a date not yet past (until), whether it may go before then (--force).
+func buildEraseForm(reason *string, force *bool, until string) *huh.Form {
+	fields := []huh.Field{
 		huh.NewText().Title("Reason").
 			Description("the client's request and its date; kept sealed in the audit log").
 			Value(reason).
@@ -55,8 +55,11 @@ func buildEraseForm(reason *string, force *bool) *huh.Form {
 				}
 				return nil
 			}),
-		huh.NewConfirm().Title("Erase it even if it must still be kept?").
-			Description("Yes only when the legal duty to keep it does not apply; with No, a record still within its retention is kept, and you are told until when").
-			Affirmative("Yes").Negative("No").Value(force),
-	).Title("Erase a record on the client's request"))
+	}
+	if until != "" {
+		fields = append(fields, huh.NewConfirm().Title("It must be kept until "+until+". Erase it even so?").
+			Description("Yes only when the legal duty to keep it does not apply; with No, nothing is erased").
+			Affirmative("Yes").Negative("No").Value(force))
+	}
+	return huh.NewForm(huh.NewGroup(fields...).Title("Erase a record on the client's request"))
 }

@@ -567,7 +567,8 @@ func TestTerminalEraseForm(t *testing.T) {
 	c.send(keyEnter) // empty: refused
 	c.expect("say why the record is erased")
 	c.typeLine("client's request of 2026-11-20")
-	c.expect("Erase it even if it must still be kept?")
+	c.expect("It must be kept until ")
+	c.expect("Erase it even so?")
 	c.send("y")
 	c.expect("Destroy record " + id + " for good?")
 	c.send("y")
