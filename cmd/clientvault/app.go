@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -331,6 +332,13 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 		return nil, err
 	}
 	ids, err := a.identities()
+	if err == nil && o.write && a.isRecoveryKey(v, ids) {
+		// The audit log names who acted: the recovery key, not the owner.
+		v.Close()
+		if v, err = vault.Open(path, vault.Options{Now: a.Now, Actor: "recovery"}); err != nil {
+			return nil, err
+		}
+	}
 	if err == nil {
 		err = v.Unlock(a.viaAgent(ids)...)
 		if errors.Is(err, vault.ErrWrongKey) && o.staff && v.UnlockAsStaff(ids...) == nil {
@@ -344,12 +352,45 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 	return v, nil
 }
 
+// isRecoveryKey reports whether ids are the vault's recovery key: a plain
+// key whose public key the vault's header lists as the recovery key. A
+// passphrase-protected identity is never it (that would mean decrypting it
+// to tell).
+func (a *App) isRecoveryKey(v *vault.Vault, ids []age.Identity) bool {
+	for _, id := range ids {
+		if _, ok := id.(*vault.EncryptedIdentity); ok {
+			return false
+		}
+	}
+	rs, err := vault.Recipients(ids)
+	if err != nil {
+		return false
+	}
+	_, recovery := v.OwnerKeys()
+	for _, r := range rs {
+		if slices.Contains(recovery, vault.RecipientString(r)) {
+			return true
+		}
+	}
+	return false
+}
+
 // firstUse creates the default vault the first time a person adds a record,
 // as init would. A script gets an error that says to run init.
 func (a *App) firstUse() error {
 	if !a.interactive() || a.ReadSecret == nil {
 		return withHint(fmt.Errorf("vault %s: %w", a.VaultPath(), vault.ErrNoVault),
 			"run 'clientvault init' first (scripts: 'clientvault init --identity KEY --recovery-out FILE')")
+	}
+	// A path typed with --vault (or CLIENTVAULT_VAULT) while a vault exists
+	// at the default path is likely a typo: ask before making a second one.
+	if def := defaultVaultPath(a); a.vaultGiven() && filepath.Clean(a.VaultPath()) != filepath.Clean(def) {
+		if _, err := os.Stat(def); err == nil {
+			if err := a.confirmWith(fmt.Sprintf("No vault at %s. Create a second vault there?", a.VaultPath()),
+				fmt.Sprintf("Your vault is at %s; a mistyped --vault would start an empty one.", def)); err != nil {
+				return err
+			}
+		}
 	}
 	fmt.Fprintf(a.Err, "clientvault: no vault yet; creating one at %s\n", a.VaultPath())
 	return runInit(a, &initOptions{})

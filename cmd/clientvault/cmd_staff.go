@@ -45,6 +45,15 @@ func newStaffAddCmd(a *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Names are unique without regard to case: "bea lopez" is the
+			// Bea Lopez already registered, not a second coworker.
+			var names []string
+			if err := a.peek(func(v *vault.Vault) (err error) { names, err = v.StaffNames(""); return err }); err != nil {
+				return err
+			}
+			if i := staffIndex(names, args[0]); i >= 0 {
+				return fmt.Errorf("staff %s: %w as %s (names are the same whatever their case)", args[0], vault.ErrExists, names[i])
+			}
 			st, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) (*vault.Staff, error) { return v.StaffAdd(args[0], key) })
 			if err != nil {
 				return err

@@ -122,6 +122,11 @@ func runUnlock(a *App, d time.Duration) error {
 	if err != nil {
 		return err
 	}
+	// Already unlocked: say so and ask nothing. 'lock' first to start over.
+	if resp, err := agentCall(a, agentRequest{Op: "status"}); err == nil && resp.Identity == path {
+		fmt.Fprintf(a.Err, "clientvault: already unlocked until %s; 'clientvault lock' locks it now\n", resp.Until.Local().Format("15:04"))
+		return nil
+	}
 	ids, err := a.identities()
 	if err != nil {
 		return err

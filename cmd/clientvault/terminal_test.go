@@ -208,6 +208,27 @@ func TestTerminalCtrlCInAddLeavesVaultUnchanged(t *testing.T) {
 	}
 }
 
+// A mistyped --vault while the vault exists at the default path asks before
+// a second vault is made; No (the default) makes nothing.
+func TestTerminalMistypedVaultAsks(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	typo := filepath.Join(e.home, "valut.db")
+	c := e.start("add", "--vault", typo)
+	c.expect("Create a second vault there?")
+	c.expect("Your vault is at " + e.vaultPath())
+	c.send(keyEnter)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("add --vault typo: exit %d, want %d\n%s", code, exitCanceled, tail(c.text()))
+	}
+	if strings.Contains(c.text(), "New passphrase") {
+		t.Error("asked for a new passphrase before the question")
+	}
+	if _, err := os.Stat(typo); err == nil {
+		t.Error("a second vault was created")
+	}
+}
+
 func TestTerminalFirstAddCreatesVault(t *testing.T) {
 	e := newPtyEnv(t)
 	c := e.start("add")
