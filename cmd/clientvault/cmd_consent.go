@@ -130,8 +130,8 @@ func coworkerField(f *consentFlags) huh.Field {
 	if len(f.staff) == 0 || f.To != "" {
 		return huh.NewInput().Title("Coworker (staff name)").Value(&f.To).Validate(consent.ValidateTo)
 	}
-	return huh.NewSelect[string]().Title("Coworker").Description("from 'clientvault staff list'").
-		Options(huh.NewOptions(f.staff...)...).Value(&f.To)
+	return describe(huh.NewSelect[string]().Title("Coworker").
+		Options(huh.NewOptions(f.staff...)...).Value(&f.To), "from 'clientvault staff list'")
 }
 
 // buildConsentForm returns the consent form. Its validators are the consent
@@ -187,10 +187,10 @@ func consentGroups(f *consentFlags, today records.Date) (who, guardian, details 
 			}),
 		huh.NewText().Title("Purpose").Value(&f.Purpose).Validate(consent.ValidatePurpose),
 		huh.NewSelect[string]().Title("How it was given").Options(opts(consent.Methods())...).Value(&f.Method),
-		huh.NewInput().Title("Witness").Description("required for a verbal consent").Value(&f.Witness).
-			Validate(func(s string) error { return consent.ValidateWitness(f.Method, s) }),
-		huh.NewInput().Title("Evidence").Description("form number, or version of the text shown").Value(&f.Evidence).
-			Validate(func(s string) error { return consent.ValidateEvidence(f.Method, s) }),
+		describe(huh.NewInput().Title("Witness").Value(&f.Witness).
+			Validate(func(s string) error { return consent.ValidateWitness(f.Method, s) }), "required for a verbal consent"),
+		describe(huh.NewInput().Title("Evidence").Value(&f.Evidence).
+			Validate(func(s string) error { return consent.ValidateEvidence(f.Method, s) }), "form number, or version of the text shown"),
 		huh.NewInput().Title("Obtained by").Value(&f.ObtainedBy).Validate(consent.ValidatePerson),
 		huh.NewInput().Title("Expires").Placeholder("YYYY-MM-DD, empty for until withdrawn").Value(&f.Expires).
 			Validate(func(s string) error { return consent.ValidateExpires(s, today) }),

@@ -9,8 +9,8 @@ import (
 func buildConfirmForm(title, description string, yes *bool) *huh.Form {
 	*yes = false
 	return huh.NewForm(huh.NewGroup(
-		huh.NewConfirm().Title(title).Description(description).
-			Affirmative("Yes").Negative("No").Value(yes),
+		describe(huh.NewConfirm().Title(title).
+			Affirmative("Yes").Negative("No").Value(yes), description),
 	))
 }
 

@@ -18,14 +18,12 @@ func buildInitForm(o *initOptions) *huh.Form {
 		o.retain = fmt.Sprintf("%dy", consent.DefaultPolicy().Years)
 	}
 	return huh.NewForm(huh.NewGroup(
-		huh.NewInput().Title("Keep records for").
-			Description("years after the last treatment (the law of your state or country says how long), e.g. 7y").
+		describe(huh.NewInput().Title("Keep records for").
 			Value(&o.retain).
-			Validate(func(s string) error { _, err := consent.ParsePeriod(s); return err }),
-		huh.NewInput().Title("Recovery key file").
-			Description("a new file, best on a USB stick kept away from the laptop; empty: show the key once here").
+			Validate(func(s string) error { _, err := consent.ParsePeriod(s); return err }), "years after the last treatment (the law of your state or country says how long), e.g. 7y"),
+		describe(huh.NewInput().Title("Recovery key file").
 			Value(&o.recoveryOut).
-			Validate(validateNewFile),
+			Validate(validateNewFile), "a new file, best on a USB stick kept away from the laptop; empty: show the key once here"),
 	).Title("New vault"))
 }
 
@@ -46,20 +44,18 @@ func validateNewFile(path string) error {
 // a date not yet past (until), whether it may go before then (--force).
 func buildEraseForm(reason *string, force *bool, until string) *huh.Form {
 	fields := []huh.Field{
-		huh.NewText().Title("Reason").
-			Description("the client's request and its date; kept sealed in the audit log").
+		describe(huh.NewText().Title("Reason").
 			Value(reason).
 			Validate(func(s string) error {
 				if strings.TrimSpace(s) == "" {
 					return errors.New("say why the record is erased")
 				}
 				return nil
-			}),
+			}), "the client's request and its date; kept sealed in the audit log"),
 	}
 	if until != "" {
-		fields = append(fields, huh.NewConfirm().Title("It must be kept until "+until+". Erase it even so?").
-			Description("Yes only when the legal duty to keep it does not apply; with No, nothing is erased").
-			Affirmative("Yes").Negative("No").Value(force))
+		fields = append(fields, describe(huh.NewConfirm().Title("It must be kept until "+until+". Erase it even so?").
+			Affirmative("Yes").Negative("No").Value(force), "Yes only when the legal duty to keep it does not apply; with No, nothing is erased"))
 	}
 	return huh.NewForm(huh.NewGroup(fields...).Title("Erase a record on the client's request"))
 }

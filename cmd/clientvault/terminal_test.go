@@ -355,6 +355,8 @@ func TestTerminalAccessibleAdd(t *testing.T) {
 			c.expect("Type III")
 			c.expect("Enter a number between 1 and 7")
 			c.typeLine("4") // 1 not recorded, 2 I, 3 II, 4 III
+			// The field's description is said too (huh drops it there).
+			c.expect("(separate with commas)")
 			c.expect("Allergies")
 			c.typeLine("latex")
 			for _, f := range []string{"Medications", "Medical conditions", "Contraindications"} {
