@@ -175,9 +175,8 @@ func (r *Record) Validate(today Date) error {
 			e.Field = fmt.Sprintf("treatments[%d].%s", i, e.Field)
 			errs = append(errs, e)
 		}
-		if e := r.CheckEntry(&r.Treatments[i]); e != nil {
-			e.Field = fmt.Sprintf("treatments[%d].%s", i, e.Field)
-			errs = append(errs, e)
+		if p := r.Treatments[i].Date; !r.DOB.IsZero() && !p.IsZero() && p.Before(r.DOB) {
+			errs = append(errs, &FieldError{fmt.Sprintf("treatments[%d].date", i), errBeforeBirth.Error()})
 		}
 	}
 	return errors.Join(errs...)

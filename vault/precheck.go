@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/clientvault/clientvault/consent"
@@ -71,7 +72,7 @@ func (v *Vault) RetentionPreview(p consent.Policy) (*RetentionReport, error) {
 		return nil, ErrLocked
 	}
 	if err := p.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("retention: %w: %s", ErrInvalid, joinLines(err))
 	}
 	today := records.DateOf(v.now())
 	rep := &RetentionReport{Policy: p}

@@ -191,8 +191,8 @@ func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
 			return recordErr(id, fmt.Errorf("%w: %s", ErrInvalid, joinFieldErrors(errs)))
 		}
 		rec := m.record
-		if fe := rec.CheckEntry(&t); fe != nil {
-			return recordErr(id, fmt.Errorf("%w: %s", ErrInvalid, fe))
+		if err := rec.CheckEntry(&t); err != nil {
+			return recordErr(id, entryError(err))
 		}
 		if t.Amends > len(rec.Treatments) {
 			return recordErr(id, fmt.Errorf("%w: amends: there is no entry %d", ErrInvalid, t.Amends))

@@ -603,3 +603,23 @@ func TestTerminalEraseForm(t *testing.T) {
 		t.Errorf("view after erase: exit %d, want %d", code, exitNotFound)
 	}
 }
+
+// On a terminal, note shows the contraindication warnings and asks; Yes
+// records the entry with them.
+func TestTerminalNoteWarnsAndAsks(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe", "--medication", "isotretinoin"))
+	c := e.start("note", id, "--service", "brow wax", "--date", "2026-02-01")
+	c.expect("warning: laser, peels and waxing are contraindicated on isotretinoin")
+	c.expect("Record this treatment anyway?")
+	c.send("y")
+	if code := c.wait(); code != 0 {
+		t.Fatalf("note: exit %d\n%s", code, tail(c.text()))
+	}
+	got := e.viewJSON(id)
+	ts, _ := got["treatments"].([]any)
+	if len(ts) != 1 || ts[0].(map[string]any)["warnings"] == nil {
+		t.Errorf("treatments = %v", got["treatments"])
+	}
+}
