@@ -46,7 +46,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		ID: "positive-patch-test",
+		ID:    "positive-patch-test",
 		Meets: func(r *Record, t *Treatment) bool { return positivePatchTest(r, t) != "" },
 		Warning: func(r *Record, t *Treatment) string {
 			return fmt.Sprintf("the product %s had a positive patch test", positivePatchTest(r, t))

@@ -316,7 +316,7 @@ func jsonShape(t reflect.Type) string {
 			"conditions": reflect.TypeFor[[]string](), "medications": reflect.TypeFor[[]string](),
 			"allergies": reflect.TypeFor[[]string](), "contraindications": reflect.TypeFor[[]string](),
 			"products": reflect.TypeFor[[]string](), "settings": reflect.TypeFor[Settings](),
-			"warnings": reflect.TypeFor[[]string](),
+			"warnings":    reflect.TypeFor[[]string](),
 			"patch_tests": reflect.TypeFor[[]PatchTest](), "treatments": reflect.TypeFor[[]Treatment](),
 		}[name]
 		if want == nil {
