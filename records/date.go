@@ -15,17 +15,40 @@ type Date struct {
 	Day   int
 }
 
-// errDateForm is the one message for a malformed date; it never echoes the
-// input, which may be client data.
-var errDateForm = errors.New("not a date in YYYY-MM-DD form")
+// Date errors never echo the input, which may be client data.
+var (
+	// ErrDateForm is returned for text that is not written YYYY-MM-DD.
+	ErrDateForm = errors.New("not a date in YYYY-MM-DD form")
+	// ErrNotRealDate is returned for a date written YYYY-MM-DD that the
+	// calendar does not have, such as 2026-02-30 or 2026-13-01.
+	ErrNotRealDate = errors.New("not a real date")
+)
 
-// ParseDate parses a YYYY-MM-DD date and rejects impossible ones (2026-02-30).
+// ParseDate parses a YYYY-MM-DD date and rejects impossible ones (2026-02-30)
+// with ErrNotRealDate, other text with ErrDateForm.
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return Date{}, errDateForm
+		if dateShaped(s) {
+			return Date{}, ErrNotRealDate
+		}
+		return Date{}, ErrDateForm
 	}
 	return DateOf(t), nil
+}
+
+// dateShaped reports whether s is four digits, a dash, two digits, a dash
+// and two digits.
+func dateShaped(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if i != 4 && i != 7 && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // DateOf returns the calendar date of t in t's location.
@@ -79,7 +102,7 @@ func (d Date) MarshalJSON() ([]byte, error) {
 func (d *Date) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return errDateForm
+		return ErrDateForm
 	}
 	if s == "" {
 		*d = Date{}

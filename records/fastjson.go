@@ -106,6 +106,7 @@ func appendPayload(b []byte, id string, r *Record) (_ []byte, ok bool) {
 			b = appendOptString(b, `,"technician":`, t.Technician)
 			b = appendOptString(b, `,"outcome":`, t.Outcome)
 			b = appendOptString(b, `,"aftercare":`, t.Aftercare)
+			b = appendOptStrings(b, `,"warnings":`, t.Warnings)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -303,7 +304,8 @@ var fastShapes = jsonShape(reflect.TypeFor[Record]()) == "name;preferred_name,om
 	"first_visit,omitzero;last_visit,omitzero;patch_tests,omitempty;treatments,omitempty;" &&
 	jsonShape(reflect.TypeFor[PatchTest]()) == "date;product;area,omitempty;result,omitempty;read_at,omitzero;" &&
 	jsonShape(reflect.TypeFor[Treatment]()) == "n,omitempty;amends,omitempty;date;service;area,omitempty;"+
-		"products,omitempty;settings,omitempty;technician,omitempty;outcome,omitempty;aftercare,omitempty;" &&
+		"products,omitempty;settings,omitempty;technician,omitempty;outcome,omitempty;aftercare,omitempty;"+
+		"warnings,omitempty;" &&
 	reflect.TypeFor[sealedPayload]().NumField() == 3
 
 // jsonShape lists the JSON tags of t's fields, with their Go kinds checked
@@ -312,6 +314,9 @@ func jsonShape(t reflect.Type) string {
 	var sb strings.Builder
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if !f.IsExported() {
+			continue // encoding/json leaves it out too
+		}
 		tag := f.Tag.Get("json")
 		name, _, _ := strings.Cut(tag, ",")
 		want := map[string]reflect.Type{
@@ -321,6 +326,7 @@ func jsonShape(t reflect.Type) string {
 			"conditions": reflect.TypeFor[[]string](), "medications": reflect.TypeFor[[]string](),
 			"allergies": reflect.TypeFor[[]string](), "contraindications": reflect.TypeFor[[]string](),
 			"products": reflect.TypeFor[[]string](), "settings": reflect.TypeFor[Settings](),
+			"warnings":    reflect.TypeFor[[]string](),
 			"patch_tests": reflect.TypeFor[[]PatchTest](), "treatments": reflect.TypeFor[[]Treatment](),
 		}[name]
 		if want == nil {

@@ -1,6 +1,7 @@
 package records
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -49,23 +50,35 @@ type Decoder struct {
 	n   int
 }
 
-// NewDecoder returns a Decoder reading from r.
+// NewDecoder returns a Decoder reading from r. A UTF-8 byte order mark at
+// the start of r, as some Windows editors write, is skipped.
 func NewDecoder(r io.Reader) *Decoder {
-	lim := &recordLimit{r: r, n: MaxJSONRecord}
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	lim := &recordLimit{r: br, n: MaxJSONRecord}
 	return &Decoder{lim: lim, dec: json.NewDecoder(lim)}
 }
 
-// Next returns the next record, or io.EOF after the last. Errors name the
-// object's position in the input ("record 3: ...") and never its values.
+// Next returns the next record, or io.EOF after the last; ErrEmptyInput
+// when the input holds nothing at all. Errors name the object's position in
+// the input ("record 3: ...") and never its values, and match ErrJSON.
 func (d *Decoder) Next() (*Record, error) {
 	raw, err := d.nextObject()
+	if errors.Is(err, io.EOF) && d.n == 0 {
+		return nil, ErrEmptyInput
+	}
 	if err != nil {
 		return nil, err
 	}
 	d.n++
+	if err := checkInput(raw); err != nil {
+		return nil, jsonInputError{fmt.Errorf("record %d: %w", d.n, err)}
+	}
 	rec := new(Record)
 	if err := strictUnmarshal(raw, rec); err != nil {
-		return nil, fmt.Errorf("record %d: %w", d.n, err)
+		return nil, jsonInputError{fmt.Errorf("record %d: %w", d.n, err)}
 	}
 	return rec, nil
 }
@@ -85,7 +98,7 @@ func (d *Decoder) nextObject() ([]byte, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, io.EOF
 		}
-		return nil, fmt.Errorf("record %d: %w", d.n+1, jsonError(err))
+		return nil, jsonInputError{fmt.Errorf("record %d: %w", d.n+1, jsonError(err))}
 	}
 	return raw, nil
 }
@@ -118,11 +131,23 @@ func Decode(b []byte) (*Record, error) {
 	return rec, nil
 }
 
-// DecodeTreatment reads one treatment entry from JSON, rejecting unknown keys.
+// DecodeTreatment reads one treatment entry from JSON, rejecting unknown
+// keys, a key given twice and text that is not UTF-8 (errors match ErrJSON).
+// A UTF-8 byte order mark at the start is skipped.
 func DecodeTreatment(b []byte) (*Treatment, error) {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, ErrEmptyInput
+	}
+	if !json.Valid(b) {
+		return nil, jsonInputError{strictUnmarshal(b, new(Treatment))}
+	}
+	if err := checkInput(b); err != nil {
+		return nil, jsonInputError{err}
+	}
 	t := new(Treatment)
 	if err := strictUnmarshal(b, t); err != nil {
-		return nil, err
+		return nil, jsonInputError{err}
 	}
 	return t, nil
 }
@@ -154,7 +179,7 @@ func jsonError(err error) error {
 		return errors.New("JSON ends in the middle of a value")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return fmt.Errorf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
-	case errors.Is(err, errDateForm):
+	case errors.Is(err, ErrDateForm), errors.Is(err, ErrNotRealDate):
 		return err
 	}
 	return errors.New("invalid JSON")

@@ -69,7 +69,18 @@ type Treatment struct {
 	Technician string   `json:"technician,omitempty"`
 	Outcome    string   `json:"outcome,omitempty"`
 	Aftercare  string   `json:"aftercare,omitempty"`
+	// Warnings are the contraindication warnings the entry was recorded
+	// with, once the person confirmed it (see Rules).
+	Warnings []string `json:"warnings,omitempty"`
+
+	// accepted marks an entry to be recorded even though it meets
+	// contraindication rules (AcceptWarnings).
+	accepted bool
 }
+
+// AcceptWarnings marks t to be recorded even if it meets contraindication
+// rules: CheckEntry then keeps the warnings in it instead of refusing it.
+func (t *Treatment) AcceptWarnings() { t.accepted = true }
 
 // Settings are a device's settings for a treatment, such as wavelength_nm or
 // fluence_j_cm2. Values are numbers (json.Number, to keep them exactly as

@@ -277,3 +277,64 @@ func FuzzDecoder(f *testing.F) {
 		}
 	})
 }
+
+// TestDecoderInput: what encoding/json would accept silently, or say
+// confusingly, each gets its own error; a byte order mark is skipped.
+func TestDecoderInput(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"\xef\xbb\xbf{\"name\": \"Jane Doe\"}", ""},
+		{"\xef\xbb\xbf{\"name\": \"Jane Doe\"}\n{\"name\": \"Ann Lee\"}\n", ""},
+		{"", "the input is empty"},
+		{"  \n", "the input is empty"},
+		{"{\"name\": \"Jane \xff\"}", "record 1: not UTF-8 text"},
+		{`[{"name": "Jane Doe"}]`, "record 1: a JSON array"},
+		{`"Jane Doe"`, "record 1: not a JSON object"},
+		{`{"name": "Jane Doe", "name": "Jane Roe"}`, `record 1: key "name" appears twice`},
+		{`{"name": "Jane Doe", "NAME": "Jane Roe"}`, `record 1: key "NAME" appears twice`},
+		{`{"name": "A"}` + "\n" + `{"name": "B", "treatments": [{"date": "2026-01-01", "service": "x", "settings": {"a": 1, "a": 2}}]}`, `record 2: key "a" appears twice`},
+		// The same key in two objects of one record is not a repeat.
+		{`{"name": "A", "patch_tests": [{"date": "2026-01-01", "product": "p"}, {"date": "2026-01-02", "product": "q"}]}`, ""},
+		{`{"name": "A", "notes": "a \"name\": b, \"name\""}`, ""},
+		{`{"name": "A", "dob": "1990-02-30"}`, "record 1: not a real date"},
+	} {
+		d := NewDecoder(strings.NewReader(c.in))
+		var err error
+		for err == nil {
+			_, err = d.Next()
+		}
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.in, err)
+		case c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)):
+			t.Errorf("%q: error %v, want %q", c.in, err, c.want)
+		case c.want != "" && !errors.Is(err, ErrJSON) && !errors.Is(err, ErrNotRealDate):
+			t.Errorf("%q: %v does not match ErrJSON", c.in, err)
+		}
+	}
+}
+
+func TestParseDateSaysWhy(t *testing.T) {
+	if _, err := ParseDate("2026-02-30"); !errors.Is(err, ErrNotRealDate) || err.Error() != "not a real date" {
+		t.Errorf("2026-02-30: %v", err)
+	}
+	if _, err := ParseDate("30/02/2026"); !errors.Is(err, ErrDateForm) {
+		t.Errorf("30/02/2026: %v", err)
+	}
+}
+
+func TestEntryBeforeBirth(t *testing.T) {
+	r := &Record{Name: "Jane Doe", DOB: Date{2000, 1, 1},
+		Treatments: []Treatment{{Date: Date{1999, 12, 31}, Service: "facial"}},
+		PatchTests: []PatchTest{{Date: Date{1999, 12, 31}, Product: "tint"}}}
+	err := r.Validate(Date{2026, 3, 1})
+	if err == nil || !strings.Contains(err.Error(), "treatments[0].date: is before the client's date of birth") ||
+		!strings.Contains(err.Error(), "patch_tests[0].date: is before") {
+		t.Errorf("Validate: %v", err)
+	}
+	if fe := r.CheckEntry(&Treatment{Date: Date{2000, 1, 1}, Service: "facial"}); fe != nil {
+		t.Errorf("on the birthday: %v", fe)
+	}
+}

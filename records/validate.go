@@ -202,6 +202,9 @@ func (r *Record) Validate(today Date) error {
 			e.Field = fmt.Sprintf("patch_tests[%d].%s", i, e.Field)
 			errs = append(errs, e)
 		}
+		if p := r.PatchTests[i].Date; !r.DOB.IsZero() && !p.IsZero() && p.Before(r.DOB) {
+			errs = append(errs, &FieldError{fmt.Sprintf("patch_tests[%d].date", i), errBeforeBirth.Error()})
+		}
 	}
 	if len(r.Treatments) > maxItems {
 		add("treatments", fmt.Errorf("more than %d entries", maxItems))
@@ -210,6 +213,9 @@ func (r *Record) Validate(today Date) error {
 		for _, e := range r.Treatments[i].Validate(today) {
 			e.Field = fmt.Sprintf("treatments[%d].%s", i, e.Field)
 			errs = append(errs, e)
+		}
+		if p := r.Treatments[i].Date; !r.DOB.IsZero() && !p.IsZero() && p.Before(r.DOB) {
+			errs = append(errs, &FieldError{fmt.Sprintf("treatments[%d].date", i), errBeforeBirth.Error()})
 		}
 	}
 	return errors.Join(errs...)

@@ -249,7 +249,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 			return nil, fmt.Errorf("backup %s: its history differs from the vault's at audit entry %d: %w", from, backupSeq, ErrRefused)
 		}
 		if rep.Changes > 0 {
-			return nil, fmt.Errorf("backup %s: the vault has %d changes made after it: %w", from, rep.Changes, ErrRefused)
+			return nil, fmt.Errorf("backup %s: the vault has %s made after it: %w", from, plural(rep.Changes, "change"), ErrRefused)
 		}
 	}
 

@@ -91,7 +91,7 @@ func openBolt(path string, timeout time.Duration, mode openMode) (*bolt.DB, erro
 		}
 		return nil, err
 	}
-	db.AllocSize = vaultAllocSize
+	db.AllocSize = growStep(fileSize(path))
 	return db, nil
 }
 

@@ -56,11 +56,21 @@ func TestNoteAppendsAndAmendmentsKeepTheOriginal(t *testing.T) {
 	tv := newTestVault(t)
 	ids := tv.add(t, fakeRecord(1))
 	d := records.Date{Year: 2026, Month: 2, Day: 1}
-	n1, err := tv.Note(ids[0].String(), records.Treatment{Date: d, Service: "laser", Settings: records.Settings{"fluence_j_cm2": 18}})
+	// The fake client takes isotretinoin: laser is refused until accepted,
+	// and then recorded with its warnings.
+	laser := records.Treatment{Date: d, Service: "laser", Settings: records.Settings{"fluence_j_cm2": 18}}
+	var ce *records.ContraindicationError
+	if _, err := tv.Note(ids[0].String(), laser); !errors.Is(err, ErrRefused) || !errors.As(err, &ce) {
+		t.Fatalf("laser on isotretinoin: %v", err)
+	}
+	laser.AcceptWarnings()
+	n1, err := tv.Note(ids[0].String(), laser)
 	if err != nil || n1 != 1 {
 		t.Fatalf("Note = %d, %v", n1, err)
 	}
-	n2, err := tv.Note(ids[0].String(), records.Treatment{Date: d, Service: "laser", Amends: 1, Settings: records.Settings{"fluence_j_cm2": 16}})
+	amend := records.Treatment{Date: d, Service: "laser", Amends: 1, Settings: records.Settings{"fluence_j_cm2": 16}}
+	amend.AcceptWarnings()
+	n2, err := tv.Note(ids[0].String(), amend)
 	if err != nil || n2 != 2 {
 		t.Fatalf("amend = %d, %v", n2, err)
 	}
@@ -75,7 +85,7 @@ func TestNoteAppendsAndAmendmentsKeepTheOriginal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Treatments) != 2 || s.Treatments[0].Amends != 0 || s.Treatments[1].Amends != 1 {
+	if len(s.Treatments) != 2 || s.Treatments[0].Amends != 0 || s.Treatments[1].Amends != 1 || len(s.Treatments[0].Warnings) == 0 {
 		t.Errorf("treatments = %+v", s.Treatments)
 	}
 	if want := (records.Date{Year: 2033, Month: 2, Day: 28}); s.RetainUntil != want {

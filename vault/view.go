@@ -190,6 +190,9 @@ func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
 			return recordErr(id, fmt.Errorf("%w: %s", ErrInvalid, joinFieldErrors(errs)))
 		}
 		rec := m.record
+		if err := rec.CheckEntry(&t); err != nil {
+			return recordErr(id, entryError(err))
+		}
 		if t.Amends > len(rec.Treatments) {
 			return recordErr(id, fmt.Errorf("%w: amends: there is no entry %d", ErrInvalid, t.Amends))
 		}

@@ -37,6 +37,16 @@ func TestTerminalUnlockAgent(t *testing.T) {
 	}
 	t.Cleanup(func() { e.runCode("lock") })
 
+	// Unlocking again says so and asks nothing.
+	c = e.start("unlock", "--for", "1m")
+	c.expect("already unlocked until")
+	if code := c.wait(); code != 0 {
+		t.Fatalf("unlock again: exit %d\n%s", code, c.text())
+	}
+	if strings.Contains(c.text(), "Passphrase") {
+		t.Errorf("unlock while unlocked asked for the passphrase:\n%s", c.text())
+	}
+
 	// Now commands open the vault through the agent: no terminal needed.
 	start := time.Now()
 	out := e.run("view", id, "--json")

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -93,11 +95,63 @@ func Run(args []string, a *App) int {
 	root.SetIn(a.In)
 	root.SetOut(a.Out)
 	root.SetErr(a.Err)
-	err := root.Execute()
+	c, err := root.ExecuteC()
 	if err != nil {
+		err = explain(c, err)
 		printError(a.Err, err)
 	}
 	return exitCode(err)
+}
+
+// explain gives the errors that cobra itself returns, and usage errors that
+// carry no hint of their own, the contract's shape: one line, a hint, exit 2.
+// A record that was not found by a short hex reference is told that an ID
+// prefix needs 4 or more characters.
+func explain(c *cobra.Command, err error) error {
+	var h hintError
+	if errors.As(err, &h) {
+		return err
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "unknown command ") {
+		first, rest, _ := strings.Cut(msg, "\n")
+		hint := fmt.Sprintf("run '%s --help' for the commands", c.CommandPath())
+		if _, sugg, ok := strings.Cut(rest, "Did you mean this?\n"); ok {
+			if s := strings.Fields(sugg); len(s) > 0 {
+				hint = fmt.Sprintf("did you mean '%s %s'? ", c.CommandPath(), s[0]) + hint
+			}
+		}
+		return withHint(usageError{errors.New(first)}, hint)
+	}
+	if errors.Is(err, vault.ErrNotFound) && takesRecord(c) {
+		if args := c.Flags().Args(); len(args) > 0 && shortHex(args[0]) {
+			return withHint(err, "an ID prefix needs 4 or more characters: use 4 or more characters of the ID, or the client's name ('clientvault list' shows both)")
+		}
+	}
+	var usage usageError
+	if errors.As(err, &usage) && defaultHint(err) == "" {
+		return withHint(err, fmt.Sprintf("see '%s --help'", c.CommandPath()))
+	}
+	return err
+}
+
+// takesRecord reports whether c's first argument is a RECORD.
+func takesRecord(c *cobra.Command) bool {
+	return strings.Contains(c.Use, " RECORD") || strings.Contains(c.Use, " [RECORD]")
+}
+
+// shortHex reports whether s is 1 to 3 hex digits: too short to be an ID
+// prefix, and what a person who meant one typed.
+func shortHex(s string) bool {
+	if len(s) == 0 || len(s) > 3 {
+		return false
+	}
+	for _, r := range strings.ToLower(s) {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
 }
 
 func newRootCmd(a *App) *cobra.Command {
@@ -110,7 +164,7 @@ shared with a coworker only after the client consents, kept as long as the
 rules say, and every access written to a tamper-evident audit log.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       version,
+		Version:       buildVersion(),
 	}
 	root.SetVersionTemplate("clientvault {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
@@ -236,10 +290,20 @@ func (a *App) identities() ([]age.Identity, error) {
 		return a.ids, nil
 	}
 	path := a.IdentityPath()
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, withHint(usagef("identity %s is a folder, not a key file", path),
+			"pass the identity file itself with --identity FILE (or CLIENTVAULT_IDENTITY)")
+	}
 	ids, err := vault.LoadIdentities(path, a.prompter())
 	if errors.Is(err, vault.ErrNotFound) {
 		return nil, withHint(fmt.Errorf("no identity file at %s: %w", path, vault.ErrNotFound),
 			"pass the vault's identity with --identity FILE (or CLIENTVAULT_IDENTITY)")
+	}
+	if err != nil && !permissionDenied(err) {
+		// Loading only reads and parses the file (a passphrase is asked
+		// when a key is first used): what fails here is not an identity.
+		return nil, withHint(usageError{err},
+			"--identity takes a passphrase-protected identity, a plain age key file ('clientvault keygen -o FILE'), an SSH private key or an age plugin identity")
 	}
 	if err == nil {
 		a.ids = ids
@@ -289,6 +353,13 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 		return nil, err
 	}
 	ids, err := a.identities()
+	if err == nil && o.write && a.isRecoveryKey(v, ids) {
+		// The audit log names who acted: the recovery key, not the owner.
+		v.Close()
+		if v, err = vault.Open(path, vault.Options{Now: a.Now, Actor: "recovery"}); err != nil {
+			return nil, err
+		}
+	}
 	if err == nil {
 		err = v.Unlock(a.viaAgent(ids)...)
 		if errors.Is(err, vault.ErrWrongKey) && o.staff {
@@ -306,12 +377,45 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 	return v, nil
 }
 
+// isRecoveryKey reports whether ids are the vault's recovery key: a plain
+// key whose public key the vault's header lists as the recovery key. A
+// passphrase-protected identity is never it (that would mean decrypting it
+// to tell).
+func (a *App) isRecoveryKey(v *vault.Vault, ids []age.Identity) bool {
+	for _, id := range ids {
+		if _, ok := id.(*vault.EncryptedIdentity); ok {
+			return false
+		}
+	}
+	rs, err := vault.Recipients(ids)
+	if err != nil {
+		return false
+	}
+	_, recovery := v.OwnerKeys()
+	for _, r := range rs {
+		if slices.Contains(recovery, vault.RecipientString(r)) {
+			return true
+		}
+	}
+	return false
+}
+
 // firstUse creates the default vault the first time a person adds a record,
 // as init would. A script gets an error that says to run init.
 func (a *App) firstUse() error {
 	if !a.interactive() || a.ReadSecret == nil {
 		return withHint(fmt.Errorf("vault %s: %w", a.VaultPath(), vault.ErrNoVault),
 			"run 'clientvault init' first (scripts: 'clientvault init --identity KEY --recovery-out FILE')")
+	}
+	// A path typed with --vault (or CLIENTVAULT_VAULT) while a vault exists
+	// at the default path is likely a typo: ask before making a second one.
+	if def := defaultVaultPath(a); a.vaultGiven() && filepath.Clean(a.VaultPath()) != filepath.Clean(def) {
+		if _, err := os.Stat(def); err == nil {
+			if err := a.confirmWith(fmt.Sprintf("No vault at %s. Create a second vault there?", a.VaultPath()),
+				fmt.Sprintf("Your vault is at %s; a mistyped --vault would start an empty one.", def)); err != nil {
+				return err
+			}
+		}
 	}
 	fmt.Fprintf(a.Err, "clientvault: no vault yet; creating one at %s\n", a.VaultPath())
 	return runInit(a, &initOptions{})
@@ -330,10 +434,21 @@ func withVault[T any](a *App, o openOpts, do func(*vault.Vault) (T, error)) (T, 
 	return do(v)
 }
 
+// countIs says n of a noun with its verb: "1 record is", "2 records are".
+func countIs(n int, noun string) string {
+	if n == 1 {
+		return count(n, noun) + " is"
+	}
+	return count(n, noun) + " are"
+}
+
 // count says n of a noun in English: "1 record", "2 records".
 func count(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ay") {
+		return fmt.Sprintf("%d %sies", n, noun[:len(noun)-1])
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }

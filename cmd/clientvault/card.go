@@ -77,7 +77,10 @@ func recordCard(s *vault.Stored) []cardSection {
 			lines = append(lines, "settings: "+settingsText(t.Settings))
 		}
 		lines = append(lines, nonEmpty(strings.Join(nonEmpty(by(t.Technician), t.Outcome), " · "), aftercare(t.Aftercare))...)
-		treat.Rows = append(treat.Rows, cardRow{Label: fmt.Sprintf("#%d %s", t.N, t.Date), Value: strings.Join(lines, "\n")})
+		for _, w := range t.Warnings {
+			lines = append(lines, "recorded despite: "+w)
+		}
+		treat.Rows = append(treat.Rows, cardRow{Label: fmt.Sprintf("#%d %s", t.N, t.Date), Value: strings.Join(lines, "\n"), Warn: len(t.Warnings) > 0})
 	}
 	kept := cardSection{Title: "Record", Rows: []cardRow{
 		{Label: "created", Value: s.Created.Format("2006-01-02")},

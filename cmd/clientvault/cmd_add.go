@@ -74,7 +74,7 @@ func runAdd(a *App, c *cobra.Command, o *addOptions) error {
 		if o.dob != "" {
 			d, err := records.ParseDate(o.dob)
 			if err != nil {
-				return usagef("--dob: %v", err)
+				return usagef("--dob: %w", err)
 			}
 			rec.DOB = d
 		}
@@ -147,6 +147,9 @@ func one(rec *records.Record) func() (*records.Record, error) {
 func openInput(a *App, name string) (io.Reader, func(), error) {
 	if name == "-" {
 		return a.In, func() {}, nil
+	}
+	if fi, err := os.Stat(name); err == nil && fi.IsDir() {
+		return nil, nil, withHint(usagef("--from %s is a folder, not a file", name), "name a JSON file, or '-' for standard input")
 	}
 	f, err := os.Open(name)
 	if err != nil {

@@ -44,7 +44,7 @@ func newAuditCmd(a *App) *cobra.Command {
 			if record != "" {
 				id, err := vault.ParseID(record)
 				if err != nil {
-					return usagef("--record: %v", err)
+					return usagef("--record: %w", err)
 				}
 				f.Record = id.String()
 			}

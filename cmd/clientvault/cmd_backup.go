@@ -21,6 +21,9 @@ FILE. An existing FILE is replaced only with --force.`,
   clientvault backup ~/backups/vault-$(date +%F).db --force`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := parentExists(args[0]); err != nil {
+				return err
+			}
 			v, err := a.open(openOpts{write: true})
 			if err != nil {
 				return err

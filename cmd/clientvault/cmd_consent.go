@@ -38,6 +38,10 @@ and until when. A withdrawn consent is kept, never deleted.`,
 type consentFlags struct {
 	GivenBy, Guardian, GuardianAuthority, To, Scope, Purpose string
 	Method, Witness, Evidence, ObtainedBy, Expires           string
+
+	// staff are the registered coworkers' names: the form offers them to
+	// choose from instead of asking for a name to type.
+	staff []string
 }
 
 // consent turns the values into a consent; validation is the vault's
@@ -51,7 +55,7 @@ func (f *consentFlags) consent() (consent.Consent, error) {
 	if s := strings.TrimSpace(f.Expires); s != "" {
 		d, err := records.ParseDate(s)
 		if err != nil {
-			return c, usagef("--expires: %v", err)
+			return c, usagef("--expires: %w", err)
 		}
 		c.Expires = d
 	}
@@ -75,6 +79,13 @@ asks for it. It shares nothing by itself: run 'share' next.`,
 		Args: exactArgs(1, "RECORD"),
 		RunE: func(c *cobra.Command, args []string) error {
 			data := c.Flags().NFlag() - countSet(c, "json", "vault", "identity", "accessible")
+			if data == 0 && a.interactive() || strings.TrimSpace(f.To) != "" {
+				names, err := a.checkStaffName(f.To)
+				if err != nil {
+					return err
+				}
+				f.staff = names
+			}
 			if data == 0 && a.interactive() {
 				if err := a.runConsentForm(f); err != nil {
 					return err
@@ -113,6 +124,16 @@ asks for it. It shares nothing by itself: run 'share' next.`,
 	return c
 }
 
+// coworkerField asks for the coworker: a choice among the registered
+// names when they are known, else a name to type.
+func coworkerField(f *consentFlags) huh.Field {
+	if len(f.staff) == 0 || f.To != "" {
+		return huh.NewInput().Title("Coworker (staff name)").Value(&f.To).Validate(consent.ValidateTo)
+	}
+	return describe(huh.NewSelect[string]().Title("Coworker").
+		Options(huh.NewOptions(f.staff...)...).Value(&f.To), "from 'clientvault staff list'")
+}
+
 // buildConsentForm returns the consent form. Its validators are the consent
 // package's, the ones the vault applies to flags.
 func buildConsentForm(f *consentFlags, today records.Date) *huh.Form {
@@ -149,7 +170,7 @@ func consentGroups(f *consentFlags, today records.Date) (who, guardian, details 
 		f.GivenBy = consent.ByClient
 	}
 	who = huh.NewGroup(
-		huh.NewInput().Title("Coworker (staff name)").Value(&f.To).Validate(consent.ValidateTo),
+		coworkerField(f),
 		huh.NewSelect[string]().Title("Who consented").Options(opts(consent.Givers())...).Value(&f.GivenBy),
 	).Title("Consent to share")
 	guardian = huh.NewGroup(
@@ -166,10 +187,10 @@ func consentGroups(f *consentFlags, today records.Date) (who, guardian, details 
 			}),
 		huh.NewText().Title("Purpose").Value(&f.Purpose).Validate(consent.ValidatePurpose),
 		huh.NewSelect[string]().Title("How it was given").Options(opts(consent.Methods())...).Value(&f.Method),
-		huh.NewInput().Title("Witness").Description("required for a verbal consent").Value(&f.Witness).
-			Validate(func(s string) error { return consent.ValidateWitness(f.Method, s) }),
-		huh.NewInput().Title("Evidence").Description("form number, or version of the text shown").Value(&f.Evidence).
-			Validate(func(s string) error { return consent.ValidateEvidence(f.Method, s) }),
+		describe(huh.NewInput().Title("Witness").Value(&f.Witness).
+			Validate(func(s string) error { return consent.ValidateWitness(f.Method, s) }), "required for a verbal consent"),
+		describe(huh.NewInput().Title("Evidence").Value(&f.Evidence).
+			Validate(func(s string) error { return consent.ValidateEvidence(f.Method, s) }), "form number, or version of the text shown"),
 		huh.NewInput().Title("Obtained by").Value(&f.ObtainedBy).Validate(consent.ValidatePerson),
 		huh.NewInput().Title("Expires").Placeholder("YYYY-MM-DD, empty for until withdrawn").Value(&f.Expires).
 			Validate(func(s string) error { return consent.ValidateExpires(s, today) }),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -72,7 +73,7 @@ func runDisclose(a *App, o *discloseOptions, ref string) error {
 	if o.notifiedAt != "" {
 		day, err := records.ParseDate(o.notifiedAt)
 		if err != nil {
-			return usagef("--notified-at: %v", err)
+			return usagef("--notified-at: %w", err)
 		}
 		d.NotifiedAt = day
 	}
@@ -88,7 +89,7 @@ func runDisclose(a *App, o *discloseOptions, ref string) error {
 		}
 		do.Recipient = r
 	} else {
-		pass, err := a.outputPassphrase("--recipient KEY")
+		pass, err := a.outputPassphrase("seal it to the recipient's key with --recipient KEY")
 		if err != nil {
 			return err
 		}
@@ -112,11 +113,21 @@ func runDisclose(a *App, o *discloseOptions, ref string) error {
 
 // outputPassphrase asks twice for the passphrase of a file for someone else.
 func (a *App) outputPassphrase(alternative string) (string, error) {
-	if a.ReadSecret == nil {
-		return "", usagef("a passphrase is needed and there is no terminal to ask on; pass %s", alternative)
+	noTerminal := func() error {
+		return withHint(fmt.Errorf("%w: the file is sealed with a passphrase you choose", errNoTerminal),
+			"run it on a terminal to choose the passphrase, or "+alternative)
 	}
-	fmt.Fprintln(a.Err, "clientvault: choose a passphrase for the file and give it to its recipient separately")
-	return a.newPassphrase()
+	if a.ReadSecret == nil {
+		return "", noTerminal()
+	}
+	if a.ErrTTY {
+		fmt.Fprintln(a.Err, "clientvault: choose a passphrase for the file and give it to its recipient separately")
+	}
+	pass, err := a.newPassphrase()
+	if errors.Is(err, errNoTerminal) {
+		return "", noTerminal()
+	}
+	return pass, err
 }
 
 func newDiscloseListCmd(a *App) *cobra.Command {

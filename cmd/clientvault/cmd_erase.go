@@ -28,9 +28,24 @@ a form asks for both.`,
   clientvault erase 7f3a9c2e --reason "request 2026-11-20; insurer agreed" --force`,
 		Args: exactArgs(1, "RECORD"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if strings.TrimSpace(o.Reason) == "" && a.interactive() {
-				if err := a.runForm(buildEraseForm(&o.Reason, &o.Force)); err != nil {
+			form := strings.TrimSpace(o.Reason) == "" && a.interactive()
+			rerr, err := a.keeping(args[0])
+			if err != nil {
+				return err
+			}
+			until := ""
+			if rerr != nil && !rerr.Held && !o.Force && form {
+				// The form says until when, and asks whether to force.
+				until = rerr.Until.String()
+			} else if err := retentionRefusal(rerr, o.Force); err != nil {
+				return err
+			}
+			if form {
+				if err := a.runForm(buildEraseForm(&o.Reason, &o.Force, until)); err != nil {
 					return err
+				}
+				if until != "" && !o.Force {
+					return retentionRefusal(rerr, false)
 				}
 			}
 			if strings.TrimSpace(o.Reason) == "" {
@@ -45,12 +60,10 @@ a form asks for both.`,
 			}
 			defer v.Close()
 			rep, err := v.Erase(args[0], o)
-			var rerr *vault.RetentionError
+			var kept *vault.RetentionError
 			switch {
-			case errors.As(err, &rerr) && rerr.Held:
-				return withHint(err, "a legal hold stands; 'clientvault hold list' shows it, 'clientvault release "+rerr.ID+"' ends it")
-			case errors.As(err, &rerr):
-				return withHint(err, fmt.Sprintf("the record must be kept until %s; to erase it before then, add --force", rerr.Until))
+			case errors.As(err, &kept):
+				return retentionRefusal(kept, false)
 			case rep == nil:
 				return err
 			}

@@ -76,8 +76,8 @@ func printExpireReport(a *App, rep *vault.ExpireReport) {
 	if rep.DryRun {
 		done = "would be destroyed"
 	}
-	fmt.Fprintf(a.Out, "%d of %d records %s, %d kept by a legal hold, %d consents lapsed\n",
-		len(rep.Expired), rep.Records, done, len(rep.Held), rep.ConsentsLapsed)
+	fmt.Fprintf(a.Out, "%d of %s %s, %d kept by a legal hold, %s lapsed\n",
+		len(rep.Expired), count(rep.Records, "record"), done, len(rep.Held), count(rep.ConsentsLapsed, "consent"))
 	if !rep.DryRun && len(rep.Expired) > 0 {
 		fmt.Fprintf(a.Err, "clientvault: vault compacted: %d -> %d bytes\n", rep.SizeBefore, rep.SizeAfter)
 	}

@@ -33,7 +33,7 @@ handing over ('age -d FILE' opens it). The export is audited.`,
 			}
 			var pass string
 			if write != nil {
-				if pass, err = a.outputPassphrase("no --out to print to standard output"); err != nil {
+				if pass, err = a.outputPassphrase("leave out --out to print to standard output"); err != nil {
 					return err
 				}
 			}

@@ -32,7 +32,7 @@ hold itself is kept as proof. 'clientvault hold list' lists the holds.`,
 			if review != "" {
 				d, err := records.ParseDate(review)
 				if err != nil {
-					return usagef("--review: %v", err)
+					return usagef("--review: %w", err)
 				}
 				o.Review = d
 			}
@@ -92,13 +92,19 @@ func printHolds(a *App, holds []consent.Hold) {
 }
 
 func newReleaseCmd(a *App) *cobra.Command {
-	return &cobra.Command{
+	var yes bool
+	c := &cobra.Command{
 		Use:   "release RECORD",
 		Short: "Release the legal holds on a record",
 		Example: `  clientvault release 7f3a9c2e
   clientvault release "Jane Doe"`,
 		Args: exactArgs(1, "RECORD"),
 		RunE: func(c *cobra.Command, args []string) error {
+			if !yes {
+				if err := a.confirmReleaseDue(args[0]); err != nil {
+					return err
+				}
+			}
 			released, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) ([]consent.Hold, error) { return v.Release(args[0]) })
 			if err != nil {
 				return err
@@ -114,4 +120,17 @@ func newReleaseCmd(a *App) *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&yes, "yes", false, "release a hold even when the record is past retention (the next expire destroys it)")
+	return c
+}
+
+// confirmReleaseDue asks first when releasing the hold lets the record
+// expire: it is already past its retention date.
+func (a *App) confirmReleaseDue(ref string) error {
+	rerr, err := a.keeping(ref)
+	if err != nil || rerr == nil || !rerr.Held || !records.DateOf(a.Now()).After(rerr.Until) {
+		return nil // Release itself says what is wrong
+	}
+	return a.confirmDue(1, fmt.Sprintf("Release the hold on record %s?", rerr.ID),
+		fmt.Sprintf("It was to be kept until %s: once released, the next 'clientvault expire' destroys it.", rerr.Until))
 }

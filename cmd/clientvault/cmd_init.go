@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
@@ -73,7 +75,7 @@ func runInit(a *App, o *initOptions) error {
 	if o.retain != "" {
 		years, err := consent.ParsePeriod(o.retain)
 		if err != nil {
-			return usagef("--retain: %v", err)
+			return usagef("--retain: %w", err)
 		}
 		policy.Years = years
 	}
@@ -174,7 +176,7 @@ func (a *App) newPassphrase() (string, error) {
 }
 
 func newKeygenCmd(a *App) *cobra.Command {
-	var out string
+	var out, publicOf string
 	c := &cobra.Command{
 		Use:   "keygen -o FILE",
 		Short: "Make a new age key file (for scripts and coworkers)",
@@ -182,11 +184,18 @@ func newKeygenCmd(a *App) *cobra.Command {
 public key. A coworker uses one to be added with 'staff add'; a script passes
 one to 'init --identity'. Protect the file as you would the vault.`,
 		Example: `  clientvault keygen -o ~/.config/clientvault/script.key
+  clientvault keygen -y ~/.config/clientvault/script.key > bea.pub
   clientvault init --identity ~/.config/clientvault/script.key --recovery-out recovery.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			if publicOf != "" {
+				return printPublicKey(a, publicOf)
+			}
 			if out == "" {
-				return usagef("-o FILE is required")
+				return usagef("-o FILE is required (or -y KEYFILE to print a key's public key)")
+			}
+			if err := parentExists(out); err != nil {
+				return err
 			}
 			id, err := vault.GenerateIdentity()
 			if err != nil {
@@ -195,12 +204,67 @@ one to 'init --identity'. Protect the file as you would the vault.`,
 			if err := vault.WriteIdentity(out, id, "", 0); err != nil {
 				return err
 			}
+			if a.jsonOut {
+				return printJSON(a.Out, struct {
+					File      string `json:"file"`
+					PublicKey string `json:"public_key"`
+				}{out, id.Recipient().String()})
+			}
 			fmt.Fprintf(a.Out, "public key: %s\n", id.Recipient())
 			return nil
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "the new key file (never overwritten)")
+	c.Flags().StringVarP(&publicOf, "public-of", "y", "", "print the public key of this plain key file (for 'staff add'), as age-keygen -y does")
+	c.MarkFlagsMutuallyExclusive("output", "public-of")
 	return c
+}
+
+// printPublicKey prints the public key of a plain age key file: what a
+// coworker gives the owner for 'staff add'.
+func printPublicKey(a *App, path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return withHint(usagef("%s is a folder, not a key file", path), "name the key file made by 'clientvault keygen -o FILE'")
+	}
+	ids, err := vault.LoadIdentities(path, vault.Prompter{})
+	if errors.Is(err, vault.ErrNotFound) {
+		return withHint(err, "name the key file made by 'clientvault keygen -o FILE'")
+	}
+	if err != nil {
+		return withHint(usageError{err}, "name the key file made by 'clientvault keygen -o FILE'")
+	}
+	if _, ok := ids[0].(*vault.EncryptedIdentity); ok {
+		return withHint(usagef("%s is passphrase-protected: its public key is the vault owner's", path),
+			"'clientvault init' printed it; a coworker makes a plain key with 'clientvault keygen -o FILE'")
+	}
+	rs, err := vault.Recipients(ids)
+	if err != nil {
+		return withHint(usageError{err}, "name the key file made by 'clientvault keygen -o FILE'")
+	}
+	if a.jsonOut {
+		return printJSON(a.Out, struct {
+			File      string `json:"file"`
+			PublicKey string `json:"public_key"`
+		}{path, vault.RecipientString(rs[0])})
+	}
+	fmt.Fprintln(a.Out, vault.RecipientString(rs[0]))
+	return nil
+}
+
+// parentExists refuses a path whose folder does not exist: a mistyped
+// folder is not created, and the file does not land somewhere unexpected.
+func parentExists(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return withHint(fmt.Errorf("folder %s: %w", dir, vault.ErrNotFound), "check the path, or make the folder first (mkdir)")
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return withHint(usagef("%s is not a folder", dir), "check the path")
+	}
+	return nil
 }
 
 func newRekeyCmd(a *App) *cobra.Command {
@@ -242,6 +306,9 @@ func runRekey(a *App, to string) error {
 		if err := v.Rekey(rs, nil, ids); err != nil {
 			return err
 		}
+		if a.jsonOut {
+			return printJSON(a.Out, rekeyResult{Identity: to, PublicKey: vault.RecipientString(rs[0])})
+		}
 		fmt.Fprintf(a.Err, "clientvault: the vault now opens with %s; pass it with --identity\n", to)
 		return nil
 	}
@@ -272,8 +339,51 @@ func runRekey(a *App, to string) error {
 		return withHint(fmt.Errorf("the vault was rekeyed but the new identity is at %s: %w", staged, err),
 			"move it to "+path+" by hand")
 	}
+	if a.jsonOut {
+		return printJSON(a.Out, rekeyResult{Identity: path, PublicKey: id.Recipient().String()})
+	}
 	fmt.Fprintf(a.Err, "clientvault: rekeyed; the new identity is %s\n", path)
 	return nil
+}
+
+// rekeyResult is what rekey --json prints: the identity the vault opens
+// with now, and its public key.
+type rekeyResult struct {
+	Identity  string `json:"identity"`
+	PublicKey string `json:"public_key"`
+}
+
+// buildVersion is the version set by the release build (-ldflags), or else
+// the module version that 'go install ...@v1.2.3' records in the binary,
+// or else the commit it was built from.
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if len(rev) >= 12 {
+		v := "dev+" + rev[:12]
+		if modified == "true" {
+			v += "-modified"
+		}
+		return v
+	}
+	return version
 }
 
 func newPasswdCmd(a *App) *cobra.Command {
@@ -287,10 +397,13 @@ is not touched: only the identity file is sealed again.`,
   clientvault passwd --identity ~/.config/clientvault/identity.age`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if a.ReadSecret == nil || !a.StdinTTY {
-				return usagef("passwd asks for passphrases and needs a terminal")
-			}
 			path := a.IdentityPath()
+			if err := passphraseProtected(path); err != nil {
+				return err
+			}
+			if a.ReadSecret == nil || !a.StdinTTY {
+				return withHint(fmt.Errorf("passwd asks for passphrases: %w", errNoTerminal), "run 'clientvault passwd' on a terminal")
+			}
 			old, err := a.ReadSecret("Current passphrase: ")
 			if err != nil {
 				return err
@@ -311,6 +424,25 @@ is not touched: only the identity file is sealed again.`,
 	}
 }
 
+// passphraseProtected refuses, before any passphrase is asked, an identity
+// file that has none (a plain key, an SSH key) or that is missing.
+func passphraseProtected(path string) error {
+	ids, err := vault.LoadIdentities(path, vault.Prompter{})
+	if errors.Is(err, vault.ErrNotFound) {
+		return withHint(fmt.Errorf("no identity file at %s: %w", path, vault.ErrNotFound), "name it with --identity FILE")
+	}
+	if err != nil {
+		return withHint(usageError{err}, "--identity names the passphrase-protected identity to change")
+	}
+	for _, id := range ids {
+		if _, ok := id.(*vault.EncryptedIdentity); ok {
+			return nil
+		}
+	}
+	return withHint(usagef("%s is a plain key, not protected by a passphrase: there is no passphrase to change", path),
+		"protect it by binding the vault to a new passphrase-protected identity: 'clientvault rekey' on a terminal")
+}
+
 func newVersionCmd(a *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
@@ -319,7 +451,13 @@ func newVersionCmd(a *App) *cobra.Command {
   clientvault --version`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			fmt.Fprintf(a.Out, "clientvault %s\n", version)
+			v := buildVersion()
+			if a.jsonOut {
+				return printJSON(a.Out, struct {
+					Version string `json:"version"`
+				}{v})
+			}
+			fmt.Fprintf(a.Out, "clientvault %s\n", v)
 			return nil
 		},
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -16,6 +17,7 @@ type noteOptions struct {
 	from     string
 	date     string
 	settings []string
+	yes      bool
 	t        records.Treatment
 }
 
@@ -28,7 +30,13 @@ func newNoteCmd(a *App) *cobra.Command {
 correction is a new entry with --amends N, and both are kept.
 
 On a terminal with no flags, a form asks for the entry. Scripts give it with
-flags, or as JSON with --from FILE ('-' for standard input).`,
+flags, or as JSON with --from FILE ('-' for standard input).
+
+An entry that conflicts with the record (laser, peels or waxing on
+isotretinoin; laser with a photosensitising drug or recent sun exposure; a
+product with a positive patch test; retinoids in pregnancy) is refused with
+a warning; on a terminal it asks, in scripts --yes records it, and the
+warning is kept in the entry.`,
 		Example: `  clientvault note "Jane Doe" --date 2026-02-01 --service "laser hair removal" --area underarm \
       --setting wavelength_nm=755 --setting fluence_j_cm2=18 --technician owner --outcome "mild erythema"
   clientvault note 7f3a9c2e --amends 3 --date 2026-02-01 --service "laser hair removal" --setting fluence_j_cm2=16
@@ -48,6 +56,7 @@ flags, or as JSON with --from FILE ('-' for standard input).`,
 	f.StringVar(&o.t.Outcome, "outcome", "", "the outcome")
 	f.StringVar(&o.t.Aftercare, "aftercare", "", "aftercare advised")
 	f.IntVar(&o.t.Amends, "amends", 0, "the number of the entry this one corrects")
+	f.BoolVar(&o.yes, "yes", false, "record the entry even if it meets a contraindication rule (the warning is kept in it)")
 	return c
 }
 
@@ -68,7 +77,7 @@ func runNote(a *App, c *cobra.Command, o *noteOptions, ref string) error {
 		}
 		p, err := records.DecodeTreatment(b)
 		if err != nil {
-			return usagef("treatment entry: %v", err)
+			return usagef("treatment entry: %w", err)
 		}
 		t = *p
 	} else if c.Flags().NFlag()-countSet(c, "json", "vault", "identity", "accessible") == 0 && a.interactive() {
@@ -88,7 +97,7 @@ func runNote(a *App, c *cobra.Command, o *noteOptions, ref string) error {
 		if o.date != "" {
 			d, err := records.ParseDate(o.date)
 			if err != nil {
-				return usagef("--date: %v", err)
+				return usagef("--date: %w", err)
 			}
 			t.Date = d
 		}
@@ -98,12 +107,31 @@ func runNote(a *App, c *cobra.Command, o *noteOptions, ref string) error {
 		}
 		t.Settings = settings
 	}
+	if o.yes {
+		t.AcceptWarnings()
+	}
 	v, err := a.open(openOpts{write: true})
 	if err != nil {
 		return err
 	}
 	defer v.Close()
 	n, err := v.Note(ref, t)
+	var ce *records.ContraindicationError
+	if errors.As(err, &ce) {
+		if !a.interactive() {
+			// The warnings are client data: shown on a terminal, and
+			// kept in the entry once confirmed, never in a script's log.
+			return withHint(err, "check the record ('clientvault view RECORD'); to record the entry anyway, with the warning kept in it, pass --yes")
+		}
+		for _, w := range ce.Warnings {
+			fmt.Fprintf(a.Err, "clientvault: warning: %s\n", w)
+		}
+		if err := a.confirmWith("Record this treatment anyway?", "The warning is kept in the entry."); err != nil {
+			return err
+		}
+		t.AcceptWarnings()
+		n, err = v.Note(ref, t)
+	}
 	if err != nil {
 		return err
 	}
@@ -169,7 +197,7 @@ Each problem is printed with its record ID; the exit code is 9 if any.`,
 					fmt.Fprintln(a.Out, p)
 				}
 				if rep.OK() {
-					fmt.Fprintf(a.Out, "ok: %d records, %d index entries, %d audit entries\n", rep.Records, rep.IndexEntries, rep.AuditEntries)
+					fmt.Fprintf(a.Out, "ok: %s, %s, %s\n", count(rep.Records, "record"), count(rep.IndexEntries, "index entry"), count(rep.AuditEntries, "audit entry"))
 				}
 			}
 			if !rep.OK() {

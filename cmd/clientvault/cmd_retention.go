@@ -47,7 +47,7 @@ func newRetentionShowCmd(a *App) *cobra.Command {
 }
 
 func printPolicy(a *App, p consent.Policy) {
-	fmt.Fprintf(a.Out, "keep:             %d years after the last treatment\n", p.Years)
+	fmt.Fprintf(a.Out, "keep:             %s after the last treatment\n", count(p.Years, "year"))
 	fmt.Fprintf(a.Out, "minors:           under %d at the last treatment: kept at least until their %d%s birthday\n",
 		p.MinorAge, p.MinorUntilAge, ordinal(p.MinorUntilAge))
 }
@@ -69,6 +69,7 @@ func ordinal(n int) string {
 func newRetentionSetCmd(a *App) *cobra.Command {
 	var years string
 	var minorAge, minorUntil int
+	var yes bool
 	c := &cobra.Command{
 		Use:   "set --years N",
 		Short: "Change the retention rule and recompute every record's date",
@@ -82,22 +83,49 @@ its audit entry. Settings not given keep their current values.`,
 			if years == "" && !c.Flags().Changed("minor-age") && !c.Flags().Changed("minor-until-age") {
 				return usagef("retention set needs --years N (and optionally --minor-age, --minor-until-age)")
 			}
+			newPolicy := func(p consent.Policy) (consent.Policy, error) {
+				var err error
+				if years != "" {
+					if p.Years, err = consent.ParsePeriod(years); err != nil {
+						return p, usagef("--years: %w", err)
+					}
+				}
+				if c.Flags().Changed("minor-age") {
+					p.MinorAge = minorAge
+				}
+				if c.Flags().Changed("minor-until-age") {
+					p.MinorUntilAge = minorUntil
+				}
+				return p, nil
+			}
+			if !yes {
+				// A shorter period makes records due: say how many, and ask.
+				pre, err := withVault(a, openOpts{}, func(v *vault.Vault) (*vault.RetentionReport, error) {
+					old := v.Retention()
+					p, err := newPolicy(old)
+					if err != nil || !shorter(p, old) {
+						return nil, err
+					}
+					return v.RetentionPreview(p)
+				})
+				if err != nil {
+					return err
+				}
+				if pre != nil && pre.Due > 0 {
+					if err := a.confirmDue(pre.Due, "Change the retention rule?",
+						fmt.Sprintf("%s would become due: the next 'clientvault expire' destroys %s.", count(pre.Due, "record"), them(pre.Due))); err != nil {
+						return err
+					}
+				}
+			}
 			v, err := a.open(openOpts{write: true})
 			if err != nil {
 				return err
 			}
 			defer v.Close()
-			p := v.Retention()
-			if years != "" {
-				if p.Years, err = consent.ParsePeriod(years); err != nil {
-					return usagef("--years: %v", err)
-				}
-			}
-			if c.Flags().Changed("minor-age") {
-				p.MinorAge = minorAge
-			}
-			if c.Flags().Changed("minor-until-age") {
-				p.MinorUntilAge = minorUntil
+			p, err := newPolicy(v.Retention())
+			if err != nil {
+				return err
 			}
 			rep, err := v.SetRetention(p)
 			if err != nil {
@@ -109,13 +137,26 @@ its audit entry. Settings not given keep their current values.`,
 			printPolicy(a, rep.Policy)
 			fmt.Fprintf(a.Out, "records:          %d (%d with a new date)\ndue for expiry:   %d\n", rep.Records, rep.Changed, rep.Due)
 			if rep.Due > 0 {
-				fmt.Fprintf(a.Err, "clientvault: %d records are now past retention; 'clientvault expire --dry-run' lists them\n", rep.Due)
+				fmt.Fprintf(a.Err, "clientvault: %s now past retention; 'clientvault expire --dry-run' lists %s\n", countIs(rep.Due, "record"), them(rep.Due))
 			}
 			return nil
 		},
 	}
 	c.Flags().StringVar(&years, "years", "", "years to keep a record after the last treatment, e.g. 7 or 7y")
+	c.Flags().BoolVar(&yes, "yes", false, "change the rule even when it makes records due for expiry")
 	c.Flags().IntVar(&minorAge, "minor-age", 0, "age of majority: younger clients are minors")
 	c.Flags().IntVar(&minorUntil, "minor-until-age", 0, "a minor's record is kept at least until this birthday")
 	return c
+}
+
+// shorter reports whether p may keep some record for less time than old.
+func shorter(p, old consent.Policy) bool {
+	return p.Years < old.Years || p.MinorAge < old.MinorAge || p.MinorUntilAge < old.MinorUntilAge
+}
+
+func them(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }

@@ -68,7 +68,7 @@ func runShare(a *App, o *shareOptions, ref string) error {
 	if o.until != "" {
 		d, err := records.ParseDate(o.until)
 		if err != nil {
-			return usagef("--until: %v", err)
+			return usagef("--until: %w", err)
 		}
 		so.Until = d
 	}

@@ -45,6 +45,15 @@ func newStaffAddCmd(a *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Names are unique without regard to case: "bea lopez" is the
+			// Bea Lopez already registered, not a second coworker.
+			var names []string
+			if err := a.peek(func(v *vault.Vault) (err error) { names, err = v.StaffNames(""); return err }); err != nil {
+				return err
+			}
+			if i := staffIndex(names, args[0]); i >= 0 {
+				return fmt.Errorf("staff %s: %w as %s (names are the same whatever their case)", args[0], vault.ErrExists, names[i])
+			}
 			st, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) (*vault.Staff, error) { return v.StaffAdd(args[0], key) })
 			if err != nil {
 				return err
@@ -70,7 +79,7 @@ func readStaffKey(arg string) (age.Recipient, error) {
 	b, err := os.ReadFile(arg)
 	if errors.Is(err, os.ErrNotExist) || (err == nil && len(b) > 64<<10) {
 		return nil, withHint(usagef("KEY: not an age (age1…) or SSH (ssh-ed25519, ssh-rsa) public key, nor a file holding one"),
-			"the coworker prints theirs with 'clientvault keygen -o FILE' or 'age-keygen -y FILE'")
+			"the coworker prints theirs with 'clientvault keygen -y THEIR-KEY-FILE' (a new key: 'clientvault keygen -o FILE')")
 	}
 	if err != nil {
 		return nil, err
@@ -78,7 +87,7 @@ func readStaffKey(arg string) (age.Recipient, error) {
 	if bytes.Contains(b, []byte("AGE-SECRET-KEY-")) || bytes.Contains(b, []byte("PRIVATE KEY-----")) ||
 		bytes.HasPrefix(b, []byte("age-encryption.org/")) {
 		return nil, withHint(usagef("KEY: %s holds a private key; the coworker keeps that, give their public key", arg),
-			"the coworker prints it with 'age-keygen -y FILE' or from their .pub file")
+			"the coworker prints it with 'clientvault keygen -y THEIR-KEY-FILE', or gives their SSH .pub file")
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {

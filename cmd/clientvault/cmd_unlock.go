@@ -80,7 +80,13 @@ func newLockCmd(a *App) *cobra.Command {
   clientvault unlock --for 15m; clientvault view "Jane Doe"; clientvault lock`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if _, err := agentCall(a, agentRequest{Op: "lock"}); err != nil {
+			_, err := agentCall(a, agentRequest{Op: "lock"})
+			if a.jsonOut {
+				return printJSON(a.Out, struct {
+					WasUnlocked bool `json:"was_unlocked"`
+				}{err == nil})
+			}
+			if err != nil {
 				fmt.Fprintln(a.Err, "clientvault: no unlock agent was running")
 				return nil
 			}
@@ -115,6 +121,11 @@ func runUnlock(a *App, d time.Duration) error {
 	path, err := filepath.Abs(a.IdentityPath())
 	if err != nil {
 		return err
+	}
+	// Already unlocked: say so and ask nothing. 'lock' first to start over.
+	if resp, err := agentCall(a, agentRequest{Op: "status"}); err == nil && resp.Identity == path {
+		fmt.Fprintf(a.Err, "clientvault: already unlocked until %s; 'clientvault lock' locks it now\n", resp.Until.Local().Format("15:04"))
+		return nil
 	}
 	ids, err := a.identities()
 	if err != nil {

@@ -111,7 +111,7 @@ func printRecord(w io.Writer, s *vault.Stored) {
 			head += fmt.Sprintf(" (corrects #%d)", t.Amends)
 		}
 		line("treatment", strings.Join(nonEmpty(head, t.Area, strings.Join(t.Products, ", "), settingsText(t.Settings),
-			by(t.Technician), t.Outcome, aftercare(t.Aftercare)), " | "))
+			by(t.Technician), t.Outcome, aftercare(t.Aftercare), recordedDespite(t.Warnings)), " | "))
 	}
 	line("created", s.Created.Format("2006-01-02"))
 	line("retain until", s.RetainUntil.String())
@@ -201,4 +201,13 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// recordedDespite says which contraindication warnings an entry was
+// recorded with.
+func recordedDespite(warnings []string) string {
+	if len(warnings) == 0 {
+		return ""
+	}
+	return "recorded despite: " + strings.Join(warnings, "; ")
 }

@@ -9,8 +9,8 @@ import (
 func buildConfirmForm(title, description string, yes *bool) *huh.Form {
 	*yes = false
 	return huh.NewForm(huh.NewGroup(
-		huh.NewConfirm().Title(title).Description(description).
-			Affirmative("Yes").Negative("No").Value(yes),
+		describe(huh.NewConfirm().Title(title).
+			Affirmative("Yes").Negative("No").Value(yes), description),
 	))
 }
 
@@ -44,6 +44,17 @@ func (a *App) confirmWith(title, description string) error {
 		return errCanceled
 	}
 	return nil
+}
+
+// confirmDue asks before a step that makes n records due for expiry (the
+// next expire destroys them). Without a terminal it refuses: scripts pass
+// --yes.
+func (a *App) confirmDue(n int, title, description string) error {
+	if !a.interactive() {
+		return withHint(usagef("%s would become due for expiry, and there is no terminal to confirm on", count(n, "record")),
+			"in scripts, pass --yes to confirm; 'clientvault expire --dry-run' lists what is due")
+	}
+	return a.confirmWith(title, description)
 }
 
 // maybeConfirm asks the person at the terminal to confirm a step that

@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/charmbracelet/huh"
+	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/vault"
 )
 
@@ -28,6 +29,7 @@ const (
 	exitRefused         = 11  // refused by a rule (consent, retention, hold, no overwrite)
 	exitAmbiguous       = 12  // a name or ID prefix matches several records
 	exitNoConsent       = 13  // sharing needs an active consent: record one with consent add
+	exitPermission      = 14  // a file cannot be read or written: permissions, a read-only file or disk
 	exitRolledBack      = 15  // the vault is older than one this account already opened
 	exitOwnerUnknown    = 16  // a coworker has not pinned the vault owner's key: run trust
 	exitCanceled        = 130 // the person cancelled a form or prompt
@@ -38,6 +40,8 @@ var errCanceled = errors.New("cancelled; nothing was changed")
 
 // usageError marks a mistake in how the command was called.
 type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
@@ -60,7 +64,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, errCanceled), errors.Is(err, huh.ErrUserAborted):
 		return exitCanceled
-	case errors.As(err, &usage), errors.Is(err, vault.ErrInvalid):
+	case errors.As(err, &usage), errors.Is(err, vault.ErrInvalid), errors.Is(err, errNoTerminal):
 		return exitUsage
 	case errors.As(err, &amb):
 		return exitAmbiguous
@@ -92,6 +96,8 @@ func exitCode(err error) int {
 		return exitNotFound
 	case errors.Is(err, vault.ErrRefused), errors.Is(err, vault.ErrExists):
 		return exitRefused
+	case permissionDenied(err):
+		return exitPermission
 	}
 	return exitError
 }
@@ -121,6 +127,20 @@ func defaultHint(err error) string {
 		return "an older copy was put in place of the vault: put the newest one back, and find out who can write the vault file; to go back to a backup on purpose, 'clientvault restore FILE' is the only way"
 	case errors.Is(err, vault.ErrInvalid):
 		return "correct the fields named above and run the command again"
+	case errors.Is(err, records.ErrDateForm), errors.Is(err, records.ErrNotRealDate):
+		return "write dates as YYYY-MM-DD, e.g. 1990-04-02"
+	case errors.Is(err, records.ErrJSON):
+		return "give one JSON object, or one object per line, in the shape 'clientvault view --json' prints (README: A record as JSON)"
+	case errors.Is(err, errNoTerminal):
+		return "run it on a terminal, or for scripts pass a plain age key file with --identity FILE"
+	case errors.Is(err, vault.ErrNotFound):
+		return notFoundHint(err)
+	case errors.Is(err, vault.ErrExists) && strings.HasPrefix(err.Error(), "staff "):
+		return "staff names are unique, whatever their case: choose another, or 'clientvault staff remove NAME' first"
+	case errors.Is(err, vault.ErrExists):
+		return "clientvault never overwrites: choose another name or file"
+	case permissionDenied(err):
+		return "check the file's permissions and that its disk is not read-only (ls -l), or pass another path"
 	case diskFull(err):
 		return "free space on the disk that holds the vault (expire, erase and backup need room for a copy of it), then run the command again"
 	}
@@ -150,6 +170,30 @@ func printError(w io.Writer, err error) {
 	if hint != "" {
 		fmt.Fprintf(w, "hint: %s\n", hint)
 	}
+}
+
+// notFoundHint says where to look for what was not found. The messages are
+// the vault's own ("staff NAME: not found", "consent ID: not found"), which
+// name the kind of object first.
+func notFoundHint(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "staff "):
+		return "see 'clientvault staff list' for the coworkers' names; add one with 'clientvault staff add NAME KEY'"
+	case strings.HasPrefix(msg, "consent "):
+		return "see 'clientvault consent list RECORD' for the consents' IDs"
+	case strings.Contains(msg, "no legal hold"):
+		return "see 'clientvault hold list' for the holds that stand"
+	case strings.HasPrefix(msg, "input file "), strings.HasPrefix(msg, "backup "), strings.HasPrefix(msg, "identity file "), strings.HasPrefix(msg, "no identity file "):
+		return "check the path and run the command again"
+	}
+	return "see 'clientvault list' for the records' IDs and names"
+}
+
+// permissionDenied reports whether err is a file that may not be read or
+// written: its permissions, or a read-only file system.
+func permissionDenied(err error) bool {
+	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EROFS)
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }

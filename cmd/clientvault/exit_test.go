@@ -32,3 +32,21 @@ func TestDiskFullHint(t *testing.T) {
 		t.Errorf("a message is not an errno: hint %q", h)
 	}
 }
+
+// TestPermissionDenied: a read-only vault file (or disk, or folder) is its
+// own exit code with a hint, however deeply the vault wrapped it. The
+// tests run as root on CI, where chmod cannot make a file read-only, so
+// the error is built here.
+func TestPermissionDenied(t *testing.T) {
+	for _, errno := range []error{syscall.EACCES, syscall.EPERM, syscall.EROFS} {
+		err := fmt.Errorf("vault /v.db: %w", &os.PathError{Op: "open", Path: "/v.db", Err: errno})
+		if c := exitCode(err); c != exitPermission {
+			t.Errorf("%v: exit %d, want %d", errno, c, exitPermission)
+		}
+		var b strings.Builder
+		printError(&b, err)
+		if lines := strings.Split(strings.TrimSpace(b.String()), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], "hint: check the file's permissions") {
+			t.Errorf("%v: %q", errno, b.String())
+		}
+	}
+}

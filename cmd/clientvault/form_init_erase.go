@@ -18,14 +18,12 @@ func buildInitForm(o *initOptions) *huh.Form {
 		o.retain = fmt.Sprintf("%dy", consent.DefaultPolicy().Years)
 	}
 	return huh.NewForm(huh.NewGroup(
-		huh.NewInput().Title("Keep records for").
-			Description("years after the last treatment (the law of your state or country says how long), e.g. 7y").
+		describe(huh.NewInput().Title("Keep records for").
 			Value(&o.retain).
-			Validate(func(s string) error { _, err := consent.ParsePeriod(s); return err }),
-		huh.NewInput().Title("Recovery key file").
-			Description("a new file, best on a USB stick kept away from the laptop; empty: show the key once here").
+			Validate(func(s string) error { _, err := consent.ParsePeriod(s); return err }), "years after the last treatment (the law of your state or country says how long), e.g. 7y"),
+		describe(huh.NewInput().Title("Recovery key file").
 			Value(&o.recoveryOut).
-			Validate(validateNewFile),
+			Validate(validateNewFile), "a new file, best on a USB stick kept away from the laptop; empty: show the key once here"),
 	).Title("New vault"))
 }
 
@@ -42,21 +40,22 @@ func validateNewFile(path string) error {
 }
 
 // buildEraseForm returns the form erase shows on a terminal when no
-// --reason was given: the reason, and whether the record may go before its
-// retention has ended (--force).
-func buildEraseForm(reason *string, force *bool) *huh.Form {
-	return huh.NewForm(huh.NewGroup(
-		huh.NewText().Title("Reason").
-			Description("the client's request and its date; kept sealed in the audit log").
+// --reason was given: the reason, and, for a record that must be kept until
+// a date not yet past (until), whether it may go before then (--force).
+func buildEraseForm(reason *string, force *bool, until string) *huh.Form {
+	fields := []huh.Field{
+		describe(huh.NewText().Title("Reason").
 			Value(reason).
 			Validate(func(s string) error {
 				if strings.TrimSpace(s) == "" {
 					return errors.New("say why the record is erased")
 				}
 				return nil
-			}),
-		huh.NewConfirm().Title("Erase it even if it must still be kept?").
-			Description("Yes only when the legal duty to keep it does not apply; with No, a record still within its retention is kept, and you are told until when").
-			Affirmative("Yes").Negative("No").Value(force),
-	).Title("Erase a record on the client's request"))
+			}), "the client's request and its date; kept sealed in the audit log"),
+	}
+	if until != "" {
+		fields = append(fields, describe(huh.NewConfirm().Title("It must be kept until "+until+". Erase it even so?").
+			Affirmative("Yes").Negative("No").Value(force), "Yes only when the legal duty to keep it does not apply; with No, nothing is erased"))
+	}
+	return huh.NewForm(huh.NewGroup(fields...).Title("Erase a record on the client's request"))
 }

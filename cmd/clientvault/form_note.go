@@ -31,12 +31,12 @@ func buildNoteForm(v *noteFormValues, today records.Date) *huh.Form {
 	}
 	return huh.NewForm(
 		huh.NewGroup(
-			huh.NewInput().Title("Date").Description("YYYY-MM-DD; empty is today").Value(&v.Date).
+			describe(huh.NewInput().Title("Date").Value(&v.Date).
 				Validate(treatmentCheck("date", today, func(t *records.Treatment, s string) error {
 					d, err := formDate(s, today)
 					t.Date = d
 					return err
-				})),
+				})), "YYYY-MM-DD; empty is today"),
 			huh.NewInput().Title("Service").Suggestions(commonServices).Value(&v.Service).
 				Validate(treatmentCheck("service", today, func(t *records.Treatment, s string) error {
 					t.Service = s
@@ -54,19 +54,18 @@ func buildNoteForm(v *noteFormValues, today records.Date) *huh.Form {
 				})),
 		).Title("Treatment"),
 		huh.NewGroup(
-			huh.NewInput().Title("Products").Description("separate with commas").Value(&v.Products).
+			describe(huh.NewInput().Title("Products").Value(&v.Products).
 				Validate(treatmentCheck("products", today, func(t *records.Treatment, s string) error {
 					t.Products = splitList(s)
 					return nil
-				})),
-			huh.NewInput().Title("Device settings").
-				Description("KEY=VALUE, separated by commas, e.g. wavelength_nm=755, fluence_j_cm2=18").
+				})), "separate with commas"),
+			describe(huh.NewInput().Title("Device settings").
 				Value(&v.Settings).
 				Validate(treatmentCheck("settings", today, func(t *records.Treatment, s string) error {
 					set, err := formSettings(s)
 					t.Settings = set
 					return err
-				})),
+				})), "KEY=VALUE, separated by commas, e.g. wavelength_nm=755, fluence_j_cm2=18"),
 		).Title("Products and settings"),
 		huh.NewGroup(
 			huh.NewText().Title("Outcome").Value(&v.Outcome).
@@ -124,11 +123,11 @@ func formSettings(s string) (records.Settings, error) {
 func (v *noteFormValues) treatment(today records.Date) (records.Treatment, error) {
 	d, err := formDate(v.Date, today)
 	if err != nil {
-		return records.Treatment{}, usagef("date: %v", err)
+		return records.Treatment{}, usagef("date: %w", err)
 	}
 	set, err := formSettings(v.Settings)
 	if err != nil {
-		return records.Treatment{}, usagef("settings: %v", err)
+		return records.Treatment{}, usagef("settings: %w", err)
 	}
 	return records.Treatment{
 		Date: d, Service: strings.TrimSpace(v.Service), Area: strings.TrimSpace(v.Area),

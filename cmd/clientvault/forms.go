@@ -44,10 +44,10 @@ func buildAddForm(v *addFormValues, today records.Date) *huh.Form {
 		).Title("Client"),
 		huh.NewGroup(
 			huh.NewSelect[string]().Title("Skin type (Fitzpatrick)").Options(skin...).Value(&v.SkinType),
-			huh.NewInput().Title("Allergies").Description("separate with commas").Value(&v.Allergies),
-			huh.NewInput().Title("Medications").Description("separate with commas").Value(&v.Medications),
-			huh.NewInput().Title("Medical conditions").Description("separate with commas").Value(&v.Conditions),
-			huh.NewInput().Title("Contraindications").Description("separate with commas").Value(&v.Contraindications),
+			describe(huh.NewInput().Title("Allergies").Value(&v.Allergies), "separate with commas"),
+			describe(huh.NewInput().Title("Medications").Value(&v.Medications), "separate with commas"),
+			describe(huh.NewInput().Title("Medical conditions").Value(&v.Conditions), "separate with commas"),
+			describe(huh.NewInput().Title("Contraindications").Value(&v.Contraindications), "separate with commas"),
 			huh.NewConfirm().Title("Pregnant?").Value(&v.Pregnant),
 		).Title("Health"),
 		huh.NewGroup(

@@ -124,7 +124,7 @@ func TestTreatmentCheck(t *testing.T) {
 		{"date", "2026-03-01", date, ""},
 		{"date", "2026-03-02", date, "is in the future"},
 		{"date", "1899-12-31", date, "is before 1900"},
-		{"date", "2026-02-30", date, "not a date"},
+		{"date", "2026-02-30", date, "not a real date"},
 		{"area", "face", text, ""},
 		{"area", "face\x07", text, "control character"},
 		{"area", strings.Repeat("x", 201), text, "longer than"},

@@ -196,7 +196,7 @@ func goldenVault(t *testing.T) (*testEnv, []string) {
 	e.mustRun("", "note", ids[0], "--date", "2026-02-01", "--service", "laser hair removal",
 		"--area", "underarm", "--products", "cooling gel", "--setting", "wavelength_nm=755",
 		"--setting", "fluence_j_cm2=18", "--technician", "owner", "--outcome", "mild erythema",
-		"--aftercare", "SPF 50")
+		"--aftercare", "SPF 50", "--yes") // laser on isotretinoin: recorded with the warnings
 	return e, ids
 }
 

@@ -106,7 +106,11 @@ func TestCLIHoldExpireErase(t *testing.T) {
 	if errs := e.fails(exitRefused, "erase", old, "--reason", "asked", "--force"); !strings.Contains(errs, "legal hold") || !strings.Contains(errs, "release") {
 		t.Fatalf("erase of a held record:\n%s", errs)
 	}
-	e.ok("", "release", old)
+	// Released, it is due at once: a script says so with --yes.
+	if errs := e.fails(exitUsage, "release", old); !strings.Contains(errs, "1 record would become due") {
+		t.Fatalf("release of a record past retention:\n%s", errs)
+	}
+	e.ok("", "release", old, "--yes")
 	if out := e.ok("", "expire", "--dry-run"); !strings.Contains(out, "would destroy "+old) {
 		t.Fatalf("dry run:\n%s", out)
 	}
@@ -119,7 +123,9 @@ func TestCLIHoldExpireErase(t *testing.T) {
 	if !strings.Contains(errs, "must be kept until 2018-02-28") || !strings.Contains(errs, "--force") {
 		t.Fatalf("erase before retention ended:\n%s", errs)
 	}
-	e.fails(exitUsage, "erase", recent)
+	// Retention is checked before the reason is asked for.
+	e.fails(exitRefused, "erase", recent)
+	e.fails(exitUsage, "erase", recent, "--force")
 	if out := e.ok("", "erase", recent, "--reason", "asked by phone", "--force"); !strings.Contains(out, "erased before") {
 		t.Fatalf("erase --force:\n%s", out)
 	}
@@ -140,7 +146,11 @@ func TestCLIRetentionSet(t *testing.T) {
 	e.fails(exitUsage, "retention", "set")
 	e.fails(exitUsage, "retention", "set", "--years", "0")
 	e.fails(exitUsage, "retention", "set", "--years", "7", "--minor-age", "30", "--minor-until-age", "20")
-	out := e.ok("", "retention", "set", "--years", "1")
+	// Shorter, it makes the record due: a script says so with --yes.
+	if errs := e.fails(exitUsage, "retention", "set", "--years", "1"); !strings.Contains(errs, "1 record would become due") {
+		t.Fatalf("retention set shorter:\n%s", errs)
+	}
+	out := e.ok("", "retention", "set", "--years", "1", "--yes")
 	if !strings.Contains(out, "1 with a new date") || !strings.Contains(out, "due for expiry:   1") {
 		t.Fatalf("retention set:\n%s", out)
 	}

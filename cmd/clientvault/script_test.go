@@ -64,6 +64,19 @@ func TestScripts(t *testing.T) {
 				}
 				ts.Fatalf("%s did not reach %d bytes in a minute", args[0], n)
 			},
+			// maxsize FILE BYTES checks that FILE holds at most BYTES.
+			"maxsize": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: maxsize FILE BYTES")
+				}
+				n, err := strconv.ParseInt(args[1], 10, 64)
+				ts.Check(err)
+				fi, err := os.Stat(ts.MkAbs(args[0]))
+				ts.Check(err)
+				if fi.Size() > n {
+					ts.Fatalf("%s holds %d bytes, more than %d", args[0], fi.Size(), n)
+				}
+			},
 			// exits CODE PROGRAM ARGS... runs the program and checks its exit
 			// code, keeping its output for stdout/stderr assertions.
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -151,7 +151,7 @@ func TestTerminalAddCorrectsBadDateInPlace(t *testing.T) {
 	c.field("Full name", "Ann Lee")
 	c.field("Preferred name", "")
 	c.field("Date of birth", "1990-02-30") // no such day
-	c.expect("not a date in YYYY-MM-DD form")
+	c.expect("not a real date")
 	// The form stays on the field, with what was typed: erase the day and
 	// type the right one.
 	c.send(strings.Repeat(keyBackspace, 2))
@@ -205,6 +205,27 @@ func TestTerminalCtrlCInAddLeavesVaultUnchanged(t *testing.T) {
 	}
 	if len(list) != 1 {
 		t.Errorf("list has %d records, want 1", len(list))
+	}
+}
+
+// A mistyped --vault while the vault exists at the default path asks before
+// a second vault is made; No (the default) makes nothing.
+func TestTerminalMistypedVaultAsks(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	typo := filepath.Join(e.home, "valut.db")
+	c := e.start("add", "--vault", typo)
+	c.expect("Create a second vault there?")
+	c.expect("Your vault is at " + e.vaultPath())
+	c.send(keyEnter)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("add --vault typo: exit %d, want %d\n%s", code, exitCanceled, tail(c.text()))
+	}
+	if strings.Contains(c.text(), "New passphrase") {
+		t.Error("asked for a new passphrase before the question")
+	}
+	if _, err := os.Stat(typo); err == nil {
+		t.Error("a second vault was created")
 	}
 }
 
@@ -334,6 +355,8 @@ func TestTerminalAccessibleAdd(t *testing.T) {
 			c.expect("Type III")
 			c.expect("Enter a number between 1 and 7")
 			c.typeLine("4") // 1 not recorded, 2 I, 3 II, 4 III
+			// The field's description is said too (huh drops it there).
+			c.expect("(separate with commas)")
 			c.expect("Allergies")
 			c.typeLine("latex")
 			for _, f := range []string{"Medications", "Medical conditions", "Contraindications"} {
@@ -568,7 +591,8 @@ func TestTerminalEraseForm(t *testing.T) {
 	c.send(keyEnter) // empty: refused
 	c.expect("say why the record is erased")
 	c.typeLine("client's request of 2026-11-20")
-	c.expect("Erase it even if it must still be kept?")
+	c.expect("It must be kept until ")
+	c.expect("Erase it even so?")
 	c.send("y")
 	c.expect("Destroy record " + id + " for good?")
 	c.send("y")
@@ -578,5 +602,25 @@ func TestTerminalEraseForm(t *testing.T) {
 	c.expectNoMore("erased before its retention ended")
 	if _, code, _ := e.runCode("view", id); code != exitNotFound {
 		t.Errorf("view after erase: exit %d, want %d", code, exitNotFound)
+	}
+}
+
+// On a terminal, note shows the contraindication warnings and asks; Yes
+// records the entry with them.
+func TestTerminalNoteWarnsAndAsks(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe", "--medication", "isotretinoin"))
+	c := e.start("note", id, "--service", "brow wax", "--date", "2026-02-01")
+	c.expect("warning: laser, peels and waxing are contraindicated on isotretinoin")
+	c.expect("Record this treatment anyway?")
+	c.send("y")
+	if code := c.wait(); code != 0 {
+		t.Fatalf("note: exit %d\n%s", code, tail(c.text()))
+	}
+	got := e.viewJSON(id)
+	ts, _ := got["treatments"].([]any)
+	if len(ts) != 1 || ts[0].(map[string]any)["warnings"] == nil {
+		t.Errorf("treatments = %v", got["treatments"])
 	}
 }
