@@ -290,6 +290,7 @@ func doomedBy(tx *bolt.Tx, ids []ID) (doomed, error) {
 		}
 		add(bucketRecords, slot)
 		add(bucketExpiry, slot)
+		add(bucketDirectory, slot)
 		add(bucketIDs, id[:])
 		gone[id] = true
 	}

@@ -1,0 +1,327 @@
+package vault
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/clientvault/clientvault/records"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Client is one client as the directory has them: what finding and listing
+// show, never the record's health details or notes.
+type Client struct {
+	ID          string       `json:"id"`
+	Name        string       `json:"name"`
+	DOB         records.Date `json:"dob,omitzero"`
+	Phone       string       `json:"phone,omitempty"`
+	Email       string       `json:"email,omitempty"`
+	LastVisit   records.Date `json:"last_visit,omitzero"`
+	RetainUntil records.Date `json:"retain_until,omitzero"`
+	Held        bool         `json:"held,omitempty"`
+}
+
+// Find returns the clients that query names, ordered by name: a name
+// (every word of the query starts a word of the client's name or preferred
+// name, in any order, ignoring case and accents: "quen", "odegard" for
+// "Ødegård"), phone digits in any formatting ("5550142" finds
+// "+1 415 555-0142"), or an email address or part of one (a query with an
+// "@"). The owner searches the sealed directory; a coworker (UnlockAsStaff)
+// only the records shared with them. Find writes nothing, so it works on a
+// vault opened read-only, and it is not audited: it shows the directory's
+// fields, and opening a record (View) is.
+func (v *Vault) Find(query string) ([]Client, error) {
+	q, err := parseQuery(query)
+	if err != nil {
+		return nil, err
+	}
+	var out []Client
+	var keys []string
+	err = v.eachClient(func(r *clientRow) error {
+		if q.matches(r) {
+			out = append(out, r.client())
+			keys = append(keys, string(r.tokens))
+		}
+		return nil
+	}, true)
+	if err != nil {
+		return nil, err
+	}
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		return cmp.Or(strings.Compare(keys[a], keys[b]), strings.Compare(out[a].ID, out[b].ID))
+	})
+	sorted := make([]Client, len(out))
+	for i, j := range idx {
+		sorted[i] = out[j]
+	}
+	return sorted, nil
+}
+
+// query is a parsed Find query.
+type query struct {
+	words  [][]byte // name mode: folded words, each a prefix of some token
+	digits []byte   // phone mode
+	email  []byte   // email mode: lower case, a part of the address
+}
+
+func parseQuery(s string) (*query, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "@") {
+		return &query{email: []byte(strings.ToLower(s))}, nil
+	}
+	letters, digits := false, records.PhoneDigits(s)
+	for _, r := range s {
+		if r != ' ' && !strings.ContainsRune("+-().0123456789/", r) {
+			letters = true
+		}
+	}
+	if !letters && len(digits) >= 3 {
+		return &query{digits: []byte(digits)}, nil
+	}
+	var q query
+	for _, w := range records.SearchTokens(s) {
+		q.words = append(q.words, []byte(w))
+	}
+	if len(q.words) == 0 {
+		return nil, fmt.Errorf("%w: search for a name, phone number (3 digits or more) or email", ErrInvalid)
+	}
+	return &q, nil
+}
+
+func (q *query) matches(r *clientRow) bool {
+	switch {
+	case q.email != nil:
+		return bytes.Contains(r.email, q.email)
+	case q.digits != nil:
+		return bytes.Contains(appendDigits(r.buf[:0], r.phone), q.digits)
+	}
+	for _, w := range q.words {
+		found := false
+		for t := range bytes.SplitSeq(r.tokens, []byte{' '}) {
+			if bytes.HasPrefix(t, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// appendDigits appends the digits of s to b.
+func appendDigits(b, s []byte) []byte {
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// clientRow is one client being read, its byte fields aliasing a buffer
+// that is valid only until the next row.
+type clientRow struct {
+	id                          ID
+	name, tokens, phone, email  []byte
+	dob, lastVisit, retainUntil uint32
+	held                        bool
+	buf                         []byte // scratch space for matching
+}
+
+func (r *clientRow) client() Client {
+	return Client{
+		ID: r.id.String(), Name: string(r.name), DOB: numDate(uint64(r.dob)), Phone: string(r.phone),
+		Email: string(r.email), LastVisit: numDate(uint64(r.lastVisit)),
+		RetainUntil: numDate(uint64(r.retainUntil)), Held: r.held,
+	}
+}
+
+// eachClient calls fn with each visible client: the owner's from the sealed
+// directory, a coworker's from their shares. With checkIDs, a directory
+// row is passed on only if the ID map says its record is in its slot (a
+// lookup per row: Find checks the rows it matches this way; a list of every
+// row leaves it to Verify).
+func (v *Vault) eachClient(fn func(*clientRow) error, checkIDs bool) error {
+	if v.keys == nil && v.staff != nil {
+		return v.eachSharedClient(fn)
+	}
+	if v.keys == nil {
+		return ErrLocked
+	}
+	return v.view(func(tx *bolt.Tx) error {
+		dir := tx.Bucket(bucketDirectory)
+		if dir == nil {
+			return ErrNoDirectory
+		}
+		ids := tx.Bucket(bucketIDs)
+		o := v.keys.newDirOpener()
+		var r clientRow
+		c := dir.Cursor()
+		for k, val := c.First(); k != nil; k, val = c.Next() {
+			row, err := o.open(val)
+			if err != nil {
+				if len(val) >= dirHeadLen {
+					return recordErr(ID(val[1:9]), fmt.Errorf("directory entry: %w", ErrTampered))
+				}
+				return fmt.Errorf("directory entry in slot %x: %w", k, ErrTampered)
+			}
+			if row.stage != 0 && v.pending[row.stage] {
+				continue
+			}
+			d, ok := decodeDir(row.plain)
+			if !ok {
+				return recordErr(row.id, fmt.Errorf("directory entry: %w", ErrTampered))
+			}
+			if checkIDs && !bytes.Equal(ids.Get(row.id[:]), k) {
+				continue // a row left over; Verify reports it
+			}
+			r = clientRow{id: row.id, name: d.name, tokens: d.tokens, phone: d.phone, email: d.email,
+				dob: d.dob, lastVisit: d.lastVisit, retainUntil: d.retainUntil, held: d.held, buf: r.buf}
+			if err := fn(&r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// eachSharedClient is eachClient for a coworker: it opens each of their
+// shares (with age: a coworker holds few) and makes its row from the parts
+// shared with them. Shares past their end are left out.
+func (v *Vault) eachSharedClient(fn func(*clientRow) error) error {
+	var found []*Stored
+	err := v.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketShares).Cursor()
+		for k, raw := c.First(); k != nil; k, raw = c.Next() {
+			if len(k) <= 8 || string(k[8:]) != v.staff.entry.Name {
+				continue
+			}
+			st, err := v.openShare(k, raw)
+			if errors.Is(err, ErrNotShared) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			found = append(found, st)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var r clientRow
+	for _, st := range found {
+		id, err := ParseID(st.ID)
+		if err != nil {
+			continue
+		}
+		f := directoryFields(st.Record)
+		r = clientRow{id: id, name: []byte(f.name), tokens: []byte(f.tokens), phone: []byte(f.phone),
+			email: []byte(f.email), dob: dateNum(f.dob), lastVisit: dateNum(f.lastVisit), buf: r.buf}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sort orders for ListOptions.
+const (
+	SortName        = "name"
+	SortLastVisit   = "last-visit"
+	SortRetainUntil = "retain-until"
+)
+
+// ListOptions choose what Clients lists.
+type ListOptions struct {
+	// Sort is SortName (the default), SortLastVisit (most recent first)
+	// or SortRetainUntil (soonest first).
+	Sort string
+	// Limit, if positive, is how many clients to list at most.
+	Limit int
+	// DueBefore, if set, lists only the clients whose records may be
+	// destroyed before that day (retain-until before it).
+	DueBefore records.Date
+}
+
+// Clients calls each with the clients the directory holds (a coworker:
+// those shared with them), as o chooses and orders them. Like Find, it
+// writes nothing and is not audited. Only the fields each ordering needs
+// are kept while the rows are read and sorted: about 60 bytes a client
+// beside the name.
+func (v *Vault) Clients(o ListOptions, each func(Client) error) error {
+	var less func(a, b *listItem) int
+	switch o.Sort {
+	case "", SortName:
+		less = func(a, b *listItem) int {
+			return cmp.Or(strings.Compare(a.key, b.key), bytes.Compare(a.id[:], b.id[:]))
+		}
+	case SortLastVisit:
+		less = func(a, b *listItem) int {
+			return cmp.Or(cmp.Compare(b.lastVisit, a.lastVisit), strings.Compare(a.key, b.key), bytes.Compare(a.id[:], b.id[:]))
+		}
+	case SortRetainUntil:
+		less = func(a, b *listItem) int {
+			return cmp.Or(cmp.Compare(a.retainUntil, b.retainUntil), strings.Compare(a.key, b.key), bytes.Compare(a.id[:], b.id[:]))
+		}
+	default:
+		return fmt.Errorf("%w: sort must be name, last-visit or retain-until", ErrInvalid)
+	}
+	due := dateNum(o.DueBefore)
+	var items []listItem
+	// Names and keys go into two arenas rather than a string each.
+	var arena []byte
+	err := v.eachClient(func(r *clientRow) error {
+		if due != 0 && (r.retainUntil == 0 || r.retainUntil >= due) {
+			return nil
+		}
+		items = append(items, listItem{
+			id: r.id, dob: r.dob, lastVisit: r.lastVisit, retainUntil: r.retainUntil, held: r.held,
+			nameAt: len(arena), nameLen: len(r.name), keyAt: len(arena) + len(r.name), keyLen: len(r.tokens),
+		})
+		arena = append(append(arena, r.name...), r.tokens...)
+		return nil
+	}, false)
+	if err != nil {
+		return err
+	}
+	s := string(arena) // one copy, so that names and keys are strings without one allocation each
+	for i := range items {
+		it := &items[i]
+		it.key = s[it.keyAt : it.keyAt+it.keyLen]
+	}
+	slices.SortFunc(items, func(a, b listItem) int { return less(&a, &b) })
+	if o.Limit > 0 && len(items) > o.Limit {
+		items = items[:o.Limit]
+	}
+	for i := range items {
+		it := &items[i]
+		c := Client{ID: it.id.String(), Name: s[it.nameAt : it.nameAt+it.nameLen], DOB: numDate(uint64(it.dob)),
+			LastVisit: numDate(uint64(it.lastVisit)), RetainUntil: numDate(uint64(it.retainUntil)), Held: it.held}
+		if err := each(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listItem is one client held by Clients while it sorts.
+type listItem struct {
+	id                          ID
+	key                         string
+	dob, lastVisit, retainUntil uint32
+	held                        bool
+	nameAt, nameLen             int
+	keyAt, keyLen               int
+}
