@@ -92,19 +92,20 @@ func (v *Vault) Duplicates(rec *records.Record) ([]DuplicateClient, error) {
 	p := personOf(rec)
 	var out []DuplicateClient
 	var digits []byte
-	err := v.eachClient(func(r *clientRow) error {
-		match := ""
+	email := []byte(p.email)
+	how := func(r *clientRow) string {
 		switch {
 		case p.dob != 0 && r.dob == p.dob && foldedEqual(r.name, p.name):
-			match = MatchNameDOB
+			return MatchNameDOB
 		case len(p.digits) >= minPhoneDigits && samePhone(string(appendDigits(digits[:0], r.phone)), p.digits):
-			match = MatchPhone
-		case p.email != "" && bytes.Equal(r.email, []byte(p.email)):
-			match = MatchEmail
+			return MatchPhone
+		case len(email) > 0 && bytes.Equal(r.email, email):
+			return MatchEmail
 		}
-		if match != "" {
-			out = append(out, DuplicateClient{Record: r.id.String(), Match: match})
-		}
+		return ""
+	}
+	err := v.eachClient(func(r *clientRow) bool { return how(r) != "" }, func(r *clientRow) error {
+		out = append(out, DuplicateClient{Record: r.id.String(), Match: how(r)})
 		return nil
 	}, true)
 	return out, err
@@ -201,7 +202,7 @@ func (v *Vault) CheckDuplicates(next func() (*records.Record, error)) func() (*r
 		if x == nil {
 			x = &dupIndex{byDOB: map[uint32][]dupRef{}, byPhone: map[string][]dupRef{}, byEmail: map[string][]dupRef{}}
 			var digits []byte
-			err := v.eachClient(func(r *clientRow) error {
+			err := v.eachClient(func(*clientRow) bool { return true }, func(r *clientRow) error {
 				d := string(appendDigits(digits[:0], r.phone))
 				x.add(person{dob: r.dob, digits: d, email: string(r.email)},
 					dupRef{id: r.id, name: string(r.name), digits: d})

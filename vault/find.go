@@ -41,11 +41,9 @@ func (v *Vault) Find(query string) ([]Client, error) {
 	}
 	var out []Client
 	var keys []string
-	err = v.eachClient(func(r *clientRow) error {
-		if q.matches(r) {
-			out = append(out, r.client())
-			keys = append(keys, string(r.tokens))
-		}
+	err = v.eachClient(q.matches, func(r *clientRow) error {
+		out = append(out, r.client())
+		keys = append(keys, string(r.tokens))
 		return nil
 	}, true)
 	if err != nil {
@@ -146,14 +144,15 @@ func (r *clientRow) client() Client {
 	}
 }
 
-// eachClient calls fn with each visible client: the owner's from the sealed
-// directory, a coworker's from their shares. With checkIDs, a directory
-// row is passed on only if the ID map says its record is in its slot (a
-// lookup per row: Find checks the rows it matches this way; a list of every
-// row leaves it to Verify).
-func (v *Vault) eachClient(fn func(*clientRow) error, checkIDs bool) error {
+// eachClient calls fn with each visible client that match accepts: the
+// owner's from the sealed directory, a coworker's from their shares. With
+// checkIDs, a directory row that match accepts is passed on only if the ID
+// map says its record is in that slot (a lookup per row: Find and the
+// duplicate check look up the rows they match; a list of every row leaves
+// that to Verify, which reports a row left over).
+func (v *Vault) eachClient(match func(*clientRow) bool, fn func(*clientRow) error, checkIDs bool) error {
 	if v.keys == nil && v.staff != nil {
-		return v.eachSharedClient(fn)
+		return v.eachSharedClient(match, fn)
 	}
 	if v.keys == nil {
 		return ErrLocked
@@ -182,11 +181,14 @@ func (v *Vault) eachClient(fn func(*clientRow) error, checkIDs bool) error {
 			if !ok {
 				return recordErr(row.id, fmt.Errorf("directory entry: %w", ErrTampered))
 			}
+			r = clientRow{id: row.id, name: d.name, tokens: d.tokens, phone: d.phone, email: d.email,
+				dob: d.dob, lastVisit: d.lastVisit, retainUntil: d.retainUntil, held: d.held, buf: r.buf}
+			if !match(&r) {
+				continue
+			}
 			if checkIDs && !bytes.Equal(ids.Get(row.id[:]), k) {
 				continue // a row left over; Verify reports it
 			}
-			r = clientRow{id: row.id, name: d.name, tokens: d.tokens, phone: d.phone, email: d.email,
-				dob: d.dob, lastVisit: d.lastVisit, retainUntil: d.retainUntil, held: d.held, buf: r.buf}
 			if err := fn(&r); err != nil {
 				return err
 			}
@@ -198,7 +200,7 @@ func (v *Vault) eachClient(fn func(*clientRow) error, checkIDs bool) error {
 // eachSharedClient is eachClient for a coworker: it opens each of their
 // shares (with age: a coworker holds few) and makes its row from the parts
 // shared with them. Shares past their end are left out.
-func (v *Vault) eachSharedClient(fn func(*clientRow) error) error {
+func (v *Vault) eachSharedClient(match func(*clientRow) bool, fn func(*clientRow) error) error {
 	var found []*Stored
 	err := v.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketShares).Cursor()
@@ -229,6 +231,9 @@ func (v *Vault) eachSharedClient(fn func(*clientRow) error) error {
 		f := directoryFields(st.Record)
 		r = clientRow{id: id, name: []byte(f.name), tokens: []byte(f.tokens), phone: []byte(f.phone),
 			email: []byte(f.email), dob: dateNum(f.dob), lastVisit: dateNum(f.lastVisit), buf: r.buf}
+		if !match(&r) {
+			continue
+		}
 		if err := fn(&r); err != nil {
 			return err
 		}
@@ -282,10 +287,8 @@ func (v *Vault) Clients(o ListOptions, each func(Client) error) error {
 	var items []listItem
 	// Names and keys go into two arenas rather than a string each.
 	var arena []byte
-	err := v.eachClient(func(r *clientRow) error {
-		if due != 0 && (r.retainUntil == 0 || r.retainUntil >= due) {
-			return nil
-		}
+	wanted := func(r *clientRow) bool { return due == 0 || (r.retainUntil != 0 && r.retainUntil < due) }
+	err := v.eachClient(wanted, func(r *clientRow) error {
 		items = append(items, listItem{
 			id: r.id, dob: r.dob, lastVisit: r.lastVisit, retainUntil: r.retainUntil, held: r.held,
 			nameAt: len(arena), nameLen: len(r.name), keyAt: len(arena) + len(r.name), keyLen: len(r.tokens),
