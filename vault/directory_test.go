@@ -379,3 +379,45 @@ func TestDuplicates(t *testing.T) {
 		t.Errorf("no duplicate: %v", err)
 	}
 }
+
+// Read in parts on several goroutines, find and list say what one read
+// says.
+func TestFindAndListInParts(t *testing.T) {
+	tv := newTestVault(t)
+	var recs []*records.Record
+	for i := range 60 {
+		r := fakeRecord(i)
+		r.Treatments = []records.Treatment{{Date: records.Date{Year: 2020 + i%6, Month: time.Month(1 + i%12), Day: 1 + i%27}, Service: "peel"}}
+		recs = append(recs, r)
+	}
+	tv.add(t, recs...)
+	run := func() (found []Client, lists [3][]Client) {
+		var err error
+		if found, err = tv.Find("testclient"); err != nil {
+			t.Fatal(err)
+		}
+		for i, sort := range []string{SortName, SortLastVisit, SortRetainUntil} {
+			err := tv.Clients(ListOptions{Sort: sort}, func(c Client) error { lists[i] = append(lists[i], c); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return found, lists
+	}
+	oneFound, oneLists := run()
+	saved := minPartRows
+	minPartRows = 1
+	defer func() { minPartRows = saved }()
+	found, lists := run()
+	if len(found) != 60 || !slices.Equal(found, oneFound) {
+		t.Errorf("find in parts: %d clients, differs: %v", len(found), !slices.Equal(found, oneFound))
+	}
+	for i := range lists {
+		if len(lists[i]) != 60 || !slices.Equal(lists[i], oneLists[i]) {
+			t.Errorf("list %d in parts: %d clients, differs", i, len(lists[i]))
+		}
+	}
+	if !slices.IsSortedFunc(lists[1], func(a, b Client) int { return -a.LastVisit.Time().Compare(b.LastVisit.Time()) }) {
+		t.Error("not by last visit")
+	}
+}

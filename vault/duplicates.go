@@ -104,7 +104,7 @@ func (v *Vault) Duplicates(rec *records.Record) ([]DuplicateClient, error) {
 		}
 		return ""
 	}
-	err := v.eachClient(func(r *clientRow) bool { return how(r) != "" }, func(r *clientRow) error {
+	err := v.eachClient(1, func(r *clientRow) bool { return how(r) != "" }, func(_ int, r *clientRow) error {
 		out = append(out, DuplicateClient{Record: r.id.String(), Match: how(r)})
 		return nil
 	}, true)
@@ -202,7 +202,7 @@ func (v *Vault) CheckDuplicates(next func() (*records.Record, error)) func() (*r
 		if x == nil {
 			x = &dupIndex{byDOB: map[uint32][]dupRef{}, byPhone: map[string][]dupRef{}, byEmail: map[string][]dupRef{}}
 			var digits []byte
-			err := v.eachClient(func(*clientRow) bool { return true }, func(r *clientRow) error {
+			err := v.eachClient(1, func(*clientRow) bool { return true }, func(_ int, r *clientRow) error {
 				d := string(appendDigits(digits[:0], r.phone))
 				x.add(person{dob: r.dob, digits: d, email: string(r.email)},
 					dupRef{id: r.id, name: string(r.name), digits: d})

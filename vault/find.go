@@ -6,8 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/clientvault/clientvault/records"
 	bolt "go.etcd.io/bbolt"
@@ -40,16 +42,17 @@ func (v *Vault) Find(query string) ([]Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Client
-	var keys []string
-	err = v.eachClient(q.matches, func(r *clientRow) error {
-		out = append(out, r.client())
-		keys = append(keys, string(r.tokens))
+	parts := runtime.GOMAXPROCS(0)
+	outs, keyss := make([][]Client, parts), make([][]string, parts)
+	err = v.eachClient(parts, q.matches, func(p int, r *clientRow) error {
+		outs[p] = append(outs[p], r.client())
+		keyss[p] = append(keyss[p], string(r.tokens))
 		return nil
 	}, true)
 	if err != nil {
 		return nil, err
 	}
+	out, keys := slices.Concat(outs...), slices.Concat(keyss...)
 	idx := make([]int, len(out))
 	for i := range idx {
 		idx[i] = i
@@ -151,13 +154,69 @@ func (r *clientRow) client() Client {
 // map says its record is in that slot (a lookup per row: Find and the
 // duplicate check look up the rows they match; a list of every row leaves
 // that to Verify, which reports a row left over).
-func (v *Vault) eachClient(match func(*clientRow) bool, fn func(*clientRow) error, checkIDs bool) error {
+//
+// With parts > 1, a large directory is read in that many ranges of slots at
+// once, each in its own read transaction on its own goroutine, and fn is
+// called with the range's number, from that goroutine: opening and
+// decoding the rows is most of a find's or a list's time, and a read
+// transaction is not to be shared between goroutines. match and fn must
+// then be safe to call concurrently for different parts.
+func (v *Vault) eachClient(parts int, match func(*clientRow) bool, fn func(part int, r *clientRow) error, checkIDs bool) error {
 	if v.keys == nil && v.staff != nil {
-		return v.eachSharedClient(match, fn)
+		return v.eachSharedClient(match, func(r *clientRow) error { return fn(0, r) })
 	}
 	if v.keys == nil {
 		return ErrLocked
 	}
+	var first, last uint64
+	err := v.view(func(tx *bolt.Tx) error {
+		dir := tx.Bucket(bucketDirectory)
+		if dir == nil {
+			return ErrNoDirectory
+		}
+		c := dir.Cursor()
+		if k, _ := c.First(); len(k) == 8 {
+			first = binary.BigEndian.Uint64(k)
+		}
+		if k, _ := c.Last(); len(k) == 8 {
+			last = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if last-first < minPartRows*uint64(parts) {
+		parts = 1
+	}
+	if parts <= 1 {
+		return v.eachClientIn(0, nil, nil, match, fn, checkIDs)
+	}
+	span := (last - first) / uint64(parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		from := seqKey(first + uint64(p)*span)
+		var to []byte
+		if p < parts-1 {
+			to = seqKey(first + uint64(p+1)*span)
+		}
+		if p == 0 {
+			from = nil
+		}
+		wg.Go(func() { errs[p] = v.eachClientIn(p, from, to, match, fn, checkIDs) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// minPartRows is the fewest slots each part of a parallel read covers (a
+// variable, so that tests read small vaults in parts).
+var minPartRows uint64 = 8192
+
+// eachClientIn is eachClient over the directory rows from slot from (nil:
+// the first) to slot to (nil: the last), excluded, in one read transaction.
+func (v *Vault) eachClientIn(part int, from, to []byte, match func(*clientRow) bool, fn func(part int, r *clientRow) error, checkIDs bool) error {
 	return v.view(func(tx *bolt.Tx) error {
 		dir := tx.Bucket(bucketDirectory)
 		if dir == nil {
@@ -167,7 +226,11 @@ func (v *Vault) eachClient(match func(*clientRow) bool, fn func(*clientRow) erro
 		o := v.keys.newDirOpener()
 		var r clientRow
 		c := dir.Cursor()
-		for k, val := c.First(); k != nil; k, val = c.Next() {
+		k, val := c.First()
+		if from != nil {
+			k, val = c.Seek(from)
+		}
+		for ; k != nil && (to == nil || bytes.Compare(k, to) < 0); k, val = c.Next() {
 			row, err := o.open(val)
 			if err != nil {
 				if len(val) >= dirHeadLen {
@@ -190,7 +253,7 @@ func (v *Vault) eachClient(match func(*clientRow) bool, fn func(*clientRow) erro
 			if checkIDs && !bytes.Equal(ids.Get(row.id[:]), k) {
 				continue // a row left over; Verify reports it
 			}
-			if err := fn(&r); err != nil {
+			if err := fn(part, &r); err != nil {
 				return err
 			}
 		}
@@ -273,8 +336,8 @@ func (v *Vault) Clients(o ListOptions, each func(Client) error) error {
 		return fmt.Errorf("%w: sort must be name, last-visit or retain-until", ErrInvalid)
 	}
 	due := dateNum(o.DueBefore)
-	// Sized up front: grown by appending, the two slices were copied over
-	// and over, a tenth of a list's time.
+	// Sized up front: grown by appending, the slices were copied over and
+	// over, a tenth of a list's time.
 	var slots uint64
 	if v.keys != nil {
 		_ = v.view(func(tx *bolt.Tx) error {
@@ -282,16 +345,21 @@ func (v *Vault) Clients(o ListOptions, each func(Client) error) error {
 			return nil
 		})
 	}
-	items := make([]listItem, 0, min(slots, 1<<22))
-	// Names and search keys go into one arena rather than a string each.
-	arena := make([]byte, 0, min(slots, 1<<22)*64)
+	// Each part of the read keeps its clients, with their names and search
+	// keys in an arena of its own rather than a string each.
+	parts := runtime.GOMAXPROCS(0)
+	each1 := min(slots, 1<<22)/uint64(parts) + 16
+	items, arenas := make([][]listItem, parts), make([][]byte, parts)
+	for p := range parts {
+		items[p], arenas[p] = make([]listItem, 0, each1), make([]byte, 0, each1*64)
+	}
 	wanted := func(r *clientRow) bool { return due == 0 || (r.retainUntil != 0 && r.retainUntil < due) }
-	err := v.eachClient(wanted, func(r *clientRow) error {
-		items = append(items, listItem{
-			id: r.id, dob: r.dob, lastVisit: r.lastVisit, retainUntil: r.retainUntil, held: r.held,
-			at: uint32(len(arena)), nameLen: uint32(len(r.name)), keyLen: uint32(len(r.tokens)),
+	err := v.eachClient(parts, wanted, func(p int, r *clientRow) error {
+		items[p] = append(items[p], listItem{
+			id: r.id, dob: r.dob, lastVisit: r.lastVisit, retainUntil: r.retainUntil, held: r.held, part: uint8(p),
+			at: uint32(len(arenas[p])), nameLen: uint32(len(r.name)), keyLen: uint32(len(r.tokens)),
 		})
-		arena = append(append(arena, r.name...), r.tokens...)
+		arenas[p] = append(append(arenas[p], r.name...), r.tokens...)
 		return nil
 	}, false)
 	if err != nil {
@@ -299,40 +367,60 @@ func (v *Vault) Clients(o ListOptions, each func(Client) error) error {
 	}
 	key := func(it *listItem) []byte {
 		at := it.at + it.nameLen
-		return arena[at : at+it.keyLen]
+		return arenas[it.part][at : at+it.keyLen]
 	}
 	// The sort orders small keys: the date the order asks for, if any, and
 	// the first bytes of the search key (the folded name), big-endian, so
 	// that comparing them as numbers compares the bytes; only equal keys
-	// compare the whole name, then the ID.
-	order := make([]sortKey, len(items))
-	for i := range items {
-		it := &items[i]
-		k := key(it)
-		sk := sortKey{i: int32(i)}
-		switch o.Sort {
-		case SortLastVisit:
-			sk.k1, sk.k2 = uint64(^it.lastVisit), prefix8(k)
-		case SortRetainUntil:
-			sk.k1, sk.k2 = uint64(it.retainUntil), prefix8(k)
-		default:
-			sk.k1, sk.k2 = prefix8(k), prefix8(k[min(8, len(k)):])
+	// compare the whole name, then the ID. Each part is sorted on its own
+	// goroutine, and the parts merged.
+	orders := make([][]sortKey, parts)
+	compare := func(a, b sortKey) int {
+		// Not cmp.Or, which computes every comparison before it picks one.
+		switch {
+		case a.k1 != b.k1:
+			return cmp.Compare(a.k1, b.k1)
+		case a.k2 != b.k2:
+			return cmp.Compare(a.k2, b.k2)
+		case a.k3 != b.k3:
+			return cmp.Compare(a.k3, b.k3)
 		}
-		order[i] = sk
-	}
-	slices.SortFunc(order, func(a, b sortKey) int {
-		if c := cmp.Or(cmp.Compare(a.k1, b.k1), cmp.Compare(a.k2, b.k2)); c != 0 {
-			return c
-		}
-		x, y := &items[a.i], &items[b.i]
+		x, y := &items[a.part][a.i], &items[b.part][b.i]
 		return cmp.Or(bytes.Compare(key(x), key(y)), bytes.Compare(x.id[:], y.id[:]))
-	})
+	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Go(func() {
+			order := make([]sortKey, len(items[p]))
+			for i := range items[p] {
+				it := &items[p][i]
+				k := key(it)
+				sk := sortKey{i: int32(i), part: uint8(p)}
+				switch o.Sort {
+				case SortLastVisit:
+					sk.k1, sk.k2, sk.k3 = uint64(^it.lastVisit), prefix8(k), prefix8(k[min(8, len(k)):])
+				case SortRetainUntil:
+					sk.k1, sk.k2, sk.k3 = uint64(it.retainUntil), prefix8(k), prefix8(k[min(8, len(k)):])
+				default:
+					sk.k1, sk.k2, sk.k3 = prefix8(k), prefix8(k[min(8, len(k)):]), prefix8(k[min(16, len(k)):])
+				}
+				order[i] = sk
+			}
+			slices.SortFunc(order, compare)
+			orders[p] = order
+		})
+	}
+	wg.Wait()
+	order := orders[0]
+	for _, next := range orders[1:] {
+		order = mergeSorted(order, next, compare)
+	}
 	if o.Limit > 0 && len(order) > o.Limit {
 		order = order[:o.Limit]
 	}
 	for _, sk := range order {
-		it := &items[sk.i]
-		c := Client{ID: it.id.String(), Name: string(arena[it.at : it.at+it.nameLen]), DOB: numDate(uint64(it.dob)),
+		it := &items[sk.part][sk.i]
+		c := Client{ID: it.id.String(), Name: string(arenas[it.part][it.at : it.at+it.nameLen]), DOB: numDate(uint64(it.dob)),
 			LastVisit: numDate(uint64(it.lastVisit)), RetainUntil: numDate(uint64(it.retainUntil)), Held: it.held}
 		if err := each(c); err != nil {
 			return err
@@ -348,13 +436,28 @@ type listItem struct {
 	dob, lastVisit, retainUntil uint32
 	at, nameLen, keyLen         uint32
 	held                        bool
+	part                        uint8
 }
 
 // sortKey is what Clients sorts: two numbers that decide most comparisons,
 // and the item's index.
 type sortKey struct {
-	k1, k2 uint64
-	i      int32
+	k1, k2, k3 uint64
+	i          int32
+	part       uint8
+}
+
+// mergeSorted merges two sorted slices into a new one.
+func mergeSorted(a, b []sortKey, compare func(a, b sortKey) int) []sortKey {
+	out := make([]sortKey, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if compare(b[0], a[0]) < 0 {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // prefix8 is the first 8 bytes of b as a big-endian number, zero-padded.
