@@ -66,8 +66,12 @@ const (
 
 // dirFields is what a directory row holds, in the clear once opened.
 type dirFields struct {
-	name        string
-	tokens      string // records.SearchTokens of the name and preferred name, space-separated
+	name string
+	// tokens are records.SearchTokens of the name and preferred name,
+	// space-separated, or "" when spellTokens makes them from the name and
+	// pref, the preferred name.
+	tokens      string
+	pref        string
 	phone       string
 	email       string
 	dob         records.Date
@@ -83,8 +87,15 @@ func directoryFields(rec *records.Record) *dirFields {
 	if rec.PreferredName != "" {
 		toks = append(toks, records.SearchTokens(rec.PreferredName)...)
 	}
+	tokens, pref := strings.Join(toks, " "), ""
+	if spelled, ok := spellTokens(nil, []byte(rec.Name), []byte(rec.PreferredName)); ok && string(spelled) == tokens {
+		// The usual case, a name and preferred name in ASCII: the row
+		// keeps the preferred name, and the reader spells the tokens out
+		// again, cheaply. Each row is some 30 bytes smaller.
+		tokens, pref = "", rec.PreferredName
+	}
 	return &dirFields{
-		name: rec.Name, tokens: strings.Join(toks, " "), phone: rec.Phone,
+		name: rec.Name, tokens: tokens, pref: pref, phone: rec.Phone,
 		email: strings.ToLower(strings.TrimSpace(rec.Email)), dob: rec.DOB, lastVisit: rec.LastVisit(),
 	}
 }
@@ -113,7 +124,7 @@ func (k *keySet) directoryAEAD() cipher.AEAD {
 
 // appendPlain appends the encoding of f.
 func (f *dirFields) appendPlain(b []byte) []byte {
-	for _, s := range []string{f.name, f.tokens, f.phone, f.email} {
+	for _, s := range []string{f.name, f.tokens, f.pref, f.phone, f.email} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -130,7 +141,7 @@ func (f *dirFields) appendPlain(b []byte) []byte {
 // sealDirectory returns the directory row of record id, of stage, holding f.
 func (k *keySet) sealDirectory(id ID, stage uint64, f *dirFields) ([]byte, error) {
 	aead := k.directoryAEAD()
-	plain := f.appendPlain(make([]byte, 0, 96+len(f.name)+len(f.tokens)+len(f.phone)+len(f.email)))
+	plain := f.appendPlain(make([]byte, 0, 96+len(f.name)+len(f.tokens)+len(f.pref)+len(f.phone)+len(f.email)))
 	defer clear(plain)
 	b := make([]byte, dirHeadLen+dirNonceLen, dirHeadLen+dirNonceLen+len(plain)+aead.Overhead())
 	b[0] = directoryVersion
@@ -187,9 +198,9 @@ func (o *dirOpener) open(val []byte) (dirRow, error) {
 
 // dirView is the decoded plaintext of a row, its strings aliasing it.
 type dirView struct {
-	name, tokens, phone, email  []byte
-	dob, lastVisit, retainUntil uint32
-	held                        bool
+	name, tokens, pref, phone, email []byte
+	dob, lastVisit, retainUntil      uint32
+	held                             bool
 }
 
 // decodeDir decodes a row's plaintext without copying.
@@ -198,6 +209,7 @@ func decodeDir(p []byte) (dirView, bool) {
 	r := reader{b: p}
 	d.name = r.bytes(r.uvarint())
 	d.tokens = r.bytes(r.uvarint())
+	d.pref = r.bytes(r.uvarint())
 	d.phone = r.bytes(r.uvarint())
 	d.email = r.bytes(r.uvarint())
 	if r.err || len(r.b) != 13 {
@@ -213,7 +225,7 @@ func decodeDir(p []byte) (dirView, bool) {
 // fields copies d into dirFields.
 func (d dirView) fields() *dirFields {
 	return &dirFields{
-		name: string(d.name), tokens: string(d.tokens), phone: string(d.phone), email: string(d.email),
+		name: string(d.name), tokens: string(d.tokens), pref: string(d.pref), phone: string(d.phone), email: string(d.email),
 		dob: numDate(uint64(d.dob)), lastVisit: numDate(uint64(d.lastVisit)),
 		retainUntil: numDate(uint64(d.retainUntil)), held: d.held,
 	}
@@ -354,4 +366,35 @@ func (v *Vault) buildDirectory() error {
 		}
 		return nil
 	})
+}
+
+// spellTokens appends the search tokens of name and then of pref (the
+// preferred name), space-separated, as records.SearchTokens makes them, if
+// both are ASCII; ok is false if either is not. For ASCII it needs none of
+// SearchTokens' Unicode normalisation: lower case, apostrophes and quotes
+// join letters, anything else but letters and digits separates words.
+func spellTokens(b, name, pref []byte) (_ []byte, ok bool) {
+	start := len(b)
+	for _, s := range [][]byte{name, pref} {
+		sep := true
+		for _, c := range s {
+			switch {
+			case c >= 0x80:
+				return b, false
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+				fallthrough
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+				if sep && len(b) > start {
+					b = append(b, ' ')
+				}
+				sep = false
+				b = append(b, c)
+			case c == '\'', c == '"', c == '`':
+			default:
+				sep = true
+			}
+		}
+	}
+	return b, true
 }

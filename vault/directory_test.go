@@ -421,3 +421,24 @@ func TestFindAndListInParts(t *testing.T) {
 		t.Error("not by last visit")
 	}
 }
+
+// The tokens a row spells out for an ASCII name are those SearchTokens
+// makes; a name that is not ASCII keeps its own.
+func TestSpelledTokensAreSearchTokens(t *testing.T) {
+	names := []string{"Jane Doe", "O'Brien-Smith, Mary Jr.", "  a  b ", "ANNA`s \"Q\" 42", "x_y.z@w", "", "---", "Ødegård", "Zoë"}
+	for _, name := range names {
+		for _, pref := range []string{"", "Jay", "  ", "Łu", "Ann-Marie"} {
+			rec := &records.Record{Name: name, PreferredName: pref}
+			want := strings.Join(append(records.SearchTokens(name), records.SearchTokens(pref)...), " ")
+			got, ok := spellTokens(nil, []byte(name), []byte(pref))
+			ascii := !strings.ContainsFunc(name+pref, func(r rune) bool { return r >= 0x80 })
+			if ok != ascii || ok && string(got) != want {
+				t.Errorf("%q %q: %q %v, want %q", name, pref, got, ok, want)
+			}
+			f := directoryFields(rec)
+			if (f.tokens == "") != ascii && want != "" {
+				t.Errorf("%q %q: stored tokens %q", name, pref, f.tokens)
+			}
+		}
+	}
+}

@@ -138,6 +138,7 @@ type clientRow struct {
 	dob, lastVisit, retainUntil uint32
 	held                        bool
 	buf                         []byte // scratch space for matching
+	tokBuf                      []byte // the tokens, when the row spells them out (appendASCIITokens)
 }
 
 func (r *clientRow) client() Client {
@@ -246,7 +247,11 @@ func (v *Vault) eachClientIn(part int, from, to []byte, match func(*clientRow) b
 				return recordErr(row.id, fmt.Errorf("directory entry: %w", ErrTampered))
 			}
 			r = clientRow{id: row.id, name: d.name, tokens: d.tokens, phone: d.phone, email: d.email,
-				dob: d.dob, lastVisit: d.lastVisit, retainUntil: d.retainUntil, held: d.held, buf: r.buf}
+				dob: d.dob, lastVisit: d.lastVisit, retainUntil: d.retainUntil, held: d.held, buf: r.buf, tokBuf: r.tokBuf}
+			if len(r.tokens) == 0 {
+				r.tokBuf, _ = spellTokens(r.tokBuf[:0], r.name, d.pref)
+				r.tokens = r.tokBuf
+			}
 			if !match(&r) {
 				continue
 			}
@@ -293,6 +298,10 @@ func (v *Vault) eachSharedClient(match func(*clientRow) bool, fn func(*clientRow
 			continue
 		}
 		f := directoryFields(st.Record)
+		if f.tokens == "" {
+			t, _ := spellTokens(nil, []byte(f.name), []byte(f.pref))
+			f.tokens = string(t)
+		}
 		r = clientRow{id: id, name: []byte(f.name), tokens: []byte(f.tokens), phone: []byte(f.phone),
 			email: []byte(f.email), dob: dateNum(f.dob), lastVisit: dateNum(f.lastVisit), buf: r.buf}
 		if !match(&r) {
