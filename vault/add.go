@@ -88,6 +88,7 @@ func (v *Vault) sealNew(drop bool, stage uint64) func(*sealed) error {
 		}
 		e := &entry{ID: id, Created: now.Truncate(time.Second), Updated: now.Truncate(time.Second), Stage: stage}
 		e.RetainUntil = retainUntil(v.hdr.Retention, e.Created, rec)
+		e.dir = directoryFields(rec)
 		raw, err := v.keys.sealEntry(e, rec)
 		if err != nil {
 			return err
@@ -348,6 +349,9 @@ func (w *bulk) writeBatch(tx *txn, batch []*sealed) error {
 	if exp != nil {
 		exp.FillPercent = 1.0
 	}
+	if dir := tx.Bucket(bucketDirectory); dir != nil {
+		dir.FillPercent = 1.0
+	}
 	for _, s := range batch {
 		raw := s.raw
 		if raw == nil || s.entry.Stage != w.stage {
@@ -372,6 +376,9 @@ func (w *bulk) writeBatch(tx *txn, batch []*sealed) error {
 			if err := exp.Put(key, val); err != nil {
 				return err
 			}
+		}
+		if err := w.v.putDirectory(tx, key, s.entry); err != nil {
+			return err
 		}
 		p := publishedRecord{id: s.entry.ID, slot: slot, tags: make([][tagLen]byte, len(s.tags))}
 		for i, t := range s.tags {
@@ -484,6 +491,9 @@ func (v *Vault) discardBatch(tx *txn, stage, first uint64, max int) (more bool, 
 			return false, err
 		}
 		if err := deleteExpiry(tx, k); err != nil {
+			return false, err
+		}
+		if err := deleteDirectory(tx, k); err != nil {
 			return false, err
 		}
 	}

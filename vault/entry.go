@@ -68,6 +68,10 @@ type entry struct {
 	Stage       uint64       // non-zero: written by a staged bulk add; visible once the stage is published
 	Readers     []string     // staff names the record is sealed to, besides the vault key
 	Sealed      []byte       // age ciphertext of records.Encode
+
+	// dir, not stored here, is the record's directory fields when it was
+	// just sealed, for putDirectory to write with the entry.
+	dir *dirFields
 }
 
 const macLen = 32

@@ -289,6 +289,7 @@ func doomedBy(tx *txn, ids []ID) (doomed, error) {
 		}
 		add(bucketRecords, slot)
 		add(bucketExpiry, slot)
+		add(bucketDirectory, slot)
 		add(bucketIDs, id[:])
 		gone[id] = true
 	}

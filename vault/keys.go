@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -38,6 +39,10 @@ type keySet struct {
 	macHMAC, indexHMAC hash.Hash
 	// macPool and indexPool hold keyed HMACs for reuse (see pooledHash).
 	macPool, indexPool sync.Pool
+
+	// dirAEAD seals the client directory (directoryAEAD), keyed once.
+	dirOnce sync.Once
+	dirAEAD cipher.AEAD
 }
 
 // macHash and indexHash return a fresh HMAC-SHA256 keyed with macKey and

@@ -32,6 +32,7 @@ func (k *keySet) seal(e *entry, rec *records.Record, extra []age.Recipient) erro
 	to = append(to, k.recipient)
 	to = append(to, extra...)
 	e.Sealed, err = encrypt(payload, to...)
+	e.dir = directoryFields(rec)
 	return err
 }
 
@@ -76,7 +77,7 @@ func (k *keySet) indexTags(rec *records.Record) [][]byte {
 }
 
 // rewriteEntry replaces an existing record's entry in its slot, and its
-// expiry metadata.
+// expiry metadata and directory row.
 func (v *Vault) rewriteEntry(tx *txn, e *entry) error {
 	slot := tx.Bucket(bucketIDs).Get(e.ID[:])
 	if slot == nil {
@@ -87,7 +88,10 @@ func (v *Vault) rewriteEntry(tx *txn, e *entry) error {
 	if err := tx.Bucket(bucketRecords).Put(slot, raw); err != nil {
 		return err
 	}
-	return v.putExpiry(tx, slot, e, raw)
+	if err := v.putExpiry(tx, slot, e, raw); err != nil {
+		return err
+	}
+	return v.putDirectory(tx, slot, e)
 }
 
 // sealAll reads records from next, prepares them (validates and seals) on

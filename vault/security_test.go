@@ -37,7 +37,11 @@ func TestNoPlaintextInVaultFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	lower := bytes.ToLower(raw)
-	for _, s := range append(secrets, "zebrafinch-outcome", "Quillon", "Marchbanks", "8675309", "1984-07-09") {
+	// The sealed directory (issue 14) holds the name, its search tokens,
+	// phone, email and dates of each record: it must be there, and sealed.
+	assertDirectoryRows(t, tv.path, 1)
+	for _, s := range append(secrets, "zebrafinch-outcome", "Quillon", "Marchbanks", "8675309", "1984-07-09",
+		"quillon marchbanks", "15558675309", "19840709") {
 		if bytes.Contains(raw, []byte(s)) || bytes.Contains(lower, []byte(strings.ToLower(s))) {
 			t.Errorf("vault file contains %q in the clear", s)
 		}

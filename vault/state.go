@@ -42,7 +42,7 @@ const macElement = "clientvault/v2/state-element"
 // stateBuckets are the buckets the state root covers, in the order of their
 // roots in the head. Appending to this list is a format change.
 var stateBuckets = [][]byte{bucketMeta, bucketIDs, bucketRecords, bucketIndex, bucketAudit, bucketStages,
-	bucketStaff, bucketConsents, bucketShares, bucketDisclosures, bucketExpiry, bucketHolds, bucketArchive}
+	bucketStaff, bucketConsents, bucketShares, bucketDisclosures, bucketExpiry, bucketHolds, bucketArchive, bucketDirectory}
 
 // guardedBuckets are checked against their roots the first time a command
 // reads them: their entries decide who may read a record, and whether it
@@ -278,6 +278,8 @@ func bucketNoun(name []byte) string {
 		return "legal holds"
 	case "archive":
 		return "archived audit log entries"
+	case "directory":
+		return "client directory entries"
 	default:
 		return string(name)
 	}

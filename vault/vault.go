@@ -188,6 +188,9 @@ func Create(path string, o CreateOptions) error {
 		if _, err := tx.CreateBucket(bucketExpiry); err != nil {
 			return err
 		}
+		if _, err := tx.CreateBucket(bucketDirectory); err != nil {
+			return err
+		}
 		meta := tx.Bucket(bucketMeta)
 		if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, FormatVersion)); err != nil {
 			return err
@@ -350,7 +353,10 @@ func (v *Vault) Unlock(ids ...age.Identity) error {
 			return err
 		}
 	}
-	return v.buildExpiry()
+	if err := v.buildExpiry(); err != nil {
+		return err
+	}
+	return v.buildDirectory()
 }
 
 // Unlocked reports whether Unlock succeeded.

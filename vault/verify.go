@@ -171,6 +171,7 @@ func (v *Vault) Verify() (*Report, error) {
 		return nil, err
 	}
 
+	checked := make(map[ID]*records.Record, len(items))
 	recs := make([]*records.Record, len(items))
 	errs := make([]error, len(items))
 	parallel(len(items), func(i int) {
@@ -182,6 +183,7 @@ func (v *Vault) Verify() (*Report, error) {
 			continue
 		}
 		rep.Records++
+		checked[it.id] = recs[i]
 		for _, t := range v.keys.indexTags(recs[i]) {
 			k := string(append(clone(t), it.id[:]...))
 			if !index[k] {
@@ -204,6 +206,9 @@ func (v *Vault) Verify() (*Report, error) {
 	sort.Strings(stray)
 	for _, id := range stray {
 		add(id, "an index entry points to this record but does not match it")
+	}
+	if err := v.verifyDirectory(checked, add); err != nil {
+		return nil, err
 	}
 	if auditIDs != nil {
 		present := map[string]bool{}

@@ -15,9 +15,10 @@ import (
 )
 
 type addOptions struct {
-	from string
-	rec  records.Record
-	dob  string
+	from           string
+	rec            records.Record
+	dob            string
+	allowDuplicate bool
 }
 
 func newAddCmd(a *App) *cobra.Command {
@@ -30,7 +31,12 @@ func newAddCmd(a *App) *cobra.Command {
 On a terminal with no flags, a form asks for the record. Scripts give it with
 flags, or as JSON with --from FILE ('-' for standard input): one object, or
 one object per line, in the shape 'view --json' prints. Unknown keys are an
-error. Many records are sealed in parallel and stored all or nothing.`,
+error. Many records are sealed in parallel and stored all or nothing.
+
+A client who seems to be in the vault already (the same name and date of
+birth, phone number or email) is not added again: add names their record and,
+on a terminal, asks; scripts pass --allow-duplicate to add anyway. With
+--from, every such record is listed and nothing is added.`,
 		Example: `  clientvault add
   clientvault add --name "Jane Doe" --dob 1990-04-02 --phone "+1 555 0100" --allergy latex
   clientvault add --from clients.jsonl --json`,
@@ -53,11 +59,12 @@ error. Many records are sealed in parallel and stored all or nothing.`,
 	f.StringArrayVar(&o.rec.Contraindications, "contraindication", nil, "a contraindication (repeatable)")
 	f.BoolVar(&o.rec.Pregnant, "pregnant", false, "the client is pregnant")
 	f.StringVar(&o.rec.Notes, "notes", "", "notes")
+	f.BoolVar(&o.allowDuplicate, "allow-duplicate", false, "add even if the client seems to be in the vault already")
 	return c
 }
 
 func runAdd(a *App, c *cobra.Command, o *addOptions) error {
-	dataFlags := c.Flags().NFlag() - countSet(c, "from", "json", "vault", "identity", "accessible")
+	dataFlags := c.Flags().NFlag() - countSet(c, "from", "json", "vault", "identity", "accessible", "allow-duplicate")
 	var next func() (*records.Record, error)
 	switch {
 	case o.from != "" && dataFlags > 0:
@@ -78,6 +85,9 @@ func runAdd(a *App, c *cobra.Command, o *addOptions) error {
 			}
 			rec.DOB = d
 		}
+		if err := checkDuplicate(a, &rec, o.allowDuplicate); err != nil {
+			return err
+		}
 		next = one(&rec)
 	case a.interactive():
 		if err := a.unlockFirst(openOpts{write: true, autoInit: true}); err != nil {
@@ -85,6 +95,9 @@ func runAdd(a *App, c *cobra.Command, o *addOptions) error {
 		}
 		rec, err := runAddForm(a)
 		if err != nil {
+			return err
+		}
+		if err := checkDuplicate(a, rec, o.allowDuplicate); err != nil {
 			return err
 		}
 		next = one(rec)
@@ -107,9 +120,12 @@ func runAdd(a *App, c *cobra.Command, o *addOptions) error {
 	if a.jsonOut {
 		opts.Sealed = func(s *vault.Stored) { added = append(added, s) }
 	}
+	if o.from != "" && !o.allowDuplicate {
+		next = v.CheckDuplicates(next)
+	}
 	ids, err := v.Add(context.Background(), next, opts)
 	if err != nil {
-		return err
+		return reportDuplicates(a, err)
 	}
 	if a.jsonOut {
 		return printJSONLines(a.Out, added)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/vault"
@@ -20,7 +19,8 @@ func newViewCmd(a *App) *cobra.Command {
 		Long: `Show one client record. RECORD is its ID (or a unique prefix of 4 or more
 digits) or the client's name; names are found through a keyed blind index,
 so the vault stores no name in the clear. A name shared by several clients
-lists their IDs and dates of birth: view by ID then.
+offers a list to pick from on a terminal; otherwise it lists their IDs: view
+by ID then ('clientvault find NAME' shows who is who).
 
 On a terminal the record is shown as a card; piped or redirected, as plain
 "field: value" lines that scripts can rely on; with --json, as JSON.`,
@@ -32,7 +32,7 @@ On a terminal the record is shown as a card; piped or redirected, as plain
 		RunE: func(c *cobra.Command, args []string) error {
 			s, err := withVault(a, openOpts{write: true, staff: true}, func(v *vault.Vault) (*vault.Stored, error) { return v.View(args[0]) })
 			if err != nil {
-				return err
+				return pickAmbiguous(a, err, args[0])
 			}
 			if a.jsonOut {
 				return printJSON(a.Out, s)
@@ -169,31 +169,6 @@ func settingsText(s records.Settings) string {
 		parts[i] = fmt.Sprintf("%s=%v", k, s[k])
 	}
 	return strings.Join(parts, " ")
-}
-
-func newListCmd(a *App) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
-		Short: "List the records: ID, name, date of birth, last visit",
-		Example: `  clientvault list
-  clientvault list --json`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			list, err := withVault(a, openOpts{write: true}, (*vault.Vault).List)
-			if err != nil {
-				return err
-			}
-			if a.jsonOut {
-				return printJSON(a.Out, list)
-			}
-			tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tBORN\tLAST VISIT\tRETAIN UNTIL")
-			for _, s := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Name, dash(s.DOB.String()), dash(s.LastVisit.String()), s.RetainUntil)
-			}
-			return tw.Flush()
-		},
-	}
 }
 
 func dash(s string) string {

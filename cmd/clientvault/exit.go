@@ -152,12 +152,9 @@ func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "clientvault: %s\n", oneLine(err))
 	var amb *vault.AmbiguousError
 	if errors.As(err, &amb) {
+		// IDs only: an error may end up in a log, a date of birth must not.
 		for _, c := range amb.Candidates {
-			if c.DOB != "" {
-				fmt.Fprintf(w, "  %s  born %s\n", c.ID, c.DOB)
-			} else {
-				fmt.Fprintf(w, "  %s\n", c.ID)
-			}
+			fmt.Fprintf(w, "  %s\n", c.ID)
 		}
 		fmt.Fprintln(w, "hint: name the record by its ID")
 		return

@@ -219,7 +219,14 @@ func TestCLISharing(t *testing.T) {
 			t.Errorf("coworker view of another record:\n%s", e)
 		}
 		c.fails(exitWrongKey, "view", "John Roe")
-		c.fails(exitWrongKey, "list")
+		// find and list cover only what is shared with them (issue 14).
+		if out := c.ok("list"); !strings.Contains(out, clientName) || strings.Contains(out, "John Roe") {
+			t.Errorf("coworker list:\n%s", out)
+		}
+		if out := c.ok("find", strings.Fields(clientName)[0]); !strings.Contains(out, jane) {
+			t.Errorf("coworker find:\n%s", out)
+		}
+		c.fails(exitNotFound, "find", "roe")
 	})
 	c.as("cal.key", func() { c.fails(exitWrongKey, "view", jane) })
 	c.as("stranger.key", func() { c.fails(exitWrongKey, "view", jane) })
