@@ -77,13 +77,24 @@ func (v *Vault) readAnchor() (*anchor, error) {
 	}
 	rest, ok := bytes.CutPrefix(b, []byte(anchorMagic))
 	if !ok || len(rest) != 8+2*macLen {
-		return nil, fmt.Errorf("rollback anchor %s: %w", p, ErrTampered)
+		return nil, fmt.Errorf("rollback anchor %s: %w", p, ErrAnchorTampered)
 	}
 	a := &anchor{version: binary.BigEndian.Uint64(rest), head: rest[8 : 8+macLen]}
 	if !hmac.Equal(rest[8+macLen:], v.anchorMAC(a.version, a.head)) {
-		return nil, fmt.Errorf("rollback anchor %s: %w", p, ErrTampered)
+		return nil, fmt.Errorf("rollback anchor %s: %w", p, ErrAnchorTampered)
 	}
 	return a, nil
+}
+
+// CheckAnchor reports whether the vault's state is older than the newest
+// this user has seen, or forked from it (ErrRolledBack), or the anchor was
+// edited (ErrAnchorTampered), as Unlock does unless the vault was opened
+// with Options.Restoring. verify uses it to report rather than refuse.
+func (v *Vault) CheckAnchor() error {
+	restoring := v.opts.Restoring
+	v.opts.Restoring = false
+	defer func() { v.opts.Restoring = restoring }()
+	return v.checkAnchor()
 }
 
 // checkAnchor refuses a vault whose state is older than the anchor's, or
@@ -98,10 +109,10 @@ func (v *Vault) checkAnchor() error {
 	if err != nil {
 		return err
 	}
-	a, err := v.readAnchor()
-	if err == nil && a != nil && v.opts.Restoring {
+	if v.opts.Restoring {
 		return nil
 	}
+	a, err := v.readAnchor()
 	if err == nil && a != nil && st.legacy {
 		return fmt.Errorf("vault %s is of format 1, older than version %d already seen here: %w", v.path, a.version, ErrRolledBack)
 	}
@@ -120,6 +131,18 @@ func (v *Vault) checkAnchor() error {
 		return v.advanceAnchor(st)
 	}
 	return nil
+}
+
+// anchorCurrent records the vault's state now as the newest seen.
+func (v *Vault) anchorCurrent() error {
+	var st *state
+	if err := v.view(func(tx *txn) (err error) {
+		st, err = tx.state()
+		return err
+	}); err != nil {
+		return err
+	}
+	return v.advanceAnchor(st)
 }
 
 // advanceAnchor records st as the newest state seen, written to a new file

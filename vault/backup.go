@@ -346,7 +346,8 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	if err := v.reopen(); err != nil {
 		return nil, err
 	}
-	if err := v.checkAnchor(); err != nil {
+	// The restored state is the newest now, whatever the anchor said.
+	if err := v.anchorCurrent(); err != nil {
 		return nil, err
 	}
 	rep.Records -= len(rep.Reapplied)

@@ -63,6 +63,10 @@ var (
 	// cannot tell the owner's shares from forged ones without it.
 	ErrOwnerUnknown = errors.New("the vault owner's key is not trusted on this computer yet")
 
+	// ErrAnchorTampered is returned by Unlock when the rollback anchor kept
+	// outside the vault (anchor.go) fails its MAC. It wraps ErrTampered.
+	ErrAnchorTampered error = &kindOf{"the rollback anchor was edited", ErrTampered}
+
 	// errCoworkerAction is a coworker's audit event of an action that only
 	// the owner can take (anything but a view). It wraps ErrTampered.
 	errCoworkerAction error = &kindOf{"claims an action only the owner can take", ErrTampered}

@@ -268,6 +268,15 @@ func Open(path string, o Options) (*Vault, error) {
 		db.Close()
 		return Open(path, o)
 	}
+	// The vault is the owner's alone: a file that others could read (a
+	// copy made with a permissive umask, a chmod) is made private again by
+	// every command that writes to it.
+	if !o.ReadOnly && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("vault %s: %w", path, err)
+		}
+	}
 	v := &Vault{db: db, path: path, opts: o, pending: map[uint64]bool{}, rooted: map[string]bool{}}
 	if err := v.view(v.readHeader); err != nil {
 		db.Close()

@@ -290,9 +290,15 @@ func (a *App) identities() ([]age.Identity, error) {
 		return a.ids, nil
 	}
 	path := a.IdentityPath()
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+	fi, err := os.Stat(path)
+	if err == nil && fi.IsDir() {
 		return nil, withHint(usagef("identity %s is a folder, not a key file", path),
 			"pass the identity file itself with --identity FILE (or CLIENTVAULT_IDENTITY)")
+	}
+	if err == nil && fi.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows" {
+		// As ssh does: a key others can read is a key others may have.
+		fmt.Fprintf(a.Err, "clientvault: warning: identity %s can be read by other users (mode %04o); run: chmod 600 %s\n",
+			path, fi.Mode().Perm(), path)
 	}
 	ids, err := vault.LoadIdentities(path, a.prompter())
 	if errors.Is(err, vault.ErrNotFound) {

@@ -176,7 +176,9 @@ Each problem is printed with its record ID; the exit code is 9 if any.`,
   clientvault verify --json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			v, err := a.open(openOpts{})
+			// A rolled-back vault or an edited anchor is a problem verify
+			// reports, not one that stops it from looking at the vault.
+			v, err := a.open(openOpts{restoring: true})
 			if err != nil {
 				return err
 			}
@@ -184,6 +186,9 @@ Each problem is printed with its record ID; the exit code is 9 if any.`,
 			rep, err := v.Verify()
 			if err != nil {
 				return err
+			}
+			if err := v.CheckAnchor(); err != nil {
+				rep.Problems = append(rep.Problems, vault.Problem{What: err.Error()})
 			}
 			if a.jsonOut {
 				if err := printJSON(a.Out, rep); err != nil {

@@ -117,6 +117,8 @@ func defaultHint(err error) string {
 		return "install a newer clientvault to open this vault"
 	case errors.Is(err, vault.ErrCorrupt):
 		return "check --vault names the right file; restore the vault from a backup if it is damaged"
+	case errors.Is(err, vault.ErrAnchorTampered):
+		return "the file named above remembers the newest vault this account has seen, and it was edited; if 'clientvault verify' finds the vault as you expect, remove that file and run the command again"
 	case errors.Is(err, vault.ErrTampered):
 		return "do not trust this vault: run 'clientvault verify' and restore it from a backup"
 	case errors.Is(err, vault.ErrBusy):

@@ -15,6 +15,7 @@ import (
 var testWorkFactor string
 
 func main() {
+	hardenProcess()
 	a := System()
 	if n, err := strconv.Atoi(testWorkFactor); err == nil && n > 0 {
 		a.WorkFactor = n

@@ -77,6 +77,19 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s holds %d bytes, more than %d", args[0], fi.Size(), n)
 				}
 			},
+			// perm FILE MODE checks FILE's permission bits (octal, e.g. 600).
+			"perm": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: perm FILE MODE")
+				}
+				want, err := strconv.ParseUint(args[1], 8, 32)
+				ts.Check(err)
+				fi, err := os.Stat(ts.MkAbs(args[0]))
+				ts.Check(err)
+				if got := fi.Mode().Perm(); (uint64(got) == want) == neg {
+					ts.Fatalf("%s has mode %o; want %s%o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+				}
+			},
 			// exits CODE PROGRAM ARGS... runs the program and checks its exit
 			// code, keeping its output for stdout/stderr assertions.
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestHardenProcess: every command runs non-dumpable, with a zero core size
+// limit (a core of `add` held the plaintext and the secret key). It checks
+// in a child process, so that the test binary itself stays as it was.
+func TestHardenProcess(t *testing.T) {
+	if os.Getenv("CLIENTVAULT_HARDEN_CHILD") == "1" {
+		hardenProcess()
+		d, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lim unix.Rlimit
+		if err := unix.Getrlimit(unix.RLIMIT_CORE, &lim); err != nil {
+			t.Fatal(err)
+		}
+		if d != 0 || lim.Cur != 0 || lim.Max != 0 {
+			t.Fatalf("dumpable %d, core limit %d/%d", d, lim.Cur, lim.Max)
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHardenProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), "CLIENTVAULT_HARDEN_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestHardenProcess") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
