@@ -163,6 +163,10 @@ func (a *App) newPassphrase() (string, error) {
 			fmt.Fprintln(a.Err, "clientvault: use at least 8 characters")
 			continue
 		}
+		if why := weakPassphrase(p1); why != "" {
+			fmt.Fprintf(a.Err, "clientvault: %s; a few unrelated words are easy to remember and hard to guess\n", why)
+			continue
+		}
 		p2, err := a.ReadSecret("Same passphrase again: ")
 		if err != nil {
 			return "", err
