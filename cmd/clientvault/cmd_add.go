@@ -33,6 +33,10 @@ flags, or as JSON with --from FILE ('-' for standard input): one object, or
 one object per line, in the shape 'view --json' prints. Unknown keys are an
 error. Many records are sealed in parallel and stored all or nothing.
 
+Flags are visible to every user of this computer in the process list (ps)
+while the command runs: give health data through the form, or as JSON with
+--from, not as flags, on a computer others use.
+
 A client who seems to be in the vault already (the same name and date of
 birth, phone number or email) is not added again: add names their record and,
 on a terminal, asks; scripts pass --allow-duplicate to add anyway. With

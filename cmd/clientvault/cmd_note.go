@@ -30,7 +30,9 @@ func newNoteCmd(a *App) *cobra.Command {
 correction is a new entry with --amends N, and both are kept.
 
 On a terminal with no flags, a form asks for the entry. Scripts give it with
-flags, or as JSON with --from FILE ('-' for standard input).
+flags, or as JSON with --from FILE ('-' for standard input). Flags are visible
+to every user of this computer in the process list (ps) while the command
+runs: on a computer others use, give the entry through the form or --from.
 
 An entry that conflicts with the record (laser, peels or waxing on
 isotretinoin; laser with a photosensitising drug or recent sun exposure; a
