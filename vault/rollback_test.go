@@ -629,3 +629,54 @@ func TestRestoreKeepsRevocationsAndAccounting(t *testing.T) {
 		t.Fatalf("audit --verify over an edited archived entry: %v", err)
 	}
 }
+
+// TestAuditLogRolledBack: the audit log alone, with its head, put back from
+// an older copy (hiding a view and an erasure from the log) is refused by
+// the anchor, and without an anchor verify reports it: the old head's state
+// root does not match the buckets it now sits beside.
+func TestAuditLogRolledBack(t *testing.T) {
+	f := newFixture(t)
+	anchors := t.TempDir()
+	f.v.Close()
+	f.v = nil
+	old := readSnapshot(t, f.path)
+	v, err := Open(f.path, Options{Now: f.clk.now, AnchorDir: anchors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Unlock(f.owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.View(f.jane.String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Erase(f.john.String(), EraseOptions{Reason: "client asked", Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	now := readSnapshot(t, f.path)
+	for k := range now[string(bucketAudit)] {
+		putBack(t, f.path, string(bucketAudit), k, old[string(bucketAudit)][k])
+	}
+	putBack(t, f.path, string(bucketMeta), string(keyAuditHead), old[string(bucketMeta)][string(keyAuditHead)])
+	v, err = Open(f.path, Options{Now: f.clk.now, AnchorDir: anchors, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Unlock(f.owner); !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("unlock over an older audit log: %v, want ErrRolledBack", err)
+	}
+	v.Close()
+	v, err = Open(f.path, Options{Now: f.clk.now, ReadOnly: true}) // no anchor: another computer
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.Unlock(f.owner); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := v.Verify()
+	if err != nil || rep.OK() || !problemSays(rep, "do not match the vault's state root") {
+		t.Fatalf("verify over an older audit log: %+v, %v", rep, err)
+	}
+}
