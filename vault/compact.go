@@ -186,6 +186,7 @@ func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *txn
 	// marker it drops is outside the root): no keys are needed, and a
 	// compaction interrupted before is finished on opening, locked.
 	changes := len(drop) > 0 || after != nil
+	drop = drop.withObjects()
 	var st *state
 	err = v.view(func(src *txn) error {
 		defer readAround(src)() // the copy reads every live page

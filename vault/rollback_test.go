@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,6 +164,15 @@ func TestPutBackAnyObject(t *testing.T) {
 				rep, err = v.Verify()
 				if err == nil && rep.OK() {
 					t.Errorf("%s/%x put back: verify found nothing", bucket, k)
+				}
+				// Beyond the bucket's root, verify names the object: the
+				// record, entry or staff member it is about.
+				named := false
+				for _, p := range rep.Problems {
+					named = named || !strings.Contains(p.What, "do not match the vault's state root")
+				}
+				if err == nil && !named {
+					t.Errorf("%s/%x put back: verify names no object: %v", bucket, k, rep.Problems)
 				}
 			} else if !errors.Is(err, ErrTampered) {
 				t.Errorf("%s/%x put back: unlock: %v, want ErrTampered or a verify problem", bucket, k, err)

@@ -42,7 +42,7 @@ const macElement = "clientvault/v2/state-element"
 // stateBuckets are the buckets the state root covers, in the order of their
 // roots in the head. Appending to this list is a format change.
 var stateBuckets = [][]byte{bucketMeta, bucketIDs, bucketRecords, bucketIndex, bucketAudit, bucketStages,
-	bucketStaff, bucketConsents, bucketShares, bucketDisclosures, bucketExpiry, bucketHolds, bucketArchive, bucketDirectory}
+	bucketStaff, bucketConsents, bucketShares, bucketDisclosures, bucketExpiry, bucketHolds, bucketArchive, bucketDirectory, bucketObjects}
 
 // guardedBuckets are checked against their roots the first time a command
 // reads them: their entries decide who may read a record, and whether it
@@ -110,10 +110,15 @@ func (t *txn) track(bucket, key, old, new []byte) error {
 	if old != nil {
 		xorInto(&st.roots[i], k.element(bucket, key, old))
 	}
+	var elem []byte
 	if new != nil {
-		xorInto(&st.roots[i], k.element(bucket, key, new))
+		elem = k.element(bucket, key, new)
+		xorInto(&st.roots[i], elem)
 	}
 	t.changed = true
+	if isGuarded(bucket) {
+		return t.indexObject(bucket, key, elem)
+	}
 	return nil
 }
 
@@ -280,6 +285,8 @@ func bucketNoun(name []byte) string {
 		return "archived audit log entries"
 	case "directory":
 		return "client directory entries"
+	case "objects":
+		return "object index entries"
 	default:
 		return string(name)
 	}
@@ -309,10 +316,13 @@ func (v *Vault) upgradeState() error {
 		if err != nil || !st.legacy {
 			return err
 		}
-		for i, name := range stateBuckets {
-			st.roots[i] = v.keys.bucketRoot(name, tx.Bucket(name))
-		}
 		st.legacy = false
+		if err := v.buildObjectIndex(tx); err != nil {
+			return err
+		}
+		for i, name := range stateBuckets {
+			st.roots[i] = v.keys.bucketRoot(name, &bucket{Bucket: tx.Tx.Bucket(name), name: name, tx: tx})
+		}
 		v.hdr.Format = FormatVersion
 		if err := tx.Bucket(bucketMeta).Put(keyFormat, binary.BigEndian.AppendUint32(nil, FormatVersion)); err != nil {
 			return err
@@ -367,5 +377,7 @@ func (v *Vault) stateWithout(src *txn, drop doomed) (*state, error) {
 			out([]byte(name), []byte(k))
 		}
 	}
+	// The object index's entries of what goes are in drop too
+	// (doomed.withObjects).
 	return &st, nil
 }

@@ -73,6 +73,7 @@ func (v *Vault) Verify() (*Report, error) {
 		if err := v.verifyState(tx, add); err != nil {
 			return err
 		}
+		v.verifyObjects(tx, add)
 		meta := tx.Bucket(bucketMeta)
 		if !hmacEqual(meta.Get(keyHeaderMAC), v.keys.mac(macHeader, meta.Get(keyHeader), meta.Get(keyKeys))) {
 			add("", "vault header: tampered with")
