@@ -57,6 +57,9 @@ func (v *Vault) Hold(ref string, o HoldOptions) (*consent.Hold, error) {
 		if err != nil {
 			return err
 		}
+		if b.Get(append(clone(id[:]), seqKey(seq)...)) != nil {
+			return fmt.Errorf("legal holds: the next number is taken: the sequence was set back: %w", ErrTampered)
+		}
 		if err := v.putHold(b, append(clone(id[:]), seqKey(seq)...), &h); err != nil {
 			return err
 		}

@@ -690,3 +690,27 @@ func TestAuditLogRolledBack(t *testing.T) {
 		t.Fatalf("verify over an older audit log: %+v, %v", rep, err)
 	}
 }
+
+// TestSequenceSetBack: the records bucket's sequence set back by hand would
+// make the next add write over an existing record's entry; the add is
+// refused and nothing is lost.
+func TestSequenceSetBack(t *testing.T) {
+	f := newFixture(t)
+	f.v.Close()
+	f.v = nil
+	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRecords).SetSequence(0) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	f.reopenOwner(t)
+	if _, err := f.v.Add(context.Background(), sliceNext([]*records.Record{{Name: "Ann Other"}}), AddOptions{}); !errors.Is(err, ErrTampered) {
+		t.Fatalf("add over a sequence set back: %v, want ErrTampered", err)
+	}
+	if _, err := f.v.View(f.jane.String()); err != nil {
+		t.Fatalf("the record in slot 1: %v", err)
+	}
+}

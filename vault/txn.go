@@ -1,6 +1,8 @@
 package vault
 
 import (
+	"fmt"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -52,13 +54,27 @@ func (t *txn) Bucket(name []byte) *bucket {
 	return &bucket{Bucket: b, name: name, tx: t}
 }
 
-// CreateBucketIfNotExists is bbolt's, returning the vault's bucket.
+// CreateBucketIfNotExists is bbolt's, returning the vault's bucket, checked
+// as Bucket checks it.
 func (t *txn) CreateBucketIfNotExists(name []byte) (*bucket, error) {
 	b, err := t.Tx.CreateBucketIfNotExists(name)
 	if err != nil {
 		return nil, err
 	}
+	t.checkGuarded(name, b)
 	return &bucket{Bucket: b, name: name, tx: t}, nil
+}
+
+// NextSequence is bbolt's, refusing a number whose 8-byte key is taken. A
+// bucket's sequence is not an object the state root covers: someone who
+// set it back could make the next new entry overwrite an existing one (a
+// new record in the slot of another), which the root would then follow.
+func (b *bucket) NextSequence() (uint64, error) {
+	n, err := b.Bucket.NextSequence()
+	if err == nil && b.Bucket.Get(seqKey(n)) != nil {
+		err = fmt.Errorf("%s: the next number, %d, is taken: the bucket's sequence was set back: %w", bucketNoun(b.name), n, ErrTampered)
+	}
+	return n, err
 }
 
 // Put stores value under key, and moves the state root from the old value
