@@ -365,7 +365,7 @@ func (v *Vault) reopen() error {
 	v.db = db
 	old.Close()
 	v.pending = map[uint64]bool{}
-	v.rooted = map[string]bool{}
+	v.rooted = map[string]map[byte]bool{}
 	if err := v.view(v.readHeader); err != nil {
 		return fmt.Errorf("reopen the restored vault: %w", err)
 	}

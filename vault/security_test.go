@@ -108,7 +108,7 @@ func TestFlipAnyByteOfAnEntryIsDetected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &Vault{db: db, path: tv.path, opts: Options{Now: testClock, Actor: "owner"}, pending: map[uint64]bool{}, rooted: map[string]bool{}}
+	v := &Vault{db: db, path: tv.path, opts: Options{Now: testClock, Actor: "owner"}, pending: map[uint64]bool{}, rooted: map[string]map[byte]bool{}}
 	if err := v.view(v.readHeader); err != nil {
 		t.Fatal(err)
 	}

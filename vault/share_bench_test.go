@@ -46,7 +46,7 @@ func staffRemoveTemplate(b *testing.B) (string, *age.X25519Identity) {
 }
 
 func buildStaffRemoveTemplate(path string) error {
-	now := func() time.Time { return time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC) }
+	now := benchNow
 	var err error
 	if benchOwner, err = age.GenerateX25519Identity(); err != nil {
 		return err

@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // The state root. Each stored object — a key and its value in one of the
@@ -27,10 +25,9 @@ import (
 // anchor kept outside the file, anchor.go), nor the whole file.
 //
 // Checking a root means reading the whole bucket. verify checks every
-// bucket; every command checks, the first time it reads one, the buckets
-// that decide who may read what (guardedBuckets), which are small: a
-// consent, share, hold or staff entry put back is refused before it is
-// used. The records themselves are checked one by one against the expiry
+// bucket; every command checks what it reads of the buckets that decide who
+// may read what (guardedBuckets), by shard (shards.go): a consent, share,
+// hold or staff entry put back, or removed, is refused before it is used. The records themselves are checked one by one against the expiry
 // table's entry tags, which the root covers.
 //
 // The coworkers' audit bucket is the one bucket outside the root: coworkers
@@ -70,13 +67,23 @@ type state struct {
 	// is a vault of format 1, whose head has no root yet.
 	version uint64
 	roots   [][macLen]byte
+	// digests commit to each guarded bucket's shard roots (shards.go);
+	// shards holds those read or changed, dirty those to write.
+	digests [][macLen]byte
+	shards  []*shardRoots
+	dirty   []map[byte]bool
 	legacy  bool
 	// mac is the head's own MAC, which the anchor remembers.
 	mac []byte
 }
 
 func newState() *state {
-	return &state{roots: make([][macLen]byte, len(stateBuckets))}
+	st := &state{roots: make([][macLen]byte, len(stateBuckets)), digests: make([][macLen]byte, len(guardedBuckets)),
+		shards: make([]*shardRoots, len(guardedBuckets)), dirty: make([]map[byte]bool, len(guardedBuckets))}
+	for i := range st.digests {
+		st.digests[i] = emptyShardsDigest
+	}
+	return st
 }
 
 // element is the MAC of one stored object.
@@ -107,19 +114,28 @@ func (t *txn) track(bucket, key, old, new []byte) error {
 		return nil
 	}
 	k := t.v.keys
-	if old != nil {
-		xorInto(&st.roots[i], k.element(bucket, key, old))
+	gi := guardedIndex(bucket)
+	for _, val := range [][]byte{old, new} {
+		if val == nil {
+			continue
+		}
+		elem := k.element(bucket, key, val)
+		xorInto(&st.roots[i], elem)
+		if gi >= 0 {
+			if err := t.trackShard(gi, key, elem); err != nil {
+				return err
+			}
+		}
+	}
+	t.changed = true
+	if gi < 0 {
+		return nil
 	}
 	var elem []byte
 	if new != nil {
 		elem = k.element(bucket, key, new)
-		xorInto(&st.roots[i], elem)
 	}
-	t.changed = true
-	if isGuarded(bucket) {
-		return t.indexObject(bucket, key, elem)
-	}
-	return nil
+	return t.indexObject(bucket, key, elem)
 }
 
 // state returns the transaction's state, read from the audit head the first
@@ -166,12 +182,15 @@ func (v *Vault) readState(h []byte) (*state, error) {
 		return st, nil
 	}
 	body := h[8+macLen : len(h)-macLen]
-	if len(body) != 8+len(stateBuckets)*macLen {
+	if len(body) != 8+(len(stateBuckets)+len(guardedBuckets))*macLen {
 		return nil, bad
 	}
 	st.version = binary.BigEndian.Uint64(body)
 	for i := range st.roots {
 		copy(st.roots[i][:], body[8+i*macLen:])
+	}
+	for i := range st.digests {
+		copy(st.digests[i][:], body[8+(len(stateBuckets)+i)*macLen:])
 	}
 	return st, nil
 }
@@ -188,6 +207,9 @@ func (st *state) encode(k *keySet) []byte {
 		for _, r := range st.roots {
 			h = append(h, r[:]...)
 		}
+		for _, d := range st.digests {
+			h = append(h, d[:]...)
+		}
 	}
 	st.mac = k.mac(macHead, h)
 	return append(h, st.mac...)
@@ -201,6 +223,9 @@ func (t *txn) commit() error {
 	}
 	if !t.st.legacy {
 		t.st.version++
+		if err := t.commitShards(); err != nil {
+			return err
+		}
 	}
 	return t.Tx.Bucket(bucketMeta).Put(keyAuditHead, t.st.encode(t.v.keys))
 }
@@ -232,29 +257,6 @@ func (k *keySet) bucketRoot(name []byte, b *bucket) [macLen]byte {
 		xorInto(&root, k.element(name, key, val))
 	}
 	return root
-}
-
-// checkGuarded checks a bucket that decides who may read what against the
-// state root, the first time this vault reads it. A mismatch is recorded in
-// t.err, which ends the transaction with ErrTampered.
-func (t *txn) checkGuarded(name []byte, b *bolt.Bucket) {
-	v := t.v
-	if v.keys == nil || t.unguarded || v.rooted[string(name)] || !slices.ContainsFunc(guardedBuckets, func(g []byte) bool { return bytes.Equal(g, name) }) {
-		return
-	}
-	st, err := t.state()
-	if err != nil {
-		t.fail(err)
-		return
-	}
-	if st.legacy {
-		return
-	}
-	if v.keys.bucketRoot(name, &bucket{Bucket: b, name: name, tx: t}) != st.roots[stateIndex(name)] {
-		t.fail(fmt.Errorf("%s: %w", stateMismatch(name), ErrTampered))
-		return
-	}
-	v.rooted[string(name)] = true
 }
 
 // stateMismatch says what a bucket whose root does not match means.
@@ -320,6 +322,9 @@ func (v *Vault) upgradeState() error {
 		if err := v.buildObjectIndex(tx); err != nil {
 			return err
 		}
+		if err := tx.buildShards(); err != nil {
+			return err
+		}
 		for i, name := range stateBuckets {
 			st.roots[i] = v.keys.bucketRoot(name, &bucket{Bucket: tx.Tx.Bucket(name), name: name, tx: tx})
 		}
@@ -362,13 +367,31 @@ func (v *Vault) stateWithout(src *txn, drop doomed) (*state, error) {
 	}
 	st := *cur
 	st.roots = slices.Clone(cur.roots)
+	st.digests = slices.Clone(cur.digests)
+	st.shards, st.dirty = make([]*shardRoots, len(guardedBuckets)), make([]map[byte]bool, len(guardedBuckets))
 	if st.legacy {
 		return &st, nil
+	}
+	for gi := range guardedBuckets {
+		s, err := src.shards(gi)
+		if err != nil {
+			return nil, err
+		}
+		c := *s
+		st.shards[gi] = &c
 	}
 	out := func(name, key []byte) {
 		if b := src.Tx.Bucket(name); b != nil {
 			if val := b.Get(key); val != nil && stateIndex(name) >= 0 {
-				xorInto(&st.roots[stateIndex(name)], v.keys.element(name, key, val))
+				elem := v.keys.element(name, key, val)
+				xorInto(&st.roots[stateIndex(name)], elem)
+				if gi := guardedIndex(name); gi >= 0 {
+					xorInto(&st.shards[gi][shardOf(key)], elem)
+					if st.dirty[gi] == nil {
+						st.dirty[gi] = map[byte]bool{}
+					}
+					st.dirty[gi][shardOf(key)] = true
+				}
 			}
 		}
 	}

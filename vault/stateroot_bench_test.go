@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -87,6 +88,51 @@ func BenchmarkStateRoot(b *testing.B) {
 				}
 				if used := processCPU() - cpu; used > 0 {
 					b.ReportMetric(used.Seconds()*1e6/float64(b.N), "cpu-µs/op")
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkGuardedCheck10k measures the check of the guarded buckets that a
+// command makes as it reads them, in a vault whose coworker holds 10,000
+// shares and 10,000 consents (BenchmarkStaffRemove10k's vault): a consent
+// list of one record reads one shard of the consents and one of the shares;
+// staff list reads every share, so it checks every shard. root=false is the
+// same command without the root, to subtract.
+func BenchmarkGuardedCheck10k(b *testing.B) {
+	tmpl, owner := staffRemoveTemplate(b)
+	path := filepath.Join(b.TempDir(), "v.db")
+	if err := copyFile(path, tmpl); err != nil {
+		b.Fatal(err)
+	}
+	v, err := Open(path, Options{Now: time.Now, ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.Unlock(owner); err != nil {
+		b.Fatal(err)
+	}
+	var id ID
+	v.view(func(tx *txn) error {
+		k, _ := tx.Bucket(bucketIDs).Cursor().First()
+		copy(id[:], k)
+		return nil
+	})
+	cmds := map[string]func() error{
+		"consent-list": func() error { _, err := v.Consents(id.String()); return err },
+		"staff-list":   func() error { _, err := v.StaffList(); return err },
+	}
+	for _, name := range []string{"consent-list", "staff-list"} {
+		for _, root := range []bool{true, false} {
+			b.Run(fmt.Sprintf("%s/shares=%d/root=%v", name, benchShares, root), func(b *testing.B) {
+				v.hooks.noStateRoot = !root
+				for range b.N {
+					clear(v.rooted) // as a new command would
+					if err := cmds[name](); err != nil {
+						b.Fatal(err)
+					}
 				}
 			})
 		}

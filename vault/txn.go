@@ -11,7 +11,7 @@ import (
 // and Delete passes through bucket, which keeps the state root (state.go)
 // in step with what the transaction changes, and the first read of a bucket
 // whose contents decide who may read what (staff, consents, shares, holds,
-// disclosures) checks that bucket against the committed state first.
+// disclosures) checks what it reads against the committed state first.
 //
 // The embedded *bolt.Tx serves what has no bearing on the stored objects:
 // the file's size, its pages, and the read-only walks of verify and
@@ -44,13 +44,12 @@ type bucket struct {
 
 // Bucket returns the bucket name, or nil if the file has none of that name.
 // A bucket that decides who may read what is checked against the state
-// root the first time a command reads it (checkGuarded).
+// root, shard by shard, as a command reads it (shards.go).
 func (t *txn) Bucket(name []byte) *bucket {
 	b := t.Tx.Bucket(name)
 	if b == nil {
 		return nil
 	}
-	t.checkGuarded(name, b)
 	return &bucket{Bucket: b, name: name, tx: t}
 }
 
@@ -61,7 +60,6 @@ func (t *txn) CreateBucketIfNotExists(name []byte) (*bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.checkGuarded(name, b)
 	return &bucket{Bucket: b, name: name, tx: t}, nil
 }
 
@@ -98,15 +96,70 @@ func (b *bucket) Delete(key []byte) error {
 	return b.Bucket.Delete(key)
 }
 
+// Get returns the value of key. In a guarded bucket, the shard key falls in
+// is checked first (shards.go), whether or not the key is there: a hold
+// deleted by hand must not read as no hold.
+func (b *bucket) Get(key []byte) []byte {
+	b.tx.checkShard(b, key)
+	return b.Bucket.Get(key)
+}
+
+// ForEach is bbolt's, over a guarded bucket checked whole first.
+func (b *bucket) ForEach(fn func(k, v []byte) error) error {
+	if guardedIndex(b.name) >= 0 {
+		b.tx.checkAllShards(b)
+	}
+	return b.Bucket.ForEach(fn)
+}
+
 // Cursor returns a cursor over the bucket. It reads only: deleting through
 // a cursor would pass by the state root, so the vault deletes by key.
-func (b *bucket) Cursor() *cursor { return &cursor{c: b.Bucket.Cursor()} }
+func (b *bucket) Cursor() *cursor { return &cursor{c: b.Bucket.Cursor(), b: b} }
 
-// cursor is bbolt's cursor without Delete.
-type cursor struct{ c *bolt.Cursor }
+// cursor is bbolt's cursor without Delete. Over a guarded bucket, it checks
+// every shard it moves into or over, before returning a key from it.
+type cursor struct {
+	c *bolt.Cursor
+	b *bucket
+	// next is the first shard not yet checked going forward from the
+	// cursor's last move; -1 before any.
+	next int
+}
 
-func (c *cursor) First() ([]byte, []byte)        { return c.c.First() }
-func (c *cursor) Last() ([]byte, []byte)         { return c.c.Last() }
-func (c *cursor) Next() ([]byte, []byte)         { return c.c.Next() }
-func (c *cursor) Prev() ([]byte, []byte)         { return c.c.Prev() }
-func (c *cursor) Seek(k []byte) ([]byte, []byte) { return c.c.Seek(k) }
+func (c *cursor) First() ([]byte, []byte) {
+	c.next = 0
+	return c.forward(c.c.First())
+}
+
+func (c *cursor) Seek(k []byte) ([]byte, []byte) {
+	c.next = int(shardOf(k))
+	return c.forward(c.c.Seek(k))
+}
+
+func (c *cursor) Next() ([]byte, []byte) { return c.forward(c.c.Next()) }
+
+func (c *cursor) Last() ([]byte, []byte) { c.all(); return c.c.Last() }
+func (c *cursor) Prev() ([]byte, []byte) { c.all(); return c.c.Prev() }
+
+// forward checks the shards from c.next up to that of k (every shard, at
+// the end), which the cursor passed over or landed in.
+func (c *cursor) forward(k, v []byte) ([]byte, []byte) {
+	if guardedIndex(c.b.name) < 0 {
+		return k, v
+	}
+	end := shardCount - 1
+	if k != nil {
+		end = int(shardOf(k))
+	}
+	for ; c.next <= end; c.next++ {
+		c.b.tx.checkShard(c.b, []byte{byte(c.next)})
+	}
+	return k, v
+}
+
+// all checks every shard, for a move backwards.
+func (c *cursor) all() {
+	if guardedIndex(c.b.name) >= 0 {
+		c.b.tx.checkAllShards(c.b)
+	}
+}

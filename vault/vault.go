@@ -100,9 +100,9 @@ type Vault struct {
 	pending map[uint64]bool
 	// hooks simulate failures during compaction in tests.
 	hooks compactHooks
-	// rooted names the guarded buckets already checked against the state
-	// root in this session (checkGuarded).
-	rooted map[string]bool
+	// rooted names the shards of the guarded buckets already checked
+	// against their roots in this session (shards.go), by bucket.
+	rooted map[string]map[byte]bool
 }
 
 // Path returns the vault file's path.
@@ -178,7 +178,7 @@ func Create(path string, o CreateOptions) error {
 	if o.Actor == "" {
 		o.Actor = "owner"
 	}
-	v := &Vault{db: db, path: tmp, hdr: hdr, keys: keys, opts: Options{Now: o.Now, Actor: o.Actor}, rooted: map[string]bool{}}
+	v := &Vault{db: db, path: tmp, hdr: hdr, keys: keys, opts: Options{Now: o.Now, Actor: o.Actor}, rooted: map[string]map[byte]bool{}}
 	err = v.update(func(tx *txn) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucket(b); err != nil {
@@ -277,7 +277,7 @@ func Open(path string, o Options) (*Vault, error) {
 			return nil, fmt.Errorf("vault %s: %w", path, err)
 		}
 	}
-	v := &Vault{db: db, path: path, opts: o, pending: map[uint64]bool{}, rooted: map[string]bool{}}
+	v := &Vault{db: db, path: path, opts: o, pending: map[uint64]bool{}, rooted: map[string]map[byte]bool{}}
 	if err := v.view(v.readHeader); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("vault %s: %w", path, err)

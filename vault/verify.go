@@ -74,6 +74,7 @@ func (v *Vault) Verify() (*Report, error) {
 			return err
 		}
 		v.verifyObjects(tx, add)
+		v.verifyShards(tx, add)
 		meta := tx.Bucket(bucketMeta)
 		if !hmacEqual(meta.Get(keyHeaderMAC), v.keys.mac(macHeader, meta.Get(keyHeader), meta.Get(keyKeys))) {
 			add("", "vault header: tampered with")
