@@ -22,6 +22,9 @@ type Stored struct {
 	Created     time.Time      `json:"created"`
 	RetainUntil records.Date   `json:"retain_until"`
 	Holds       []consent.Hold `json:"holds"`
+	// Scope is, in a coworker's view of a shared copy, the parts of the
+	// record their consent covers (consent.Scopes); nil in the owner's.
+	Scope []string `json:"scope,omitempty"`
 	*records.Record
 	// SharedWith lists the staff the record is sealed to; not part of the
 	// record's JSON.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/vault"
 	"github.com/muesli/termenv"
 	"golang.org/x/term"
@@ -84,7 +85,26 @@ func recordCard(s *vault.Stored) []cardSection {
 		{Label: "retain until", Value: s.RetainUntil.String()},
 		{Label: "shared with", Value: join(s.SharedWith)},
 	}}
+	if s.Scope != nil {
+		// A coworker's copy: say what their consent leaves out, so that an
+		// empty section is not read as "none".
+		for _, sec := range []struct {
+			sec  *cardSection
+			part string
+		}{{&client, consent.Contact}, {&health, consent.Health}, {&patch, consent.PatchTests}, {&treat, consent.Treatments}} {
+			if !consent.Covers(s.Scope, sec.part) {
+				sec.sec.Rows = []cardRow{{Label: sec.part, Value: notShared(s.Scope), Warn: true}}
+			}
+		}
+		kept.Rows = append(kept.Rows, cardRow{Label: "shared with you", Value: join(s.Scope)})
+	}
 	return []cardSection{client, health, patch, treat, kept}
+}
+
+// notShared says that a part of a record is left out of a coworker's copy,
+// and what their consent covers.
+func notShared(scope []string) string {
+	return "not shared with you (consent covers " + strings.Join(scope, ", ") + ")"
 }
 
 func fitzpatrick(t string) string {

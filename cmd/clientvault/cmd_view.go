@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/vault"
 	"github.com/spf13/cobra"
@@ -84,6 +85,15 @@ func printRecord(w io.Writer, s *vault.Stored) {
 	list := func(k string, v []string) { line(k, strings.Join(v, ", ")) }
 	line("id", s.ID)
 	line("name", r.Name)
+	if s.Scope != nil {
+		// A coworker's copy: what the consent leaves out is said, not
+		// left blank (no allergies listed is not "no allergies").
+		for _, part := range []string{consent.Contact, consent.Health, consent.PatchTests, consent.Treatments} {
+			if !consent.Covers(s.Scope, part) {
+				line(part, notShared(s.Scope))
+			}
+		}
+	}
 	line("preferred name", r.PreferredName)
 	line("date of birth", r.DOB.String())
 	line("phone", r.Phone)
@@ -112,6 +122,7 @@ func printRecord(w io.Writer, s *vault.Stored) {
 	}
 	line("created", s.Created.Format("2006-01-02"))
 	line("retain until", s.RetainUntil.String())
+	list("scope", s.Scope)
 	list("shared with", s.SharedWith)
 }
 
