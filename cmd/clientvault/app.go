@@ -95,6 +95,20 @@ func Run(args []string, a *App) int {
 	root.SetIn(a.In)
 	root.SetOut(a.Out)
 	root.SetErr(a.Err)
+	// cobra shows the help of a command group (staff, consent, retention)
+	// for an unknown subcommand and exits 0: it is an unknown command.
+	if c, rest, err := root.Find(args); err == nil && c != root && !c.Runnable() && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		msg := fmt.Sprintf("unknown command %q for %q", rest[0], c.CommandPath())
+		if c.SuggestionsMinimumDistance <= 0 {
+			c.SuggestionsMinimumDistance = 2 // cobra's own default
+		}
+		if s := c.SuggestionsFor(rest[0]); len(s) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + s[0] + "\n"
+		}
+		err := explain(c, errors.New(msg))
+		printError(a.Err, err)
+		return exitCode(err)
+	}
 	c, err := root.ExecuteC()
 	if err != nil {
 		err = explain(c, err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -58,6 +59,8 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"bogus"}, code: exitUsage},
 		{args: []string{"viwe", jane}, code: exitUsage},
 		{args: []string{"add", "--bogus"}, code: exitUsage},
+		{args: []string{"staff", "bogus"}, code: exitUsage},
+		{args: []string{"consent", "lsit", jane}, code: exitUsage},
 		{args: []string{"view"}, code: exitUsage},
 		{args: []string{"view", jane, "extra"}, code: exitUsage},
 
@@ -70,6 +73,8 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"list", "--identity", stranger}, code: exitWrongKey},
 		{args: []string{"list", "--identity", protected}, code: exitUsage},
 		{args: []string{"init", "--recovery-out", filepath.Join(work, "r2")}, code: exitRefused},
+		{args: []string{"init", "--vault", filepath.Join(work, "v2.db"), "--retain", "forever", "--recovery-out", filepath.Join(work, "r2")}, code: exitUsage},
+		{args: []string{"restore", notVault}, code: exitCorrupt},
 
 		// add
 		{args: []string{"add"}, code: exitUsage},
@@ -118,6 +123,9 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"share", jane, "--with", "Nobody"}, code: exitNotFound},
 		{args: []string{"share", jane, "--with", "Bea Lopez", "--yes"}, code: exitNoConsent},
 		{args: []string{"unshare", jane}, code: exitUsage},
+		{args: []string{"consent", "list", "Nobody Atall"}, code: exitNotFound},
+		{args: []string{"disclose", "list", "Nobody Atall"}, code: exitNotFound},
+		{args: []string{"view", jane, "--identity", bea}, code: exitWrongKey},
 
 		// disclose and export
 		{args: []string{"disclose", jane, "--to", "Court", "--basis", "subpoena"}, code: exitUsage},
@@ -149,7 +157,7 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"unlock"}, code: exitUsage},
 		{args: []string{"passwd"}, code: exitUsage},
 		{args: []string{"rekey"}, code: exitUsage},
-		{args: []string{"audit", "--record", "Nobody Atall"}, code: exitUsage},
+		{args: []string{"audit", "--record", "Nobody Atall"}, code: exitNotFound},
 	}
 
 	var golden strings.Builder
@@ -171,10 +179,13 @@ func TestErrorsGolden(t *testing.T) {
 		got = normalizeIDs(strings.ReplaceAll(got, work, "$WORK"), ids)
 		got = idRE.ReplaceAllString(got, "ID(other)")
 		got = sortCandidates(got)
+		got = tempRE.ReplaceAllString(got, ".clientvault-restore-TEMP.db")
 		fmt.Fprintf(&golden, "$ clientvault %s\n[exit %d]\n%s\n", normalizeIDs(shown, ids), code, got)
 	}
 	checkGolden(t, "errors", golden.String())
 }
+
+var tempRE = regexp.MustCompile(`\.clientvault-restore-[0-9]+\.db`)
 
 // checkErrorShape checks that stderr is one "clientvault: " line and one
 // "hint: " line, with only an ambiguous reference's candidates between.
