@@ -190,6 +190,12 @@ func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
 			return err
 		}
 		id := m.entry.ID
+		if t.Amends > len(m.record.Treatments) {
+			return recordErr(id, fmt.Errorf("%w: amends: there is no entry %d", ErrInvalid, t.Amends))
+		}
+		if t.Amends > 0 {
+			t.StartFrom(m.record.Treatments[t.Amends-1]) // a correction starts from the entry it corrects
+		}
 		if errs := t.Validate(records.DateOf(now)); len(errs) > 0 {
 			return recordErr(id, fmt.Errorf("%w: %s", ErrInvalid, joinFieldErrors(errs)))
 		}

@@ -188,7 +188,7 @@ rules say, and every access written to a tamper-evident audit log.`,
 	pf.BoolVar(&a.jsonOut, "json", false, "print JSON")
 	pf.BoolVar(&a.Accessible, "accessible", a.Getenv("ACCESSIBLE") != "", "accessible forms for screen readers (env ACCESSIBLE)")
 	root.AddCommand(
-		newInitCmd(a), newKeygenCmd(a), newAddCmd(a), newNoteCmd(a), newViewCmd(a), newImportCmd(a),
+		newInitCmd(a), newKeygenCmd(a), newAddCmd(a), newEditCmd(a), newNoteCmd(a), newViewCmd(a), newImportCmd(a),
 		newListCmd(a), newVerifyCmd(a), newAuditCmd(a), newRekeyCmd(a), newPasswdCmd(a),
 		newVersionCmd(a), newUnlockCmd(a), newLockCmd(a), newAgentCmd(a),
 		newRetentionCmd(a), newExpireCmd(a), newHoldCmd(a), newReleaseCmd(a), newEraseCmd(a),

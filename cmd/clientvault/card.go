@@ -67,6 +67,9 @@ func recordCard(s *vault.Stored) []cardSection {
 		if t.Amends > 0 {
 			head += fmt.Sprintf(" (corrects #%d)", t.Amends)
 		}
+		if by := correctedBy(r, t.N); by > 0 {
+			head += fmt.Sprintf(" (corrected by #%d)", by)
+		}
 		lines := nonEmpty(strings.Join(nonEmpty(head, t.Area), " · "))
 		if len(t.Products) > 0 {
 			lines = append(lines, "products: "+join(t.Products))
@@ -80,7 +83,12 @@ func recordCard(s *vault.Stored) []cardSection {
 		}
 		treat.Rows = append(treat.Rows, cardRow{Label: fmt.Sprintf("#%d %s", t.N, t.Date), Value: strings.Join(lines, "\n"), Warn: len(t.Warnings) > 0})
 	}
+	var history []string
+	for _, am := range r.Amendments {
+		history = append(history, amendmentText(am))
+	}
 	kept := cardSection{Title: "Record", Rows: []cardRow{
+		{Label: "amended", Value: strings.Join(history, "\n")},
 		{Label: "created", Value: s.Created.Format("2006-01-02")},
 		{Label: "retain until", Value: s.RetainUntil.String()},
 		{Label: "shared with", Value: join(s.SharedWith)},

@@ -62,7 +62,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, errCanceled), errors.Is(err, huh.ErrUserAborted):
 		return exitCanceled
-	case errors.As(err, &usage), errors.Is(err, vault.ErrInvalid), errors.Is(err, errNoTerminal):
+	case errors.As(err, &usage), errors.Is(err, vault.ErrInvalid), errors.Is(err, errNoTerminal), errors.Is(err, records.ErrJSON):
 		return exitUsage
 	case errors.As(err, &amb):
 		return exitAmbiguous

@@ -623,3 +623,35 @@ func TestTerminalNoteWarnsAndAsks(t *testing.T) {
 		t.Errorf("treatments = %v", got["treatments"])
 	}
 }
+
+// On a terminal, edit opens the add form filled in with the record; what
+// is changed there is the amendment.
+func TestTerminalEditForm(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe", "--phone", "+1 555 0100", "--allergy", "latex"))
+	c := e.start("edit", id)
+	c.expect("Jane Doe") // the form shows the record
+	c.field("Full name", "")
+	c.field("Preferred name", "")
+	c.field("Date of birth", "")
+	c.expect("┃ Phone")
+	c.send("\x15") // Ctrl-U: clear the field
+	c.typeLine("+1 555 0199")
+	for _, f := range []string{"Email", "Address", "Emergency contact", "Skin type"} {
+		c.field(f, "")
+	}
+	c.expect("┃ Allergies")
+	c.typeLine(", nuts")
+	for _, f := range []string{"Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes"} {
+		c.field(f, "")
+	}
+	if code := c.wait(); code != 0 {
+		t.Fatalf("edit: exit %d\n%s", code, tail(c.text()))
+	}
+	c.expectNoMore("amendment 1): allergies, phone")
+	got := e.viewJSON(id)
+	if got["phone"] != "+1 555 0199" || joinAny(got["allergies"]) != "latex,nuts" || got["name"] != "Jane Doe" {
+		t.Errorf("record = %v", got)
+	}
+}
