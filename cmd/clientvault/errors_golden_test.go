@@ -100,12 +100,23 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"view", "123"}, code: exitNotFound},
 		{args: []string{"view", "Ann Lee"}, code: exitAmbiguous},
 
+		// edit
+		{args: []string{"edit", jane}, code: exitUsage},
+		{args: []string{"edit", jane, "--from", "-", "--phone", "1"}, code: exitUsage},
+		{args: []string{"edit", jane, "--from", "-"}, stdin: `{"phnoe": "+1 555 0100"}`, code: exitUsage},
+		{args: []string{"edit", jane, "--from", "-"}, stdin: `{"treatments": []}`, code: exitUsage},
+		{args: []string{"edit", jane, "--email", "jane-at-example"}, code: exitUsage},
+		{args: []string{"edit", jane, "--dob", "2026-02-30"}, code: exitUsage},
+		{args: []string{"edit", jane, "--dob", "2026-02-15"}, code: exitUsage},
+		{args: []string{"edit", "Nobody Atall", "--phone", "+1 555 0100"}, code: exitNotFound},
+
 		// note
 		{args: []string{"note", jane}, code: exitUsage},
 		{args: []string{"note", jane, "--service", "facial", "--date", "2026-02-30"}, code: exitUsage},
 		{args: []string{"note", jane, "--service", "facial", "--setting", "fluence"}, code: exitUsage},
 		{args: []string{"note", jane, "--service", "facial", "--date", "1980-01-01"}, code: exitUsage},
 		{args: []string{"note", jane, "--service", "facial", "--amends", "9"}, code: exitUsage},
+		{args: []string{"note", jane, "--service", "laser hair removal"}, code: exitRefused},
 		{args: []string{"note", "Nobody Atall", "--service", "facial"}, code: exitNotFound},
 		{args: []string{"note", jane, "--from", "-"}, stdin: `{"service": "facial", "servcie": "x"}`, code: exitUsage},
 
