@@ -4,7 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
 )
 
@@ -59,5 +61,36 @@ func TestEditIsAnAmendment(t *testing.T) {
 	}
 	if edit == nil || edit.Detail != "amendment 1: allergies, name, phone" {
 		t.Fatalf("audit: %+v", events)
+	}
+}
+
+// An edit reaches a coworker's shared copy at once (it is sealed again),
+// without the history, and the coworker's view has the record's own dates
+// and the scope.
+func TestEditOfASharedRecord(t *testing.T) {
+	f := newFixture(t)
+	f.clk.t = f.clk.t.Add(48 * time.Hour) // the share is younger than the record
+	f.consent(t, f.jane, "Bea", consent.Contact, consent.Treatments)
+	if _, err := f.v.Share(f.jane.String(), "Bea", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	owner, err := f.v.View(f.jane.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Edit(f.jane.String(), func(r *records.Record) error { r.Phone = "+1 555 0177"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	v := f.asStaff(t, f.bea)
+	s, err := v.View(f.jane.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Phone != "+1 555 0177" || len(s.Amendments) != 0 || len(s.Allergies) != 0 {
+		t.Errorf("coworker's copy after the edit: %+v", s.Record)
+	}
+	if strings.Join(s.Scope, ",") != "contact,treatments" || !s.Created.Equal(owner.Created) || s.RetainUntil != owner.RetainUntil {
+		t.Errorf("coworker's view: scope %v, created %v (record %v), retain until %v (record %v)",
+			s.Scope, s.Created, owner.Created, s.RetainUntil, owner.RetainUntil)
 	}
 }
