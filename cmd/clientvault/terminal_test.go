@@ -593,7 +593,7 @@ func TestTerminalEraseForm(t *testing.T) {
 	c.expect("It must be kept until ")
 	c.expect("Erase it even so?")
 	c.send("y")
-	c.expect("Destroy record " + id + " for good?")
+	c.expect("Destroy the record of Jane Doe (" + id + ") for good?")
 	c.send("y")
 	if code := c.wait(); code != 0 {
 		t.Fatalf("erase: exit %d\n%s", code, tail(c.text()))
@@ -653,5 +653,24 @@ func TestTerminalEditForm(t *testing.T) {
 	got := e.viewJSON(id)
 	if got["phone"] != "+1 555 0199" || joinAny(got["allergies"]) != "latex,nuts" || got["name"] != "Jane Doe" {
 		t.Errorf("record = %v", got)
+	}
+}
+
+// On a terminal, expire names the clients it would destroy before it asks;
+// No (the default) destroys nothing.
+func TestTerminalExpireNamesTheClients(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe", "--dob", "1980-05-06"))
+	e.run("note", id, "--date", "2015-01-10", "--service", "facial")
+	c := e.start("expire")
+	c.expect("Destroy 1 record whose retention has ended?")
+	c.expect("Jane Doe, born 1980-05-06  " + id)
+	c.send(keyEnter)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("expire: exit %d, want %d\n%s", code, exitCanceled, tail(c.text()))
+	}
+	if got := e.viewJSON(id); got["name"] != "Jane Doe" {
+		t.Errorf("the record went: %v", got)
 	}
 }
