@@ -674,3 +674,32 @@ func TestTerminalExpireNamesTheClients(t *testing.T) {
 		t.Errorf("the record went: %v", got)
 	}
 }
+
+// consent add on a terminal offers the registered coworkers to choose from,
+// and refuses an unknown one before the form.
+func TestTerminalConsentChoosesFromStaff(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe"))
+	key := filepath.Join(e.home, "bea.key")
+	e.run("keygen", "-o", key)
+	pub := strings.TrimSpace(e.run("keygen", "-y", key))
+	e.run("staff", "add", "Bea Lopez", pub)
+
+	c := e.start("consent", "add", id, "--to", "Cal Ng")
+	if code := c.wait(); code != exitNotFound {
+		t.Fatalf("consent add --to an unknown coworker: exit %d\n%s", code, tail(c.text()))
+	}
+	if strings.Contains(c.text(), "Who consented") {
+		t.Error("the form was shown before the coworker was checked")
+	}
+
+	c = e.start("consent", "add", id)
+	c.expect("Coworker")
+	c.expect("from 'clientvault staff list'")
+	c.expect("Bea Lopez")
+	c.send(keyCtrlC)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("consent add: exit %d\n%s", code, tail(c.text()))
+	}
+}
