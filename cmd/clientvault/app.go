@@ -111,7 +111,7 @@ func Run(args []string, a *App) int {
 	}
 	c, err := root.ExecuteC()
 	if err != nil {
-		err = explain(c, err)
+		err = a.nameCandidates(explain(c, err))
 		printError(a.Err, err)
 	}
 	return exitCode(err)
@@ -147,6 +147,42 @@ func explain(c *cobra.Command, err error) error {
 		return withHint(err, fmt.Sprintf("see '%s --help'", c.CommandPath()))
 	}
 	return err
+}
+
+// namedCandidates is an ambiguous reference whose candidates are named, for
+// the person at the terminal to choose from.
+type namedCandidates struct {
+	error
+	names map[string]string // by ID
+}
+
+func (e namedCandidates) Unwrap() error { return e.error }
+
+// nameCandidates gives the candidates of an ambiguous ID prefix their names
+// and dates of birth when a person at the terminal may see them (a name's
+// candidates have their dates of birth already). Reading them is a list of
+// the vault, audited as one. Scripts get the IDs alone.
+func (a *App) nameCandidates(err error) error {
+	var amb *vault.AmbiguousError
+	if !errors.As(err, &amb) || amb.Ref != "id prefix" || !a.interactive() {
+		return err
+	}
+	list, lerr := withVault(a, openOpts{write: true}, (*vault.Vault).List)
+	if lerr != nil {
+		return err
+	}
+	byID := map[string]vault.Summary{}
+	for _, s := range list {
+		byID[s.ID] = s
+	}
+	names := map[string]string{}
+	for i, c := range amb.Candidates {
+		if s, ok := byID[c.ID]; ok {
+			names[c.ID] = s.Name
+			amb.Candidates[i].DOB = s.DOB.String()
+		}
+	}
+	return namedCandidates{err, names}
 }
 
 // takesRecord reports whether c's first argument is a RECORD.

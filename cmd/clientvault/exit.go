@@ -142,12 +142,17 @@ func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "clientvault: %s\n", oneLine(err))
 	var amb *vault.AmbiguousError
 	if errors.As(err, &amb) {
+		var named namedCandidates
+		errors.As(err, &named)
 		for _, c := range amb.Candidates {
-			if c.DOB != "" {
-				fmt.Fprintf(w, "  %s  born %s\n", c.ID, c.DOB)
-			} else {
-				fmt.Fprintf(w, "  %s\n", c.ID)
+			line := "  " + c.ID
+			if name := named.names[c.ID]; name != "" {
+				line += "  " + name
 			}
+			if c.DOB != "" {
+				line += "  born " + c.DOB
+			}
+			fmt.Fprintln(w, line)
 		}
 		fmt.Fprintln(w, "hint: name the record by its ID")
 		return
