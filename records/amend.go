@@ -11,8 +11,8 @@ import (
 
 // An Amendment is one change made to a record after it was added (edit):
 // when, which fields, and the values they had before, so that a correction
-// never erases what was recorded. Treatments and patch tests are not
-// amended here; a treatment entry is corrected by a new entry (Amends).
+// never erases what was recorded. Treatments are not amended here; a
+// treatment entry is corrected by a new entry (Amends).
 type Amendment struct {
 	N    int  `json:"n"`
 	Date Date `json:"date"`
@@ -24,17 +24,22 @@ type Amendment struct {
 }
 
 // fixedFields may not change in an amendment: the history itself, and the
-// dated entries, which have their own way of being corrected.
-var fixedFields = []string{"amendments", "treatments", "patch_tests"}
+// treatment entries, which are corrected by entries of their own.
+var fixedFields = []string{"amendments", "treatments"}
 
-// ErrNoChange is returned by Amend when the new record equals the old.
-var ErrNoChange = errors.New("nothing to change: the values given are the record's")
+var (
+	// ErrNoChange is returned by Amend when the new record equals the old.
+	ErrNoChange = errors.New("nothing to change: the values given are the record's")
+	// ErrFixedField is matched by the *FieldError Amend returns for a
+	// change to the treatments or to the history itself.
+	ErrFixedField = errors.New("cannot be changed by an edit")
+)
 
 // Amend records in next, an edited copy of prev, the amendment that turns
 // prev into next: the fields that differ and their previous values, dated
-// day. It returns the fields, or ErrNoChange, or a *FieldError for a
-// change to treatments or patch tests. Neither record's values are put in
-// an error.
+// day. It returns the fields, or ErrNoChange, or a *FieldError matching
+// ErrFixedField for a change to the treatments or the history. Neither
+// record's values are put in an error.
 func Amend(prev, next *Record, day Date) ([]string, error) {
 	a, err := fieldsOf(prev)
 	if err != nil {
@@ -48,7 +53,7 @@ func Amend(prev, next *Record, day Date) ([]string, error) {
 	for k := range union(a, b) {
 		if !bytes.Equal(a[k], b[k]) {
 			if slices.Contains(fixedFields, k) {
-				return nil, &FieldError{k, "cannot be changed by an edit (a treatment entry is corrected with 'note --amends N')"}
+				return nil, &FieldError{k, ErrFixedField.Error()}
 			}
 			changed = append(changed, k)
 		}

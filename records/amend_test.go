@@ -42,8 +42,18 @@ func TestAmendKeepsPreviousValues(t *testing.T) {
 	moved := prev.Clone()
 	moved.Treatments[0].Service = "peel"
 	var fe *FieldError
-	if _, err := Amend(prev, moved, Date{2026, 3, 1}); !errors.As(err, &fe) || fe.Field != "treatments" || strings.Contains(err.Error(), "peel") {
+	if _, err := Amend(prev, moved, Date{2026, 3, 1}); !errors.As(err, &fe) || fe.Field != "treatments" || !errors.Is(err, ErrFixedField) || strings.Contains(err.Error(), "peel") {
 		t.Errorf("treatment changed by an edit: %v", err)
+	}
+}
+
+// A patch test is added by an edit, and the history keeps the list before.
+func TestAmendAddsAPatchTest(t *testing.T) {
+	prev := &Record{Name: "Jane Doe"}
+	next := prev.Clone()
+	next.PatchTests = []PatchTest{{Date: Date{2026, 3, 1}, Product: "lash tint", Result: "negative"}}
+	if fields, err := Amend(prev, next, Date{2026, 3, 1}); err != nil || strings.Join(fields, ",") != "patch_tests" {
+		t.Fatalf("Amend = %v, %v", fields, err)
 	}
 }
 

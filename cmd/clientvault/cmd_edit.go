@@ -25,7 +25,8 @@ func newEditCmd(a *App) *cobra.Command {
 		Long: `Change a client's contact or health details: a phone number, an allergy, a
 medication, pregnancy. The change is an amendment: the previous values stay
 in the record's history ('view' shows it) and the audit log names the
-fields changed. A treatment entry is corrected with 'note --amends N'.
+fields changed. A patch test is added by giving patch_tests in --from JSON.
+A treatment entry is corrected with 'note --amends N'.
 
 On a terminal with no flags, the add form opens filled in with the record.
 Scripts give the fields to change as flags (a list flag replaces the list;
@@ -123,6 +124,9 @@ func runEdit(a *App, c *cobra.Command, o *editOptions, ref string) error {
 		return usagef("nothing to change: give flags such as --phone, or --from FILE (a form needs a terminal)")
 	}
 	ed, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) (*vault.Edited, error) { return v.Edit(ref, change) })
+	if errors.Is(err, records.ErrFixedField) {
+		return withHint(err, "a treatment entry is corrected with 'clientvault note RECORD --amends N', which keeps the original")
+	}
 	if errors.Is(err, records.ErrNoChange) {
 		fmt.Fprintln(a.Err, "clientvault: nothing changed: the values given are the record's")
 		return nil
