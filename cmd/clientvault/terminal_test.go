@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -106,6 +107,18 @@ func TestTerminalAddFillsEveryField(t *testing.T) {
 	c.expect("┃ Pregnant?")
 	c.send("y") // pregnant: yes, and on to the next group
 	c.field("Notes", "prefers afternoon appointments")
+	// A patch test, in a form of its own.
+	c.expect("Record a patch test?")
+	c.send("y")
+	c.expect("┃ Patch test date")
+	c.send(strings.Repeat(keyBackspace, 10)) // today's date is filled in
+	c.typeLine("2026-01-10")
+	c.field("Product tested", "lash tint")
+	c.field("Area", "behind ear")
+	c.expect("┃ Result")
+	c.send(keyDown) // not read yet, negative
+	c.typeLine("")
+	c.field("Read at", "2026-01-12")
 	if code := c.wait(); code != 0 {
 		t.Fatalf("add: exit %d\n%s", code, tail(c.text()))
 	}
@@ -124,6 +137,10 @@ func TestTerminalAddFillsEveryField(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)
 		}
+	}
+	if pts, _ := got["patch_tests"].([]any); len(pts) != 1 ||
+		fmt.Sprint(pts[0]) != "map[area:behind ear date:2026-01-10 product:lash tint read_at:2026-01-12 result:negative]" {
+		t.Errorf("patch tests = %v", got["patch_tests"])
 	}
 	lists := map[string]string{"allergies": "latex,lanolin", "medications": "isotretinoin",
 		"conditions": "eczema", "contraindications": "recent sun exposure"}
@@ -157,7 +174,7 @@ func TestTerminalAddCorrectsBadDateInPlace(t *testing.T) {
 	c.send(strings.Repeat(keyBackspace, 2))
 	c.typeLine("28")
 	for _, f := range []string{"Phone", "Email", "Address", "Emergency contact", "Skin type",
-		"Allergies", "Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes"} {
+		"Allergies", "Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes", "Record a patch test?"} {
 		c.field(f, "")
 	}
 	if code := c.wait(); code != 0 {
@@ -240,7 +257,7 @@ func TestTerminalFirstAddCreatesVault(t *testing.T) {
 	c.expect("Recovery key")
 	c.field("Full name", "First Client")
 	for _, f := range []string{"Preferred name", "Date of birth", "Phone", "Email", "Address", "Emergency contact",
-		"Skin type", "Allergies", "Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes"} {
+		"Skin type", "Allergies", "Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes", "Record a patch test?"} {
 		c.field(f, "")
 	}
 	if code := c.wait(); code != 0 {
@@ -367,6 +384,8 @@ func TestTerminalAccessibleAdd(t *testing.T) {
 			c.typeLine("n")
 			c.expect("Notes")
 			c.typeLine("screen reader user")
+			c.expect("Record a patch test?")
+			c.typeLine("")
 			if code := c.wait(); code != 0 {
 				t.Fatalf("add: exit %d\n%s", code, tail(c.text()))
 			}
