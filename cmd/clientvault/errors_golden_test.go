@@ -162,11 +162,17 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"keygen", "-y", garbage}, code: exitUsage},
 		{args: []string{"restore", filepath.Join(work, "missing.db")}, code: exitNotFound},
 		{args: []string{"import", filepath.Join(work, "missing.csv")}, code: exitNotFound},
+		{args: []string{"import", file("bad.csv", "Name,Phone\n\"Jane Doe,1\n")}, code: exitUsage},
+		{args: []string{"share", jane, "--with", "Bea Lopez", "--out", existing}, code: exitRefused},
+		{args: []string{"disclose", jane, "--to", "Court", "--basis", "subpoena", "--reference", "S-1"}, code: exitUsage},
 
 		// keys and the agent
 		{args: []string{"unlock", "--for", "13h"}, code: exitUsage},
 		{args: []string{"unlock"}, code: exitUsage},
 		{args: []string{"passwd"}, code: exitUsage},
+		{args: []string{"passwd", "--identity", filepath.Join(work, "missing.key")}, code: exitNotFound},
+		{args: []string{"passwd", "--identity", protected}, code: exitUsage},
+		{args: []string{"keygen", "-y", protected}, code: exitUsage},
 		{args: []string{"rekey"}, code: exitUsage},
 		{args: []string{"audit", "--record", "Nobody Atall"}, code: exitNotFound},
 	}
