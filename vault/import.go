@@ -344,6 +344,7 @@ type update struct{ entry *entry }
 // it is written in the import's final transaction.
 func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	rec := m.record
+	prev := rec.Clone() // the update is an amendment: the values it replaces are kept
 	for _, f := range []struct {
 		dst *string
 		src string
@@ -370,6 +371,9 @@ func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 		}
 	}
 	rec.Pregnant = rec.Pregnant || row.Pregnant
+	if _, err := records.Amend(prev, rec, records.DateOf(v.now())); err != nil && !errors.Is(err, records.ErrNoChange) {
+		return nil, recordErr(m.entry.ID, err)
+	}
 	e := m.entry
 	e.Updated = v.now().Truncate(1e9)
 	e.RetainUntil = retainUntil(v.hdr.Retention, e.Created, rec)
