@@ -9,7 +9,9 @@ import "github.com/clientvault/clientvault/records"
 //
 // Redact builds the copy up from an empty record rather than clearing what
 // the scope leaves out, so that a field added to records.Record later is
-// withheld until it is assigned to a part here. Unknown parts in scope are
+// withheld until it is assigned to a part here. The history of edits
+// (Amendments) holds earlier values of every part, so only Full keeps it.
+// Unknown parts in scope are
 // ignored, which withholds more, never less. Redact(nil, ...) is nil.
 func Redact(r *records.Record, scope []string) *records.Record {
 	if r == nil {

@@ -42,6 +42,8 @@ func fullRecord() *records.Record {
 			Settings:   records.Settings{"wavelength_nm": json.Number("755")},
 			Technician: "owner", Outcome: "mild erythema", Aftercare: "SPF 50",
 		}},
+		Amendments: []records.Amendment{{N: 1, Date: records.Date{Year: 2026, Month: time.February, Day: 2},
+			Fields: []string{"phone"}, Previous: map[string]json.RawMessage{"phone": json.RawMessage(`"+1 555 0109"`)}}},
 	}
 }
 
@@ -55,6 +57,9 @@ var partOf = map[string]string{
 	"Contraindications": Health, "Pregnant": Health, "Notes": Health,
 	"PatchTests": PatchTests,
 	"Treatments": Treatments, "FirstVisit": Treatments, "LastVisited": Treatments,
+	// The history of edits holds previous values of every part: it goes
+	// only with the whole record.
+	"Amendments": Full,
 }
 
 func TestRedactFieldsAssigned(t *testing.T) {

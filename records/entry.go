@@ -20,3 +20,29 @@ func (r *Record) CheckEntry(t *Treatment) error {
 	}
 	return nil
 }
+
+// StartFrom fills the fields of a correction t that were not given from
+// orig, the entry it corrects (date included): a correction states what
+// changed, and the rest is the original's.
+func (t *Treatment) StartFrom(orig Treatment) {
+	if t.Date.IsZero() {
+		t.Date = orig.Date
+	}
+	for _, f := range []struct{ dst, src *string }{
+		{&t.Service, &orig.Service}, {&t.Area, &orig.Area}, {&t.Technician, &orig.Technician},
+		{&t.Outcome, &orig.Outcome}, {&t.Aftercare, &orig.Aftercare},
+	} {
+		if *f.dst == "" {
+			*f.dst = *f.src
+		}
+	}
+	if t.Products == nil {
+		t.Products = append([]string(nil), orig.Products...)
+	}
+	if t.Settings == nil && orig.Settings != nil {
+		t.Settings = Settings{}
+		for k, v := range orig.Settings {
+			t.Settings[k] = v
+		}
+	}
+}

@@ -18,7 +18,8 @@ import (
 // otherwise; ok is
 // false when the whole payload must go through encoding/json.
 func appendPayload(b []byte, id string, r *Record) (_ []byte, ok bool) {
-	if !fastShapes || r == nil {
+	if !fastShapes || r == nil || len(r.Amendments) > 0 {
+		// An edited record is rare: its history goes through encoding/json.
 		return b, false
 	}
 	b = append(b, `{"v":`...)
@@ -301,7 +302,7 @@ func validJSONNumber(s string) bool {
 var fastShapes = jsonShape(reflect.TypeFor[Record]()) == "name;preferred_name,omitempty;dob,omitzero;birthday,omitempty;phone,omitempty;"+
 	"email,omitempty;address,omitempty;emergency_contact,omitempty;skin_type,omitempty;conditions,omitempty;"+
 	"medications,omitempty;allergies,omitempty;contraindications,omitempty;pregnant,omitempty;notes,omitempty;"+
-	"first_visit,omitzero;last_visit,omitzero;patch_tests,omitempty;treatments,omitempty;" &&
+	"first_visit,omitzero;last_visit,omitzero;patch_tests,omitempty;treatments,omitempty;amendments,omitempty;" &&
 	jsonShape(reflect.TypeFor[PatchTest]()) == "date;product;area,omitempty;result,omitempty;read_at,omitzero;" &&
 	jsonShape(reflect.TypeFor[Treatment]()) == "n,omitempty;amends,omitempty;date;service;area,omitempty;"+
 		"products,omitempty;settings,omitempty;technician,omitempty;outcome,omitempty;aftercare,omitempty;"+
@@ -328,6 +329,7 @@ func jsonShape(t reflect.Type) string {
 			"products": reflect.TypeFor[[]string](), "settings": reflect.TypeFor[Settings](),
 			"warnings":    reflect.TypeFor[[]string](),
 			"patch_tests": reflect.TypeFor[[]PatchTest](), "treatments": reflect.TypeFor[[]Treatment](),
+			"amendments": reflect.TypeFor[[]Amendment](),
 		}[name]
 		if want == nil {
 			want = reflect.TypeFor[string]()

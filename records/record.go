@@ -43,6 +43,10 @@ type Record struct {
 
 	PatchTests []PatchTest `json:"patch_tests,omitempty"`
 	Treatments []Treatment `json:"treatments,omitempty"`
+
+	// Amendments is the record's history of edits, oldest first, each with
+	// the values it replaced (see Amend).
+	Amendments []Amendment `json:"amendments,omitempty"`
 }
 
 // PatchTest is a skin test of a product before its first use.

@@ -19,6 +19,12 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
 
+// Is makes a FieldError about a field an edit may not change match
+// ErrFixedField.
+func (e *FieldError) Is(target error) bool {
+	return target == ErrFixedField && e.Problem == ErrFixedField.Error()
+}
+
 // Limits on field sizes. They keep one record's sealed size bounded and catch
 // a column of a spreadsheet pasted into the wrong field.
 const (

@@ -343,6 +343,7 @@ type update struct{ entry *entry }
 // it is written in the import's final transaction.
 func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	rec := m.record
+	prev := rec.Clone() // the update is an amendment: the values it replaces are kept
 	for _, f := range []struct {
 		dst *string
 		src string
@@ -378,6 +379,9 @@ func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	}
 	if rec.DOB.IsZero() && rec.Birthday == "" {
 		rec.Birthday = row.Birthday
+	}
+	if _, err := records.Amend(prev, rec, records.DateOf(v.now())); err != nil && !errors.Is(err, records.ErrNoChange) {
+		return nil, recordErr(m.entry.ID, err)
 	}
 	e := m.entry
 	e.Updated = v.now().Truncate(1e9)

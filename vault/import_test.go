@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,6 +107,10 @@ func TestImportDuplicates(t *testing.T) {
 	s, err := tv.View(existing.String())
 	if err != nil || s.Phone != "+1 555 9999" || len(s.Allergies) != 1 || s.Medications[0] != "isotretinoin" {
 		t.Errorf("updated record = %+v, %v", s, err)
+	}
+	// The update is an amendment: what it replaced is kept.
+	if len(s.Amendments) != 1 || !slices.Contains(s.Amendments[0].Fields, "phone") || s.Amendments[0].Previous["phone"] == nil {
+		t.Errorf("amendments after an update = %+v", s.Amendments)
 	}
 	if rep, _ := tv.Verify(); !rep.OK() {
 		t.Errorf("verify after update: %v", rep.Problems)

@@ -100,3 +100,27 @@ func (v *Vault) RetentionPreview(p consent.Policy) (*RetentionReport, error) {
 	})
 	return rep, err
 }
+
+// RecordID returns the full ID of the record ref names: an ID, a unique
+// prefix of 4 or more digits, or the client's name, as every command that
+// takes a record reads it. It is for a command that takes a record only to
+// filter by it (audit --record), so it writes no audit entry; a full ID is
+// returned as it is, even for a record since destroyed.
+func (v *Vault) RecordID(ref string) (string, error) {
+	if id, err := ParseID(strings.TrimSpace(ref)); err == nil {
+		return id.String(), nil
+	}
+	if v.keys == nil {
+		return "", ErrLocked
+	}
+	var out string
+	err := v.view(func(tx *txn) error {
+		m, _, err := v.resolve(tx, ref)
+		if err != nil {
+			return err
+		}
+		out = m.entry.ID.String()
+		return nil
+	})
+	return out, err
+}

@@ -25,7 +25,11 @@ func TestNoPlaintextInVaultFile(t *testing.T) {
 		Treatments: []records.Treatment{{Date: records.Date{Year: 2026, Month: 2, Day: 1}, Service: "laser hair removal", Outcome: "mild erythema"}},
 	}
 	ids := tv.add(t, rec)
-	if _, err := tv.Note(ids[0].String(), records.Treatment{Date: records.Date{Year: 2026, Month: 3, Day: 1}, Service: "brow tint", Outcome: "zebrafinch-outcome"}); err != nil {
+	// A peel on Accutane: recorded with its contraindication warning, which
+	// is sealed like the rest of the entry.
+	peel := records.Treatment{Date: records.Date{Year: 2026, Month: 3, Day: 1}, Service: "peel", Outcome: "zebrafinch-outcome"}
+	peel.AcceptWarnings()
+	if _, err := tv.Note(ids[0].String(), peel); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tv.View(secrets[0]); err != nil {

@@ -574,6 +574,9 @@ func (v *Vault) viewShared(ref string) (*Stored, error) {
 		out = found[0]
 		return v.appendStaffAudit(tx, Event{Action: ActionView, Record: out.ID, Detail: how + ", shared copy"})
 	})
+	if err == nil {
+		err = v.recordDates(out)
+	}
 	return out, err
 }
 
@@ -596,7 +599,7 @@ func (v *Vault) openShare(k, raw []byte) (*Stored, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Stored{ID: id.String(), Created: sb.Created, Holds: []consent.Hold{}, Record: rec, SharedWith: []string{s.entry.Name}}, nil
+	return &Stored{ID: id.String(), Created: sb.Created, Holds: []consent.Hold{}, Scope: slicesClone(sb.Scope), Record: rec, SharedWith: []string{s.entry.Name}}, nil
 }
 
 // sharedWith returns the names of the coworkers record id is shared with.

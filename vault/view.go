@@ -21,6 +21,9 @@ type Stored struct {
 	Created     time.Time      `json:"created"`
 	RetainUntil records.Date   `json:"retain_until"`
 	Holds       []consent.Hold `json:"holds"`
+	// Scope is, in a coworker's view of a shared copy, the parts of the
+	// record their consent covers (consent.Scopes); nil in the owner's.
+	Scope []string `json:"scope,omitempty"`
 	*records.Record
 	// SharedWith lists the staff the record is sealed to; not part of the
 	// record's JSON.
@@ -186,6 +189,12 @@ func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
 			return err
 		}
 		id := m.entry.ID
+		if t.Amends > len(m.record.Treatments) {
+			return recordErr(id, fmt.Errorf("%w: amends: there is no entry %d", ErrInvalid, t.Amends))
+		}
+		if t.Amends > 0 {
+			t.StartFrom(m.record.Treatments[t.Amends-1]) // a correction starts from the entry it corrects
+		}
 		if errs := t.Validate(records.DateOf(now)); len(errs) > 0 {
 			return recordErr(id, fmt.Errorf("%w: %s", ErrInvalid, joinFieldErrors(errs)))
 		}

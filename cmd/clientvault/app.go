@@ -95,9 +95,23 @@ func Run(args []string, a *App) int {
 	root.SetIn(a.In)
 	root.SetOut(a.Out)
 	root.SetErr(a.Err)
+	// cobra shows the help of a command group (staff, consent, retention)
+	// for an unknown subcommand and exits 0: it is an unknown command.
+	if c, rest, err := root.Find(args); err == nil && c != root && !c.Runnable() && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		msg := fmt.Sprintf("unknown command %q for %q", rest[0], c.CommandPath())
+		if c.SuggestionsMinimumDistance <= 0 {
+			c.SuggestionsMinimumDistance = 2 // cobra's own default
+		}
+		if s := c.SuggestionsFor(rest[0]); len(s) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + s[0] + "\n"
+		}
+		err := explain(c, errors.New(msg))
+		printError(a.Err, err)
+		return exitCode(err)
+	}
 	c, err := root.ExecuteC()
 	if err != nil {
-		err = explain(c, err)
+		err = a.nameCandidates(explain(c, err))
 		printError(a.Err, err)
 	}
 	return exitCode(err)
@@ -133,6 +147,42 @@ func explain(c *cobra.Command, err error) error {
 		return withHint(err, fmt.Sprintf("see '%s --help'", c.CommandPath()))
 	}
 	return err
+}
+
+// namedCandidates is an ambiguous reference whose candidates are named, for
+// the person at the terminal to choose from.
+type namedCandidates struct {
+	error
+	names map[string]string // by ID
+}
+
+func (e namedCandidates) Unwrap() error { return e.error }
+
+// nameCandidates gives the candidates of an ambiguous ID prefix their names
+// and dates of birth when a person at the terminal may see them (a name's
+// candidates have their dates of birth already). Reading them is a list of
+// the vault, audited as one. Scripts get the IDs alone.
+func (a *App) nameCandidates(err error) error {
+	var amb *vault.AmbiguousError
+	if !errors.As(err, &amb) || amb.Ref != "id prefix" || !a.interactive() {
+		return err
+	}
+	list, lerr := withVault(a, openOpts{write: true}, (*vault.Vault).List)
+	if lerr != nil {
+		return err
+	}
+	byID := map[string]vault.Summary{}
+	for _, s := range list {
+		byID[s.ID] = s
+	}
+	names := map[string]string{}
+	for i, c := range amb.Candidates {
+		if s, ok := byID[c.ID]; ok {
+			names[c.ID] = s.Name
+			amb.Candidates[i].DOB = s.DOB.String()
+		}
+	}
+	return namedCandidates{err, names}
 }
 
 // takesRecord reports whether c's first argument is a RECORD.
@@ -174,7 +224,7 @@ rules say, and every access written to a tamper-evident audit log.`,
 	pf.BoolVar(&a.jsonOut, "json", false, "print JSON")
 	pf.BoolVar(&a.Accessible, "accessible", a.Getenv("ACCESSIBLE") != "", "accessible forms for screen readers (env ACCESSIBLE)")
 	root.AddCommand(
-		newInitCmd(a), newKeygenCmd(a), newAddCmd(a), newNoteCmd(a), newViewCmd(a), newImportCmd(a),
+		newInitCmd(a), newKeygenCmd(a), newAddCmd(a), newEditCmd(a), newNoteCmd(a), newViewCmd(a), newImportCmd(a),
 		newListCmd(a), newFindCmd(a), newVerifyCmd(a), newAuditCmd(a), newRekeyCmd(a), newPasswdCmd(a),
 		newVersionCmd(a), newUnlockCmd(a), newLockCmd(a), newAgentCmd(a),
 		newRetentionCmd(a), newExpireCmd(a), newHoldCmd(a), newReleaseCmd(a), newEraseCmd(a),

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/vault"
 	"github.com/muesli/termenv"
 	"golang.org/x/term"
@@ -69,6 +70,9 @@ func recordCard(s *vault.Stored) []cardSection {
 		if t.Amends > 0 {
 			head += fmt.Sprintf(" (corrects #%d)", t.Amends)
 		}
+		if by := correctedBy(r, t.N); by > 0 {
+			head += fmt.Sprintf(" (corrected by #%d)", by)
+		}
 		lines := nonEmpty(strings.Join(nonEmpty(head, t.Area), " · "))
 		if len(t.Products) > 0 {
 			lines = append(lines, "products: "+join(t.Products))
@@ -82,12 +86,36 @@ func recordCard(s *vault.Stored) []cardSection {
 		}
 		treat.Rows = append(treat.Rows, cardRow{Label: fmt.Sprintf("#%d %s", t.N, t.Date), Value: strings.Join(lines, "\n"), Warn: len(t.Warnings) > 0})
 	}
+	var history []string
+	for _, am := range r.Amendments {
+		history = append(history, amendmentText(am))
+	}
 	kept := cardSection{Title: "Record", Rows: []cardRow{
+		{Label: "amended", Value: strings.Join(history, "\n")},
 		{Label: "created", Value: s.Created.Format("2006-01-02")},
 		{Label: "retain until", Value: s.RetainUntil.String()},
 		{Label: "shared with", Value: join(s.SharedWith)},
 	}}
+	if s.Scope != nil {
+		// A coworker's copy: say what their consent leaves out, so that an
+		// empty section is not read as "none".
+		for _, sec := range []struct {
+			sec  *cardSection
+			part string
+		}{{&client, consent.Contact}, {&health, consent.Health}, {&patch, consent.PatchTests}, {&treat, consent.Treatments}} {
+			if !consent.Covers(s.Scope, sec.part) {
+				sec.sec.Rows = []cardRow{{Label: sec.part, Value: notShared(s.Scope), Warn: true}}
+			}
+		}
+		kept.Rows = append(kept.Rows, cardRow{Label: "shared with you", Value: join(s.Scope)})
+	}
 	return []cardSection{client, health, patch, treat, kept}
+}
+
+// notShared says that a part of a record is left out of a coworker's copy,
+// and what their consent covers.
+func notShared(scope []string) string {
+	return "not shared with you (consent covers " + strings.Join(scope, ", ") + ")"
 }
 
 func fitzpatrick(t string) string {

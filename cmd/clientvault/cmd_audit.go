@@ -42,11 +42,11 @@ func newAuditCmd(a *App) *cobra.Command {
 			}
 			f := vault.AuditFilter{}
 			if record != "" {
-				id, err := vault.ParseID(record)
+				id, err := v.RecordID(record)
 				if err != nil {
-					return usagef("--record: %w", err)
+					return err
 				}
-				f.Record = id.String()
+				f.Record = id
 			}
 			events, err := v.Audit(f)
 			if err != nil {
@@ -74,7 +74,7 @@ func newAuditCmd(a *App) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	c.Flags().StringVar(&record, "record", "", "only this record's entries (its full ID)")
+	c.Flags().StringVar(&record, "record", "", "only this record's entries: RECORD as every command takes it (ID, 4+ digits of it, or name); a destroyed record's by its full ID")
 	c.Flags().BoolVar(&verify, "verify", false, "check the chain")
 	return c
 }

@@ -77,6 +77,11 @@ again, so a restore never brings back a destroyed record. With no vault at
 				defer v.Close()
 				rep, err = v.Restore(args[0], o)
 			}
+			if errors.Is(err, vault.ErrCorrupt) {
+				// The backup, not the vault: the vault opened above.
+				return withHint(fmt.Errorf("backup %s: %w", args[0], vault.ErrCorrupt),
+					"check the path names a backup made by 'clientvault backup FILE'; try an older backup if this one is damaged")
+			}
 			if errors.Is(err, vault.ErrRefused) && !o.Force {
 				return withHint(err, "to replace the vault anyway, pass --force; erasures are applied again")
 			}

@@ -105,6 +105,9 @@ asks for it. It shares nothing by itself: run 'share' next.`,
 				return printJSON(a.Out, got)
 			}
 			fmt.Fprintf(a.Out, "consent %s recorded for record %s: %s may be given %s\n", got.ID, got.Record, got.To, strings.Join(got.Scope, ", "))
+			if consent.Covers(got.Scope, consent.Treatments) && !consent.Covers(got.Scope, consent.Health) {
+				fmt.Fprintf(a.Err, "clientvault: note: %s\n", treatmentsWithoutHealth)
+			}
 			fmt.Fprintf(a.Err, "hint: share it with 'clientvault share %s --with %q'\n", got.Record, got.To)
 			return nil
 		},
@@ -180,11 +183,11 @@ func consentGroups(f *consentFlags, today records.Date) (who, guardian, details 
 			Validate(func(s string) error { return consent.ValidateGuardianAuthority(f.GivenBy, s) }),
 	).Title("Guardian")
 	details = huh.NewGroup(
-		huh.NewMultiSelect[string]().Title("What may be shared").Options(opts(consent.Scopes())...).Value(&scope).
+		describe(huh.NewMultiSelect[string]().Title("What may be shared").Options(opts(consent.Scopes())...).Value(&scope).
 			Validate(func(s []string) error {
 				f.Scope = strings.Join(s, ",")
 				return consent.ValidateScope(s)
-			}),
+			}), treatmentsWithoutHealth),
 		huh.NewText().Title("Purpose").Value(&f.Purpose).Validate(consent.ValidatePurpose),
 		huh.NewSelect[string]().Title("How it was given").Options(opts(consent.Methods())...).Value(&f.Method),
 		describe(huh.NewInput().Title("Witness").Value(&f.Witness).
@@ -276,3 +279,7 @@ func printExposure(w io.Writer, x *vault.Exposure) {
 		fmt.Fprintf(w, "  %s for %s, written %s\n", cp.Kind, cp.For, cp.At.Format(time.DateOnly))
 	}
 }
+
+// treatmentsWithoutHealth warns of a consent that lets a coworker treat the
+// client without seeing what makes a treatment unsafe.
+const treatmentsWithoutHealth = "a scope with treatments but without health leaves out allergies, medications and contraindications"

@@ -51,8 +51,21 @@ a form asks for both.`,
 			if strings.TrimSpace(o.Reason) == "" {
 				return usagef("erase needs --reason TEXT")
 			}
-			if err := a.maybeConfirm(yes, fmt.Sprintf("Destroy record %s for good? This cannot be undone.", args[0])); err != nil {
-				return err
+			if !yes && a.interactive() {
+				// Name the client: the person confirms whom they erase.
+				// Looking is a view, and audited as one. The vault is not
+				// held while the question waits.
+				s, err := withVault(a, openOpts{write: true}, func(v *vault.Vault) (*vault.Stored, error) { return v.View(args[0]) })
+				if err != nil {
+					return err
+				}
+				who := s.Name
+				if !s.DOB.IsZero() {
+					who += ", born " + s.DOB.String()
+				}
+				if err := a.confirmWith(fmt.Sprintf("Destroy the record of %s (%s) for good?", who, s.ID), "This cannot be undone."); err != nil {
+					return err
+				}
 			}
 			v, err := a.open(openOpts{write: true})
 			if err != nil {

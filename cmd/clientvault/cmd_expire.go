@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/clientvault/clientvault/vault"
 	"github.com/spf13/cobra"
@@ -37,7 +38,13 @@ changes nothing.`,
 					return err
 				}
 				if n := len(due.Expired); n > 0 {
-					if err := a.confirm(fmt.Sprintf("Destroy %d record(s) whose retention has ended? This cannot be undone.", n)); err != nil {
+					// On a terminal, name the clients: the person confirms
+					// what they destroy, not a count.
+					names, err := dueNames(v, due.Expired)
+					if err != nil {
+						return err
+					}
+					if err := a.confirmWith(fmt.Sprintf("Destroy %s whose retention has ended? This cannot be undone.", count(n, "record")), names); err != nil {
 						return err
 					}
 				}
@@ -81,4 +88,31 @@ func printExpireReport(a *App, rep *vault.ExpireReport) {
 	if !rep.DryRun && len(rep.Expired) > 0 {
 		fmt.Fprintf(a.Err, "clientvault: vault compacted: %d -> %d bytes\n", rep.SizeBefore, rep.SizeAfter)
 	}
+}
+
+// dueNames lists, for the confirmation on a terminal, the clients whose
+// records are due: name, date of birth and ID, ten at most.
+func dueNames(v *vault.Vault, ids []string) (string, error) {
+	list, err := v.List()
+	if err != nil {
+		return "", err
+	}
+	byID := map[string]vault.Summary{}
+	for _, s := range list {
+		byID[s.ID] = s
+	}
+	var lines []string
+	for i, id := range ids {
+		if i == 10 {
+			lines = append(lines, fmt.Sprintf("and %d more ('clientvault expire --dry-run' lists them)", len(ids)-10))
+			break
+		}
+		s := byID[id]
+		line := s.Name
+		if !s.DOB.IsZero() {
+			line += ", born " + s.DOB.String()
+		}
+		lines = append(lines, strings.TrimPrefix(line+"  "+id, "  "))
+	}
+	return strings.Join(lines, "\n"), nil
 }

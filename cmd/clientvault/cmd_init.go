@@ -238,8 +238,8 @@ func printPublicKey(a *App, path string) error {
 		return withHint(usageError{err}, "name the key file made by 'clientvault keygen -o FILE'")
 	}
 	if _, ok := ids[0].(*vault.EncryptedIdentity); ok {
-		return withHint(usagef("%s is passphrase-protected: its public key is the vault owner's", path),
-			"'clientvault init' printed it; a coworker makes a plain key with 'clientvault keygen -o FILE'")
+		return withHint(usagef("%s is passphrase-protected: keygen -y reads plain key files", path),
+			"the owner's public key is the one 'clientvault init' printed; a coworker makes a plain key with 'clientvault keygen -o FILE'")
 	}
 	rs, err := vault.Recipients(ids)
 	if err != nil {

@@ -27,7 +27,9 @@ func newNoteCmd(a *App) *cobra.Command {
 		Use:   "note RECORD",
 		Short: "Append a dated treatment entry to a record",
 		Long: `Append a dated treatment entry to a record. Entries are never changed: a
-correction is a new entry with --amends N, and both are kept.
+correction is a new entry with --amends N, and both are kept: it starts from
+the entry it corrects (date included), so give only what changed, and view
+marks the original "corrected by #N".
 
 On a terminal with no flags, a form asks for the entry. Scripts give it with
 flags, or as JSON with --from FILE ('-' for standard input). Flags are visible
@@ -92,10 +94,14 @@ func runNote(a *App, c *cobra.Command, o *noteOptions, ref string) error {
 		}
 		t = ft
 	} else {
-		if t.Service == "" {
+		if t.Service == "" && t.Amends == 0 {
 			return usagef("--service is required (or give the entry as JSON with --from)")
 		}
-		t.Date = records.DateOf(a.Now())
+		if t.Amends == 0 {
+			// A correction (--amends) starts from the entry it corrects,
+			// its date included; a new entry is today's.
+			t.Date = records.DateOf(a.Now())
+		}
 		if o.date != "" {
 			d, err := records.ParseDate(o.date)
 			if err != nil {

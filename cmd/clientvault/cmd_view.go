@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/vault"
 	"github.com/spf13/cobra"
@@ -84,6 +85,15 @@ func printRecord(w io.Writer, s *vault.Stored) {
 	list := func(k string, v []string) { line(k, strings.Join(v, ", ")) }
 	line("id", s.ID)
 	line("name", r.Name)
+	if s.Scope != nil {
+		// A coworker's copy: what the consent leaves out is said, not
+		// left blank (no allergies listed is not "no allergies").
+		for _, part := range []string{consent.Contact, consent.Health, consent.PatchTests, consent.Treatments} {
+			if !consent.Covers(s.Scope, part) {
+				line(part, notShared(s.Scope))
+			}
+		}
+	}
 	line("preferred name", r.PreferredName)
 	line("date of birth", r.DOB.String())
 	line("birthday", birthday(r.Birthday))
@@ -110,11 +120,18 @@ func printRecord(w io.Writer, s *vault.Stored) {
 		if t.Amends > 0 {
 			head += fmt.Sprintf(" (corrects #%d)", t.Amends)
 		}
+		if by := correctedBy(r, t.N); by > 0 {
+			head += fmt.Sprintf(" (corrected by #%d)", by)
+		}
 		line("treatment", strings.Join(nonEmpty(head, t.Area, strings.Join(t.Products, ", "), settingsText(t.Settings),
 			by(t.Technician), t.Outcome, aftercare(t.Aftercare), recordedDespite(t.Warnings)), " | "))
 	}
+	for _, am := range r.Amendments {
+		line("amended", amendmentText(am))
+	}
 	line("created", s.Created.Format("2006-01-02"))
 	line("retain until", s.RetainUntil.String())
+	list("scope", s.Scope)
 	list("shared with", s.SharedWith)
 }
 
@@ -185,4 +202,30 @@ func recordedDespite(warnings []string) string {
 		return ""
 	}
 	return "recorded despite: " + strings.Join(warnings, "; ")
+}
+
+// correctedBy is the number of the latest entry of r that corrects entry n,
+// or 0.
+func correctedBy(r *records.Record, n int) int {
+	by := 0
+	for _, t := range r.Treatments {
+		if t.Amends == n && t.N > by {
+			by = t.N
+		}
+	}
+	return by
+}
+
+// amendmentText says what one amendment changed and what the fields held
+// before, for the owner's view (the values are the record's own).
+func amendmentText(am records.Amendment) string {
+	parts := make([]string, len(am.Fields))
+	for i, f := range am.Fields {
+		prev := "empty"
+		if v, ok := am.Previous[f]; ok {
+			prev = string(v)
+		}
+		parts[i] = f + " was " + prev
+	}
+	return fmt.Sprintf("#%d %s: %s", am.N, am.Date, strings.Join(parts, "; "))
 }

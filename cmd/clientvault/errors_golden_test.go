@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -45,7 +46,8 @@ func TestErrorsGolden(t *testing.T) {
 	}
 	bea := filepath.Join(work, "bea.key")
 	pub := strings.TrimPrefix(strings.TrimSpace(e.mustRun("", "keygen", "-o", bea)), "public key: ")
-	e.mustRun("", "staff", "add", "Bea Lopez", pub)
+	trust := strings.Fields(e.mustRun("", "staff", "add", "Bea Lopez", pub))
+	e.mustRun("", "trust", trust[len(trust)-1]) // as Bea does, once, on her computer
 	// A second Ann Lee makes the name ambiguous.
 	ids = append(ids, strings.TrimSpace(e.mustRun("", "add", "--name", "Ann Lee", "--dob", "2011-07-01")))
 	garbage := file("garbage.key", "this is not a key\n")
@@ -58,6 +60,8 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"bogus"}, code: exitUsage},
 		{args: []string{"viwe", jane}, code: exitUsage},
 		{args: []string{"add", "--bogus"}, code: exitUsage},
+		{args: []string{"staff", "bogus"}, code: exitUsage},
+		{args: []string{"consent", "lsit", jane}, code: exitUsage},
 		{args: []string{"view"}, code: exitUsage},
 		{args: []string{"view", jane, "extra"}, code: exitUsage},
 
@@ -70,6 +74,8 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"list", "--identity", stranger}, code: exitWrongKey},
 		{args: []string{"list", "--identity", protected}, code: exitUsage},
 		{args: []string{"init", "--recovery-out", filepath.Join(work, "r2")}, code: exitRefused},
+		{args: []string{"init", "--vault", filepath.Join(work, "v2.db"), "--retain", "forever", "--recovery-out", filepath.Join(work, "r2")}, code: exitUsage},
+		{args: []string{"restore", notVault}, code: exitCorrupt},
 
 		// add
 		{args: []string{"add"}, code: exitUsage},
@@ -95,12 +101,23 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"view", "123"}, code: exitNotFound},
 		{args: []string{"view", "Ann Lee"}, code: exitAmbiguous},
 
+		// edit
+		{args: []string{"edit", jane}, code: exitUsage},
+		{args: []string{"edit", jane, "--from", "-", "--phone", "1"}, code: exitUsage},
+		{args: []string{"edit", jane, "--from", "-"}, stdin: `{"phnoe": "+1 555 0100"}`, code: exitUsage},
+		{args: []string{"edit", jane, "--from", "-"}, stdin: `{"treatments": []}`, code: exitUsage},
+		{args: []string{"edit", jane, "--email", "jane-at-example"}, code: exitUsage},
+		{args: []string{"edit", jane, "--dob", "2026-02-30"}, code: exitUsage},
+		{args: []string{"edit", jane, "--dob", "2026-02-15"}, code: exitUsage},
+		{args: []string{"edit", "Nobody Atall", "--phone", "+1 555 0100"}, code: exitNotFound},
+
 		// note
 		{args: []string{"note", jane}, code: exitUsage},
 		{args: []string{"note", jane, "--service", "facial", "--date", "2026-02-30"}, code: exitUsage},
 		{args: []string{"note", jane, "--service", "facial", "--setting", "fluence"}, code: exitUsage},
 		{args: []string{"note", jane, "--service", "facial", "--date", "1980-01-01"}, code: exitUsage},
 		{args: []string{"note", jane, "--service", "facial", "--amends", "9"}, code: exitUsage},
+		{args: []string{"note", jane, "--service", "laser hair removal"}, code: exitRefused},
 		{args: []string{"note", "Nobody Atall", "--service", "facial"}, code: exitNotFound},
 		{args: []string{"note", jane, "--from", "-"}, stdin: `{"service": "facial", "servcie": "x"}`, code: exitUsage},
 
@@ -118,6 +135,9 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"share", jane, "--with", "Nobody"}, code: exitNotFound},
 		{args: []string{"share", jane, "--with", "Bea Lopez", "--yes"}, code: exitNoConsent},
 		{args: []string{"unshare", jane}, code: exitUsage},
+		{args: []string{"consent", "list", "Nobody Atall"}, code: exitNotFound},
+		{args: []string{"disclose", "list", "Nobody Atall"}, code: exitNotFound},
+		{args: []string{"view", jane, "--identity", bea}, code: exitWrongKey},
 
 		// disclose and export
 		{args: []string{"disclose", jane, "--to", "Court", "--basis", "subpoena"}, code: exitUsage},
@@ -143,13 +163,19 @@ func TestErrorsGolden(t *testing.T) {
 		{args: []string{"keygen", "-y", garbage}, code: exitUsage},
 		{args: []string{"restore", filepath.Join(work, "missing.db")}, code: exitNotFound},
 		{args: []string{"import", filepath.Join(work, "missing.csv")}, code: exitNotFound},
+		{args: []string{"import", file("bad.csv", "Name,Phone\n\"Jane Doe,1\n")}, code: exitUsage},
+		{args: []string{"share", jane, "--with", "Bea Lopez", "--out", existing}, code: exitRefused},
+		{args: []string{"disclose", jane, "--to", "Court", "--basis", "subpoena", "--reference", "S-1"}, code: exitUsage},
 
 		// keys and the agent
 		{args: []string{"unlock", "--for", "13h"}, code: exitUsage},
 		{args: []string{"unlock"}, code: exitUsage},
 		{args: []string{"passwd"}, code: exitUsage},
+		{args: []string{"passwd", "--identity", filepath.Join(work, "missing.key")}, code: exitNotFound},
+		{args: []string{"passwd", "--identity", protected}, code: exitUsage},
+		{args: []string{"keygen", "-y", protected}, code: exitUsage},
 		{args: []string{"rekey"}, code: exitUsage},
-		{args: []string{"audit", "--record", "Nobody Atall"}, code: exitUsage},
+		{args: []string{"audit", "--record", "Nobody Atall"}, code: exitNotFound},
 	}
 
 	var golden strings.Builder
@@ -171,10 +197,13 @@ func TestErrorsGolden(t *testing.T) {
 		got = normalizeIDs(strings.ReplaceAll(got, work, "$WORK"), ids)
 		got = idRE.ReplaceAllString(got, "ID(other)")
 		got = sortCandidates(got)
+		got = tempRE.ReplaceAllString(got, ".clientvault-restore-TEMP.db")
 		fmt.Fprintf(&golden, "$ clientvault %s\n[exit %d]\n%s\n", normalizeIDs(shown, ids), code, got)
 	}
 	checkGolden(t, "errors", golden.String())
 }
+
+var tempRE = regexp.MustCompile(`\.clientvault-restore-[0-9]+\.db`)
 
 // checkErrorShape checks that stderr is one "clientvault: " line and one
 // "hint: " line, with only an ambiguous reference's candidates between.

@@ -64,7 +64,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, errCanceled), errors.Is(err, huh.ErrUserAborted):
 		return exitCanceled
-	case errors.As(err, &usage), errors.Is(err, vault.ErrInvalid), errors.Is(err, errNoTerminal):
+	case errors.As(err, &usage), errors.Is(err, vault.ErrInvalid), errors.Is(err, errNoTerminal), errors.Is(err, records.ErrJSON):
 		return exitUsage
 	case errors.As(err, &amb):
 		return exitAmbiguous
@@ -154,9 +154,19 @@ func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "clientvault: %s\n", oneLine(err))
 	var amb *vault.AmbiguousError
 	if errors.As(err, &amb) {
-		// IDs only: an error may end up in a log, a date of birth must not.
+		// Names and dates of birth only for a person at the terminal
+		// (nameCandidates); an error may end up in a script's log.
+		var named namedCandidates
+		errors.As(err, &named)
 		for _, c := range amb.Candidates {
-			fmt.Fprintf(w, "  %s\n", c.ID)
+			line := "  " + c.ID
+			if name := named.names[c.ID]; name != "" {
+				line += "  " + name
+				if c.DOB != "" {
+					line += "  born " + c.DOB
+				}
+			}
+			fmt.Fprintln(w, line)
 		}
 		fmt.Fprintln(w, "hint: name the record by its ID")
 		return

@@ -163,8 +163,82 @@ func (a *App) noColor() bool {
 
 func runAddForm(a *App) (*records.Record, error) {
 	v := &addFormValues{}
-	if err := a.runForm(buildAddForm(v, records.DateOf(a.Now()))); err != nil {
+	today := records.DateOf(a.Now())
+	if err := a.runForm(buildAddForm(v, today)); err != nil {
 		return nil, err
 	}
-	return v.record()
+	rec, err := v.record()
+	if err != nil {
+		return nil, err
+	}
+	// A patch test is asked for in a form of its own, only when there is
+	// one to record (accessible mode would ask a hidden group anyway).
+	var more bool
+	if err := a.runForm(buildConfirmForm("Record a patch test?", "a skin test of a product before its first use", &more)); err != nil {
+		return nil, err
+	}
+	if more {
+		p := &patchFormValues{Date: today.String()}
+		if err := a.runForm(buildPatchTestForm(p, today)); err != nil {
+			return nil, err
+		}
+		pt, err := p.patchTest()
+		if err != nil {
+			return nil, err
+		}
+		rec.PatchTests = append(rec.PatchTests, pt)
+	}
+	return rec, nil
+}
+
+// patchFormValues holds what the patch test form edits, as text.
+type patchFormValues struct {
+	Date, Product, Area, Result, ReadAt string
+}
+
+// buildPatchTestForm returns the form of one patch test.
+func buildPatchTestForm(v *patchFormValues, today records.Date) *huh.Form {
+	date := func(required bool) func(string) error {
+		return func(s string) error {
+			if strings.TrimSpace(s) == "" {
+				if required {
+					return errors.New("is required")
+				}
+				return nil
+			}
+			return records.ValidateDOB(strings.TrimSpace(s), today) // a real date, not in the future
+		}
+	}
+	results := []huh.Option[string]{huh.NewOption("not read yet", "")}
+	for _, r := range records.PatchResults {
+		results = append(results, huh.NewOption(r, r))
+	}
+	return huh.NewForm(huh.NewGroup(
+		describe(huh.NewInput().Title("Patch test date").Value(&v.Date).Validate(date(true)), "YYYY-MM-DD"),
+		huh.NewInput().Title("Product tested").Value(&v.Product).Validate(func(s string) error {
+			if strings.TrimSpace(s) == "" {
+				return errors.New("is required")
+			}
+			return records.CheckText(s, 200, false)
+		}),
+		huh.NewInput().Title("Area").Placeholder("behind ear").Value(&v.Area),
+		huh.NewSelect[string]().Title("Result").Options(results...).Value(&v.Result),
+		describe(huh.NewInput().Title("Read at").Value(&v.ReadAt).Validate(date(false)), "YYYY-MM-DD; empty if not read yet"),
+	).Title("Patch test"))
+}
+
+// patchTest turns the form's values into a patch test.
+func (v *patchFormValues) patchTest() (records.PatchTest, error) {
+	p := records.PatchTest{Product: strings.TrimSpace(v.Product), Area: strings.TrimSpace(v.Area), Result: v.Result}
+	d, err := records.ParseDate(strings.TrimSpace(v.Date))
+	if err != nil {
+		return p, usagef("patch test date: %w", err)
+	}
+	p.Date = d
+	if s := strings.TrimSpace(v.ReadAt); s != "" {
+		if p.ReadAt, err = records.ParseDate(s); err != nil {
+			return p, usagef("read at: %w", err)
+		}
+	}
+	return p, nil
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -106,6 +107,18 @@ func TestTerminalAddFillsEveryField(t *testing.T) {
 	c.expect("┃ Pregnant?")
 	c.send("y") // pregnant: yes, and on to the next group
 	c.field("Notes", "prefers afternoon appointments")
+	// A patch test, in a form of its own.
+	c.expect("Record a patch test?")
+	c.send("y")
+	c.expect("┃ Patch test date")
+	c.send(strings.Repeat(keyBackspace, 10)) // today's date is filled in
+	c.typeLine("2026-01-10")
+	c.field("Product tested", "lash tint")
+	c.field("Area", "behind ear")
+	c.expect("┃ Result")
+	c.send(keyDown) // not read yet, negative
+	c.typeLine("")
+	c.field("Read at", "2026-01-12")
 	if code := c.wait(); code != 0 {
 		t.Fatalf("add: exit %d\n%s", code, tail(c.text()))
 	}
@@ -124,6 +137,10 @@ func TestTerminalAddFillsEveryField(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)
 		}
+	}
+	if pts, _ := got["patch_tests"].([]any); len(pts) != 1 ||
+		fmt.Sprint(pts[0]) != "map[area:behind ear date:2026-01-10 product:lash tint read_at:2026-01-12 result:negative]" {
+		t.Errorf("patch tests = %v", got["patch_tests"])
 	}
 	lists := map[string]string{"allergies": "latex,lanolin", "medications": "isotretinoin",
 		"conditions": "eczema", "contraindications": "recent sun exposure"}
@@ -157,7 +174,7 @@ func TestTerminalAddCorrectsBadDateInPlace(t *testing.T) {
 	c.send(strings.Repeat(keyBackspace, 2))
 	c.typeLine("28")
 	for _, f := range []string{"Phone", "Email", "Address", "Emergency contact", "Skin type",
-		"Allergies", "Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes"} {
+		"Allergies", "Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes", "Record a patch test?"} {
 		c.field(f, "")
 	}
 	if code := c.wait(); code != 0 {
@@ -240,7 +257,7 @@ func TestTerminalFirstAddCreatesVault(t *testing.T) {
 	c.expect("Recovery key")
 	c.field("Full name", "First Client")
 	for _, f := range []string{"Preferred name", "Date of birth", "Phone", "Email", "Address", "Emergency contact",
-		"Skin type", "Allergies", "Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes"} {
+		"Skin type", "Allergies", "Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes", "Record a patch test?"} {
 		c.field(f, "")
 	}
 	if code := c.wait(); code != 0 {
@@ -367,6 +384,8 @@ func TestTerminalAccessibleAdd(t *testing.T) {
 			c.typeLine("n")
 			c.expect("Notes")
 			c.typeLine("screen reader user")
+			c.expect("Record a patch test?")
+			c.typeLine("")
 			if code := c.wait(); code != 0 {
 				t.Fatalf("add: exit %d\n%s", code, tail(c.text()))
 			}
@@ -594,7 +613,7 @@ func TestTerminalEraseForm(t *testing.T) {
 	c.expect("It must be kept until ")
 	c.expect("Erase it even so?")
 	c.send("y")
-	c.expect("Destroy record " + id + " for good?")
+	c.expect("Destroy the record of Jane Doe (" + id + ") for good?")
 	c.send("y")
 	if code := c.wait(); code != 0 {
 		t.Fatalf("erase: exit %d\n%s", code, tail(c.text()))
@@ -622,5 +641,85 @@ func TestTerminalNoteWarnsAndAsks(t *testing.T) {
 	ts, _ := got["treatments"].([]any)
 	if len(ts) != 1 || ts[0].(map[string]any)["warnings"] == nil {
 		t.Errorf("treatments = %v", got["treatments"])
+	}
+}
+
+// On a terminal, edit opens the add form filled in with the record; what
+// is changed there is the amendment.
+func TestTerminalEditForm(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe", "--phone", "+1 555 0100", "--allergy", "latex"))
+	c := e.start("edit", id)
+	c.expect("Jane Doe") // the form shows the record
+	c.field("Full name", "")
+	c.field("Preferred name", "")
+	c.field("Date of birth", "")
+	c.expect("┃ Phone")
+	c.send("\x15") // Ctrl-U: clear the field
+	c.typeLine("+1 555 0199")
+	for _, f := range []string{"Email", "Address", "Emergency contact", "Skin type"} {
+		c.field(f, "")
+	}
+	c.expect("┃ Allergies")
+	c.typeLine(", nuts")
+	for _, f := range []string{"Medications", "Medical conditions", "Contraindications", "Pregnant?", "Notes"} {
+		c.field(f, "")
+	}
+	if code := c.wait(); code != 0 {
+		t.Fatalf("edit: exit %d\n%s", code, tail(c.text()))
+	}
+	c.expectNoMore("amendment 1): allergies, phone")
+	got := e.viewJSON(id)
+	if got["phone"] != "+1 555 0199" || joinAny(got["allergies"]) != "latex,nuts" || got["name"] != "Jane Doe" {
+		t.Errorf("record = %v", got)
+	}
+}
+
+// On a terminal, expire names the clients it would destroy before it asks;
+// No (the default) destroys nothing.
+func TestTerminalExpireNamesTheClients(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe", "--dob", "1980-05-06"))
+	e.run("note", id, "--date", "2015-01-10", "--service", "facial")
+	c := e.start("expire")
+	c.expect("Destroy 1 record whose retention has ended?")
+	c.expect("Jane Doe, born 1980-05-06  " + id)
+	c.send(keyEnter)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("expire: exit %d, want %d\n%s", code, exitCanceled, tail(c.text()))
+	}
+	if got := e.viewJSON(id); got["name"] != "Jane Doe" {
+		t.Errorf("the record went: %v", got)
+	}
+}
+
+// consent add on a terminal offers the registered coworkers to choose from,
+// and refuses an unknown one before the form.
+func TestTerminalConsentChoosesFromStaff(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	id := strings.TrimSpace(e.run("add", "--name", "Jane Doe"))
+	key := filepath.Join(e.home, "bea.key")
+	e.run("keygen", "-o", key)
+	pub := strings.TrimSpace(e.run("keygen", "-y", key))
+	e.run("staff", "add", "Bea Lopez", pub)
+
+	c := e.start("consent", "add", id, "--to", "Cal Ng")
+	if code := c.wait(); code != exitNotFound {
+		t.Fatalf("consent add --to an unknown coworker: exit %d\n%s", code, tail(c.text()))
+	}
+	if strings.Contains(c.text(), "Who consented") {
+		t.Error("the form was shown before the coworker was checked")
+	}
+
+	c = e.start("consent", "add", id)
+	c.expect("Coworker")
+	c.expect("from 'clientvault staff list'")
+	c.expect("Bea Lopez")
+	c.send(keyCtrlC)
+	if code := c.wait(); code != exitCanceled {
+		t.Fatalf("consent add: exit %d\n%s", code, tail(c.text()))
 	}
 }
