@@ -216,6 +216,8 @@ func importHint(err error) string {
 		return "if it came from an old Excel, pass --encoding windows-1252"
 	case errors.Is(err, sheet.ErrMalformed):
 		return "a quote inside a cell must be doubled (\"\"); open the file in a spreadsheet and save it as CSV again, or fix that line"
+	case errors.Is(err, sheet.ErrZipBomb), errors.Is(err, sheet.ErrTooLarge):
+		return "if this is a real client list, open it in a spreadsheet and save it again, or export CSV"
 	case errors.Is(err, sheet.ErrNoSheet):
 		return "name one of the workbook's sheets with --sheet"
 	case errors.Is(err, sheet.ErrUnknownColumns), errors.Is(err, sheet.ErrNoNameColumn), errors.Is(err, sheet.ErrDuplicateHeader):

@@ -17,7 +17,7 @@ const MaxCell = 1 << 20
 // Other limits, so that no input, however large or strange, makes the
 // reader hold more than a few MiB per row.
 const (
-	maxRowBytes = 16 << 20 // one CSV row
+	maxRowBytes = 16 << 20 // one row's text
 	maxColumns  = 16384    // Excel's own limit, XFD
 	maxRows     = 1 << 20  // Excel's own limit, 1,048,576
 	// maxTitleRows is how many rows above the header (a title, an export's
@@ -48,6 +48,9 @@ var (
 	ErrNoSheet = errors.New("no such sheet")
 	// ErrMalformed: CSV text whose quoting or columns are broken at a line.
 	ErrMalformed = errors.New("malformed CSV")
+	// ErrTooLarge: the file passes a bound that no client list reaches: a
+	// row's bytes, the shared strings' number or size, Excel's row count.
+	ErrTooLarge = errors.New("is larger than a client list can be")
 )
 
 // Options say how to read a spreadsheet. The zero Options read a CSV or XLSX
