@@ -8,6 +8,7 @@ package records
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Record is one client's file: identity and contact details, health history,
@@ -102,4 +103,59 @@ func (r *Record) Clone() *Record {
 		panic(fmt.Sprintf("records: unmarshal of a marshalled record failed: %v", err))
 	}
 	return c
+}
+
+// Covers reports whether r already holds everything that row gives: each
+// field row sets has the same value in r, each entry of its lists is in
+// r's, its patch tests and treatments are among r's. An import uses it to
+// tell a row it imported before (a second run of the same file) from a new
+// row about the same client.
+func (r *Record) Covers(row *Record) bool {
+	for _, f := range [][2]string{
+		{r.Name, row.Name}, {r.PreferredName, row.PreferredName}, {r.Birthday, row.Birthday},
+		{r.Phone, row.Phone}, {r.Email, row.Email}, {r.Address, row.Address},
+		{r.EmergencyContact, row.EmergencyContact}, {r.SkinType, row.SkinType}, {r.Notes, row.Notes},
+	} {
+		if f[1] != "" && f[0] != f[1] {
+			return false
+		}
+	}
+	for _, d := range [][2]Date{{r.DOB, row.DOB}, {r.FirstVisit, row.FirstVisit}, {r.LastVisited, row.LastVisited}} {
+		if !d[1].IsZero() && d[0] != d[1] {
+			return false
+		}
+	}
+	for _, l := range [][2][]string{
+		{r.Conditions, row.Conditions}, {r.Medications, row.Medications},
+		{r.Allergies, row.Allergies}, {r.Contraindications, row.Contraindications},
+	} {
+		for _, s := range l[1] {
+			if !slices.Contains(l[0], s) {
+				return false
+			}
+		}
+	}
+	if row.Pregnant && !r.Pregnant {
+		return false
+	}
+	for _, p := range row.PatchTests {
+		if !slices.ContainsFunc(r.PatchTests, func(q PatchTest) bool { return q == p }) {
+			return false
+		}
+	}
+	for _, t := range row.Treatments {
+		if !slices.ContainsFunc(r.Treatments, func(u Treatment) bool { return sameTreatment(u, t) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameTreatment compares two treatment entries, but for the number the
+// vault gives an entry.
+func sameTreatment(a, b Treatment) bool {
+	a.N, b.N = 0, 0
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }

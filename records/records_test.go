@@ -277,3 +277,29 @@ func FuzzDecoder(f *testing.F) {
 		}
 	})
 }
+
+// A record covers a row that adds nothing to it: what a second run of the
+// same import finds.
+func TestCovers(t *testing.T) {
+	rec := &Record{Name: "Jane Doe", DOB: Date{1990, 4, 2}, Phone: "+1 555 0100", Allergies: []string{"latex", "nuts"},
+		LastVisited: Date{2018, 3, 4}, Notes: "Tags: VIP",
+		Treatments: []Treatment{{N: 1, Date: Date{2026, 1, 1}, Service: "peel"}}}
+	for _, c := range []struct {
+		row  Record
+		want bool
+	}{
+		{Record{Name: "Jane Doe", DOB: Date{1990, 4, 2}}, true},
+		{Record{Name: "Jane Doe", Phone: "+1 555 0100", Allergies: []string{"nuts"}, LastVisited: Date{2018, 3, 4}, Notes: "Tags: VIP"}, true},
+		{Record{Name: "Jane Doe", Treatments: []Treatment{{Date: Date{2026, 1, 1}, Service: "peel"}}}, true},
+		{Record{Name: "Jane Doe", Phone: "+1 555 0199"}, false},
+		{Record{Name: "Jane Doe", Email: "jane@example.com"}, false},
+		{Record{Name: "Jane Doe", Allergies: []string{"latex", "penicillin"}}, false},
+		{Record{Name: "Jane Doe", LastVisited: Date{2019, 3, 4}}, false},
+		{Record{Name: "Jane Doe", Pregnant: true}, false},
+		{Record{Name: "Jane Doe", Treatments: []Treatment{{Date: Date{2026, 1, 2}, Service: "peel"}}}, false},
+	} {
+		if got := rec.Covers(&c.row); got != c.want {
+			t.Errorf("Covers(%+v) = %v", c.row, got)
+		}
+	}
+}

@@ -28,6 +28,11 @@ const (
 	DuplicateUpdate = "update" // the row's details update the existing record
 )
 
+// DuplicateAlreadyIn is how a DuplicateRow is resolved when the record in
+// the vault already holds everything the row gives, whatever the policy:
+// the row was imported before, and is skipped without stopping the import.
+const DuplicateAlreadyIn = "already imported"
+
 // ImportOptions tune Import.
 type ImportOptions struct {
 	OnDuplicate string // DuplicateError, DuplicateSkip or DuplicateUpdate
@@ -61,7 +66,7 @@ type DuplicateRow struct {
 	Row      int    `json:"row"`
 	Record   string `json:"record,omitempty"` // the existing record's ID
 	SameAs   int    `json:"same_as_row,omitempty"`
-	Resolved string `json:"resolved"` // "error", "skipped" or "updated"
+	Resolved string `json:"resolved"` // "error", "skipped", "updated" or "already imported"
 }
 
 // maxReported bounds how many bad rows a report lists.
@@ -214,6 +219,17 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 				return w.put(s)
 			}
 			d.Record = existing.entry.ID.String()
+			if existing.record.Covers(s.record) {
+				// The record already holds all of this row: a second run
+				// of a file (after fixing the rows a --skip-invalid run
+				// left out) finds the rows it imported. Not a conflict.
+				d.Resolved = DuplicateAlreadyIn
+				rep.Skipped++
+				if len(rep.Duplicates) < maxReported {
+					rep.Duplicates = append(rep.Duplicates, d)
+				}
+				return nil
+			}
 			if o.OnDuplicate == DuplicateUpdate && !o.DryRun && !stopped.Load() {
 				u, err := v.prepareUpdate(existing, s.record)
 				if err != nil {

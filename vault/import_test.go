@@ -163,3 +163,35 @@ func TestImportLastVisitRetention(t *testing.T) {
 		}
 	}
 }
+
+// A second run of a file, after the first skipped rows it could not read,
+// says that the rows it imported are already in and imports the rest.
+func TestImportSecondRun(t *testing.T) {
+	tv := newTestVault(t)
+	first := rowsOf(fakeRecord(1), fakeRecord(2), fakeRecord(3))
+	first[1] = Row{N: 3, Problem: errors.New(`row 3: column "DOB": is ambiguous`)}
+	rep, err := tv.Import(context.Background(), rowSource(first), ImportOptions{SkipInvalid: true})
+	if err != nil || rep.Imported != 2 || rep.Skipped != 1 {
+		t.Fatalf("first run: %+v, %v", rep, err)
+	}
+	second := rowsOf(fakeRecord(1), fakeRecord(2), fakeRecord(3))
+	rep, err = tv.Import(context.Background(), rowSource(second), ImportOptions{})
+	if err != nil || rep.Imported != 1 || rep.Skipped != 2 || len(rep.Duplicates) != 2 {
+		t.Fatalf("second run: %+v, %v", rep, err)
+	}
+	for _, d := range rep.Duplicates {
+		if d.Resolved != DuplicateAlreadyIn || d.Record == "" {
+			t.Errorf("duplicate %+v", d)
+		}
+	}
+	// A row with something new for a client already in is a conflict still.
+	changed := fakeRecord(1)
+	changed.Phone = "+1 555 9999"
+	rep, err = tv.Import(context.Background(), rowSource(rowsOf(changed)), ImportOptions{})
+	if !errors.Is(err, ErrImport) || rep.Duplicates[0].Resolved != "error" {
+		t.Errorf("changed row: %+v, %v", rep, err)
+	}
+	if list, _ := tv.List(); len(list) != 3 {
+		t.Errorf("%d records, want 3", len(list))
+	}
+}

@@ -33,8 +33,10 @@ func newImportCmd(a *App) *cobra.Command {
 		Use:   "import FILE",
 		Short: "Import clients from a spreadsheet (CSV or XLSX), all or nothing",
 		Long: `Import every row of a spreadsheet as a client record, all or nothing: if a row
-is invalid or a client is already in the vault, nothing is imported and the
-report lists each such row by number and column (never its contents).
+is invalid or a client is already in the vault with other details, nothing
+is imported and the report lists each such row by number and column (never
+its contents). A row that the vault already holds as it is (imported by an
+earlier run of the same file) is skipped and said to be already imported.
 
 FILE is a .csv or .xlsx file, or - for CSV on standard input. Columns are
 matched by their headers as booking systems export them, in English, French,
