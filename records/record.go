@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Record is one client's file: identity and contact details, health history,
@@ -158,4 +159,94 @@ func sameTreatment(a, b Treatment) bool {
 	ja, err1 := json.Marshal(a)
 	jb, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && string(ja) == string(jb)
+}
+
+// Merge adds to r what row knows that r does not, as an import with
+// --on-duplicate update does, and returns the JSON names of the fields it
+// changed, in record order. It fills what r lacks and keeps what is
+// better: an international phone (with +) is not replaced by one without,
+// nor an address by a part of it (a city for a street address); notes
+// gain the row's lines they lack rather than lose their own; lists gain
+// the row's entries; the first visit becomes the earlier and the last
+// visit the later. Otherwise a field the row gives replaces r's, as the
+// newer export is taken to be the newer truth. Patch tests and treatments
+// are kept as they are.
+func (r *Record) Merge(row *Record) []string {
+	var changed []string
+	set := func(field string, dst *string, src string, keep func(old, new string) bool) {
+		src = strings.TrimSpace(src)
+		if src == "" || *dst == src || *dst != "" && keep != nil && keep(*dst, src) {
+			return
+		}
+		*dst = src
+		changed = append(changed, field)
+	}
+	set("preferred_name", &r.PreferredName, row.PreferredName, nil)
+	if r.DOB.IsZero() && !row.DOB.IsZero() {
+		r.DOB, r.Birthday = row.DOB, ""
+		changed = append(changed, "dob")
+	} else if r.DOB.IsZero() {
+		set("birthday", &r.Birthday, row.Birthday, nil)
+	}
+	set("phone", &r.Phone, row.Phone, func(old, new string) bool {
+		return strings.HasPrefix(old, "+") && !strings.HasPrefix(new, "+") || digits(old) == digits(new)
+	})
+	set("email", &r.Email, row.Email, func(old, new string) bool { return strings.EqualFold(old, new) })
+	set("address", &r.Address, row.Address, func(old, new string) bool {
+		return strings.Contains(strings.ToLower(old), strings.ToLower(new))
+	})
+	set("emergency_contact", &r.EmergencyContact, row.EmergencyContact, nil)
+	set("skin_type", &r.SkinType, row.SkinType, nil)
+	for _, l := range []struct {
+		field    string
+		dst, src *[]string
+	}{
+		{"conditions", &r.Conditions, &row.Conditions}, {"medications", &r.Medications, &row.Medications},
+		{"allergies", &r.Allergies, &row.Allergies}, {"contraindications", &r.Contraindications, &row.Contraindications},
+	} {
+		added := false
+		for _, s := range *l.src {
+			if !slices.ContainsFunc(*l.dst, func(d string) bool { return strings.EqualFold(d, s) }) {
+				*l.dst = append(*l.dst, s)
+				added = true
+			}
+		}
+		if added {
+			changed = append(changed, l.field)
+		}
+	}
+	if row.Pregnant && !r.Pregnant {
+		r.Pregnant = true
+		changed = append(changed, "pregnant")
+	}
+	var lines []string
+	for _, line := range strings.Split(row.Notes, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.Contains(r.Notes, line) {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) > 0 {
+		r.Notes = strings.TrimSpace(strings.Join(append([]string{r.Notes}, lines...), "\n"))
+		changed = append(changed, "notes")
+	}
+	if !row.FirstVisit.IsZero() && (r.FirstVisit.IsZero() || row.FirstVisit.Before(r.FirstVisit)) {
+		r.FirstVisit = row.FirstVisit
+		changed = append(changed, "first_visit")
+	}
+	if row.LastVisited.After(r.LastVisited) {
+		r.LastVisited = row.LastVisited
+		changed = append(changed, "last_visit")
+	}
+	return changed
+}
+
+// digits returns the digits of a phone number, to tell two ways of writing
+// one number from two numbers.
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }

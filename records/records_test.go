@@ -3,6 +3,7 @@ package records
 import (
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -300,6 +301,43 @@ func TestCovers(t *testing.T) {
 	} {
 		if got := rec.Covers(&c.row); got != c.want {
 			t.Errorf("Covers(%+v) = %v", c.row, got)
+		}
+	}
+}
+
+// Merging a row fills what is missing and keeps what is better.
+func TestMerge(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		rec, row Record
+		want     Record
+		changed  string
+	}{
+		{"fills", Record{Name: "A"}, Record{Name: "A", Phone: "555 0100", Email: "a@example.com", Birthday: "--12-25"},
+			Record{Name: "A", Phone: "555 0100", Email: "a@example.com", Birthday: "--12-25"}, "birthday phone email"},
+		{"keeps an international phone", Record{Name: "A", Phone: "+1 212 555 0110"}, Record{Name: "A", Phone: "212 555 0110"},
+			Record{Name: "A", Phone: "+1 212 555 0110"}, ""},
+		{"takes an international phone", Record{Name: "A", Phone: "212 555 0110"}, Record{Name: "A", Phone: "+1 212 555 0110"},
+			Record{Name: "A", Phone: "+1 212 555 0110"}, "phone"},
+		{"same number written otherwise", Record{Name: "A", Phone: "(212) 555-0110"}, Record{Name: "A", Phone: "212.555.0110"},
+			Record{Name: "A", Phone: "(212) 555-0110"}, ""},
+		{"keeps a full address", Record{Name: "A", Address: "1 Test St, Springfield, 62704"}, Record{Name: "A", Address: "Springfield"},
+			Record{Name: "A", Address: "1 Test St, Springfield, 62704"}, ""},
+		{"takes a fuller address", Record{Name: "A", Address: "Springfield"}, Record{Name: "A", Address: "1 Test St, Springfield"},
+			Record{Name: "A", Address: "1 Test St, Springfield"}, "address"},
+		{"notes and lists grow", Record{Name: "A", Notes: "prefers mornings", Allergies: []string{"latex"}},
+			Record{Name: "A", Notes: "prefers mornings\nTags: VIP", Allergies: []string{"Latex", "nuts"}},
+			Record{Name: "A", Notes: "prefers mornings\nTags: VIP", Allergies: []string{"latex", "nuts"}}, "allergies notes"},
+		{"visits widen", Record{Name: "A", FirstVisit: Date{2015, 1, 1}, LastVisited: Date{2018, 1, 1}},
+			Record{Name: "A", FirstVisit: Date{2014, 1, 1}, LastVisited: Date{2017, 1, 1}},
+			Record{Name: "A", FirstVisit: Date{2014, 1, 1}, LastVisited: Date{2018, 1, 1}}, "first_visit"},
+		{"a date of birth replaces a birthday", Record{Name: "A", Birthday: "--12-25"}, Record{Name: "A", DOB: Date{1990, 12, 25}},
+			Record{Name: "A", DOB: Date{1990, 12, 25}}, "dob"},
+	} {
+		rec := c.rec
+		changed := strings.Join(rec.Merge(&c.row), " ")
+		if changed != c.changed || !reflect.DeepEqual(rec, c.want) {
+			t.Errorf("%s: %+v, changed %q; want %+v, %q", c.name, rec, changed, c.want, c.changed)
 		}
 	}
 }

@@ -67,6 +67,8 @@ type DuplicateRow struct {
 	Record   string `json:"record,omitempty"` // the existing record's ID
 	SameAs   int    `json:"same_as_row,omitempty"`
 	Resolved string `json:"resolved"` // "error", "skipped", "updated" or "already imported"
+	// Changed lists the fields an update changed, by their JSON names.
+	Changed []string `json:"changed,omitempty"`
 }
 
 // maxReported bounds how many bad rows a report lists.
@@ -236,6 +238,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 					return err
 				}
 				updates = append(updates, u)
+				d.Changed = u.changed
 			}
 		}
 		switch {
@@ -351,51 +354,20 @@ func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*matc
 	return found, err
 }
 
-// update is an existing record re-sealed with a row's details.
-type update struct{ entry *entry }
+// update is an existing record re-sealed with a row's details, and the
+// fields that changed.
+type update struct {
+	entry   *entry
+	changed []string
+}
 
-// prepareUpdate merges a row into an existing record: the row's non-empty
-// contact and health details replace the record's, list entries are added,
-// and patch tests and treatments are kept. The merged record is sealed now;
+// prepareUpdate merges a row into an existing record (records.Record.Merge:
+// what is missing is filled, what is better kept, lists and notes added to;
+// patch tests and treatments are kept). The merged record is sealed now;
 // it is written in the import's final transaction.
 func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	rec := m.record
-	for _, f := range []struct {
-		dst *string
-		src string
-	}{
-		{&rec.PreferredName, row.PreferredName}, {&rec.Phone, row.Phone}, {&rec.Email, row.Email},
-		{&rec.Address, row.Address}, {&rec.EmergencyContact, row.EmergencyContact},
-		{&rec.SkinType, row.SkinType}, {&rec.Notes, row.Notes},
-	} {
-		if f.src != "" {
-			*f.dst = f.src
-		}
-	}
-	for _, l := range []struct {
-		dst *[]string
-		src []string
-	}{
-		{&rec.Conditions, row.Conditions}, {&rec.Medications, row.Medications},
-		{&rec.Allergies, row.Allergies}, {&rec.Contraindications, row.Contraindications},
-	} {
-		for _, s := range l.src {
-			if !slices.Contains(*l.dst, s) {
-				*l.dst = append(*l.dst, s)
-			}
-		}
-	}
-	rec.Pregnant = rec.Pregnant || row.Pregnant
-	// Visit dates widen: the earlier first visit, the later last visit.
-	if !row.FirstVisit.IsZero() && (rec.FirstVisit.IsZero() || row.FirstVisit.Before(rec.FirstVisit)) {
-		rec.FirstVisit = row.FirstVisit
-	}
-	if row.LastVisited.After(rec.LastVisited) {
-		rec.LastVisited = row.LastVisited
-	}
-	if rec.DOB.IsZero() && rec.Birthday == "" {
-		rec.Birthday = row.Birthday
-	}
+	changed := rec.Merge(row)
 	e := m.entry
 	e.Updated = v.now().Truncate(1e9)
 	e.RetainUntil = retainUntil(v.hdr.Retention, e.Created, rec)
@@ -407,5 +379,5 @@ func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	if err := v.keys.seal(e, rec, nil); err != nil {
 		return nil, err
 	}
-	return &update{entry: e}, nil
+	return &update{entry: e, changed: changed}, nil
 }

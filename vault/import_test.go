@@ -107,6 +107,9 @@ func TestImportDuplicates(t *testing.T) {
 	if err != nil || s.Phone != "+1 555 9999" || len(s.Allergies) != 1 || s.Medications[0] != "isotretinoin" {
 		t.Errorf("updated record = %+v, %v", s, err)
 	}
+	if d := rep.Duplicates[0]; d.Resolved != "updated" || strings.Join(d.Changed, ",") != "phone,allergies" {
+		t.Errorf("update reported as %+v", d)
+	}
 	if rep, _ := tv.Verify(); !rep.OK() {
 		t.Errorf("verify after update: %v", rep.Problems)
 	}

@@ -296,6 +296,8 @@ func printImportReport(a *App, rep *importReport) {
 	}
 	for _, d := range rep.Duplicates {
 		switch {
+		case d.Record != "" && len(d.Changed) > 0:
+			fmt.Fprintf(a.Err, "  row %d: the client is already in the vault as record %s (%s: %s)\n", d.Row, d.Record, d.Resolved, strings.Join(d.Changed, ", "))
 		case d.Record != "":
 			fmt.Fprintf(a.Err, "  row %d: the client is already in the vault as record %s (%s)\n", d.Row, d.Record, d.Resolved)
 		default:
