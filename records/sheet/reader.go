@@ -326,6 +326,16 @@ func (r *Reader) start(opts Options) (*Reader, error) {
 				return fail(err)
 			}
 		}
+		if firstErr != nil && opts.HeaderRow == 0 && !looksLikeHeader(header) {
+			// Past a title, a row is the header only if most of it is
+			// column names: a client's row holding "Mobile" or "Note" as a
+			// value must not be taken for one (its cells would be named in
+			// errors as unknown columns).
+			if looked++; looked >= maxTitleRows {
+				return fail(firstErr)
+			}
+			continue
+		}
 		m, err := buildMapping(header, merged, opts.Map, opts.IgnoreUnknown, opts.Inspect)
 		if errors.Is(err, errNoKnownName) && opts.HeaderRow == 0 && looked < maxTitleRows {
 			if firstErr == nil {
@@ -340,6 +350,24 @@ func (r *Reader) start(opts Options) (*Reader, error) {
 		r.m, r.headerRow = m, row
 		return r, nil
 	}
+}
+
+// looksLikeHeader reports whether at least two cells of a row, and at
+// least three in four of those that are not blank, are known column names
+// (vendors' exports have a few columns of their own; a client's row is
+// mostly names, numbers and dates).
+func looksLikeHeader(header []string) bool {
+	known, cells := 0, 0
+	for _, h := range header {
+		if strings.TrimSpace(h) == "" {
+			continue
+		}
+		cells++
+		if n := normalizeHeader(h); byHeader[n] != nil || similar(n) != nil {
+			known++
+		}
+	}
+	return known >= 2 && 4*known >= 3*cells
 }
 
 // errNoHeaderRow: Options.HeaderRow names a row that is blank or past the
