@@ -250,3 +250,21 @@ func digits(s string) string {
 		return -1
 	}, s)
 }
+
+// LikelySameClient reports whether two records are likely one client's:
+// the same name (as NormalizeName folds it) and the same date of birth, or
+// no date of birth on one side to tell them apart, or the same phone
+// number or email address. Two clients of one name with different dates
+// of birth and nothing else in common are two clients.
+func LikelySameClient(a, b *Record) bool {
+	if NormalizeName(a.Name) != NormalizeName(b.Name) {
+		return false
+	}
+	switch {
+	case a.DOB == b.DOB, a.DOB.IsZero(), b.DOB.IsZero():
+		return true
+	case len(digits(a.Phone)) >= 5 && digits(a.Phone) == digits(b.Phone):
+		return true
+	}
+	return a.Email != "" && strings.EqualFold(a.Email, b.Email)
+}

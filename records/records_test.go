@@ -341,3 +341,22 @@ func TestMerge(t *testing.T) {
 		}
 	}
 }
+
+func TestLikelySameClient(t *testing.T) {
+	jane := &Record{Name: "José Doe", DOB: Date{1990, 4, 2}, Phone: "+1 555 0100", Email: "jane@example.com"}
+	for _, c := range []struct {
+		r    Record
+		want bool
+	}{
+		{Record{Name: "jose  doe", DOB: Date{1990, 4, 2}}, true},
+		{Record{Name: "Jose Doe"}, true},
+		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Phone: "(1) 555-0100"}, true},
+		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Email: "JANE@example.com"}, true},
+		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Phone: "+1 555 0199"}, false},
+		{Record{Name: "Jane Doe", DOB: Date{1990, 4, 2}}, false},
+	} {
+		if got := LikelySameClient(jane, &c.r); got != c.want {
+			t.Errorf("LikelySameClient(%+v) = %v", c.r, got)
+		}
+	}
+}

@@ -61,7 +61,8 @@ type ImportReport struct {
 }
 
 // DuplicateRow is a row whose client is already in the vault or earlier in
-// the file (same normalised name and date of birth).
+// the file: the same normalised name and date of birth or, in the vault,
+// likely the same client (see Likely).
 type DuplicateRow struct {
 	Row      int    `json:"row"`
 	Record   string `json:"record,omitempty"` // the existing record's ID
@@ -69,6 +70,9 @@ type DuplicateRow struct {
 	Resolved string `json:"resolved"` // "error", "skipped", "updated" or "already imported"
 	// Changed lists the fields an update changed, by their JSON names.
 	Changed []string `json:"changed,omitempty"`
+	// Likely is set when the record has the row's name but not its date
+	// of birth: one of them has none, or they share a phone or an email.
+	Likely bool `json:"likely,omitempty"`
 }
 
 // maxReported bounds how many bad rows a report lists.
@@ -165,6 +169,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	// about 40 MB, not twice that with string keys.
 	seen := map[[tagLen]byte]int{}
 	var updates []*update
+	updated := map[ID]*update{}
 	// A vault without records has no duplicates to look up: rows are only
 	// checked against each other. In one that has records, each lookup
 	// maps index pages, which dropMapped lets go now and then.
@@ -205,6 +210,15 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 				if existing, err = v.findPerson(s.tags[1], w.stage, s.record); err != nil {
 					return err
 				}
+				if existing == nil {
+					// The same name without a date of birth on one side,
+					// or with the same phone or email: likely the client
+					// already in, whom a new record would duplicate.
+					if existing, err = v.findPerson(s.tags[0], w.stage, s.record); err != nil {
+						return err
+					}
+					d.Likely = existing != nil
+				}
 				if lookups++; lookups%1024 == 0 {
 					v.dropMapped()
 				}
@@ -233,11 +247,21 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 				return nil
 			}
 			if o.OnDuplicate == DuplicateUpdate && !o.DryRun && !stopped.Load() {
-				u, err := v.prepareUpdate(existing, s.record)
+				// Two rows may update one record (likely matches): the
+				// second merges into what the first made of it.
+				prior := updated[existing.entry.ID]
+				m := existing
+				if prior != nil {
+					m = &match{prior.entry, prior.record}
+				}
+				u, err := v.prepareUpdate(m, s.record)
 				if err != nil {
 					return err
 				}
-				updates = append(updates, u)
+				if prior == nil {
+					updates = append(updates, u)
+					updated[existing.entry.ID] = u
+				}
 				d.Changed = u.changed
 			}
 		}
@@ -322,8 +346,10 @@ func (v *Vault) hasRecords() (bool, error) {
 	return any, err
 }
 
-// findPerson returns the visible record (not one of stage's) whose name and
-// date of birth match, confirmed against the decrypted record.
+// findPerson returns the visible record (not one of stage's) under an index
+// tag (of the name and date of birth, or of the name alone) that is likely
+// the same client (records.LikelySameClient), confirmed against the
+// decrypted record.
 func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*match, error) {
 	var found *match
 	err := v.view(func(tx *bolt.Tx) error {
@@ -344,7 +370,7 @@ func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*matc
 			if err != nil {
 				return err
 			}
-			if records.NormalizeName(existing.Name) == records.NormalizeName(rec.Name) && existing.DOB == rec.DOB {
+			if records.LikelySameClient(existing, rec) {
 				found = &match{e, existing}
 				return nil
 			}
@@ -358,6 +384,7 @@ func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*matc
 // fields that changed.
 type update struct {
 	entry   *entry
+	record  *records.Record
 	changed []string
 }
 
@@ -379,5 +406,5 @@ func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	if err := v.keys.seal(e, rec, nil); err != nil {
 		return nil, err
 	}
-	return &update{entry: e, changed: changed}, nil
+	return &update{entry: e, record: rec, changed: changed}, nil
 }

@@ -198,3 +198,32 @@ func TestImportSecondRun(t *testing.T) {
 		t.Errorf("%d records, want 3", len(list))
 	}
 }
+
+// A row with a client's name but no date of birth, or another date of
+// birth and the same phone, is likely that client: a duplicate, said to be
+// likely; another date of birth and nothing in common is another client.
+func TestImportLikelyDuplicates(t *testing.T) {
+	tv := newTestVault(t)
+	jane := &records.Record{Name: "Jane Testdoe", DOB: records.Date{Year: 1990, Month: 4, Day: 2}, Phone: "+1 555 0100"}
+	existing := tv.add(t, jane)[0]
+	noDOB := &records.Record{Name: "jane testdoe", Email: "jane@example.com"}
+	samePhone := &records.Record{Name: "Jane Testdoe", DOB: records.Date{Year: 1991, Month: 4, Day: 2}, Phone: "+1 555 0100"}
+	other := &records.Record{Name: "Jane Testdoe", DOB: records.Date{Year: 1985, Month: 1, Day: 1}}
+	rep, err := tv.Import(context.Background(), rowSource(rowsOf(noDOB, samePhone, other)), ImportOptions{})
+	if !errors.Is(err, ErrImport) || len(rep.Duplicates) != 2 {
+		t.Fatalf("%+v, %v", rep, err)
+	}
+	for i, d := range rep.Duplicates {
+		if d.Row != i+2 || d.Record != existing.String() || !d.Likely || d.Resolved != "error" {
+			t.Errorf("duplicate %d: %+v", i, d)
+		}
+	}
+	rep, err = tv.Import(context.Background(), rowSource(rowsOf(noDOB, samePhone, other)), ImportOptions{OnDuplicate: DuplicateUpdate})
+	if err != nil || rep.Imported != 1 || rep.Updated != 2 {
+		t.Fatalf("update: %+v, %v", rep, err)
+	}
+	s, err := tv.View(existing.String())
+	if err != nil || s.Email != "jane@example.com" || s.DOB != jane.DOB {
+		t.Errorf("merged: %+v, %v", s, err)
+	}
+}

@@ -296,10 +296,16 @@ func printImportReport(a *App, rep *importReport) {
 	}
 	for _, d := range rep.Duplicates {
 		switch {
-		case d.Record != "" && len(d.Changed) > 0:
-			fmt.Fprintf(a.Err, "  row %d: the client is already in the vault as record %s (%s: %s)\n", d.Row, d.Record, d.Resolved, strings.Join(d.Changed, ", "))
 		case d.Record != "":
-			fmt.Fprintf(a.Err, "  row %d: the client is already in the vault as record %s (%s)\n", d.Row, d.Record, d.Resolved)
+			who := "the client is already in the vault"
+			if d.Likely {
+				who = "likely the client already in the vault (the same name, and no date of birth to tell them apart or the same phone or email)"
+			}
+			how := d.Resolved
+			if len(d.Changed) > 0 {
+				how += ": " + strings.Join(d.Changed, ", ")
+			}
+			fmt.Fprintf(a.Err, "  row %d: %s as record %s (%s)\n", d.Row, who, d.Record, how)
 		default:
 			fmt.Fprintf(a.Err, "  row %d: the same client as row %d (%s)\n", d.Row, d.SameAs, d.Resolved)
 		}
