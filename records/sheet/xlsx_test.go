@@ -344,7 +344,7 @@ func TestXLSXHugeCell(t *testing.T) {
 // code stored as a number and shown with leading zeros by its number
 // format is read as shown, and an empty cell formatted as a date is empty.
 func TestXLSXNumberFormatsAndEmptyDates(t *testing.T) {
-	for _, name := range []string{"openpyxl.xlsx", "libreoffice.xlsx"} {
+	for _, name := range []string{"openpyxl.xlsx", "libreoffice.xlsx", "openpyxl-1904.xlsx"} {
 		b, err := os.ReadFile("testdata/vendors/" + name)
 		if err != nil {
 			t.Fatal(err)
