@@ -37,6 +37,8 @@ is invalid or a client is already in the vault with other details, nothing
 is imported and the report lists each such row by number and column (never
 its contents). A row that the vault already holds as it is (imported by an
 earlier run of the same file) is skipped and said to be already imported.
+--on-duplicate update merges a row into the client's record field by field,
+and the rows of one client within the file into one record.
 
 FILE is a .csv or .xlsx file, or - for CSV on standard input. Columns are
 matched by their headers as booking systems export them, in English, French,
@@ -93,6 +95,7 @@ func runImport(a *App, o *importOptions, name string) error {
 	var size int64
 	var r *sheet.Reader
 	var err error
+	var file *os.File
 	if name == "-" {
 		label = "standard input"
 		r, err = sheet.OpenCSV(countingReader{a.In, &read}, o.sheet)
@@ -105,6 +108,7 @@ func runImport(a *App, o *importOptions, name string) error {
 			return ferr
 		}
 		defer f.Close()
+		file = f
 		fi, ferr := f.Stat()
 		if ferr != nil {
 			return ferr
@@ -115,7 +119,7 @@ func runImport(a *App, o *importOptions, name string) error {
 	if err != nil {
 		return sheetError(label, err)
 	}
-	defer r.Close()
+	defer func() { r.Close() }()
 	describeSource(a, r, o.sheet)
 	if o.printMapping {
 		return printMapping(a, r)
@@ -123,24 +127,51 @@ func runImport(a *App, o *importOptions, name string) error {
 	for _, u := range r.Unknown() {
 		fmt.Fprintf(a.Err, "clientvault: ignoring column %q\n", u)
 	}
+	today := records.DateOf(a.Now())
+	// rows is the reader, or with --on-duplicate update and a file (which
+	// can be read twice), a Merger that merges the rows of one client.
+	var rows interface {
+		Next(records.Date) (*records.Record, int, error)
+		LeftOut() []sheet.Problem
+	} = r
+	var merger *sheet.Merger
+	if o.onDuplicate == vault.DuplicateUpdate && file != nil {
+		first := r
+		merger, err = sheet.NewMerger(func() (*sheet.Reader, error) {
+			if first != nil {
+				rd := first
+				first = nil
+				return rd, nil
+			}
+			read.Store(0) // the progress bar counts the second reading
+			return sheet.Open(countingReaderAt{file, &read}, size, o.sheet)
+		}, today)
+		if err != nil {
+			return sheetError(label, err)
+		}
+		r, rows = merger.Reader(), merger
+	}
 
 	v, err := a.open(openOpts{write: !o.dryRun})
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	today := records.DateOf(a.Now())
 	// Cells left out of the records that go in, by row and column: the
 	// reader calls next on one goroutine, and the list is read after
 	// Import returns.
 	var leftOut []string
 	leftOutN := 0
 	next := func() (vault.Row, error) {
-		rec, n, err := r.Next(today)
+		rec, n, err := rows.Next(today)
 		if err == nil {
-			for _, p := range r.LeftOut() {
+			for _, p := range rows.LeftOut() {
 				if leftOutN++; len(leftOut) < maxLeftOut {
-					leftOut = append(leftOut, fmt.Sprintf("row %d: %s", n, p))
+					row := n
+					if p.Row != 0 {
+						row = p.Row
+					}
+					leftOut = append(leftOut, fmt.Sprintf("row %d: %s", row, p))
 				}
 			}
 		}
@@ -169,6 +200,9 @@ func runImport(a *App, o *importOptions, name string) error {
 	bar.done()
 	if rep != nil {
 		full := &importReport{ImportReport: rep, LeftOut: leftOut, LeftOutCells: leftOutN}
+		if merger != nil {
+			full.Merged = merger.Merged()
+		}
 		if full.LeftOut == nil {
 			full.LeftOut = []string{}
 		}
@@ -198,6 +232,9 @@ type importReport struct {
 	// and what was wrong, never their values.
 	LeftOut      []string `json:"left_out"`
 	LeftOutCells int      `json:"left_out_cells"`
+	// Merged lists the rows merged into an earlier row of the same client
+	// (--on-duplicate update).
+	Merged []sheet.MergedRow `json:"merged,omitempty"`
 }
 
 // importMemoryLimit is the soft memory limit of the Go heap during an
@@ -294,6 +331,13 @@ func printImportReport(a *App, rep *importReport) {
 	if rep.LeftOutCells > len(rep.LeftOut) {
 		fmt.Fprintf(a.Err, "  ... and %d more cells left out\n", rep.LeftOutCells-len(rep.LeftOut))
 	}
+	for _, m := range rep.Merged {
+		how := "nothing new"
+		if len(m.Changed) > 0 {
+			how = "updated: " + strings.Join(m.Changed, ", ")
+		}
+		fmt.Fprintf(a.Err, "  row %d: the same client as row %d, merged into it (%s)\n", m.Row, m.Into, how)
+	}
 	for _, d := range rep.Duplicates {
 		switch {
 		case d.Record != "":
@@ -315,8 +359,11 @@ func printImportReport(a *App, rep *importReport) {
 		verb = "would import"
 	}
 	cells := ""
+	if len(rep.Merged) > 0 {
+		cells += ", " + count(len(rep.Merged), "row") + " merged"
+	}
 	if rep.LeftOutCells > 0 {
-		cells = ", " + count(rep.LeftOutCells, "cell") + " left out"
+		cells += ", " + count(rep.LeftOutCells, "cell") + " left out"
 	}
 	fmt.Fprintf(a.Out, "%s %s from %s (%d updated, %d skipped, %s, %s%s)\n", verb, count(rep.Imported, "record"),
 		count(rep.Rows, "row"), rep.Updated, rep.Skipped, count(len(rep.Duplicates), "duplicate"), count(len(rep.Invalid), "invalid row"), cells)

@@ -102,6 +102,9 @@ type Problem struct {
 	// Err is a sentinel that callers may test for, such as
 	// ErrAmbiguousDate, or nil.
 	Err error
+	// Row is the row of a cell left out of a row that a Merger merged into
+	// an earlier one, and 0 otherwise (the row is the one Next returned).
+	Row int
 }
 
 // String formats the problem as in a RowError: `column "Email": is not an
