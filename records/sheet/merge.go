@@ -65,11 +65,15 @@ func NewMerger(open func() (*Reader, error), today records.Date) (*Merger, error
 		m.count[m.key(rec)]++
 	}
 	r.Close()
+	// Only the clients with several rows are kept, in a new map: a map
+	// does not shrink as its entries are deleted.
+	several := map[uint64]int{}
 	for k, n := range m.count {
-		if n < 2 {
-			delete(m.count, k)
+		if n > 1 {
+			several[k] = n
 		}
 	}
+	m.count = several
 	if m.r, err = open(); err != nil {
 		return nil, err
 	}
