@@ -252,12 +252,12 @@ func digits(s string) string {
 }
 
 // LikelySameClient reports whether two records are likely one client's:
-// the same name (as NormalizeName folds it) and the same date of birth, or
+// the same name (as FoldName folds it) and the same date of birth, or
 // no date of birth on one side to tell them apart, or the same phone
 // number or email address. Two clients of one name with different dates
 // of birth and nothing else in common are two clients.
 func LikelySameClient(a, b *Record) bool {
-	if NormalizeName(a.Name) != NormalizeName(b.Name) {
+	if FoldName(a.Name) != FoldName(b.Name) {
 		return false
 	}
 	switch {

@@ -360,3 +360,19 @@ func TestLikelySameClient(t *testing.T) {
 		}
 	}
 }
+
+func TestFoldName(t *testing.T) {
+	for _, c := range [][2]string{
+		{"Søren Łukasz Straße", "Soren Lukasz Strasse"},
+		{"ØSTERGÅRD", "ostergard"},
+		{"Æsa Œuvre", "aesa oeuvre"},
+		{"José O'Brien", "jose obrien"},
+	} {
+		if a, b := FoldName(c[0]), FoldName(c[1]); a != b {
+			t.Errorf("FoldName(%q) = %q, FoldName(%q) = %q", c[0], a, c[1], b)
+		}
+	}
+	if FoldName("Ann") == FoldName("Anne") {
+		t.Error("Ann and Anne folded together")
+	}
+}

@@ -9,7 +9,8 @@ import (
 )
 
 // MergedRow is a row whose client an earlier row of the file already gave
-// (the same name, as records.NormalizeName folds it, and date of birth),
+// (the same name, as records.FoldName folds it: Ø, Ł and ß too, and date
+// of birth),
 // and which was merged into that row's record.
 type MergedRow struct {
 	Row  int `json:"row"`
@@ -84,7 +85,7 @@ func NewMerger(open func() (*Reader, error), today records.Date) (*Merger, error
 func (m *Merger) key(rec *records.Record) uint64 {
 	var h maphash.Hash
 	h.SetSeed(m.seed)
-	h.WriteString(records.NormalizeName(rec.Name))
+	h.WriteString(records.FoldName(rec.Name))
 	h.WriteByte(0)
 	h.WriteString(rec.DOB.String())
 	return h.Sum64()

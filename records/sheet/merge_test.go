@@ -48,3 +48,16 @@ func TestMerger(t *testing.T) {
 		t.Errorf("merged rows %+v", merged)
 	}
 }
+
+// Within a file, names match without accents, Ø, Ł and ß included.
+func TestMergerFoldsNames(t *testing.T) {
+	in := "Name,DOB,Phone\nSøren Łukasz-Straße,1980-01-02,555 0100\nSoren Lukasz Strasse,1980-01-02,+45 555 0100\n"
+	m, err := NewMerger(func() (*Reader, error) { return OpenCSV(strings.NewReader(in), Options{}) }, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, row, err := m.Next(today)
+	if err != nil || row != 2 || rec.Name != "Søren Łukasz-Straße" || rec.Phone != "+45 555 0100" || len(m.Merged()) != 1 {
+		t.Errorf("%d %+v %v %+v", row, rec, err, m.Merged())
+	}
+}
