@@ -10,7 +10,7 @@ import (
 
 // MergedRow is a row whose client an earlier row of the file already gave
 // (the same name, as records.FoldName folds it: Ø, Ł and ß too, and date
-// of birth),
+// of birth, or none when the file gives the name only one),
 // and which was merged into that row's record.
 type MergedRow struct {
 	Row  int `json:"row"`
@@ -33,6 +33,16 @@ type Merger struct {
 	held    map[uint64]*heldRecord
 	merged  []MergedRow
 	leftOut []Problem
+	// dobOf gives, for a name that the file gives with one date of birth
+	// only, that date: a row of the name without one is that client.
+	dobOf map[uint64]records.Date
+}
+
+// nameDates is what the first reading learns of the dates of birth that go
+// with a name.
+type nameDates struct {
+	dob     records.Date // the first one seen
+	several bool         // more than one
 }
 
 type heldRecord struct {
@@ -50,6 +60,7 @@ func NewMerger(open func() (*Reader, error), today records.Date) (*Merger, error
 	if err != nil {
 		return nil, err
 	}
+	names := map[uint64]nameDates{}
 	for {
 		rec, _, err := r.Next(today)
 		var re *RowError
@@ -63,9 +74,34 @@ func NewMerger(open func() (*Reader, error), today records.Date) (*Merger, error
 			r.Close()
 			return nil, err
 		}
-		m.count[m.key(rec)]++
+		m.count[m.key(rec, rec.DOB)]++
+		if !rec.DOB.IsZero() {
+			n, k := names[m.nameKey(rec)], m.nameKey(rec)
+			switch {
+			case n.dob.IsZero():
+				names[k] = nameDates{dob: rec.DOB}
+			case n.dob != rec.DOB && !n.several:
+				n.several = true
+				names[k] = n
+			}
+		}
 	}
 	r.Close()
+	// A row without a date of birth is the client of its name when the
+	// file gives that name one date of birth only; with two or more it
+	// stays a client of its own (which is which cannot be told).
+	m.dobOf = map[uint64]records.Date{}
+	for k, n := range names {
+		if n.several {
+			continue
+		}
+		none := m.hash(k, records.Date{})
+		if c := m.count[none]; c > 0 {
+			m.dobOf[k] = n.dob
+			m.count[m.hash(k, n.dob)] += c
+			delete(m.count, none)
+		}
+	}
 	// Only the clients with several rows are kept, in a new map: a map
 	// does not shrink as its entries are deleted.
 	several := map[uint64]int{}
@@ -81,14 +117,36 @@ func NewMerger(open func() (*Reader, error), today records.Date) (*Merger, error
 	return m, nil
 }
 
-// key hashes a client's name and date of birth.
-func (m *Merger) key(rec *records.Record) uint64 {
+// nameKey hashes a client's name, folded.
+func (m *Merger) nameKey(rec *records.Record) uint64 {
+	return maphash.String(m.seed, records.FoldName(rec.Name))
+}
+
+// key hashes a client's name and a date of birth.
+func (m *Merger) key(rec *records.Record, dob records.Date) uint64 {
+	return m.hash(m.nameKey(rec), dob)
+}
+
+func (m *Merger) hash(name uint64, dob records.Date) uint64 {
 	var h maphash.Hash
 	h.SetSeed(m.seed)
-	h.WriteString(records.FoldName(rec.Name))
-	h.WriteByte(0)
-	h.WriteString(rec.DOB.String())
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(name >> (8 * i))
+	}
+	h.Write(b[:])
+	h.WriteString(dob.String())
 	return h.Sum64()
+}
+
+// clientKey is the key of the client a row of the second reading is.
+func (m *Merger) clientKey(rec *records.Record) uint64 {
+	if rec.DOB.IsZero() {
+		if d, ok := m.dobOf[m.nameKey(rec)]; ok {
+			return m.key(rec, d)
+		}
+	}
+	return m.key(rec, rec.DOB)
 }
 
 // Reader returns the Reader of the second pass, for its mapping, sheet and
@@ -105,7 +163,7 @@ func (m *Merger) Next(today records.Date) (*records.Record, int, error) {
 		if err != nil {
 			return rec, row, err
 		}
-		k := m.key(rec)
+		k := m.clientKey(rec)
 		left, several := m.count[k]
 		if !several {
 			return rec, row, nil

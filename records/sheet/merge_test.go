@@ -1,6 +1,7 @@
 package sheet
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -59,5 +60,35 @@ func TestMergerFoldsNames(t *testing.T) {
 	rec, row, err := m.Next(today)
 	if err != nil || row != 2 || rec.Name != "Søren Łukasz-Straße" || rec.Phone != "+45 555 0100" || len(m.Merged()) != 1 {
 		t.Errorf("%d %+v %v %+v", row, rec, err, m.Merged())
+	}
+}
+
+// A row without a date of birth is the client of its name when the file
+// gives the name one date of birth only.
+func TestMergerRowWithoutDOB(t *testing.T) {
+	in := "Name,DOB,Email\n" +
+		"Ann Fake,,ann@example.com\n" + // 2: merged into row 3's client
+		"Ann Fake,1990-04-02,\n" + // 3
+		"Bob Fake,1970-01-01,\n" + // 4
+		"Bob Fake,1971-01-01,\n" + // 5
+		"Bob Fake,,bob@example.com\n" // 6: which Bob cannot be told
+	m, err := NewMerger(func() (*Reader, error) { return OpenCSV(strings.NewReader(in), Options{}) }, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for {
+		rec, row, err := m.Next(today)
+		if err != nil {
+			break
+		}
+		got = append(got, fmt.Sprintf("%d %s %s %s", row, rec.Name, rec.DOB, rec.Email))
+	}
+	want := "2 Ann Fake 1990-04-02 ann@example.com|4 Bob Fake 1970-01-01 |5 Bob Fake 1971-01-01 |6 Bob Fake  bob@example.com"
+	if strings.Join(got, "|") != want {
+		t.Errorf("got  %q\nwant %q", strings.Join(got, "|"), want)
+	}
+	if mr := m.Merged(); len(mr) != 1 || mr[0].Row != 3 || mr[0].Into != 2 || strings.Join(mr[0].Changed, ",") != "dob" {
+		t.Errorf("merged %+v", mr)
 	}
 }
