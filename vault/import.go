@@ -73,6 +73,10 @@ type DuplicateRow struct {
 	// Likely is set when the record has the row's name but not its date
 	// of birth: one of them has none, or they share a phone or an email.
 	Likely bool `json:"likely,omitempty"`
+	// Candidates is how many records are likely the row's client, when
+	// more than one: the row cannot be told to be any of them, and stops
+	// the import whatever the policy.
+	Candidates int `json:"candidates,omitempty"`
 }
 
 // maxReported bounds how many bad rows a report lists.
@@ -207,17 +211,21 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 			var existing *match
 			if lookup {
 				var err error
-				if existing, err = v.findPerson(s.tags[1], w.stage, s.record); err != nil {
+				if existing, _, err = v.findPerson(s.tags[1], w.stage, s.record); err != nil {
 					return err
 				}
 				if existing == nil {
 					// The same name without a date of birth on one side,
 					// or with the same phone or email: likely the client
 					// already in, whom a new record would duplicate.
-					if existing, err = v.findPerson(s.tags[0], w.stage, s.record); err != nil {
+					var n int
+					if existing, n, err = v.findPerson(s.tags[0], w.stage, s.record); err != nil {
 						return err
 					}
 					d.Likely = existing != nil
+					if n > 1 {
+						d.Candidates = n
+					}
 				}
 				if lookups++; lookups%1024 == 0 {
 					v.dropMapped()
@@ -241,6 +249,16 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 				// left out) finds the rows it imported. Not a conflict.
 				d.Resolved = DuplicateAlreadyIn
 				rep.Skipped++
+				if len(rep.Duplicates) < maxReported {
+					rep.Duplicates = append(rep.Duplicates, d)
+				}
+				return nil
+			}
+			if d.Candidates > 1 {
+				// Which of several clients of that name the row is
+				// cannot be told: no policy decides it.
+				d.Resolved = "error"
+				stop()
 				if len(rep.Duplicates) < maxReported {
 					rep.Duplicates = append(rep.Duplicates, d)
 				}
@@ -346,12 +364,13 @@ func (v *Vault) hasRecords() (bool, error) {
 	return any, err
 }
 
-// findPerson returns the visible record (not one of stage's) under an index
-// tag (of the name and date of birth, or of the name alone) that is likely
-// the same client (records.LikelySameClient), confirmed against the
-// decrypted record.
-func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*match, error) {
+// findPerson returns the first visible record (not one of stage's) under an
+// index tag (of the name and date of birth, or of the name alone) that is
+// likely the same client (records.LikelySameClient), confirmed against the
+// decrypted record, and how many such records there are.
+func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*match, int, error) {
 	var found *match
+	n := 0
 	err := v.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketIndex).Cursor()
 		for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
@@ -371,13 +390,14 @@ func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*matc
 				return err
 			}
 			if records.LikelySameClient(existing, rec) {
-				found = &match{e, existing}
-				return nil
+				if n++; found == nil {
+					found = &match{e, existing}
+				}
 			}
 		}
 		return nil
 	})
-	return found, err
+	return found, n, err
 }
 
 // update is an existing record re-sealed with a row's details, and the

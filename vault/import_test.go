@@ -227,3 +227,16 @@ func TestImportLikelyDuplicates(t *testing.T) {
 		t.Errorf("merged: %+v, %v", s, err)
 	}
 }
+
+// A row without a date of birth whose name two clients in the vault have
+// cannot be told to be either: it stops the import, even with update.
+func TestImportLikelyAmbiguous(t *testing.T) {
+	tv := newTestVault(t)
+	tv.add(t, &records.Record{Name: "Bob Testsame", DOB: records.Date{Year: 1970, Month: 1, Day: 1}})
+	tv.add(t, &records.Record{Name: "Bob Testsame", DOB: records.Date{Year: 1971, Month: 1, Day: 1}})
+	row := &records.Record{Name: "Bob Testsame", Email: "bob@example.com"}
+	rep, err := tv.Import(context.Background(), rowSource(rowsOf(row)), ImportOptions{OnDuplicate: DuplicateUpdate})
+	if !errors.Is(err, ErrImport) || len(rep.Duplicates) != 1 || rep.Duplicates[0].Candidates != 2 || rep.Duplicates[0].Resolved != "error" {
+		t.Fatalf("%+v, %v", rep, err)
+	}
+}

@@ -345,6 +345,9 @@ func printImportReport(a *App, rep *importReport) {
 			if d.Likely {
 				who = "likely the client already in the vault (the same name, and no date of birth to tell them apart or the same phone or email)"
 			}
+			if d.Candidates > 1 {
+				who = fmt.Sprintf("likely one of %d clients of that name already in the vault, which cannot be told (add the date of birth)", d.Candidates)
+			}
 			how := d.Resolved
 			if len(d.Changed) > 0 {
 				how += ": " + strings.Join(d.Changed, ", ")
