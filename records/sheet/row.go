@@ -32,7 +32,8 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 		}
 	}
 	if last >= 0 {
-		probs = append(probs, Problem{Problem: fmt.Sprintf("has %d cells, more than the %d of the header", last+1, width)})
+		probs = append(probs, Problem{Problem: fmt.Sprintf("has %d cells, more than the %d of the header (map column %s with --map \"%s=field\" or \"%s=ignore\")",
+			last+1, width, columnLetter(last), columnLetter(last), columnLetter(last))})
 	}
 	get := func(c *column) cell {
 		if c.index < len(cells) {
