@@ -45,7 +45,17 @@ type ImportOptions struct {
 	// Source names the input in the audit log ("csv", "xlsx"); never a
 	// file name, which may hold a client's name.
 	Source string
+	// Ask, if set, decides a row that is likely a client already in the
+	// vault (DuplicateRow.Likely, with one such record) when OnDuplicate
+	// is DuplicateError: it returns DuplicateSkip, DuplicateUpdate,
+	// DuplicateNew or DuplicateError. It is called in row order, from the
+	// goroutine that writes, which waits for it.
+	Ask func(DuplicateRow) (string, error)
 }
+
+// DuplicateNew is an answer of ImportOptions.Ask: the row is another
+// client, imported as a new record.
+const DuplicateNew = "new"
 
 // ImportReport says what an import did or, with DryRun or on failure, what
 // it found. It holds row numbers and record IDs, never client data.
@@ -204,6 +214,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 		}
 		person := [tagLen]byte(s.tags[1])
 		d := DuplicateRow{Row: info.n}
+		policy := o.OnDuplicate // this row's, which Ask may decide
 		if first, ok := seen[person]; ok {
 			d.SameAs = first
 		} else {
@@ -225,6 +236,22 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 					d.Likely = existing != nil
 					if n > 1 {
 						d.Candidates = n
+					}
+				}
+				if d.Likely && d.Candidates == 0 && o.Ask != nil && policy == DuplicateError && !stopped.Load() &&
+					!existing.record.Covers(s.record) {
+					d.Record = existing.entry.ID.String()
+					answer, err := o.Ask(d)
+					if err != nil {
+						return err
+					}
+					switch answer {
+					case DuplicateNew:
+						existing, d.Likely, d.Record = nil, false, ""
+					case DuplicateSkip, DuplicateUpdate, DuplicateError:
+						policy = answer
+					default:
+						return fmt.Errorf("%w: row %d: no such answer to a likely duplicate", ErrInvalid, info.n)
 					}
 				}
 				if lookups++; lookups%1024 == 0 {
@@ -264,7 +291,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 				}
 				return nil
 			}
-			if o.OnDuplicate == DuplicateUpdate && !o.DryRun && !stopped.Load() {
+			if policy == DuplicateUpdate && !o.DryRun && !stopped.Load() {
 				// Two rows may update one record (likely matches): the
 				// second merges into what the first made of it.
 				prior := updated[existing.entry.ID]
@@ -284,10 +311,10 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 			}
 		}
 		switch {
-		case o.OnDuplicate == DuplicateSkip || (o.OnDuplicate == DuplicateUpdate && d.SameAs != 0):
+		case policy == DuplicateSkip || (policy == DuplicateUpdate && d.SameAs != 0):
 			d.Resolved = "skipped"
 			rep.Skipped++
-		case o.OnDuplicate == DuplicateUpdate:
+		case policy == DuplicateUpdate:
 			d.Resolved = "updated"
 			rep.Updated++
 		default:

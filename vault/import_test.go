@@ -240,3 +240,31 @@ func TestImportLikelyAmbiguous(t *testing.T) {
 		t.Fatalf("%+v, %v", rep, err)
 	}
 }
+
+// At a terminal a likely duplicate is asked about, and the answer decides
+// the row: another client is imported as a new record.
+func TestImportAskLikely(t *testing.T) {
+	for _, c := range []struct {
+		answer            string
+		imported, updated int
+		skipped, wantFail bool
+	}{
+		{DuplicateNew, 1, 0, false, false},
+		{DuplicateUpdate, 0, 1, false, false},
+		{DuplicateSkip, 0, 0, true, false},
+		{DuplicateError, 0, 0, false, true},
+	} {
+		tv := newTestVault(t)
+		existing := tv.add(t, &records.Record{Name: "Kim Testask", DOB: records.Date{Year: 1980, Month: 1, Day: 2}})[0]
+		var asked []DuplicateRow
+		ask := func(d DuplicateRow) (string, error) { asked = append(asked, d); return c.answer, nil }
+		row := &records.Record{Name: "Kim Testask", Phone: "555 0100"}
+		rep, err := tv.Import(context.Background(), rowSource(rowsOf(row)), ImportOptions{Ask: ask})
+		if len(asked) != 1 || asked[0].Row != 2 || asked[0].Record != existing.String() || !asked[0].Likely {
+			t.Errorf("%s: asked %+v", c.answer, asked)
+		}
+		if c.wantFail != errors.Is(err, ErrImport) || rep.Imported != c.imported || rep.Updated != c.updated || (rep.Skipped == 1) != c.skipped {
+			t.Errorf("%s: %+v, %v", c.answer, rep, err)
+		}
+	}
+}

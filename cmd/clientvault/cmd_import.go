@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 
+	"github.com/charmbracelet/huh"
 	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/records/sheet"
 	"github.com/clientvault/clientvault/vault"
@@ -193,9 +194,19 @@ func runImport(a *App, o *importOptions, name string) error {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(importMemoryLimit))
 	}
 	bar := a.progress(size, &read)
+	var ask func(vault.DuplicateRow) (string, error)
+	if a.interactive() && (o.onDuplicate == "" || o.onDuplicate == vault.DuplicateError) {
+		// A likely duplicate (no date of birth to compare) is asked about
+		// at a terminal; a script gets it in the report.
+		ask = func(d vault.DuplicateRow) (string, error) {
+			var answer string
+			err := bar.hold(func() error { return a.runForm(buildLikelyForm(d, &answer)) })
+			return answer, err
+		}
+	}
 	rep, err := v.Import(context.Background(), next, vault.ImportOptions{
 		OnDuplicate: o.onDuplicate, SkipInvalid: o.skipInvalid, DryRun: o.dryRun,
-		Progress: bar.update, Source: r.Format(),
+		Progress: bar.update, Source: r.Format(), Ask: ask,
 	})
 	bar.done()
 	if rep != nil {
@@ -287,6 +298,23 @@ func quoteNames(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// buildLikelyForm asks what to do with a row that is likely a client
+// already in the vault: the same name, and no date of birth on one side to
+// tell. It names the row and the record's ID, never client data (view the
+// record to compare). Stopping is the default, which imports nothing.
+func buildLikelyForm(d vault.DuplicateRow, answer *string) *huh.Form {
+	*answer = vault.DuplicateError
+	return huh.NewForm(huh.NewGroup(huh.NewSelect[string]().
+		Title(fmt.Sprintf("Row %d is likely record %s, already in the vault", d.Row, d.Record)).
+		Description("The same name, and no date of birth on one side to tell them apart, or the same phone or email.").
+		Options(
+			huh.NewOption("stop the import; nothing is imported", vault.DuplicateError),
+			huh.NewOption("the same client: skip this row", vault.DuplicateSkip),
+			huh.NewOption("the same client: update the record with this row", vault.DuplicateUpdate),
+			huh.NewOption("another client: import this row as a new record", vault.DuplicateNew),
+		).Value(answer)))
 }
 
 // importFieldHelp lists the fields a column can be mapped to, one a line.
