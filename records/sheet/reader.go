@@ -323,12 +323,6 @@ func (r *Reader) start(opts Options) (*Reader, error) {
 		for i, c := range cells {
 			header[i] = r.text(c)
 		}
-		var merged map[int]int
-		if mr, ok := r.src.(mergeReader); ok && hasInnerBlank(header) {
-			if merged, err = mr.headerMerges(row); err != nil {
-				return fail(err)
-			}
-		}
 		if firstErr != nil && opts.HeaderRow == 0 && !looksLikeHeader(header) {
 			// Past a title, a row is the header only if most of it is
 			// column names: a client's row holding "Mobile" or "Note" as a
@@ -338,6 +332,12 @@ func (r *Reader) start(opts Options) (*Reader, error) {
 				return fail(firstErr)
 			}
 			continue
+		}
+		var merged map[int]int
+		if mr, ok := r.src.(mergeReader); ok && hasInnerBlank(header) {
+			if merged, err = mr.headerMerges(row); err != nil {
+				return fail(err)
+			}
 		}
 		m, err := buildMapping(header, merged, opts.Map, opts.IgnoreUnknown, opts.Inspect)
 		if errors.Is(err, errNoKnownName) && opts.HeaderRow == 0 && looked < maxTitleRows {

@@ -459,6 +459,9 @@ type xlsxSource struct {
 	sst  *sharedStrings
 	pads []uint8 // by cell style: the width a number is shown zero-padded to
 	part *zip.File
+	// merges are the sheet's merged cells, once read (see headerMerges).
+	merges     []mergeRange
+	mergesRead bool
 	// rowBytes counts the text of the row's cells, shared strings too:
 	// each cell within MaxCell, a row of thousands of them is not.
 	rowBytes int
@@ -716,25 +719,49 @@ func (x *xlsxSource) finishRow(row int) ([]cell, int, error) {
 	return x.cells, row, nil
 }
 
-// headerMerges reads the sheet's merged cells, which follow its rows, in a
-// second pass over the part (made only for a header with a blank cell after
-// one that is not), and returns the columns of row that a merged cell
-// covers, each with the column the merged cell starts at.
+// headerMerges returns the columns of row that a merged cell covers, each
+// with the column the merged cell starts at. The sheet's merged cells
+// follow its rows: they are read in a second pass over the part, once
+// (and only for a header with a blank cell after one that is not).
 func (x *xlsxSource) headerMerges(row int) (map[int]int, error) {
+	if !x.mergesRead {
+		if err := x.readMerges(); err != nil {
+			return nil, err
+		}
+		x.mergesRead = true
+	}
+	out := map[int]int{}
+	for _, m := range x.merges {
+		if row < m.r1 || row > m.r2 {
+			continue
+		}
+		for c := m.c1 + 1; c <= m.c2 && c < maxColumns; c++ {
+			out[c] = m.c1
+		}
+	}
+	return out, nil
+}
+
+// mergeRange is a merged cell: rows r1 to r2, columns c1 to c2 (0-based).
+type mergeRange struct{ r1, r2, c1, c2 int }
+
+// maxMerges bounds the merged cells kept: a header needs a few.
+const maxMerges = 10000
+
+func (x *xlsxSource) readMerges() error {
 	rc, err := openPart(x.part)
 	if err != nil {
-		return nil, fmt.Errorf("sheet: %w", err)
+		return fmt.Errorf("sheet: %w", err)
 	}
 	defer rc.Close()
 	sc := newXMLScanner(rc, MaxCell)
-	out := map[int]int{}
-	for {
+	for len(x.merges) < maxMerges {
 		err := sc.next()
 		if err == io.EOF {
-			return out, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sheet: %w", err)
+			return fmt.Errorf("sheet: %w", err)
 		}
 		if !sc.is(tokStart, "mergeCell") {
 			continue
@@ -742,13 +769,11 @@ func (x *xlsxSource) headerMerges(row int) (map[int]int, error) {
 		from, to, ok := strings.Cut(string(sc.attr("ref")), ":")
 		c1, r1, ok1 := cellRef(from)
 		c2, r2, ok2 := cellRef(to)
-		if !ok || !ok1 || !ok2 || row < r1 || row > r2 {
-			continue
-		}
-		for c := c1 + 1; c <= c2 && c < maxColumns; c++ {
-			out[c] = c1
+		if ok && ok1 && ok2 && r1 <= r2 && c1 <= c2 {
+			x.merges = append(x.merges, mergeRange{r1, r2, c1, c2})
 		}
 	}
+	return nil
 }
 
 // cellRef reads a cell reference such as "B7" as a 0-based column and a row.
