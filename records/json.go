@@ -196,3 +196,49 @@ func jsonKind(k string) string {
 	}
 	return k
 }
+
+// FoldName folds a name further than NormalizeName: also the letters that
+// Unicode does not decompose into a base letter and an accent, ø as o, ł
+// as l, ß as ss, æ as ae, œ as oe, đ as d, þ as th, ı as i, so that
+// "Søren Łukasz Straße" and "Soren Lukasz Strasse" are one name. It is for
+// telling that two rows are one client, not for the blind index, whose
+// keys are NormalizeName's (changing them needs every record re-indexed).
+func FoldName(s string) string {
+	n := NormalizeName(s)
+	if isASCII(n) {
+		return n
+	}
+	var b strings.Builder
+	for _, r := range n {
+		switch r {
+		case 'ø':
+			b.WriteByte('o')
+		case 'ł':
+			b.WriteByte('l')
+		case 'ß':
+			b.WriteString("ss")
+		case 'æ':
+			b.WriteString("ae")
+		case 'œ':
+			b.WriteString("oe")
+		case 'đ':
+			b.WriteByte('d')
+		case 'þ':
+			b.WriteString("th")
+		case 'ı':
+			b.WriteByte('i')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

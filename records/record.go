@@ -8,6 +8,8 @@ package records
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Record is one client's file: identity and contact details, health history,
@@ -117,4 +119,167 @@ func (r *Record) Clone() *Record {
 		panic(fmt.Sprintf("records: unmarshal of a marshalled record failed: %v", err))
 	}
 	return c
+}
+
+// Covers reports whether r already holds everything that row gives: each
+// field row sets has the same value in r, each entry of its lists is in
+// r's, its patch tests and treatments are among r's. An import uses it to
+// tell a row it imported before (a second run of the same file) from a new
+// row about the same client.
+func (r *Record) Covers(row *Record) bool {
+	for _, f := range [][2]string{
+		{r.Name, row.Name}, {r.PreferredName, row.PreferredName}, {r.Birthday, row.Birthday},
+		{r.Phone, row.Phone}, {r.Email, row.Email}, {r.Address, row.Address},
+		{r.EmergencyContact, row.EmergencyContact}, {r.SkinType, row.SkinType}, {r.Notes, row.Notes},
+	} {
+		if f[1] != "" && f[0] != f[1] {
+			return false
+		}
+	}
+	for _, d := range [][2]Date{{r.DOB, row.DOB}, {r.FirstVisit, row.FirstVisit}, {r.LastVisited, row.LastVisited}} {
+		if !d[1].IsZero() && d[0] != d[1] {
+			return false
+		}
+	}
+	for _, l := range [][2][]string{
+		{r.Conditions, row.Conditions}, {r.Medications, row.Medications},
+		{r.Allergies, row.Allergies}, {r.Contraindications, row.Contraindications},
+	} {
+		for _, s := range l[1] {
+			if !slices.Contains(l[0], s) {
+				return false
+			}
+		}
+	}
+	if row.Pregnant && !r.Pregnant {
+		return false
+	}
+	for _, p := range row.PatchTests {
+		if !slices.ContainsFunc(r.PatchTests, func(q PatchTest) bool { return q == p }) {
+			return false
+		}
+	}
+	for _, t := range row.Treatments {
+		if !slices.ContainsFunc(r.Treatments, func(u Treatment) bool { return sameTreatment(u, t) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameTreatment compares two treatment entries, but for the number the
+// vault gives an entry.
+func sameTreatment(a, b Treatment) bool {
+	a.N, b.N = 0, 0
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
+}
+
+// Merge adds to r what row knows that r does not, as an import with
+// --on-duplicate update does, and returns the JSON names of the fields it
+// changed, in record order. It fills what r lacks and keeps what is
+// better: an international phone (with +) is not replaced by one without,
+// nor an address by a part of it (a city for a street address); notes
+// gain the row's lines they lack rather than lose their own; lists gain
+// the row's entries; the first visit becomes the earlier and the last
+// visit the later. Otherwise a field the row gives replaces r's, as the
+// newer export is taken to be the newer truth. Patch tests and treatments
+// are kept as they are.
+func (r *Record) Merge(row *Record) []string {
+	var changed []string
+	set := func(field string, dst *string, src string, keep func(old, new string) bool) {
+		src = strings.TrimSpace(src)
+		if src == "" || *dst == src || *dst != "" && keep != nil && keep(*dst, src) {
+			return
+		}
+		*dst = src
+		changed = append(changed, field)
+	}
+	set("preferred_name", &r.PreferredName, row.PreferredName, nil)
+	if r.DOB.IsZero() && !row.DOB.IsZero() {
+		r.DOB, r.Birthday = row.DOB, ""
+		changed = append(changed, "dob")
+	} else if r.DOB.IsZero() {
+		set("birthday", &r.Birthday, row.Birthday, nil)
+	}
+	set("phone", &r.Phone, row.Phone, func(old, new string) bool {
+		return strings.HasPrefix(old, "+") && !strings.HasPrefix(new, "+") || digits(old) == digits(new)
+	})
+	set("email", &r.Email, row.Email, func(old, new string) bool { return strings.EqualFold(old, new) })
+	set("address", &r.Address, row.Address, func(old, new string) bool {
+		return strings.Contains(strings.ToLower(old), strings.ToLower(new))
+	})
+	set("emergency_contact", &r.EmergencyContact, row.EmergencyContact, nil)
+	set("skin_type", &r.SkinType, row.SkinType, nil)
+	for _, l := range []struct {
+		field    string
+		dst, src *[]string
+	}{
+		{"conditions", &r.Conditions, &row.Conditions}, {"medications", &r.Medications, &row.Medications},
+		{"allergies", &r.Allergies, &row.Allergies}, {"contraindications", &r.Contraindications, &row.Contraindications},
+	} {
+		added := false
+		for _, s := range *l.src {
+			if !slices.ContainsFunc(*l.dst, func(d string) bool { return strings.EqualFold(d, s) }) {
+				*l.dst = append(*l.dst, s)
+				added = true
+			}
+		}
+		if added {
+			changed = append(changed, l.field)
+		}
+	}
+	if row.Pregnant && !r.Pregnant {
+		r.Pregnant = true
+		changed = append(changed, "pregnant")
+	}
+	var lines []string
+	for _, line := range strings.Split(row.Notes, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.Contains(r.Notes, line) {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) > 0 {
+		r.Notes = strings.TrimSpace(strings.Join(append([]string{r.Notes}, lines...), "\n"))
+		changed = append(changed, "notes")
+	}
+	if !row.FirstVisit.IsZero() && (r.FirstVisit.IsZero() || row.FirstVisit.Before(r.FirstVisit)) {
+		r.FirstVisit = row.FirstVisit
+		changed = append(changed, "first_visit")
+	}
+	if row.LastVisited.After(r.LastVisited) {
+		r.LastVisited = row.LastVisited
+		changed = append(changed, "last_visit")
+	}
+	return changed
+}
+
+// digits returns the digits of a phone number, to tell two ways of writing
+// one number from two numbers.
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// LikelySameClient reports whether two records are likely one client's:
+// the same name (as FoldName folds it) and the same date of birth, or
+// no date of birth on one side to tell them apart, or the same phone
+// number or email address. Two clients of one name with different dates
+// of birth and nothing else in common are two clients.
+func LikelySameClient(a, b *Record) bool {
+	if FoldName(a.Name) != FoldName(b.Name) {
+		return false
+	}
+	switch {
+	case a.DOB == b.DOB, a.DOB.IsZero(), b.DOB.IsZero():
+		return true
+	case len(digits(a.Phone)) >= 5 && digits(a.Phone) == digits(b.Phone):
+		return true
+	}
+	return a.Email != "" && strings.EqualFold(a.Email, b.Email)
 }

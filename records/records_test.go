@@ -3,6 +3,7 @@ package records
 import (
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -316,6 +317,32 @@ func TestDecoderInput(t *testing.T) {
 	}
 }
 
+// A record covers a row that adds nothing to it: what a second run of the
+// same import finds.
+func TestCovers(t *testing.T) {
+	rec := &Record{Name: "Jane Doe", DOB: Date{1990, 4, 2}, Phone: "+1 555 0100", Allergies: []string{"latex", "nuts"},
+		LastVisited: Date{2018, 3, 4}, Notes: "Tags: VIP",
+		Treatments: []Treatment{{N: 1, Date: Date{2026, 1, 1}, Service: "peel"}}}
+	for _, c := range []struct {
+		row  Record
+		want bool
+	}{
+		{Record{Name: "Jane Doe", DOB: Date{1990, 4, 2}}, true},
+		{Record{Name: "Jane Doe", Phone: "+1 555 0100", Allergies: []string{"nuts"}, LastVisited: Date{2018, 3, 4}, Notes: "Tags: VIP"}, true},
+		{Record{Name: "Jane Doe", Treatments: []Treatment{{Date: Date{2026, 1, 1}, Service: "peel"}}}, true},
+		{Record{Name: "Jane Doe", Phone: "+1 555 0199"}, false},
+		{Record{Name: "Jane Doe", Email: "jane@example.com"}, false},
+		{Record{Name: "Jane Doe", Allergies: []string{"latex", "penicillin"}}, false},
+		{Record{Name: "Jane Doe", LastVisited: Date{2019, 3, 4}}, false},
+		{Record{Name: "Jane Doe", Pregnant: true}, false},
+		{Record{Name: "Jane Doe", Treatments: []Treatment{{Date: Date{2026, 1, 2}, Service: "peel"}}}, false},
+	} {
+		if got := rec.Covers(&c.row); got != c.want {
+			t.Errorf("Covers(%+v) = %v", c.row, got)
+		}
+	}
+}
+
 func TestParseDateSaysWhy(t *testing.T) {
 	if _, err := ParseDate("2026-02-30"); !errors.Is(err, ErrNotRealDate) || err.Error() != "not a real date" {
 		t.Errorf("2026-02-30: %v", err)
@@ -336,5 +363,77 @@ func TestEntryBeforeBirth(t *testing.T) {
 	}
 	if fe := r.CheckEntry(&Treatment{Date: Date{2000, 1, 1}, Service: "facial"}); fe != nil {
 		t.Errorf("on the birthday: %v", fe)
+	}
+}
+
+// Merging a row fills what is missing and keeps what is better.
+func TestMerge(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		rec, row Record
+		want     Record
+		changed  string
+	}{
+		{"fills", Record{Name: "A"}, Record{Name: "A", Phone: "555 0100", Email: "a@example.com", Birthday: "--12-25"},
+			Record{Name: "A", Phone: "555 0100", Email: "a@example.com", Birthday: "--12-25"}, "birthday phone email"},
+		{"keeps an international phone", Record{Name: "A", Phone: "+1 212 555 0110"}, Record{Name: "A", Phone: "212 555 0110"},
+			Record{Name: "A", Phone: "+1 212 555 0110"}, ""},
+		{"takes an international phone", Record{Name: "A", Phone: "212 555 0110"}, Record{Name: "A", Phone: "+1 212 555 0110"},
+			Record{Name: "A", Phone: "+1 212 555 0110"}, "phone"},
+		{"same number written otherwise", Record{Name: "A", Phone: "(212) 555-0110"}, Record{Name: "A", Phone: "212.555.0110"},
+			Record{Name: "A", Phone: "(212) 555-0110"}, ""},
+		{"keeps a full address", Record{Name: "A", Address: "1 Test St, Springfield, 62704"}, Record{Name: "A", Address: "Springfield"},
+			Record{Name: "A", Address: "1 Test St, Springfield, 62704"}, ""},
+		{"takes a fuller address", Record{Name: "A", Address: "Springfield"}, Record{Name: "A", Address: "1 Test St, Springfield"},
+			Record{Name: "A", Address: "1 Test St, Springfield"}, "address"},
+		{"notes and lists grow", Record{Name: "A", Notes: "prefers mornings", Allergies: []string{"latex"}},
+			Record{Name: "A", Notes: "prefers mornings\nTags: VIP", Allergies: []string{"Latex", "nuts"}},
+			Record{Name: "A", Notes: "prefers mornings\nTags: VIP", Allergies: []string{"latex", "nuts"}}, "allergies notes"},
+		{"visits widen", Record{Name: "A", FirstVisit: Date{2015, 1, 1}, LastVisited: Date{2018, 1, 1}},
+			Record{Name: "A", FirstVisit: Date{2014, 1, 1}, LastVisited: Date{2017, 1, 1}},
+			Record{Name: "A", FirstVisit: Date{2014, 1, 1}, LastVisited: Date{2018, 1, 1}}, "first_visit"},
+		{"a date of birth replaces a birthday", Record{Name: "A", Birthday: "--12-25"}, Record{Name: "A", DOB: Date{1990, 12, 25}},
+			Record{Name: "A", DOB: Date{1990, 12, 25}}, "dob"},
+	} {
+		rec := c.rec
+		changed := strings.Join(rec.Merge(&c.row), " ")
+		if changed != c.changed || !reflect.DeepEqual(rec, c.want) {
+			t.Errorf("%s: %+v, changed %q; want %+v, %q", c.name, rec, changed, c.want, c.changed)
+		}
+	}
+}
+
+func TestLikelySameClient(t *testing.T) {
+	jane := &Record{Name: "José Doe", DOB: Date{1990, 4, 2}, Phone: "+1 555 0100", Email: "jane@example.com"}
+	for _, c := range []struct {
+		r    Record
+		want bool
+	}{
+		{Record{Name: "jose  doe", DOB: Date{1990, 4, 2}}, true},
+		{Record{Name: "Jose Doe"}, true},
+		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Phone: "(1) 555-0100"}, true},
+		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Email: "JANE@example.com"}, true},
+		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Phone: "+1 555 0199"}, false},
+		{Record{Name: "Jane Doe", DOB: Date{1990, 4, 2}}, false},
+	} {
+		if got := LikelySameClient(jane, &c.r); got != c.want {
+			t.Errorf("LikelySameClient(%+v) = %v", c.r, got)
+		}
+	}
+}
+
+func TestFoldName(t *testing.T) {
+	for _, c := range [][2]string{
+		{"Søren Łukasz Straße", "Soren Lukasz Strasse"},
+		{"ØSTERGÅRD", "ostergard"},
+		{"Æsa Œuvre", "aesa oeuvre"},
+		{"José O'Brien", "jose obrien"},
+	} {
+		if a, b := FoldName(c[0]), FoldName(c[1]); a != b {
+			t.Errorf("FoldName(%q) = %q, FoldName(%q) = %q", c[0], a, c[1], b)
+		}
+	}
+	if FoldName("Ann") == FoldName("Anne") {
+		t.Error("Ann and Anne folded together")
 	}
 }

@@ -27,6 +27,11 @@ const (
 	DuplicateUpdate = "update" // the row's details update the existing record
 )
 
+// DuplicateAlreadyIn is how a DuplicateRow is resolved when the record in
+// the vault already holds everything the row gives, whatever the policy:
+// the row was imported before, and is skipped without stopping the import.
+const DuplicateAlreadyIn = "already imported"
+
 // ImportOptions tune Import.
 type ImportOptions struct {
 	OnDuplicate string // DuplicateError, DuplicateSkip or DuplicateUpdate
@@ -39,7 +44,17 @@ type ImportOptions struct {
 	// Source names the input in the audit log ("csv", "xlsx"); never a
 	// file name, which may hold a client's name.
 	Source string
+	// Ask, if set, decides a row that is likely a client already in the
+	// vault (DuplicateRow.Likely, with one such record) when OnDuplicate
+	// is DuplicateError: it returns DuplicateSkip, DuplicateUpdate,
+	// DuplicateNew or DuplicateError. It is called in row order, from the
+	// goroutine that writes, which waits for it.
+	Ask func(DuplicateRow) (string, error)
 }
+
+// DuplicateNew is an answer of ImportOptions.Ask: the row is another
+// client, imported as a new record.
+const DuplicateNew = "new"
 
 // ImportReport says what an import did or, with DryRun or on failure, what
 // it found. It holds row numbers and record IDs, never client data.
@@ -55,12 +70,22 @@ type ImportReport struct {
 }
 
 // DuplicateRow is a row whose client is already in the vault or earlier in
-// the file (same normalised name and date of birth).
+// the file: the same normalised name and date of birth or, in the vault,
+// likely the same client (see Likely).
 type DuplicateRow struct {
 	Row      int    `json:"row"`
 	Record   string `json:"record,omitempty"` // the existing record's ID
 	SameAs   int    `json:"same_as_row,omitempty"`
-	Resolved string `json:"resolved"` // "error", "skipped" or "updated"
+	Resolved string `json:"resolved"` // "error", "skipped", "updated" or "already imported"
+	// Changed lists the fields an update changed, by their JSON names.
+	Changed []string `json:"changed,omitempty"`
+	// Likely is set when the record has the row's name but not its date
+	// of birth: one of them has none, or they share a phone or an email.
+	Likely bool `json:"likely,omitempty"`
+	// Candidates is how many records are likely the row's client, when
+	// more than one: the row cannot be told to be any of them, and stops
+	// the import whatever the policy.
+	Candidates int `json:"candidates,omitempty"`
 }
 
 // maxReported bounds how many bad rows a report lists.
@@ -157,6 +182,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	// about 40 MB, not twice that with string keys.
 	seen := map[[tagLen]byte]int{}
 	var updates []*update
+	updated := map[ID]*update{}
 	// A vault without records has no duplicates to look up: rows are only
 	// checked against each other. In one that has records, each lookup
 	// maps index pages, which dropMapped lets go now and then.
@@ -187,6 +213,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 		}
 		person := [tagLen]byte(s.tags[1])
 		d := DuplicateRow{Row: info.n}
+		policy := o.OnDuplicate // this row's, which Ask may decide
 		if first, ok := seen[person]; ok {
 			d.SameAs = first
 		} else {
@@ -194,8 +221,37 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 			var existing *match
 			if lookup {
 				var err error
-				if existing, err = v.findPerson(s.tags[1], w.stage, s.record); err != nil {
+				if existing, _, err = v.findPerson(s.tags[1], w.stage, s.record); err != nil {
 					return err
+				}
+				if existing == nil {
+					// The same name without a date of birth on one side,
+					// or with the same phone or email: likely the client
+					// already in, whom a new record would duplicate.
+					var n int
+					if existing, n, err = v.findPerson(s.tags[0], w.stage, s.record); err != nil {
+						return err
+					}
+					d.Likely = existing != nil
+					if n > 1 {
+						d.Candidates = n
+					}
+				}
+				if d.Likely && d.Candidates == 0 && o.Ask != nil && policy == DuplicateError && !stopped.Load() &&
+					!existing.record.Covers(s.record) {
+					d.Record = existing.entry.ID.String()
+					answer, err := o.Ask(d)
+					if err != nil {
+						return err
+					}
+					switch answer {
+					case DuplicateNew:
+						existing, d.Likely, d.Record = nil, false, ""
+					case DuplicateSkip, DuplicateUpdate, DuplicateError:
+						policy = answer
+					default:
+						return fmt.Errorf("%w: row %d: no such answer to a likely duplicate", ErrInvalid, info.n)
+					}
 				}
 				if lookups++; lookups%1024 == 0 {
 					v.dropMapped()
@@ -213,19 +269,51 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 				return w.put(s)
 			}
 			d.Record = existing.entry.ID.String()
-			if o.OnDuplicate == DuplicateUpdate && !o.DryRun && !stopped.Load() {
-				u, err := v.prepareUpdate(existing, s.record)
+			if existing.record.Covers(s.record) {
+				// The record already holds all of this row: a second run
+				// of a file (after fixing the rows a --skip-invalid run
+				// left out) finds the rows it imported. Not a conflict.
+				d.Resolved = DuplicateAlreadyIn
+				rep.Skipped++
+				if len(rep.Duplicates) < maxReported {
+					rep.Duplicates = append(rep.Duplicates, d)
+				}
+				return nil
+			}
+			if d.Candidates > 1 {
+				// Which of several clients of that name the row is
+				// cannot be told: no policy decides it.
+				d.Resolved = "error"
+				stop()
+				if len(rep.Duplicates) < maxReported {
+					rep.Duplicates = append(rep.Duplicates, d)
+				}
+				return nil
+			}
+			if policy == DuplicateUpdate && !o.DryRun && !stopped.Load() {
+				// Two rows may update one record (likely matches): the
+				// second merges into what the first made of it.
+				prior := updated[existing.entry.ID]
+				m := existing
+				if prior != nil {
+					m = &match{prior.entry, prior.record}
+				}
+				u, err := v.prepareUpdate(m, s.record)
 				if err != nil {
 					return err
 				}
-				updates = append(updates, u)
+				if prior == nil {
+					updates = append(updates, u)
+					updated[existing.entry.ID] = u
+				}
+				d.Changed = u.changed
 			}
 		}
 		switch {
-		case o.OnDuplicate == DuplicateSkip || (o.OnDuplicate == DuplicateUpdate && d.SameAs != 0):
+		case policy == DuplicateSkip || (policy == DuplicateUpdate && d.SameAs != 0):
 			d.Resolved = "skipped"
 			rep.Skipped++
-		case o.OnDuplicate == DuplicateUpdate:
+		case policy == DuplicateUpdate:
 			d.Resolved = "updated"
 			rep.Updated++
 		default:
@@ -302,10 +390,13 @@ func (v *Vault) hasRecords() (bool, error) {
 	return any, err
 }
 
-// findPerson returns the visible record (not one of stage's) whose name and
-// date of birth match, confirmed against the decrypted record.
-func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*match, error) {
+// findPerson returns the first visible record (not one of stage's) under an
+// index tag (of the name and date of birth, or of the name alone) that is
+// likely the same client (records.LikelySameClient), confirmed against the
+// decrypted record, and how many such records there are.
+func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*match, int, error) {
 	var found *match
+	n := 0
 	err := v.view(func(tx *txn) error {
 		c := tx.Bucket(bucketIndex).Cursor()
 		for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
@@ -324,62 +415,33 @@ func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*matc
 			if err != nil {
 				return err
 			}
-			if records.NormalizeName(existing.Name) == records.NormalizeName(rec.Name) && existing.DOB == rec.DOB {
-				found = &match{e, existing}
-				return nil
+			if records.LikelySameClient(existing, rec) {
+				if n++; found == nil {
+					found = &match{e, existing}
+				}
 			}
 		}
 		return nil
 	})
-	return found, err
+	return found, n, err
 }
 
-// update is an existing record re-sealed with a row's details.
-type update struct{ entry *entry }
+// update is an existing record re-sealed with a row's details, and the
+// fields that changed.
+type update struct {
+	entry   *entry
+	record  *records.Record
+	changed []string
+}
 
-// prepareUpdate merges a row into an existing record: the row's non-empty
-// contact and health details replace the record's, list entries are added,
-// and patch tests and treatments are kept. The merged record is sealed now;
+// prepareUpdate merges a row into an existing record (records.Record.Merge:
+// what is missing is filled, what is better kept, lists and notes added to;
+// patch tests and treatments are kept). The merged record is sealed now;
 // it is written in the import's final transaction.
 func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	rec := m.record
 	prev := rec.Clone() // the update is an amendment: the values it replaces are kept
-	for _, f := range []struct {
-		dst *string
-		src string
-	}{
-		{&rec.PreferredName, row.PreferredName}, {&rec.Phone, row.Phone}, {&rec.Email, row.Email},
-		{&rec.Address, row.Address}, {&rec.EmergencyContact, row.EmergencyContact},
-		{&rec.SkinType, row.SkinType}, {&rec.Notes, row.Notes},
-	} {
-		if f.src != "" {
-			*f.dst = f.src
-		}
-	}
-	for _, l := range []struct {
-		dst *[]string
-		src []string
-	}{
-		{&rec.Conditions, row.Conditions}, {&rec.Medications, row.Medications},
-		{&rec.Allergies, row.Allergies}, {&rec.Contraindications, row.Contraindications},
-	} {
-		for _, s := range l.src {
-			if !slices.Contains(*l.dst, s) {
-				*l.dst = append(*l.dst, s)
-			}
-		}
-	}
-	rec.Pregnant = rec.Pregnant || row.Pregnant
-	// Visit dates widen: the earlier first visit, the later last visit.
-	if !row.FirstVisit.IsZero() && (rec.FirstVisit.IsZero() || row.FirstVisit.Before(rec.FirstVisit)) {
-		rec.FirstVisit = row.FirstVisit
-	}
-	if row.LastVisited.After(rec.LastVisited) {
-		rec.LastVisited = row.LastVisited
-	}
-	if rec.DOB.IsZero() && rec.Birthday == "" {
-		rec.Birthday = row.Birthday
-	}
+	changed := rec.Merge(row)
 	if _, err := records.Amend(prev, rec, records.DateOf(v.now())); err != nil && !errors.Is(err, records.ErrNoChange) {
 		return nil, recordErr(m.entry.ID, err)
 	}
@@ -394,5 +456,5 @@ func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	if err := v.keys.seal(e, rec, nil); err != nil {
 		return nil, err
 	}
-	return &update{entry: e}, nil
+	return &update{entry: e, record: rec, changed: changed}, nil
 }

@@ -108,6 +108,9 @@ func TestImportDuplicates(t *testing.T) {
 	if err != nil || s.Phone != "+1 555 9999" || len(s.Allergies) != 1 || s.Medications[0] != "isotretinoin" {
 		t.Errorf("updated record = %+v, %v", s, err)
 	}
+	if d := rep.Duplicates[0]; d.Resolved != "updated" || strings.Join(d.Changed, ",") != "phone,allergies" {
+		t.Errorf("update reported as %+v", d)
+	}
 	// The update is an amendment: what it replaced is kept.
 	if len(s.Amendments) != 1 || !slices.Contains(s.Amendments[0].Fields, "phone") || s.Amendments[0].Previous["phone"] == nil {
 		t.Errorf("amendments after an update = %+v", s.Amendments)
@@ -165,6 +168,108 @@ func TestImportLastVisitRetention(t *testing.T) {
 	for _, s := range list {
 		if s.Name == "Rita Testrecent" && s.LastVisit.String() != "2025-10-01" {
 			t.Errorf("list: last visit %v", s.LastVisit)
+		}
+	}
+}
+
+// A second run of a file, after the first skipped rows it could not read,
+// says that the rows it imported are already in and imports the rest.
+func TestImportSecondRun(t *testing.T) {
+	tv := newTestVault(t)
+	first := rowsOf(fakeRecord(1), fakeRecord(2), fakeRecord(3))
+	first[1] = Row{N: 3, Problem: errors.New(`row 3: column "DOB": is ambiguous`)}
+	rep, err := tv.Import(context.Background(), rowSource(first), ImportOptions{SkipInvalid: true})
+	if err != nil || rep.Imported != 2 || rep.Skipped != 1 {
+		t.Fatalf("first run: %+v, %v", rep, err)
+	}
+	second := rowsOf(fakeRecord(1), fakeRecord(2), fakeRecord(3))
+	rep, err = tv.Import(context.Background(), rowSource(second), ImportOptions{})
+	if err != nil || rep.Imported != 1 || rep.Skipped != 2 || len(rep.Duplicates) != 2 {
+		t.Fatalf("second run: %+v, %v", rep, err)
+	}
+	for _, d := range rep.Duplicates {
+		if d.Resolved != DuplicateAlreadyIn || d.Record == "" {
+			t.Errorf("duplicate %+v", d)
+		}
+	}
+	// A row with something new for a client already in is a conflict still.
+	changed := fakeRecord(1)
+	changed.Phone = "+1 555 9999"
+	rep, err = tv.Import(context.Background(), rowSource(rowsOf(changed)), ImportOptions{})
+	if !errors.Is(err, ErrImport) || rep.Duplicates[0].Resolved != "error" {
+		t.Errorf("changed row: %+v, %v", rep, err)
+	}
+	if list, _ := tv.List(); len(list) != 3 {
+		t.Errorf("%d records, want 3", len(list))
+	}
+}
+
+// A row with a client's name but no date of birth, or another date of
+// birth and the same phone, is likely that client: a duplicate, said to be
+// likely; another date of birth and nothing in common is another client.
+func TestImportLikelyDuplicates(t *testing.T) {
+	tv := newTestVault(t)
+	jane := &records.Record{Name: "Jane Testdoe", DOB: records.Date{Year: 1990, Month: 4, Day: 2}, Phone: "+1 555 0100"}
+	existing := tv.add(t, jane)[0]
+	noDOB := &records.Record{Name: "jane testdoe", Email: "jane@example.com"}
+	samePhone := &records.Record{Name: "Jane Testdoe", DOB: records.Date{Year: 1991, Month: 4, Day: 2}, Phone: "+1 555 0100"}
+	other := &records.Record{Name: "Jane Testdoe", DOB: records.Date{Year: 1985, Month: 1, Day: 1}}
+	rep, err := tv.Import(context.Background(), rowSource(rowsOf(noDOB, samePhone, other)), ImportOptions{})
+	if !errors.Is(err, ErrImport) || len(rep.Duplicates) != 2 {
+		t.Fatalf("%+v, %v", rep, err)
+	}
+	for i, d := range rep.Duplicates {
+		if d.Row != i+2 || d.Record != existing.String() || !d.Likely || d.Resolved != "error" {
+			t.Errorf("duplicate %d: %+v", i, d)
+		}
+	}
+	rep, err = tv.Import(context.Background(), rowSource(rowsOf(noDOB, samePhone, other)), ImportOptions{OnDuplicate: DuplicateUpdate})
+	if err != nil || rep.Imported != 1 || rep.Updated != 2 {
+		t.Fatalf("update: %+v, %v", rep, err)
+	}
+	s, err := tv.View(existing.String())
+	if err != nil || s.Email != "jane@example.com" || s.DOB != jane.DOB {
+		t.Errorf("merged: %+v, %v", s, err)
+	}
+}
+
+// A row without a date of birth whose name two clients in the vault have
+// cannot be told to be either: it stops the import, even with update.
+func TestImportLikelyAmbiguous(t *testing.T) {
+	tv := newTestVault(t)
+	tv.add(t, &records.Record{Name: "Bob Testsame", DOB: records.Date{Year: 1970, Month: 1, Day: 1}})
+	tv.add(t, &records.Record{Name: "Bob Testsame", DOB: records.Date{Year: 1971, Month: 1, Day: 1}})
+	row := &records.Record{Name: "Bob Testsame", Email: "bob@example.com"}
+	rep, err := tv.Import(context.Background(), rowSource(rowsOf(row)), ImportOptions{OnDuplicate: DuplicateUpdate})
+	if !errors.Is(err, ErrImport) || len(rep.Duplicates) != 1 || rep.Duplicates[0].Candidates != 2 || rep.Duplicates[0].Resolved != "error" {
+		t.Fatalf("%+v, %v", rep, err)
+	}
+}
+
+// At a terminal a likely duplicate is asked about, and the answer decides
+// the row: another client is imported as a new record.
+func TestImportAskLikely(t *testing.T) {
+	for _, c := range []struct {
+		answer            string
+		imported, updated int
+		skipped, wantFail bool
+	}{
+		{DuplicateNew, 1, 0, false, false},
+		{DuplicateUpdate, 0, 1, false, false},
+		{DuplicateSkip, 0, 0, true, false},
+		{DuplicateError, 0, 0, false, true},
+	} {
+		tv := newTestVault(t)
+		existing := tv.add(t, &records.Record{Name: "Kim Testask", DOB: records.Date{Year: 1980, Month: 1, Day: 2}})[0]
+		var asked []DuplicateRow
+		ask := func(d DuplicateRow) (string, error) { asked = append(asked, d); return c.answer, nil }
+		row := &records.Record{Name: "Kim Testask", Phone: "555 0100"}
+		rep, err := tv.Import(context.Background(), rowSource(rowsOf(row)), ImportOptions{Ask: ask})
+		if len(asked) != 1 || asked[0].Row != 2 || asked[0].Record != existing.String() || !asked[0].Likely {
+			t.Errorf("%s: asked %+v", c.answer, asked)
+		}
+		if c.wantFail != errors.Is(err, ErrImport) || rep.Imported != c.imported || rep.Updated != c.updated || (rep.Skipped == 1) != c.skipped {
+			t.Errorf("%s: %+v, %v", c.answer, rep, err)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 
+	"github.com/charmbracelet/huh"
 	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/records/sheet"
 	"github.com/clientvault/clientvault/vault"
@@ -33,8 +34,12 @@ func newImportCmd(a *App) *cobra.Command {
 		Use:   "import FILE",
 		Short: "Import clients from a spreadsheet (CSV or XLSX), all or nothing",
 		Long: `Import every row of a spreadsheet as a client record, all or nothing: if a row
-is invalid or a client is already in the vault, nothing is imported and the
-report lists each such row by number and column (never its contents).
+is invalid or a client is already in the vault with other details, nothing
+is imported and the report lists each such row by number and column (never
+its contents). A row that the vault already holds as it is (imported by an
+earlier run of the same file) is skipped and said to be already imported.
+--on-duplicate update merges a row into the client's record field by field,
+and the rows of one client within the file into one record.
 
 FILE is a .csv or .xlsx file, or - for CSV on standard input. Columns are
 matched by their headers as booking systems export them, in English, French,
@@ -91,6 +96,7 @@ func runImport(a *App, o *importOptions, name string) error {
 	var size int64
 	var r *sheet.Reader
 	var err error
+	var file *os.File
 	if name == "-" {
 		label = "standard input"
 		r, err = sheet.OpenCSV(countingReader{a.In, &read}, o.sheet)
@@ -103,6 +109,7 @@ func runImport(a *App, o *importOptions, name string) error {
 			return ferr
 		}
 		defer f.Close()
+		file = f
 		fi, ferr := f.Stat()
 		if ferr != nil {
 			return ferr
@@ -113,7 +120,7 @@ func runImport(a *App, o *importOptions, name string) error {
 	if err != nil {
 		return sheetError(label, err)
 	}
-	defer r.Close()
+	defer func() { r.Close() }()
 	describeSource(a, r, o.sheet)
 	if o.printMapping {
 		return printMapping(a, r)
@@ -121,24 +128,51 @@ func runImport(a *App, o *importOptions, name string) error {
 	for _, u := range r.Unknown() {
 		fmt.Fprintf(a.Err, "clientvault: ignoring column %q\n", u)
 	}
+	today := records.DateOf(a.Now())
+	// rows is the reader, or with --on-duplicate update and a file (which
+	// can be read twice), a Merger that merges the rows of one client.
+	var rows interface {
+		Next(records.Date) (*records.Record, int, error)
+		LeftOut() []sheet.Problem
+	} = r
+	var merger *sheet.Merger
+	if o.onDuplicate == vault.DuplicateUpdate && file != nil {
+		first := r
+		merger, err = sheet.NewMerger(func() (*sheet.Reader, error) {
+			if first != nil {
+				rd := first
+				first = nil
+				return rd, nil
+			}
+			read.Store(0) // the progress bar counts the second reading
+			return sheet.Open(countingReaderAt{file, &read}, size, o.sheet)
+		}, today)
+		if err != nil {
+			return sheetError(label, err)
+		}
+		r, rows = merger.Reader(), merger
+	}
 
 	v, err := a.open(openOpts{write: !o.dryRun})
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	today := records.DateOf(a.Now())
 	// Cells left out of the records that go in, by row and column: the
 	// reader calls next on one goroutine, and the list is read after
 	// Import returns.
 	var leftOut []string
 	leftOutN := 0
 	next := func() (vault.Row, error) {
-		rec, n, err := r.Next(today)
+		rec, n, err := rows.Next(today)
 		if err == nil {
-			for _, p := range r.LeftOut() {
+			for _, p := range rows.LeftOut() {
 				if leftOutN++; len(leftOut) < maxLeftOut {
-					leftOut = append(leftOut, fmt.Sprintf("row %d: %s", n, p))
+					row := n
+					if p.Row != 0 {
+						row = p.Row
+					}
+					leftOut = append(leftOut, fmt.Sprintf("row %d: %s", row, p))
 				}
 			}
 		}
@@ -160,13 +194,26 @@ func runImport(a *App, o *importOptions, name string) error {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(importMemoryLimit))
 	}
 	bar := a.progress(size, &read)
+	var ask func(vault.DuplicateRow) (string, error)
+	if a.interactive() && (o.onDuplicate == "" || o.onDuplicate == vault.DuplicateError) {
+		// A likely duplicate (no date of birth to compare) is asked about
+		// at a terminal; a script gets it in the report.
+		ask = func(d vault.DuplicateRow) (string, error) {
+			var answer string
+			err := bar.hold(func() error { return a.runForm(buildLikelyForm(d, &answer)) })
+			return answer, err
+		}
+	}
 	rep, err := v.Import(context.Background(), next, vault.ImportOptions{
 		OnDuplicate: o.onDuplicate, SkipInvalid: o.skipInvalid, DryRun: o.dryRun,
-		Progress: bar.update, Source: r.Format(),
+		Progress: bar.update, Source: r.Format(), Ask: ask,
 	})
 	bar.done()
 	if rep != nil {
 		full := &importReport{ImportReport: rep, LeftOut: leftOut, LeftOutCells: leftOutN}
+		if merger != nil {
+			full.Merged = merger.Merged()
+		}
 		if full.LeftOut == nil {
 			full.LeftOut = []string{}
 		}
@@ -196,6 +243,9 @@ type importReport struct {
 	// and what was wrong, never their values.
 	LeftOut      []string `json:"left_out"`
 	LeftOutCells int      `json:"left_out_cells"`
+	// Merged lists the rows merged into an earlier row of the same client
+	// (--on-duplicate update).
+	Merged []sheet.MergedRow `json:"merged,omitempty"`
 }
 
 // importMemoryLimit is the soft memory limit of the Go heap during an
@@ -216,6 +266,8 @@ func importHint(err error) string {
 		return "if it came from an old Excel, pass --encoding windows-1252"
 	case errors.Is(err, sheet.ErrMalformed):
 		return "a quote inside a cell must be doubled (\"\"); open the file in a spreadsheet and save it as CSV again, or fix that line"
+	case errors.Is(err, sheet.ErrZipBomb), errors.Is(err, sheet.ErrTooLarge):
+		return "if this is a real client list, open it in a spreadsheet and save it again, or export CSV"
 	case errors.Is(err, sheet.ErrNoSheet):
 		return "name one of the workbook's sheets with --sheet"
 	case errors.Is(err, sheet.ErrUnknownColumns), errors.Is(err, sheet.ErrNoNameColumn), errors.Is(err, sheet.ErrDuplicateHeader):
@@ -246,6 +298,23 @@ func quoteNames(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// buildLikelyForm asks what to do with a row that is likely a client
+// already in the vault: the same name, and no date of birth on one side to
+// tell. It names the row and the record's ID, never client data (view the
+// record to compare). Stopping is the default, which imports nothing.
+func buildLikelyForm(d vault.DuplicateRow, answer *string) *huh.Form {
+	*answer = vault.DuplicateError
+	return huh.NewForm(huh.NewGroup(huh.NewSelect[string]().
+		Title(fmt.Sprintf("Row %d is likely record %s, already in the vault", d.Row, d.Record)).
+		Description("The same name, and no date of birth on one side to tell them apart, or the same phone or email.").
+		Options(
+			huh.NewOption("stop the import; nothing is imported", vault.DuplicateError),
+			huh.NewOption("the same client: skip this row", vault.DuplicateSkip),
+			huh.NewOption("the same client: update the record with this row", vault.DuplicateUpdate),
+			huh.NewOption("another client: import this row as a new record", vault.DuplicateNew),
+		).Value(answer)))
 }
 
 // importFieldHelp lists the fields a column can be mapped to, one a line.
@@ -290,10 +359,28 @@ func printImportReport(a *App, rep *importReport) {
 	if rep.LeftOutCells > len(rep.LeftOut) {
 		fmt.Fprintf(a.Err, "  ... and %d more cells left out\n", rep.LeftOutCells-len(rep.LeftOut))
 	}
+	for _, m := range rep.Merged {
+		how := "nothing new"
+		if len(m.Changed) > 0 {
+			how = "updated: " + strings.Join(m.Changed, ", ")
+		}
+		fmt.Fprintf(a.Err, "  row %d: the same client as row %d, merged into it (%s)\n", m.Row, m.Into, how)
+	}
 	for _, d := range rep.Duplicates {
 		switch {
 		case d.Record != "":
-			fmt.Fprintf(a.Err, "  row %d: the client is already in the vault as record %s (%s)\n", d.Row, d.Record, d.Resolved)
+			who := "the client is already in the vault"
+			if d.Likely {
+				who = "likely the client already in the vault (the same name, and no date of birth to tell them apart or the same phone or email)"
+			}
+			if d.Candidates > 1 {
+				who = fmt.Sprintf("likely one of %d clients of that name already in the vault, which cannot be told (add the date of birth)", d.Candidates)
+			}
+			how := d.Resolved
+			if len(d.Changed) > 0 {
+				how += ": " + strings.Join(d.Changed, ", ")
+			}
+			fmt.Fprintf(a.Err, "  row %d: %s as record %s (%s)\n", d.Row, who, d.Record, how)
 		default:
 			fmt.Fprintf(a.Err, "  row %d: the same client as row %d (%s)\n", d.Row, d.SameAs, d.Resolved)
 		}
@@ -303,8 +390,11 @@ func printImportReport(a *App, rep *importReport) {
 		verb = "would import"
 	}
 	cells := ""
+	if len(rep.Merged) > 0 {
+		cells += ", " + count(len(rep.Merged), "row") + " merged"
+	}
 	if rep.LeftOutCells > 0 {
-		cells = ", " + count(rep.LeftOutCells, "cell") + " left out"
+		cells += ", " + count(rep.LeftOutCells, "cell") + " left out"
 	}
 	fmt.Fprintf(a.Out, "%s %s from %s (%d updated, %d skipped, %s, %s%s)\n", verb, count(rep.Imported, "record"),
 		count(rep.Rows, "row"), rep.Updated, rep.Skipped, count(len(rep.Duplicates), "duplicate"), count(len(rep.Invalid), "invalid row"), cells)

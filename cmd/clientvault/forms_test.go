@@ -10,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/huh"
 	"github.com/clientvault/clientvault/records"
+	"github.com/clientvault/clientvault/vault"
 )
 
 // lineReader gives one line per Read, as a terminal in line mode does: huh's
@@ -175,5 +176,21 @@ func TestClosedSetSelect(t *testing.T) {
 	}
 	if k := formKeys(); !strings.Contains(strings.Join(k.Quit.Keys(), " "), "esc") {
 		t.Error("Esc does not leave forms")
+	}
+}
+
+// A likely duplicate is asked about by row and record ID, never with client
+// data; each answer is a policy the import knows.
+func TestLikelyForm(t *testing.T) {
+	d := vault.DuplicateRow{Row: 7, Record: "7f3a7f3a7f3a7f3a", Likely: true}
+	for choice, want := range map[string]string{"1": vault.DuplicateError, "2": vault.DuplicateSkip, "3": vault.DuplicateUpdate, "4": vault.DuplicateNew} {
+		var answer string
+		out := fillForm(t, buildLikelyForm(d, &answer), choice)
+		if answer != want {
+			t.Errorf("choice %s: %q, want %q", choice, answer, want)
+		}
+		if !strings.Contains(out, "Row 7 is likely record 7f3a7f3a7f3a7f3a") {
+			t.Errorf("the question does not name the row and record:\n%s", out)
+		}
 	}
 }

@@ -178,7 +178,7 @@ const goldenRecord = `{"name": "Jane Doe", "preferred_name": "Jay", "dob": "1990
  "emergency_contact": "John Doe +1 555 0101",
  "skin_type": "III", "conditions": ["eczema"], "medications": ["isotretinoin"],
  "allergies": ["latex"], "contraindications": ["recent sun exposure"], "pregnant": false,
- "notes": "prefers afternoon appointments",
+ "notes": "prefers afternoon appointments", "first_visit": "2015-06-01", "last_visit": "2025-12-01",
  "patch_tests": [{"date": "2026-01-10", "product": "lash tint", "area": "behind ear",
                   "result": "negative", "read_at": "2026-01-12"}]}
 {"name": "Ann Lee", "dob": "2010-06-15", "skin_type": "V"}

@@ -57,6 +57,21 @@ func (p *progressBar) draw() {
 	p.drawn = true
 }
 
+// hold clears the line and runs fn with the bar stopped: a question asked
+// in the middle of an import, which the bar must not draw over.
+func (p *progressBar) hold(fn func() error) error {
+	if p == nil {
+		return fn()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.a.Err, "\r\033[K")
+		p.drawn = false
+	}
+	return fn()
+}
+
 // done clears the line.
 func (p *progressBar) done() {
 	if p == nil {

@@ -620,3 +620,20 @@ func TestCSVNotesPartsAndHints(t *testing.T) {
 		t.Errorf("row 4: %+v %v", cat.rec, cat.left)
 	}
 }
+
+// --ignore-unknown never leaves out a phone or a street that the file had:
+// a header with a phone or address word in it is read as one.
+func TestIgnoreUnknownKeepsPhonesAndStreets(t *testing.T) {
+	in := "Name,Cellular No.,Residence Street,Hobby,Fax Phone\nAnn Fake,555 0100,1 Test St,knitting,555 0199\n"
+	r := openCSV(t, in, Options{IgnoreUnknown: true})
+	if u := r.Unknown(); len(u) != 1 || u[0] != "Hobby" {
+		t.Errorf("unknown %q", u)
+	}
+	got, err := readAll(t, r)
+	if err != nil || len(got) != 1 || got[0].rec == nil {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	if rec := got[0].rec; rec.Phone != "555 0100" || rec.Address != "1 Test St" || rec.Notes != "Fax Phone: 555 0199" {
+		t.Errorf("%+v", rec)
+	}
+}

@@ -17,7 +17,7 @@ const MaxCell = 1 << 20
 // Other limits, so that no input, however large or strange, makes the
 // reader hold more than a few MiB per row.
 const (
-	maxRowBytes = 16 << 20 // one CSV row
+	maxRowBytes = 16 << 20 // one row's text
 	maxColumns  = 16384    // Excel's own limit, XFD
 	maxRows     = 1 << 20  // Excel's own limit, 1,048,576
 	// maxTitleRows is how many rows above the header (a title, an export's
@@ -48,6 +48,9 @@ var (
 	ErrNoSheet = errors.New("no such sheet")
 	// ErrMalformed: CSV text whose quoting or columns are broken at a line.
 	ErrMalformed = errors.New("malformed CSV")
+	// ErrTooLarge: the file passes a bound that no client list reaches: a
+	// row's bytes, the shared strings' number or size, Excel's row count.
+	ErrTooLarge = errors.New("is larger than a client list can be")
 )
 
 // Options say how to read a spreadsheet. The zero Options read a CSV or XLSX
@@ -99,6 +102,9 @@ type Problem struct {
 	// Err is a sentinel that callers may test for, such as
 	// ErrAmbiguousDate, or nil.
 	Err error
+	// Row is the row of a cell left out of a row that a Merger merged into
+	// an earlier one, and 0 otherwise (the row is the one Next returned).
+	Row int
 }
 
 // String formats the problem as in a RowError: `column "Email": is not an
@@ -317,6 +323,16 @@ func (r *Reader) start(opts Options) (*Reader, error) {
 		for i, c := range cells {
 			header[i] = r.text(c)
 		}
+		if firstErr != nil && opts.HeaderRow == 0 && !looksLikeHeader(header) {
+			// Past a title, a row is the header only if most of it is
+			// column names: a client's row holding "Mobile" or "Note" as a
+			// value must not be taken for one (its cells would be named in
+			// errors as unknown columns).
+			if looked++; looked >= maxTitleRows {
+				return fail(firstErr)
+			}
+			continue
+		}
 		var merged map[int]int
 		if mr, ok := r.src.(mergeReader); ok && hasInnerBlank(header) {
 			if merged, err = mr.headerMerges(row); err != nil {
@@ -337,6 +353,24 @@ func (r *Reader) start(opts Options) (*Reader, error) {
 		r.m, r.headerRow = m, row
 		return r, nil
 	}
+}
+
+// looksLikeHeader reports whether at least two cells of a row, and at
+// least three in four of those that are not blank, are known column names
+// (vendors' exports have a few columns of their own; a client's row is
+// mostly names, numbers and dates).
+func looksLikeHeader(header []string) bool {
+	known, cells := 0, 0
+	for _, h := range header {
+		if strings.TrimSpace(h) == "" {
+			continue
+		}
+		cells++
+		if n := normalizeHeader(h); byHeader[n] != nil || similar(n) != nil {
+			known++
+		}
+	}
+	return known >= 2 && 4*known >= 3*cells
 }
 
 // errNoHeaderRow: Options.HeaderRow names a row that is blank or past the

@@ -32,7 +32,8 @@ func (r *Reader) record(cells []cell, today records.Date) (*records.Record, []Pr
 		}
 	}
 	if last >= 0 {
-		probs = append(probs, Problem{Problem: fmt.Sprintf("has %d cells, more than the %d of the header", last+1, width)})
+		probs = append(probs, Problem{Problem: fmt.Sprintf("has %d cells, more than the %d of the header (map column %s with --map \"%s=field\" or \"%s=ignore\")",
+			last+1, width, columnLetter(last), columnLetter(last), columnLetter(last))})
 	}
 	get := func(c *column) cell {
 		if c.index < len(cells) {
@@ -329,21 +330,39 @@ func splitList(s string) []string {
 // column only dashes and "N/A" count: "Na", "None" or "Null" may be a
 // client's real name.
 func placeholder(s string, name bool) bool {
-	s = strings.ToLower(strings.TrimSpace(s))
+	if len(s) == 0 || len(s) > 16 {
+		return false // the common case, at no cost: no placeholder is longer
+	}
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return false
 	}
 	if strings.Trim(s, "-–—_.?") == "" {
 		return true
 	}
-	switch s {
-	case "n/a", "n.a.", "#n/a":
-		return true
-	case "na", "none", "never", "null", "nil", "(none)", "(blank)", "not set", "unknown", "0000-00-00", "00/00/0000", "0/0/0000":
-		return !name
+	for _, p := range anyPlaceholders {
+		if strings.EqualFold(s, p) {
+			return true
+		}
+	}
+	if name {
+		return false
+	}
+	for _, p := range placeholders {
+		if strings.EqualFold(s, p) {
+			return true
+		}
 	}
 	return false
 }
+
+// anyPlaceholders are "no value" in any column; placeholders in any but a
+// name's.
+var (
+	anyPlaceholders = []string{"n/a", "n.a.", "#n/a"}
+	placeholders    = []string{"na", "none", "never", "null", "nil", "(none)", "(blank)", "not set", "unknown",
+		"0000-00-00", "00/00/0000", "0/0/0000"}
+)
 
 // parseBool reads a yes-or-no cell; empty is no.
 func parseBool(s string) (bool, error) {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // An XLSX file is a zip archive of XML parts. This reader opens the
@@ -23,9 +24,31 @@ import (
 // ever written to disk.
 
 const (
-	maxSmallPart           = 16 << 20 // workbook.xml and the .rels parts
-	maxSharedStrings int64 = 2 << 30  // the text of all shared strings; offsets are uint32
+	maxSmallPart           = 16 << 20  // workbook.xml, styles.xml and the .rels parts
+	maxSharedStrings int64 = 128 << 20 // the text of all shared strings
+	maxSharedCount         = 1 << 23   // how many shared strings: 32 MiB of offsets
+	// maxInflation bounds how many times larger than its compressed size
+	// a part of the archive may be, past minInflationBound bytes. Real
+	// workbooks' parts are 2 to 50 times larger; a zip bomb is thousands
+	// of times larger, and would be read for minutes before any other
+	// bound was reached.
+	maxInflation      = 500
+	minInflationBound = 16 << 20
 )
+
+// ErrZipBomb: a part of an XLSX archive inflates far more than a
+// spreadsheet's XML does (see maxInflation).
+var ErrZipBomb = errors.New("inflates to far more than a spreadsheet: refused as a zip bomb")
+
+// openPart opens a part of the archive after checking its size against
+// what it claims to be compressed from. archive/zip refuses to inflate a
+// part past the size it declares, so the check holds for what is read.
+func openPart(f *zip.File) (io.ReadCloser, error) {
+	if f.UncompressedSize64 > max(minInflationBound, maxInflation*f.CompressedSize64) {
+		return nil, fmt.Errorf("%s: %w", f.Name, ErrZipBomb)
+	}
+	return f.Open()
+}
 
 var errNotXLSX = fmt.Errorf("%w: a zip archive, but not an XLSX workbook", ErrNotSpreadsheet)
 
@@ -111,7 +134,7 @@ func openXLSX(ra io.ReaderAt, size int64, opts Options) (*Reader, error) {
 		if !strings.HasSuffix(rel.Type, "/worksheet") {
 			return nil, fmt.Errorf("sheet %q %w", chosen.name, errNotTable)
 		}
-		rc, err := parts[rel.Target].Open()
+		rc, err := openPart(parts[rel.Target])
 		if err != nil {
 			return nil, fmt.Errorf("sheet %q: %w", chosen.name, err)
 		}
@@ -340,10 +363,10 @@ func (s *sharedStrings) get(i int) (string, error) {
 // loadSharedStrings reads the shared strings part: <si> items of a <t>, or
 // of rich-text runs <r><t>, whose phonetic guides <rPh> are not text.
 func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
-	if f.UncompressedSize64 > uint64(maxSharedStrings)*2 {
-		return nil, fmt.Errorf("%s: the shared strings are larger than %d GiB", f.Name, maxSharedStrings>>30)
+	if f.UncompressedSize64 > uint64(maxSharedStrings)*4 {
+		return nil, fmt.Errorf("%s: %w: the shared strings are larger than %d MiB", f.Name, ErrTooLarge, maxSharedStrings>>20)
 	}
-	rc, err := f.Open()
+	rc, err := openPart(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Name, err)
 	}
@@ -352,12 +375,15 @@ func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
 	sst := &sharedStrings{tooLong: map[int]bool{}}
 	// The part's size is what the file claims; it sizes the first
 	// allocation, bounded by 16 times the compressed size (text compresses
-	// less than that; a zip bomb or a part that is one huge, repetitive
-	// string, refused below, much more) and by 512 MiB. Past it, the text
-	// doubles, as append grows large slices by only a quarter and would
-	// copy them many times over.
-	var b strings.Builder
-	b.Grow(int(min(f.UncompressedSize64, 16*f.CompressedSize64, 512<<20)))
+	// less than that; a part that is one huge, repetitive string, refused
+	// below, much more) and by maxSharedStrings. Past it, the room for the
+	// text grows fourfold (append grows large slices by only a quarter and
+	// would copy them many times over; doubling allocated twice the
+	// largest size in all), never past the part's size (the text is no
+	// longer than its XML) or maxSharedStrings.
+	// (A strings.Builder's Grow allocates twice its capacity and more, which
+	// for the largest parts allowed was more than the import's memory.)
+	b := make([]byte, 0, int(min(f.UncompressedSize64, 16*f.CompressedSize64, uint64(maxSharedStrings))))
 	inSI, inT, inRPh := false, false, 0
 	start := 0
 	for {
@@ -370,20 +396,23 @@ func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
 		}
 		switch {
 		case sc.is(tokStart, "si"):
-			inSI, start = true, b.Len()
+			inSI, start = true, len(b)
 		case sc.is(tokEnd, "si"):
 			if !inSI {
 				return nil, fmt.Errorf("%s: %w", f.Name, errXMLSyntax)
 			}
 			inSI = false
 			i := len(sst.ends)
-			if b.Len()-start > MaxCell {
+			if len(b)-start > MaxCell {
 				sst.tooLong[i] = true
 			}
-			if int64(b.Len()) > maxSharedStrings {
-				return nil, fmt.Errorf("%s: the shared strings are larger than %d GiB", f.Name, maxSharedStrings>>30)
+			if int64(len(b)) > maxSharedStrings {
+				return nil, fmt.Errorf("%s: %w: the shared strings are larger than %d MiB", f.Name, ErrTooLarge, maxSharedStrings>>20)
 			}
-			sst.ends = append(sst.ends, uint32(b.Len()))
+			if i >= maxSharedCount {
+				return nil, fmt.Errorf("%s: %w: more than %d shared strings", f.Name, ErrTooLarge, maxSharedCount)
+			}
+			sst.ends = append(sst.ends, uint32(len(b)))
 		case sc.is(tokStart, "rPh"):
 			inRPh++
 		case sc.is(tokEnd, "rPh"):
@@ -393,23 +422,31 @@ func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
 		case sc.is(tokEnd, "t"):
 			inT = false
 		case sc.kind == tokText && inSI && inT && inRPh == 0:
-			if sc.tooLong || b.Len()-start+len(sc.text) > MaxCell {
+			if sc.tooLong || len(b)-start+len(sc.text) > MaxCell {
 				sst.tooLong[len(sst.ends)] = true
 				continue // text of a string too long is not kept
 			}
 			if !utf8.Valid(sc.text) {
 				return nil, fmt.Errorf("%s: shared string %d %w", f.Name, len(sst.ends), ErrInvalidUTF8)
 			}
-			if b.Cap()-b.Len() < len(sc.text) {
-				b.Grow(b.Cap())
+			if int64(len(b)+len(sc.text)) > maxSharedStrings {
+				return nil, fmt.Errorf("%s: %w: the shared strings are larger than %d MiB", f.Name, ErrTooLarge, maxSharedStrings>>20)
 			}
-			b.Write(sc.text)
+			if cap(b)-len(b) < len(sc.text) {
+				grown := int(min(4*uint64(cap(b)), f.UncompressedSize64, uint64(maxSharedStrings)))
+				nb := make([]byte, len(b), max(grown, len(b)+len(sc.text)))
+				copy(nb, b)
+				b = nb
+			}
+			b = append(b, sc.text...)
 		}
 	}
 	if inSI {
 		return nil, fmt.Errorf("%s: %w: it ends in the middle of a string", f.Name, errXMLSyntax)
 	}
-	sst.text = b.String()
+	// The bytes are never written again: the string shares them rather
+	// than copy all the text once more.
+	sst.text = unsafe.String(unsafe.SliceData(b), len(b))
 	return sst, nil
 }
 
@@ -417,14 +454,20 @@ func loadSharedStrings(f *zip.File) (*sharedStrings, error) {
 //
 //	<sheetData><row r="2"><c r="A2" t="s"><v>7</v></c>...</row>...</sheetData>
 type xlsxSource struct {
-	sc      *xmlScanner
-	rc      io.ReadCloser
-	sst     *sharedStrings
-	pads    []uint8 // by cell style: the width a number is shown zero-padded to
-	part    *zip.File
-	inData  bool
-	done    bool
-	lastRow int
+	sc   *xmlScanner
+	rc   io.ReadCloser
+	sst  *sharedStrings
+	pads []uint8 // by cell style: the width a number is shown zero-padded to
+	part *zip.File
+	// merges are the sheet's merged cells, once read (see headerMerges).
+	merges     []mergeRange
+	mergesRead bool
+	// rowBytes counts the text of the row's cells, shared strings too:
+	// each cell within MaxCell, a row of thousands of them is not.
+	rowBytes int
+	inData   bool
+	done     bool
+	lastRow  int
 
 	cells  []cell
 	spans  []span // where each cell's text is, until the row is complete
@@ -479,13 +522,21 @@ func (x *xlsxSource) readRow() ([]cell, int, error) {
 	row := x.lastRow + 1
 	if r := x.sc.attr("r"); r != nil {
 		n, err := strconv.Atoi(string(r))
-		if err != nil || n <= x.lastRow || n > maxRows {
+		if err == nil && n > maxRows {
+			return nil, 0, fmt.Errorf("sheet: %w: a row numbered past %d", ErrTooLarge, maxRows)
+		}
+		if err != nil || n <= x.lastRow {
 			return nil, 0, fmt.Errorf("sheet: after row %d, %w: a row number that is not in order", x.lastRow, errXMLSyntax)
 		}
 		row = n
 	}
+	if row > maxRows {
+		// Also without r= attributes: a million blank <row/> elements are
+		// a few MB compressed.
+		return nil, 0, fmt.Errorf("sheet: %w: more than %d rows", ErrTooLarge, maxRows)
+	}
 	x.lastRow = row
-	x.spans, x.buf = x.spans[:0], x.buf[:0]
+	x.spans, x.buf, x.rowBytes = x.spans[:0], x.buf[:0], 0
 	col := -1
 	for {
 		if err := x.sc.next(); err != nil {
@@ -593,7 +644,13 @@ func (x *xlsxSource) readCell(row, col int) error {
 			if sc.tooLong || len(x.buf)-sp.start+len(sc.text) > MaxCell {
 				return &cellError{row: row, col: col, err: ErrCellTooLarge}
 			}
+			if x.rowBytes += len(sc.text); x.rowBytes > maxRowBytes {
+				return fmt.Errorf("sheet: row %d: %w: more than %d MiB of text", row, ErrTooLarge, maxRowBytes>>20)
+			}
 			if t == "s" {
+				if len(x.shared)+len(sc.text) > 32 {
+					return fmt.Errorf("sheet: row %d, column %s: %w: a shared string cell without a valid index", row, columnLetter(col), errXMLSyntax)
+				}
 				x.shared = append(x.shared, sc.text...)
 				continue
 			}
@@ -613,6 +670,9 @@ func (x *xlsxSource) finishCell(sp *span, t string, row, col int) error {
 		s, err := x.sst.get(i)
 		if err != nil {
 			return &cellError{row: row, col: col, err: err}
+		}
+		if x.rowBytes += len(s); x.rowBytes > maxRowBytes {
+			return fmt.Errorf("sheet: row %d: %w: more than %d MiB of text", row, ErrTooLarge, maxRowBytes>>20)
 		}
 		sp.inBuf, sp.shared = false, s
 	case "b":
@@ -659,25 +719,49 @@ func (x *xlsxSource) finishRow(row int) ([]cell, int, error) {
 	return x.cells, row, nil
 }
 
-// headerMerges reads the sheet's merged cells, which follow its rows, in a
-// second pass over the part (made only for a header with a blank cell after
-// one that is not), and returns the columns of row that a merged cell
-// covers, each with the column the merged cell starts at.
+// headerMerges returns the columns of row that a merged cell covers, each
+// with the column the merged cell starts at. The sheet's merged cells
+// follow its rows: they are read in a second pass over the part, once
+// (and only for a header with a blank cell after one that is not).
 func (x *xlsxSource) headerMerges(row int) (map[int]int, error) {
-	rc, err := x.part.Open()
+	if !x.mergesRead {
+		if err := x.readMerges(); err != nil {
+			return nil, err
+		}
+		x.mergesRead = true
+	}
+	out := map[int]int{}
+	for _, m := range x.merges {
+		if row < m.r1 || row > m.r2 {
+			continue
+		}
+		for c := m.c1 + 1; c <= m.c2 && c < maxColumns; c++ {
+			out[c] = m.c1
+		}
+	}
+	return out, nil
+}
+
+// mergeRange is a merged cell: rows r1 to r2, columns c1 to c2 (0-based).
+type mergeRange struct{ r1, r2, c1, c2 int }
+
+// maxMerges bounds the merged cells kept: a header needs a few.
+const maxMerges = 10000
+
+func (x *xlsxSource) readMerges() error {
+	rc, err := openPart(x.part)
 	if err != nil {
-		return nil, fmt.Errorf("sheet: %w", err)
+		return fmt.Errorf("sheet: %w", err)
 	}
 	defer rc.Close()
 	sc := newXMLScanner(rc, MaxCell)
-	out := map[int]int{}
-	for {
+	for len(x.merges) < maxMerges {
 		err := sc.next()
 		if err == io.EOF {
-			return out, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sheet: %w", err)
+			return fmt.Errorf("sheet: %w", err)
 		}
 		if !sc.is(tokStart, "mergeCell") {
 			continue
@@ -685,13 +769,11 @@ func (x *xlsxSource) headerMerges(row int) (map[int]int, error) {
 		from, to, ok := strings.Cut(string(sc.attr("ref")), ":")
 		c1, r1, ok1 := cellRef(from)
 		c2, r2, ok2 := cellRef(to)
-		if !ok || !ok1 || !ok2 || row < r1 || row > r2 {
-			continue
-		}
-		for c := c1 + 1; c <= c2 && c < maxColumns; c++ {
-			out[c] = c1
+		if ok && ok1 && ok2 && r1 <= r2 && c1 <= c2 {
+			x.merges = append(x.merges, mergeRange{r1, r2, c1, c2})
 		}
 	}
+	return nil
 }
 
 // cellRef reads a cell reference such as "B7" as a 0-based column and a row.

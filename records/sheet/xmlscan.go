@@ -369,8 +369,11 @@ func trimSpaceLeft(b []byte) []byte {
 	return b
 }
 
+// localName drops a name's namespace prefix as encoding/xml does: at its
+// colon, unless the colon begins or ends the name (":" and "a:" are whole
+// local names).
 func localName(b []byte) []byte {
-	if i := bytes.LastIndexByte(b, ':'); i >= 0 {
+	if i := bytes.IndexByte(b, ':'); i > 0 && i < len(b)-1 {
 		return b[i+1:]
 	}
 	return b

@@ -288,12 +288,30 @@ def write_want(file, flag, layout, clients=CLIENTS, extra=None):
         f.write("\n")
 
 
-def workbook(path, layout, title=None, cover=False, for_libreoffice=False):
+def unicode_text(name, flag, layout):
+    """What Excel's "Save as Unicode Text" writes: UTF-16 with a byte order
+    mark, tab-separated, CRLF line ends."""
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter="\t", lineterminator="\r\n")
+    w.writerow([h for h, _, _ in layout])
+    for c in CLIENTS:
+        w.writerow(["" if fn(c) is None else fn(c) for _, _, fn in layout])
+    with open(name, "wb") as f:
+        f.write(buf.getvalue().encode("utf-16"))  # with a BOM, little-endian here
+    write_want(name, flag, layout)
+
+
+def workbook(path, layout, title=None, cover=False, for_libreoffice=False, date1904=False):
     """An XLSX workbook of the fresha-en layout with real types: dates as
     dates, phone numbers as text, a ZIP code as a number shown with leading
     zeros by its number format, an empty cell formatted as a date."""
     import openpyxl
     wb = openpyxl.Workbook()
+    if date1904:
+        # The 1904 date system of old Excel for Mac: serials count from 1904.
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904
+        wb.epoch = CALENDAR_MAC_1904
     ws = wb.active
     if cover:
         ws.title = "Read me"
@@ -417,6 +435,10 @@ def main():
     workbook("openpyxl.xlsx", fl)
     write_want("openpyxl.xlsx", None, fl)
     layouts_workbook("openpyxl-layouts.xlsx")
+    workbook("openpyxl-1904.xlsx", fl, date1904=True)
+    write_want("openpyxl-1904.xlsx", None, fl)
+    _, _, il, _ = fresha_it()
+    unicode_text("unicode-text-it.txt", "--date-format=DD/MM/YYYY", il)
     title_csv("title-fr.csv")
     if "--libreoffice-sources" in sys.argv:
         # Converted to XLSX by LibreOffice in make-fixtures.sh; not kept.
