@@ -356,6 +356,7 @@ func (v *Vault) buildDirectory() error {
 		if err != nil {
 			return fmt.Errorf("build the client directory: %w", err)
 		}
+		b.FillPercent = 1.0 // rows go in in slot order: fill every page
 		for _, it := range items {
 			if it.val == nil {
 				continue
