@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -90,24 +91,33 @@ func samePhone(a, b string) bool {
 // writes nothing.
 func (v *Vault) Duplicates(rec *records.Record) ([]DuplicateClient, error) {
 	p := personOf(rec)
-	var out []DuplicateClient
-	var digits []byte
-	email := []byte(p.email)
+	email, digits := []byte(p.email), []byte(p.digits)
+	// how says why the row r is rec's client, or "". It uses the row's
+	// scratch space, so it runs on each part's goroutine.
 	how := func(r *clientRow) string {
 		switch {
 		case p.dob != 0 && r.dob == p.dob && foldedEqual(r.name, p.name):
 			return MatchNameDOB
-		case len(p.digits) >= minPhoneDigits && samePhone(string(appendDigits(digits[:0], r.phone)), p.digits):
-			return MatchPhone
-		case len(email) > 0 && bytes.Equal(r.email, email):
+		case len(digits) >= minPhoneDigits && len(r.phone) >= minPhoneDigits:
+			if r.buf = appendDigits(r.buf[:0], r.phone); len(r.buf) < minPhoneDigits {
+				break
+			}
+			if bytes.HasSuffix(r.buf, digits) || bytes.HasSuffix(digits, r.buf) {
+				return MatchPhone
+			}
+		}
+		if len(email) > 0 && bytes.Equal(r.email, email) {
 			return MatchEmail
 		}
 		return ""
 	}
-	err := v.eachClient(1, func(r *clientRow) bool { return how(r) != "" }, func(_ int, r *clientRow) error {
-		out = append(out, DuplicateClient{Record: r.id.String(), Match: how(r)})
+	parts := runtime.GOMAXPROCS(0)
+	outs := make([][]DuplicateClient, parts)
+	err := v.eachClient(parts, func(r *clientRow) bool { return how(r) != "" }, func(part int, r *clientRow) error {
+		outs[part] = append(outs[part], DuplicateClient{Record: r.id.String(), Match: how(r)})
 		return nil
 	}, true)
+	out := slices.Concat(outs...)
 	return out, err
 }
 

@@ -46,7 +46,7 @@ func (v *Vault) Find(query string) ([]Client, error) {
 	outs, keyss := make([][]Client, parts), make([][]string, parts)
 	err = v.eachClient(parts, q.matches, func(p int, r *clientRow) error {
 		outs[p] = append(outs[p], r.client())
-		keyss[p] = append(keyss[p], string(r.tokens))
+		keyss[p] = append(keyss[p], string(r.searchTokens()))
 		return nil
 	}, true)
 	if err != nil {
@@ -107,7 +107,7 @@ func (q *query) matches(r *clientRow) bool {
 	}
 	for _, w := range q.words {
 		found := false
-		for t := range bytes.SplitSeq(r.tokens, []byte{' '}) {
+		for t := range bytes.SplitSeq(r.searchTokens(), []byte{' '}) {
 			if bytes.HasPrefix(t, w) {
 				found = true
 				break
@@ -133,12 +133,23 @@ func appendDigits(b, s []byte) []byte {
 // clientRow is one client being read, its byte fields aliasing a buffer
 // that is valid only until the next row.
 type clientRow struct {
-	id                          ID
-	name, tokens, phone, email  []byte
-	dob, lastVisit, retainUntil uint32
-	held                        bool
-	buf                         []byte // scratch space for matching
-	tokBuf                      []byte // the tokens, when the row spells them out (appendASCIITokens)
+	id                               ID
+	name, tokens, pref, phone, email []byte
+	dob, lastVisit, retainUntil      uint32
+	held                             bool
+	buf                              []byte // scratch space for matching
+	tokBuf                           []byte // scratch space for spelling tokens out
+}
+
+// searchTokens returns the row's search tokens, spelling them out from
+// the name and preferred name (spellTokens) when the row does not keep
+// them: only when a match or an order needs them.
+func (r *clientRow) searchTokens() []byte {
+	if len(r.tokens) == 0 {
+		r.tokBuf, _ = spellTokens(r.tokBuf[:0], r.name, r.pref)
+		r.tokens = r.tokBuf
+	}
+	return r.tokens
 }
 
 func (r *clientRow) client() Client {
@@ -246,12 +257,8 @@ func (v *Vault) eachClientIn(part int, from, to []byte, match func(*clientRow) b
 			if !ok {
 				return recordErr(row.id, fmt.Errorf("directory entry: %w", ErrTampered))
 			}
-			r = clientRow{id: row.id, name: d.name, tokens: d.tokens, phone: d.phone, email: d.email,
+			r = clientRow{id: row.id, name: d.name, tokens: d.tokens, pref: d.pref, phone: d.phone, email: d.email,
 				dob: d.dob, lastVisit: d.lastVisit, retainUntil: d.retainUntil, held: d.held, buf: r.buf, tokBuf: r.tokBuf}
-			if len(r.tokens) == 0 {
-				r.tokBuf, _ = spellTokens(r.tokBuf[:0], r.name, d.pref)
-				r.tokens = r.tokBuf
-			}
 			if !match(&r) {
 				continue
 			}
@@ -366,9 +373,9 @@ func (v *Vault) Clients(o ListOptions, each func(Client) error) error {
 	err := v.eachClient(parts, wanted, func(p int, r *clientRow) error {
 		items[p] = append(items[p], listItem{
 			id: r.id, dob: r.dob, lastVisit: r.lastVisit, retainUntil: r.retainUntil, held: r.held, part: uint8(p),
-			at: uint32(len(arenas[p])), nameLen: uint32(len(r.name)), keyLen: uint32(len(r.tokens)),
+			at: uint32(len(arenas[p])), nameLen: uint32(len(r.name)), keyLen: uint32(len(r.searchTokens())),
 		})
-		arenas[p] = append(append(arenas[p], r.name...), r.tokens...)
+		arenas[p] = append(append(arenas[p], r.name...), r.searchTokens()...)
 		return nil
 	}, false)
 	if err != nil {
