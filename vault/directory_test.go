@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
 	bolt "go.etcd.io/bbolt"
 )
@@ -441,4 +442,59 @@ func TestSpelledTokensAreSearchTokens(t *testing.T) {
 			}
 		}
 	}
+}
+
+// An import that updates a client, a retention change, and a bulk add of
+// several batches keep the directory as the records are; verify agrees.
+func TestDirectoryFollowsImportUpdatesAndRetention(t *testing.T) {
+	tv := newTestVault(t)
+	old := fakeRecord(1)
+	old.Treatments = []records.Treatment{{Date: records.Date{Year: 2020, Month: 1, Day: 1}, Service: "peel"}}
+	ids := tv.add(t, old)
+	row := *fakeRecord(1)
+	row.Phone = "+44 20 7946 0958"
+	row.Email = "moved@example.test"
+	row.Treatments = nil
+	rep, err := tv.Import(t.Context(), rowSource(rowsOf(&row)), ImportOptions{OnDuplicate: DuplicateUpdate})
+	if err != nil || rep.Updated != 1 {
+		t.Fatalf("import: %v %+v", err, rep)
+	}
+	if got := findIDs(t, tv.Vault, "2079460958"); len(got) != 1 || got[0] != ids[0].String() {
+		t.Errorf("the new phone: %v", got)
+	}
+	if got := findIDs(t, tv.Vault, "moved@"); len(got) != 1 {
+		t.Errorf("the new email: %v", got)
+	}
+	before := clientsOf(t, tv.Vault)[0].RetainUntil
+	if _, err := tv.SetRetention(consent.Policy{Years: 10, MinorAge: 18, MinorUntilAge: 25}); err != nil {
+		t.Fatal(err)
+	}
+	after := clientsOf(t, tv.Vault)[0].RetainUntil
+	if after.Year != before.Year+3 {
+		t.Errorf("retain-until %v, then %v after 7 -> 10 years", before, after)
+	}
+	// Several batches, staged and published.
+	var recs []*records.Record
+	for i := range 25 {
+		recs = append(recs, fakeRecord(100+i))
+	}
+	if _, err := tv.Add(t.Context(), sliceSource(recs), AddOptions{BatchSize: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(clientsOf(t, tv.Vault)); n != 26 {
+		t.Errorf("%d clients, want 26", n)
+	}
+	rep2, err := tv.Verify()
+	if err != nil || !rep2.OK() {
+		t.Fatalf("verify: %v %+v", err, rep2)
+	}
+}
+
+func clientsOf(t *testing.T, v *Vault) []Client {
+	t.Helper()
+	var out []Client
+	if err := v.Clients(ListOptions{}, func(c Client) error { out = append(out, c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
