@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/clientvault/clientvault/records"
 	bolt "go.etcd.io/bbolt"
@@ -434,15 +436,31 @@ func (v *Vault) Clients(o ListOptions, each func(Client) error) error {
 	if o.Limit > 0 && len(order) > o.Limit {
 		order = order[:o.Limit]
 	}
+	// The IDs, in hex, and the names are handed out as strings that share
+	// the arenas' memory rather than one allocation and copy each (200,000
+	// of them for 100,000 clients, a sixth of a list's time): the arenas are
+	// not written again, and a string keeps its arena alive.
+	hexIDs := make([]byte, 0, 16*len(order))
 	for _, sk := range order {
 		it := &items[sk.part][sk.i]
-		c := Client{ID: it.id.String(), Name: string(arenas[it.part][it.at : it.at+it.nameLen]), DOB: numDate(uint64(it.dob)),
+		at := len(hexIDs)
+		hexIDs = hex.AppendEncode(hexIDs, it.id[:])
+		c := Client{ID: unsafe.String(&hexIDs[at], 16), Name: arenaString(arenas[it.part][it.at : it.at+it.nameLen]), DOB: numDate(uint64(it.dob)),
 			LastVisit: numDate(uint64(it.lastVisit)), RetainUntil: numDate(uint64(it.retainUntil)), Held: it.held}
 		if err := each(c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// arenaString returns b as a string that shares its memory; b must never
+// be written again.
+func arenaString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // listItem is one client held by Clients while it sorts; its name and
