@@ -47,3 +47,46 @@ func TestTerminalViewAmbiguousNamePicks(t *testing.T) {
 		t.Fatalf("view: exit %d\n%s", code, tail(c.text()))
 	}
 }
+
+// The add form names a client who is there already and adds only after a
+// yes; No (the default) adds nothing.
+func TestTerminalAddFormWarnsOfDuplicate(t *testing.T) {
+	e := newPtyEnv(t)
+	e.initOnTerminal()
+	first := strings.TrimSpace(e.run("add", "--name", "Jane Doe", "--phone", "+1 555 0100"))
+	for _, yes := range []bool{false, true} {
+		c := e.start("add")
+		c.field("Full name", "Someone Else")
+		c.field("Preferred name", "")
+		c.field("Date of birth", "")
+		c.field("Phone", "555-0100 ") // the same digits, written otherwise
+		for _, f := range []string{"Email", "Address", "Emergency contact"} {
+			c.field(f, "")
+		}
+		c.expect("┃ Skin type")
+		c.typeLine("")
+		for _, f := range []string{"Allergies", "Medications", "Medical conditions", "Contraindications"} {
+			c.field(f, "")
+		}
+		c.expect("┃ Pregnant?")
+		c.send("n")
+		c.field("Notes", "")
+		c.expect("same phone is already in the vault: " + first)
+		c.expect("Add a new record anyway?")
+		if yes {
+			c.send("y")
+		} else {
+			c.send(keyEnter) // No is the default
+		}
+		code := c.wait()
+		switch {
+		case yes && code != 0:
+			t.Fatalf("add after yes: exit %d\n%s", code, tail(c.text()))
+		case !yes && code != exitCanceled:
+			t.Fatalf("add after no: exit %d, want %d\n%s", code, exitCanceled, tail(c.text()))
+		}
+	}
+	if out := e.run("find", "someone"); strings.Count(out, "Someone Else") != 1 {
+		t.Errorf("after one no and one yes:\n%s", out)
+	}
+}
