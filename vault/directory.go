@@ -29,9 +29,15 @@ import (
 //
 //	version (1) | record ID (8) | stage (8) | nonce (12) | AES-GCM sealed fields
 //
-// with the version, ID and stage as additional data, so a row moved to
-// another record, or given another stage, fails to open. The ID and stage
-// say nothing that the stored entry does not say in the clear.
+// with the slot, the version, the ID and the stage as additional data, so
+// that a row moved to another slot (another record's, or none), or given
+// another ID or stage, fails to open. The ID and stage say nothing that the
+// stored entry does not say in the clear. What the AEAD cannot tell is an
+// older row of the same record put back (say, from before a note): Verify
+// compares every row with its record and reports it as stale; and a row
+// of a destroyed record put back in its old slot: Find and the duplicate
+// check look up the ID map for the rows they match, and Verify reports it
+// as left over.
 //
 // A row is written in the transaction that writes its record's entry (a
 // bulk add's batch, Note, an import's update, a hold, a retention change)
@@ -49,7 +55,8 @@ import (
 // restore copy every bucket, and Verify checks it when it is there.
 var bucketDirectory = []byte("directory")
 
-// ErrNoDirectory is returned by Find and Clients when the vault has no
+// ErrNoDirectory is returned by Find, Clients, Duplicates and the source
+// CheckDuplicates wraps when the vault has no
 // sealed directory yet (it was made by an earlier version and was not yet
 // opened for writing); opening it for writing builds the directory.
 var ErrNoDirectory = errors.New("the vault has no client directory yet")
@@ -138,8 +145,9 @@ func (f *dirFields) appendPlain(b []byte) []byte {
 	return append(b, flags)
 }
 
-// sealDirectory returns the directory row of record id, of stage, holding f.
-func (k *keySet) sealDirectory(id ID, stage uint64, f *dirFields) ([]byte, error) {
+// sealDirectory returns the directory row of record id, of stage, stored in
+// slot, holding f.
+func (k *keySet) sealDirectory(id ID, stage uint64, slot []byte, f *dirFields) ([]byte, error) {
 	aead := k.directoryAEAD()
 	plain := f.appendPlain(make([]byte, 0, 96+len(f.name)+len(f.tokens)+len(f.pref)+len(f.phone)+len(f.email)))
 	defer clear(plain)
@@ -150,12 +158,15 @@ func (k *keySet) sealDirectory(id ID, stage uint64, f *dirFields) ([]byte, error
 	if _, err := rand.Read(b[dirHeadLen:]); err != nil {
 		return nil, err
 	}
-	return aead.Seal(b, b[dirHeadLen:dirHeadLen+dirNonceLen], plain, directoryAD(b[:dirHeadLen])), nil
+	return aead.Seal(b, b[dirHeadLen:dirHeadLen+dirNonceLen], plain, directoryAD(nil, slot, b[:dirHeadLen])), nil
 }
 
-// directoryAD is the additional data of a row whose head is head.
-func directoryAD(head []byte) []byte {
-	return append([]byte(labelDirectory), head...)
+// directoryAD appends to b the additional data of a row stored in slot
+// whose head is head: the label, the slot (8 bytes) and the head.
+func directoryAD(b, slot, head []byte) []byte {
+	b = append(b, labelDirectory...)
+	b = append(b, slot...)
+	return append(b, head...)
 }
 
 // dirRow is a directory row, opened.
@@ -175,19 +186,19 @@ type dirOpener struct {
 }
 
 func (k *keySet) newDirOpener() *dirOpener {
-	return &dirOpener{aead: k.directoryAEAD(), ad: []byte(labelDirectory)}
+	return &dirOpener{aead: k.directoryAEAD()}
 }
 
 // errDirRow is the error for a directory row that does not open.
 var errDirRow = errors.New("directory entry: tampered with, moved, or another record's")
 
-// open authenticates and decrypts the row val. The plaintext is valid until
-// the next call.
-func (o *dirOpener) open(val []byte) (dirRow, error) {
+// open authenticates and decrypts the row val stored in slot. The plaintext
+// is valid until the next call.
+func (o *dirOpener) open(slot, val []byte) (dirRow, error) {
 	if len(val) < dirHeadLen+dirNonceLen+o.aead.Overhead() || val[0] != directoryVersion {
 		return dirRow{}, errDirRow
 	}
-	o.ad = append(o.ad[:len(labelDirectory)], val[:dirHeadLen]...)
+	o.ad = directoryAD(o.ad[:0], slot, val[:dirHeadLen])
 	var err error
 	o.plain, err = o.aead.Open(o.plain[:0], val[dirHeadLen:dirHeadLen+dirNonceLen], val[dirHeadLen+dirNonceLen:], o.ad)
 	if err != nil {
@@ -250,7 +261,7 @@ func (v *Vault) putDirectory(tx *bolt.Tx, slot []byte, e *entry) error {
 		if val == nil {
 			return nil
 		}
-		row, err := v.keys.newDirOpener().open(val)
+		row, err := v.keys.newDirOpener().open(slot, val)
 		if err != nil || row.id != e.ID {
 			return nil
 		}
@@ -261,7 +272,7 @@ func (v *Vault) putDirectory(tx *bolt.Tx, slot []byte, e *entry) error {
 		f = d.fields()
 	}
 	f.retainUntil, f.held = e.RetainUntil, e.Held
-	val, err := v.keys.sealDirectory(e.ID, e.Stage, f)
+	val, err := v.keys.sealDirectory(e.ID, e.Stage, slot, f)
 	if err != nil {
 		return err
 	}
@@ -348,7 +359,7 @@ func (v *Vault) buildDirectory() error {
 			}
 			f := directoryFields(rec)
 			f.retainUntil, f.held = e.RetainUntil, e.Held
-			it.val, _ = v.keys.sealDirectory(e.ID, e.Stage, f)
+			it.val, _ = v.keys.sealDirectory(e.ID, e.Stage, it.slot, f)
 		})
 	}
 	return v.update(func(tx *bolt.Tx) error {

@@ -245,7 +245,7 @@ func (v *Vault) eachClientIn(part int, from, to []byte, match func(*clientRow) b
 			k, val = c.Seek(from)
 		}
 		for ; k != nil && (to == nil || bytes.Compare(k, to) < 0); k, val = c.Next() {
-			row, err := o.open(val)
+			row, err := o.open(k, val)
 			if err != nil {
 				if len(val) >= dirHeadLen {
 					return recordErr(ID(val[1:9]), fmt.Errorf("directory entry: %w", ErrTampered))

@@ -44,7 +44,7 @@ func (v *Vault) verifyDirectory(checked map[ID]*records.Record, add func(rec, fo
 				add(id.String(), "its directory entry is missing")
 				continue
 			}
-			row, err := o.open(val)
+			row, err := o.open(slot, val)
 			if err != nil || row.id != id || row.stage != e.Stage {
 				add(id.String(), "%v", errDirRow)
 				continue
@@ -69,7 +69,7 @@ func (v *Vault) verifyDirectory(checked map[ID]*records.Record, add func(rec, fo
 				continue // an interrupted bulk add's, which goes with it
 			}
 			id := ID(val[1:9])
-			if _, err := o.open(val); err != nil {
+			if _, err := o.open(k, val); err != nil {
 				add(id.String(), "a directory entry in slot %x: tampered with", k)
 				continue
 			}
