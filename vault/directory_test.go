@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"slices"
@@ -497,4 +498,38 @@ func clientsOf(t *testing.T, v *Vault) []Client {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// Every byte of a row matters: head, nonce, ciphertext and tag. A flip
+// anywhere, or the row read under another slot, does not open.
+func TestFlipAnyByteOfADirectoryRow(t *testing.T) {
+	tv := newTestVault(t)
+	ids := tv.add(t, fakeRecord(1))
+	var slot, row []byte
+	err := tv.view(func(tx *bolt.Tx) error {
+		slot = clone(tx.Bucket(bucketIDs).Get(ids[0][:]))
+		row = clone(tx.Bucket(bucketDirectory).Get(slot))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := tv.keys.newDirOpener()
+	if r, err := o.open(slot, row); err != nil || r.id != ids[0] {
+		t.Fatalf("the row as stored: %v", err)
+	}
+	for i := range row {
+		flipped := clone(row)
+		flipped[i] ^= 0x01
+		if _, err := o.open(slot, flipped); err == nil {
+			t.Errorf("byte %d flipped: the row still opens", i)
+		}
+	}
+	other := seqKey(binary.BigEndian.Uint64(slot) + 1)
+	if _, err := o.open(other, row); err == nil {
+		t.Error("the row opens under another slot")
+	}
+	if _, err := o.open(slot, row[:len(row)-1]); err == nil {
+		t.Error("the row cut short opens")
+	}
 }
