@@ -337,8 +337,8 @@ type ListOptions struct {
 	Sort string
 	// Limit, if positive, is how many clients to list at most.
 	Limit int
-	// DueBefore, if set, lists only the clients whose records may be
-	// destroyed before that day (retain-until before it).
+	// DueBefore, if set, lists only the clients whose retain-until date is
+	// before that day.
 	DueBefore records.Date
 }
 

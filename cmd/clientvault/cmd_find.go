@@ -33,7 +33,8 @@ email address.
 
 On a terminal, pick a client from the list to open their card (that view is
 recorded in the audit log). Piped or redirected, one line per client; with
---json, a JSON array. A coworker finds only the clients shared with them.
+--json, a JSON array. No match is exit 3, or an empty array with --json. A
+coworker finds only the clients shared with them.
 
 find reads the vault's sealed directory, not the records, and writes
 nothing: it is not recorded in the audit log.`,

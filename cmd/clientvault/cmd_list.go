@@ -37,7 +37,7 @@ Lines are written as they come: aligned in blocks of 1000.`,
 	f := c.Flags()
 	f.StringVar(&o.sort, "sort", vault.SortName, "order: name, last-visit (latest first) or retain-until (soonest first)")
 	f.IntVar(&o.limit, "limit", 0, "list at most N clients")
-	f.StringVar(&o.dueBefore, "due-before", "", "only clients whose record may be destroyed before DATE (YYYY-MM-DD)")
+	f.StringVar(&o.dueBefore, "due-before", "", "only clients whose retain-until date is before DATE (YYYY-MM-DD)")
 	return c
 }
 
