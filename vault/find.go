@@ -105,7 +105,8 @@ func (q *query) matches(r *clientRow) bool {
 	case q.email != nil:
 		return bytes.Contains(r.email, q.email)
 	case q.digits != nil:
-		return bytes.Contains(appendDigits(r.buf[:0], r.phone), q.digits)
+		r.buf = appendDigits(r.buf[:0], r.phone) // kept, so that the next row reuses it
+		return bytes.Contains(r.buf, q.digits)
 	}
 	for _, w := range q.words {
 		found := false
