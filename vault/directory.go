@@ -287,22 +287,38 @@ func deleteDirectory(tx *bolt.Tx, slot []byte) error {
 	return nil
 }
 
-// hasDirectory reports whether the vault has its directory.
+// keyDirectoryBuilding, in the meta bucket, marks a directory whose build
+// (buildDirectory) has begun and not ended: its rows are incomplete, so
+// Find and Clients treat it as missing, Verify does not check it, and the
+// next Unlock that may write builds it again from the start.
+var keyDirectoryBuilding = []byte("directory_building")
+
+// hasDirectory reports whether the vault has its directory, complete.
 func (v *Vault) hasDirectory() (bool, error) {
-	exists := false
+	ready := false
 	err := v.view(func(tx *bolt.Tx) error {
-		exists = tx.Bucket(bucketDirectory) != nil
+		ready = directoryReady(tx)
 		return nil
 	})
-	return exists, err
+	return ready, err
+}
+
+// directoryReady reports whether tx sees a complete directory.
+func directoryReady(tx *bolt.Tx) bool {
+	return tx.Bucket(bucketDirectory) != nil && tx.Bucket(bucketMeta).Get(keyDirectoryBuilding) == nil
 }
 
 // buildDirectory makes the directory of a vault that predates it: it opens
-// every visible record with age (about 115 µs each, on all cores: some 6 s
-// for 100,000 records on two cores, once) and writes all the rows in one
-// transaction. Records that fail to open get no row: Verify reports them.
-// Entries of a pending stage are skipped (they go when the stage is
-// discarded).
+// every visible record with age (about 115 µs each, on all cores; 22-32 s
+// for 100,000 records on the loaded 2-core machine of bench/README-find.md)
+// and writes their rows, in slot order. It works in chunks of
+// buildChunk records, each read, opened and written in transactions of its
+// own, so that its memory does not grow with the vault: the first
+// transaction sets keyDirectoryBuilding and the last clears it, and a build
+// that was interrupted between them is started again by the next Unlock
+// that may write. Records that fail to open get no row: Verify reports
+// them. Entries of a pending stage are skipped (they go when the stage is
+// discarded, which Unlock does first).
 func (v *Vault) buildDirectory() error {
 	if v.opts.ReadOnly {
 		return nil
@@ -312,34 +328,41 @@ func (v *Vault) buildDirectory() error {
 	}
 	type item struct {
 		id   ID
-		slot []byte
-		raw  []byte
+		slot [8]byte
 		val  []byte
 	}
-	var items []*item
-	err := v.view(func(tx *bolt.Tx) error {
+	var items []item
+	err := v.update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketDirectory) != nil {
+			if err := tx.DeleteBucket(bucketDirectory); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.CreateBucket(bucketDirectory); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMeta).Put(keyDirectoryBuilding, []byte{1}); err != nil {
+			return err
+		}
 		c := tx.Bucket(bucketIDs).Cursor()
 		for k, slot := c.First(); k != nil; k, slot = c.Next() {
-			if len(k) == len(ID{}) {
-				items = append(items, &item{id: ID(k), slot: clone(slot)})
+			if len(k) == len(ID{}) && len(slot) == 8 {
+				items = append(items, item{id: ID(k), slot: [8]byte(slot)})
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("build the client directory: %w", err)
 	}
-	// In slot order, so that the entries are read, and the rows written,
-	// front to back; in chunks, so that only a chunk's entries (about 1.5
-	// KB each) are in memory at once, not the whole vault's.
-	slices.SortFunc(items, func(a, b *item) int { return bytes.Compare(a.slot, b.slot) })
-	const chunk = 4096
-	for start := 0; start < len(items); start += chunk {
-		part := items[start:min(start+chunk, len(items))]
+	slices.SortFunc(items, func(a, b item) int { return bytes.Compare(a.slot[:], b.slot[:]) })
+	raws := make([][]byte, buildChunk)
+	for start := 0; start < len(items); start += buildChunk {
+		part := items[start:min(start+buildChunk, len(items))]
 		err := v.view(func(tx *bolt.Tx) error {
 			recs := tx.Bucket(bucketRecords)
-			for _, it := range part {
-				it.raw = clone(recs.Get(it.slot))
+			for i := range part {
+				raws[i] = clone(recs.Get(part[i].slot[:]))
 			}
 			return nil
 		})
@@ -347,9 +370,8 @@ func (v *Vault) buildDirectory() error {
 			return err
 		}
 		parallel(len(part), func(i int) {
-			it := part[i]
-			raw := it.raw
-			it.raw = nil
+			it, raw := &part[i], raws[i]
+			raws[i] = nil
 			if raw == nil {
 				return
 			}
@@ -359,26 +381,33 @@ func (v *Vault) buildDirectory() error {
 			}
 			f := directoryFields(rec)
 			f.retainUntil, f.held = e.RetainUntil, e.Held
-			it.val, _ = v.keys.sealDirectory(e.ID, e.Stage, it.slot, f)
+			it.val, _ = v.keys.sealDirectory(e.ID, e.Stage, it.slot[:], f)
 		})
-	}
-	return v.update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketDirectory)
+		err = v.update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketDirectory)
+			b.FillPercent = 1.0 // rows go in in slot order: fill every page
+			for i := range part {
+				if part[i].val == nil {
+					continue
+				}
+				if err := b.Put(part[i].slot[:], part[i].val); err != nil {
+					return err
+				}
+				part[i].val = nil
+			}
+			return nil
+		})
 		if err != nil {
 			return fmt.Errorf("build the client directory: %w", err)
 		}
-		b.FillPercent = 1.0 // rows go in in slot order: fill every page
-		for _, it := range items {
-			if it.val == nil {
-				continue
-			}
-			if err := b.Put(it.slot, it.val); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+		v.dropMapped()
+	}
+	return v.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyDirectoryBuilding) })
 }
+
+// buildChunk is how many records buildDirectory opens and writes at once (a
+// variable, so that tests build in several chunks).
+var buildChunk = 4096
 
 // spellTokens appends the search tokens of name and then of pref (the
 // preferred name), space-separated, as records.SearchTokens makes them, if

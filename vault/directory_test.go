@@ -533,3 +533,52 @@ func TestFlipAnyByteOfADirectoryRow(t *testing.T) {
 		t.Error("the row cut short opens")
 	}
 }
+
+// A build interrupted after some chunks leaves a marked, partial directory:
+// find treats it as missing and the next writer builds it again, whole.
+func TestInterruptedDirectoryBuildIsRedone(t *testing.T) {
+	saved := buildChunk
+	buildChunk = 2
+	defer func() { buildChunk = saved }()
+	tv := newTestVault(t)
+	var recs []*records.Record
+	for i := range 7 {
+		recs = append(recs, fakeRecord(i))
+	}
+	tv.add(t, recs...)
+	// Built in chunks of 2 from nothing.
+	tv.withDB(t, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketDirectory) })
+	tv.reopen(t)
+	if n := len(clientsOf(t, tv.Vault)); n != 7 {
+		t.Fatalf("after a build in chunks: %d clients", n)
+	}
+	// Interrupted: the marker stands and some rows are gone.
+	tv.withDB(t, func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketMeta).Put(keyDirectoryBuilding, []byte{1}); err != nil {
+			return err
+		}
+		k, _ := tx.Bucket(bucketDirectory).Cursor().Last()
+		return tx.Bucket(bucketDirectory).Delete(k)
+	})
+	v, err := Open(tv.path, Options{Now: testClock, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Unlock(tv.owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Find("testclient"); !errors.Is(err, ErrNoDirectory) {
+		t.Errorf("find in a half-built directory: %v", err)
+	}
+	if rep, err := v.Verify(); err != nil || !rep.OK() {
+		t.Errorf("verify of a half-built directory: %v %+v", err, rep)
+	}
+	v.Close()
+	tv.reopen(t)
+	if n := len(clientsOf(t, tv.Vault)); n != 7 {
+		t.Errorf("after the build was redone: %d clients", n)
+	}
+	if rep, err := tv.Verify(); err != nil || !rep.OK() {
+		t.Errorf("verify: %v %+v", err, rep)
+	}
+}

@@ -185,11 +185,10 @@ func (v *Vault) eachClient(parts int, match func(*clientRow) bool, fn func(part 
 	}
 	var first, last uint64
 	err := v.view(func(tx *bolt.Tx) error {
-		dir := tx.Bucket(bucketDirectory)
-		if dir == nil {
+		if !directoryReady(tx) {
 			return ErrNoDirectory
 		}
-		c := dir.Cursor()
+		c := tx.Bucket(bucketDirectory).Cursor()
 		if k, _ := c.First(); len(k) == 8 {
 			first = binary.BigEndian.Uint64(k)
 		}

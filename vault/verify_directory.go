@@ -17,10 +17,10 @@ import (
 // builds it: that is not a problem.
 func (v *Vault) verifyDirectory(checked map[ID]*records.Record, add func(rec, format string, args ...any)) error {
 	return v.view(func(tx *bolt.Tx) error {
-		dir := tx.Bucket(bucketDirectory)
-		if dir == nil {
-			return nil
+		if !directoryReady(tx) {
+			return nil // none yet, or an interrupted build the next writer redoes
 		}
+		dir := tx.Bucket(bucketDirectory)
 		ids, recs := tx.Bucket(bucketIDs), tx.Bucket(bucketRecords)
 		o := v.keys.newDirOpener()
 		own := map[string]bool{} // slots whose row is a present record's
