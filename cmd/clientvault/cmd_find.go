@@ -62,15 +62,22 @@ func runFind(a *App, o *findOptions) error {
 		return printJSON(a.Out, found)
 	case len(found) == 0:
 		return fmt.Errorf("no client matches: %w", vault.ErrNotFound)
-	case a.interactive():
+	case a.interactive() && len(found) <= maxPick:
 		id, err := pickClient(a, found)
 		if err != nil {
 			return err
 		}
 		return viewCard(a, id)
 	}
+	if a.interactive() {
+		defer fmt.Fprintf(a.Err, "clientvault: %s: too many to pick from; add a word, or view one by its ID\n", count(len(found), "client"))
+	}
 	return printClients(a.Out, found)
 }
+
+// maxPick is the most clients find offers in a list to pick from; more are
+// printed, for the person to narrow the search.
+const maxPick = 300
 
 // withDirectory runs do on the vault opened read-only (no write lock, no
 // walk of the file's pages), as the owner or as a coworker. A vault made
