@@ -32,7 +32,7 @@ is written ("5550142" finds "+1 415 555-0142"); TEXT with an "@" finds an
 email address.
 
 On a terminal, pick a client from the list to open their card (that view is
-recorded in the audit log). Piped or redirected, one line per client; with
+recorded in the audit log); more than 300 clients are printed instead. Piped or redirected, one line per client; with
 --json, a JSON array. No match is exit 3, or an empty array with --json. A
 coworker finds only the clients shared with them.
 
