@@ -5,7 +5,9 @@
 # about 1 KB (bench/gencsv) into a vault with a plain key identity (unless
 # DIR already holds one), then runs each command RUNS times (default 20)
 # from the page cache with GNU time and prints min / median / max wall
-# time and the largest "Maximum resident set size".
+# time, the mean CPU time (user + system) and the largest "Maximum resident
+# set size". Wall times mean little while other work loads the machine
+# (see uptime): the CPU time does not change with it.
 #   sh bench/find-cli.sh
 # DIR (default /tmp/cv-find) holds the files.
 set -eu
@@ -21,16 +23,17 @@ if [ ! -f "$DIR/vault-100k.db" ]; then
 	"$DIR/cv" import "$DIR/clients-100k.csv" >/dev/null
 fi
 ls -l "$DIR/vault-100k.db"
+uptime
 measure() {
 	: >"$DIR/times.txt"
 	"$DIR/cv" "$@" >/dev/null 2>&1 || true # warm the page cache
 	i=0
 	while [ "$i" -lt "$RUNS" ]; do
-		/usr/bin/time -f "%e %M" -a -o "$DIR/times.txt" "$DIR/cv" "$@" >/dev/null 2>&1 || true
+		/usr/bin/time -f "%e %M %U %S" -a -o "$DIR/times.txt" "$DIR/cv" "$@" >/dev/null 2>&1 || true
 		i=$((i + 1))
 	done
-	sort -n "$DIR/times.txt" | awk -v cmd="$*" '{t[NR] = $1; if ($2 > m) m = $2}
-		END {printf "%-40s wall min %.2f median %.2f max %.2f s, max RSS %.1f MB (%d runs)\n", cmd, t[1], t[int((NR + 1) / 2)], t[NR], m / 1024, NR}'
+	sort -n "$DIR/times.txt" | awk -v cmd="$*" '{t[NR] = $1; if ($2 > m) m = $2; c += $3 + $4}
+		END {printf "%-40s wall min %.2f median %.2f max %.2f s, CPU %.3f s/run, max RSS %.1f MB (%d runs)\n", cmd, t[1], t[int((NR + 1) / 2)], t[NR], c / NR, m / 1024, NR}'
 }
 measure find numberedb
 measure find "Numberedb testclient"

@@ -2,6 +2,7 @@ package records
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -435,5 +436,14 @@ func TestFoldName(t *testing.T) {
 	}
 	if FoldName("Ann") == FoldName("Anne") {
 		t.Error("Ann and Anne folded together")
+	}
+}
+
+// Date.String formats by hand what fmt formats.
+func TestDateStringIsSprintf(t *testing.T) {
+	for _, d := range []Date{{2026, 2, 1}, {1, 1, 1}, {9999, 12, 31}, {1990, 10, 9}, {10000, 1, 1}, {-5, 3, 4}, {2020, 13, 1}} {
+		if got, want := d.String(), fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
 	}
 }

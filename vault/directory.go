@@ -28,9 +28,15 @@ import (
 //
 //	version (1) | record ID (8) | stage (8) | nonce (12) | AES-GCM sealed fields
 //
-// with the version, ID and stage as additional data, so a row moved to
-// another record, or given another stage, fails to open. The ID and stage
-// say nothing that the stored entry does not say in the clear.
+// with the slot, the version, the ID and the stage as additional data, so
+// that a row moved to another slot (another record's, or none), or given
+// another ID or stage, fails to open. The ID and stage say nothing that the
+// stored entry does not say in the clear. What the AEAD cannot tell is an
+// older row of the same record put back (say, from before a note): Verify
+// compares every row with its record and reports it as stale; and a row
+// of a destroyed record put back in its old slot: Find and the duplicate
+// check look up the ID map for the rows they match, and Verify reports it
+// as left over.
 //
 // A row is written in the transaction that writes its record's entry (a
 // bulk add's batch, Note, an import's update, a hold, a retention change)
@@ -48,7 +54,8 @@ import (
 // restore copy every bucket, and Verify checks it when it is there.
 var bucketDirectory = []byte("directory")
 
-// ErrNoDirectory is returned by Find and Clients when the vault has no
+// ErrNoDirectory is returned by Find, Clients, Duplicates and the source
+// CheckDuplicates wraps when the vault has no
 // sealed directory yet (it was made by an earlier version and was not yet
 // opened for writing); opening it for writing builds the directory.
 var ErrNoDirectory = errors.New("the vault has no client directory yet")
@@ -137,8 +144,9 @@ func (f *dirFields) appendPlain(b []byte) []byte {
 	return append(b, flags)
 }
 
-// sealDirectory returns the directory row of record id, of stage, holding f.
-func (k *keySet) sealDirectory(id ID, stage uint64, f *dirFields) ([]byte, error) {
+// sealDirectory returns the directory row of record id, of stage, stored in
+// slot, holding f.
+func (k *keySet) sealDirectory(id ID, stage uint64, slot []byte, f *dirFields) ([]byte, error) {
 	aead := k.directoryAEAD()
 	plain := f.appendPlain(make([]byte, 0, 96+len(f.name)+len(f.tokens)+len(f.pref)+len(f.phone)+len(f.email)))
 	defer clear(plain)
@@ -149,12 +157,15 @@ func (k *keySet) sealDirectory(id ID, stage uint64, f *dirFields) ([]byte, error
 	if _, err := rand.Read(b[dirHeadLen:]); err != nil {
 		return nil, err
 	}
-	return aead.Seal(b, b[dirHeadLen:dirHeadLen+dirNonceLen], plain, directoryAD(b[:dirHeadLen])), nil
+	return aead.Seal(b, b[dirHeadLen:dirHeadLen+dirNonceLen], plain, directoryAD(nil, slot, b[:dirHeadLen])), nil
 }
 
-// directoryAD is the additional data of a row whose head is head.
-func directoryAD(head []byte) []byte {
-	return append([]byte(labelDirectory), head...)
+// directoryAD appends to b the additional data of a row stored in slot
+// whose head is head: the label, the slot (8 bytes) and the head.
+func directoryAD(b, slot, head []byte) []byte {
+	b = append(b, labelDirectory...)
+	b = append(b, slot...)
+	return append(b, head...)
 }
 
 // dirRow is a directory row, opened.
@@ -174,19 +185,19 @@ type dirOpener struct {
 }
 
 func (k *keySet) newDirOpener() *dirOpener {
-	return &dirOpener{aead: k.directoryAEAD(), ad: []byte(labelDirectory)}
+	return &dirOpener{aead: k.directoryAEAD()}
 }
 
 // errDirRow is the error for a directory row that does not open.
 var errDirRow = errors.New("directory entry: tampered with, moved, or another record's")
 
-// open authenticates and decrypts the row val. The plaintext is valid until
-// the next call.
-func (o *dirOpener) open(val []byte) (dirRow, error) {
+// open authenticates and decrypts the row val stored in slot. The plaintext
+// is valid until the next call.
+func (o *dirOpener) open(slot, val []byte) (dirRow, error) {
 	if len(val) < dirHeadLen+dirNonceLen+o.aead.Overhead() || val[0] != directoryVersion {
 		return dirRow{}, errDirRow
 	}
-	o.ad = append(o.ad[:len(labelDirectory)], val[:dirHeadLen]...)
+	o.ad = directoryAD(o.ad[:0], slot, val[:dirHeadLen])
 	var err error
 	o.plain, err = o.aead.Open(o.plain[:0], val[dirHeadLen:dirHeadLen+dirNonceLen], val[dirHeadLen+dirNonceLen:], o.ad)
 	if err != nil {
@@ -249,7 +260,7 @@ func (v *Vault) putDirectory(tx *txn, slot []byte, e *entry) error {
 		if val == nil {
 			return nil
 		}
-		row, err := v.keys.newDirOpener().open(val)
+		row, err := v.keys.newDirOpener().open(slot, val)
 		if err != nil || row.id != e.ID {
 			return nil
 		}
@@ -260,7 +271,7 @@ func (v *Vault) putDirectory(tx *txn, slot []byte, e *entry) error {
 		f = d.fields()
 	}
 	f.retainUntil, f.held = e.RetainUntil, e.Held
-	val, err := v.keys.sealDirectory(e.ID, e.Stage, f)
+	val, err := v.keys.sealDirectory(e.ID, e.Stage, slot, f)
 	if err != nil {
 		return err
 	}
@@ -275,22 +286,38 @@ func deleteDirectory(tx *txn, slot []byte) error {
 	return nil
 }
 
-// hasDirectory reports whether the vault has its directory.
+// keyDirectoryBuilding, in the meta bucket, marks a directory whose build
+// (buildDirectory) has begun and not ended: its rows are incomplete, so
+// Find and Clients treat it as missing, Verify does not check it, and the
+// next Unlock that may write builds it again from the start.
+var keyDirectoryBuilding = []byte("directory_building")
+
+// hasDirectory reports whether the vault has its directory, complete.
 func (v *Vault) hasDirectory() (bool, error) {
-	exists := false
+	ready := false
 	err := v.view(func(tx *txn) error {
-		exists = tx.Bucket(bucketDirectory) != nil
+		ready = directoryReady(tx)
 		return nil
 	})
-	return exists, err
+	return ready, err
+}
+
+// directoryReady reports whether tx sees a complete directory.
+func directoryReady(tx *txn) bool {
+	return tx.Bucket(bucketDirectory) != nil && tx.Bucket(bucketMeta).Get(keyDirectoryBuilding) == nil
 }
 
 // buildDirectory makes the directory of a vault that predates it: it opens
-// every visible record with age (about 115 µs each, on all cores: some 6 s
-// for 100,000 records on two cores, once) and writes all the rows in one
-// transaction. Records that fail to open get no row: Verify reports them.
-// Entries of a pending stage are skipped (they go when the stage is
-// discarded).
+// every visible record with age (about 115 µs each, on all cores; 22-32 s
+// for 100,000 records on the loaded 2-core machine of bench/README-find.md)
+// and writes their rows, in slot order. It works in chunks of
+// buildChunk records, each read, opened and written in transactions of its
+// own, so that its memory does not grow with the vault: the first
+// transaction sets keyDirectoryBuilding and the last clears it, and a build
+// that was interrupted between them is started again by the next Unlock
+// that may write. Records that fail to open get no row: Verify reports
+// them. Entries of a pending stage are skipped (they go when the stage is
+// discarded, which Unlock does first).
 func (v *Vault) buildDirectory() error {
 	if v.opts.ReadOnly {
 		return nil
@@ -300,34 +327,41 @@ func (v *Vault) buildDirectory() error {
 	}
 	type item struct {
 		id   ID
-		slot []byte
-		raw  []byte
+		slot [8]byte
 		val  []byte
 	}
-	var items []*item
-	err := v.view(func(tx *txn) error {
+	var items []item
+	err := v.update(func(tx *txn) error {
+		if tx.Bucket(bucketDirectory) != nil {
+			if err := tx.DeleteBucket(bucketDirectory); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.CreateBucket(bucketDirectory); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMeta).Put(keyDirectoryBuilding, []byte{1}); err != nil {
+			return err
+		}
 		c := tx.Bucket(bucketIDs).Cursor()
 		for k, slot := c.First(); k != nil; k, slot = c.Next() {
-			if len(k) == len(ID{}) {
-				items = append(items, &item{id: ID(k), slot: clone(slot)})
+			if len(k) == len(ID{}) && len(slot) == 8 {
+				items = append(items, item{id: ID(k), slot: [8]byte(slot)})
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("build the client directory: %w", err)
 	}
-	// In slot order, so that the entries are read, and the rows written,
-	// front to back; in chunks, so that only a chunk's entries (about 1.5
-	// KB each) are in memory at once, not the whole vault's.
-	slices.SortFunc(items, func(a, b *item) int { return bytes.Compare(a.slot, b.slot) })
-	const chunk = 4096
-	for start := 0; start < len(items); start += chunk {
-		part := items[start:min(start+chunk, len(items))]
+	slices.SortFunc(items, func(a, b item) int { return bytes.Compare(a.slot[:], b.slot[:]) })
+	raws := make([][]byte, buildChunk)
+	for start := 0; start < len(items); start += buildChunk {
+		part := items[start:min(start+buildChunk, len(items))]
 		err := v.view(func(tx *txn) error {
 			recs := tx.Bucket(bucketRecords)
-			for _, it := range part {
-				it.raw = clone(recs.Get(it.slot))
+			for i := range part {
+				raws[i] = clone(recs.Get(part[i].slot[:]))
 			}
 			return nil
 		})
@@ -335,9 +369,8 @@ func (v *Vault) buildDirectory() error {
 			return err
 		}
 		parallel(len(part), func(i int) {
-			it := part[i]
-			raw := it.raw
-			it.raw = nil
+			it, raw := &part[i], raws[i]
+			raws[i] = nil
 			if raw == nil {
 				return
 			}
@@ -347,25 +380,33 @@ func (v *Vault) buildDirectory() error {
 			}
 			f := directoryFields(rec)
 			f.retainUntil, f.held = e.RetainUntil, e.Held
-			it.val, _ = v.keys.sealDirectory(e.ID, e.Stage, f)
+			it.val, _ = v.keys.sealDirectory(e.ID, e.Stage, it.slot[:], f)
 		})
-	}
-	return v.update(func(tx *txn) error {
-		b, err := tx.CreateBucketIfNotExists(bucketDirectory)
+		err = v.update(func(tx *txn) error {
+			b := tx.Bucket(bucketDirectory)
+			b.FillPercent = 1.0 // rows go in in slot order: fill every page
+			for i := range part {
+				if part[i].val == nil {
+					continue
+				}
+				if err := b.Put(part[i].slot[:], part[i].val); err != nil {
+					return err
+				}
+				part[i].val = nil
+			}
+			return nil
+		})
 		if err != nil {
 			return fmt.Errorf("build the client directory: %w", err)
 		}
-		for _, it := range items {
-			if it.val == nil {
-				continue
-			}
-			if err := b.Put(it.slot, it.val); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+		v.dropMapped()
+	}
+	return v.update(func(tx *txn) error { return tx.Bucket(bucketMeta).Delete(keyDirectoryBuilding) })
 }
+
+// buildChunk is how many records buildDirectory opens and writes at once (a
+// variable, so that tests build in several chunks).
+var buildChunk = 4096
 
 // spellTokens appends the search tokens of name and then of pref (the
 // preferred name), space-separated, as records.SearchTokens makes them, if

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
 	bolt "go.etcd.io/bbolt"
 )
@@ -445,5 +447,150 @@ func TestSpelledTokensAreSearchTokens(t *testing.T) {
 				t.Errorf("%q %q: stored tokens %q", name, pref, f.tokens)
 			}
 		}
+	}
+}
+
+// An import that updates a client, a retention change, and a bulk add of
+// several batches keep the directory as the records are; verify agrees.
+func TestDirectoryFollowsImportUpdatesAndRetention(t *testing.T) {
+	tv := newTestVault(t)
+	old := fakeRecord(1)
+	old.Treatments = []records.Treatment{{Date: records.Date{Year: 2020, Month: 1, Day: 1}, Service: "peel"}}
+	ids := tv.add(t, old)
+	row := *fakeRecord(1)
+	row.Phone = "+44 20 7946 0958"
+	row.Email = "moved@example.test"
+	row.Treatments = nil
+	rep, err := tv.Import(t.Context(), rowSource(rowsOf(&row)), ImportOptions{OnDuplicate: DuplicateUpdate})
+	if err != nil || rep.Updated != 1 {
+		t.Fatalf("import: %v %+v", err, rep)
+	}
+	if got := findIDs(t, tv.Vault, "2079460958"); len(got) != 1 || got[0] != ids[0].String() {
+		t.Errorf("the new phone: %v", got)
+	}
+	if got := findIDs(t, tv.Vault, "moved@"); len(got) != 1 {
+		t.Errorf("the new email: %v", got)
+	}
+	before := clientsOf(t, tv.Vault)[0].RetainUntil
+	if _, err := tv.SetRetention(consent.Policy{Years: 10, MinorAge: 18, MinorUntilAge: 25}); err != nil {
+		t.Fatal(err)
+	}
+	after := clientsOf(t, tv.Vault)[0].RetainUntil
+	if after.Year != before.Year+3 {
+		t.Errorf("retain-until %v, then %v after 7 -> 10 years", before, after)
+	}
+	// Several batches, staged and published.
+	var recs []*records.Record
+	for i := range 25 {
+		recs = append(recs, fakeRecord(100+i))
+	}
+	if _, err := tv.Add(t.Context(), sliceSource(recs), AddOptions{BatchSize: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(clientsOf(t, tv.Vault)); n != 26 {
+		t.Errorf("%d clients, want 26", n)
+	}
+	rep2, err := tv.Verify()
+	if err != nil || !rep2.OK() {
+		t.Fatalf("verify: %v %+v", err, rep2)
+	}
+}
+
+func clientsOf(t *testing.T, v *Vault) []Client {
+	t.Helper()
+	var out []Client
+	if err := v.Clients(ListOptions{}, func(c Client) error { out = append(out, c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Every byte of a row matters: head, nonce, ciphertext and tag. A flip
+// anywhere, or the row read under another slot, does not open.
+func TestFlipAnyByteOfADirectoryRow(t *testing.T) {
+	tv := newTestVault(t)
+	ids := tv.add(t, fakeRecord(1))
+	var slot, row []byte
+	err := tv.view(func(tx *txn) error {
+		slot = clone(tx.Bucket(bucketIDs).Get(ids[0][:]))
+		row = clone(tx.Bucket(bucketDirectory).Get(slot))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := tv.keys.newDirOpener()
+	if r, err := o.open(slot, row); err != nil || r.id != ids[0] {
+		t.Fatalf("the row as stored: %v", err)
+	}
+	for i := range row {
+		flipped := clone(row)
+		flipped[i] ^= 0x01
+		if _, err := o.open(slot, flipped); err == nil {
+			t.Errorf("byte %d flipped: the row still opens", i)
+		}
+	}
+	other := seqKey(binary.BigEndian.Uint64(slot) + 1)
+	if _, err := o.open(other, row); err == nil {
+		t.Error("the row opens under another slot")
+	}
+	if _, err := o.open(slot, row[:len(row)-1]); err == nil {
+		t.Error("the row cut short opens")
+	}
+}
+
+// A build interrupted after some chunks leaves a marked, partial directory:
+// find treats it as missing and the next writer builds it again, whole.
+func TestInterruptedDirectoryBuildIsRedone(t *testing.T) {
+	saved := buildChunk
+	buildChunk = 2
+	defer func() { buildChunk = saved }()
+	tv := newTestVault(t)
+	var recs []*records.Record
+	for i := range 7 {
+		recs = append(recs, fakeRecord(i))
+	}
+	tv.add(t, recs...)
+	// Built in chunks of 2 from nothing. (The vault's own transactions make
+	// the states a crash would leave, so the state root follows them.)
+	if err := tv.update(func(tx *txn) error { return tx.DeleteBucket(bucketDirectory) }); err != nil {
+		t.Fatal(err)
+	}
+	tv.reopen(t)
+	if n := len(clientsOf(t, tv.Vault)); n != 7 {
+		t.Fatalf("after a build in chunks: %d clients", n)
+	}
+	// Interrupted: the marker stands and some rows are gone.
+	err := tv.update(func(tx *txn) error {
+		if err := tx.Bucket(bucketMeta).Put(keyDirectoryBuilding, []byte{1}); err != nil {
+			return err
+		}
+		k, _ := tx.Bucket(bucketDirectory).Cursor().Last()
+		return tx.Bucket(bucketDirectory).Delete(clone(k))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv.close(t)
+	v, err := Open(tv.path, Options{Now: testClock, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Unlock(tv.owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Find("testclient"); !errors.Is(err, ErrNoDirectory) {
+		t.Errorf("find in a half-built directory: %v", err)
+	}
+	if rep, err := v.Verify(); err != nil || !rep.OK() {
+		t.Errorf("verify of a half-built directory: %v %+v", err, rep)
+	}
+	v.Close()
+	tv.reopen(t)
+	if n := len(clientsOf(t, tv.Vault)); n != 7 {
+		t.Errorf("after the build was redone: %d clients", n)
+	}
+	if rep, err := tv.Verify(); err != nil || !rep.OK() {
+		t.Errorf("verify: %v %+v", err, rep)
 	}
 }

@@ -2,10 +2,14 @@ package vault
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/clientvault/clientvault/records"
@@ -90,24 +94,33 @@ func samePhone(a, b string) bool {
 // writes nothing.
 func (v *Vault) Duplicates(rec *records.Record) ([]DuplicateClient, error) {
 	p := personOf(rec)
-	var out []DuplicateClient
-	var digits []byte
-	email := []byte(p.email)
+	email, digits := []byte(p.email), []byte(p.digits)
+	// how says why the row r is rec's client, or "". It uses the row's
+	// scratch space, so it runs on each part's goroutine.
 	how := func(r *clientRow) string {
 		switch {
 		case p.dob != 0 && r.dob == p.dob && foldedEqual(r.name, p.name):
 			return MatchNameDOB
-		case len(p.digits) >= minPhoneDigits && samePhone(string(appendDigits(digits[:0], r.phone)), p.digits):
-			return MatchPhone
-		case len(email) > 0 && bytes.Equal(r.email, email):
+		case len(digits) >= minPhoneDigits && len(r.phone) >= minPhoneDigits:
+			if r.buf = appendDigits(r.buf[:0], r.phone); len(r.buf) < minPhoneDigits {
+				break
+			}
+			if bytes.HasSuffix(r.buf, digits) || bytes.HasSuffix(digits, r.buf) {
+				return MatchPhone
+			}
+		}
+		if len(email) > 0 && bytes.Equal(r.email, email) {
 			return MatchEmail
 		}
 		return ""
 	}
-	err := v.eachClient(1, func(r *clientRow) bool { return how(r) != "" }, func(_ int, r *clientRow) error {
-		out = append(out, DuplicateClient{Record: r.id.String(), Match: how(r)})
+	parts := runtime.GOMAXPROCS(0)
+	outs := make([][]DuplicateClient, parts)
+	err := v.eachClient(parts, func(r *clientRow) bool { return how(r) != "" }, func(part int, r *clientRow) error {
+		outs[part] = append(outs[part], DuplicateClient{Record: r.id.String(), Match: how(r)})
 		return nil
 	}, true)
+	out := slices.Concat(outs...)
 	return out, err
 }
 
@@ -118,18 +131,23 @@ func foldedEqual(raw []byte, folded string) bool {
 
 // dupIndex finds, for a bulk add, the clients of the vault and of the
 // input so far that a record seems to be, with one read of the directory.
+// The vault's clients are kept as they are compared (about 150 bytes
+// each); the input's rows only as 8-byte hashes of their folded name and
+// date of birth, phone digits and email (about 25 bytes each in the
+// maps), so that an add of a million rows does not keep a million names:
+// within the input, phones compare by all their digits, not by the
+// vault's rule of one number ending the other.
 type dupIndex struct {
 	byDOB   map[uint32][]dupRef
 	byPhone map[string][]dupRef // by the last minPhoneDigits digits
 	byEmail map[string][]dupRef
+	rows    map[uint64]int32 // hash of a kind and a value -> the first row that had it
 }
 
-// dupRef is a client the index knows: a record or an input row.
+// dupRef is a client of the vault the index knows.
 type dupRef struct {
 	id     ID
-	row    int
-	name   string // raw for records (folded when a date of birth matches), folded for rows
-	folded bool
+	name   string // as stored; folded when a date of birth matches
 	digits string
 }
 
@@ -146,30 +164,57 @@ func (x *dupIndex) add(p person, ref dupRef) {
 	}
 }
 
+// rowKeys returns the hashes under which the input's row p is kept, and
+// the match each stands for.
+func rowKeys(p person) (keys []uint64, matches []string) {
+	add := func(match string, parts ...string) {
+		h := sha256.New()
+		for _, s := range parts {
+			writePart(h, []byte(s))
+		}
+		keys = append(keys, binary.BigEndian.Uint64(h.Sum(nil)))
+		matches = append(matches, match)
+	}
+	if p.dob != 0 && p.name != "" {
+		add(MatchNameDOB, "name+dob", p.name, strconv.Itoa(int(p.dob)))
+	}
+	if len(p.digits) >= minPhoneDigits {
+		add(MatchPhone, "phone", p.digits)
+	}
+	if p.email != "" {
+		add(MatchEmail, "email", p.email)
+	}
+	return keys, matches
+}
+
+// addRow keeps the input's row n, p.
+func (x *dupIndex) addRow(p person, n int) {
+	keys, _ := rowKeys(p)
+	for _, k := range keys {
+		if _, ok := x.rows[k]; !ok {
+			x.rows[k] = int32(n)
+		}
+	}
+}
+
 func (x *dupIndex) find(p person, row int) []DuplicateClient {
 	var out []DuplicateClient
-	seen := map[dupRef]bool{}
+	keys, matches := rowKeys(p)
+	for i, k := range keys {
+		if first, ok := x.rows[k]; ok && !slices.ContainsFunc(out, func(d DuplicateClient) bool { return d.SameAs == int(first) }) {
+			out = append(out, DuplicateClient{Row: row, SameAs: int(first), Match: matches[i]})
+		}
+	}
+	seen := map[ID]bool{}
 	report := func(r dupRef, match string) {
-		key := dupRef{id: r.id, row: r.row}
-		if seen[key] {
-			return
+		if !seen[r.id] {
+			seen[r.id] = true
+			out = append(out, DuplicateClient{Row: row, Record: r.id.String(), Match: match})
 		}
-		seen[key] = true
-		d := DuplicateClient{Row: row, Match: match}
-		if r.row != 0 {
-			d.SameAs = r.row
-		} else {
-			d.Record = r.id.String()
-		}
-		out = append(out, d)
 	}
 	if p.dob != 0 {
 		for _, r := range x.byDOB[p.dob] {
-			name := r.name
-			if !r.folded {
-				name = strings.Join(records.SearchTokens(name), " ")
-			}
-			if name == p.name {
+			if strings.Join(records.SearchTokens(r.name), " ") == p.name {
 				report(r, MatchNameDOB)
 			}
 		}
@@ -200,7 +245,7 @@ func (v *Vault) CheckDuplicates(next func() (*records.Record, error)) func() (*r
 	n := 0
 	return func() (*records.Record, error) {
 		if x == nil {
-			x = &dupIndex{byDOB: map[uint32][]dupRef{}, byPhone: map[string][]dupRef{}, byEmail: map[string][]dupRef{}}
+			x = &dupIndex{byDOB: map[uint32][]dupRef{}, byPhone: map[string][]dupRef{}, byEmail: map[string][]dupRef{}, rows: map[uint64]int32{}}
 			var digits []byte
 			err := v.eachClient(1, func(*clientRow) bool { return true }, func(_ int, r *clientRow) error {
 				d := string(appendDigits(digits[:0], r.phone))
@@ -224,7 +269,7 @@ func (v *Vault) CheckDuplicates(next func() (*records.Record, error)) func() (*r
 			n++
 			p := personOf(rec)
 			found := x.find(p, n)
-			x.add(p, dupRef{row: n, name: p.name, folded: true, digits: p.digits})
+			x.addRow(p, n)
 			if len(found) > 0 {
 				if dupErr == nil {
 					dupErr = &DuplicatesError{}

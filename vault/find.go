@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/clientvault/clientvault/records"
 )
@@ -45,7 +47,7 @@ func (v *Vault) Find(query string) ([]Client, error) {
 	outs, keyss := make([][]Client, parts), make([][]string, parts)
 	err = v.eachClient(parts, q.matches, func(p int, r *clientRow) error {
 		outs[p] = append(outs[p], r.client())
-		keyss[p] = append(keyss[p], string(r.tokens))
+		keyss[p] = append(keyss[p], string(r.searchTokens()))
 		return nil
 	}, true)
 	if err != nil {
@@ -102,11 +104,12 @@ func (q *query) matches(r *clientRow) bool {
 	case q.email != nil:
 		return bytes.Contains(r.email, q.email)
 	case q.digits != nil:
-		return bytes.Contains(appendDigits(r.buf[:0], r.phone), q.digits)
+		r.buf = appendDigits(r.buf[:0], r.phone) // kept, so that the next row reuses it
+		return bytes.Contains(r.buf, q.digits)
 	}
 	for _, w := range q.words {
 		found := false
-		for t := range bytes.SplitSeq(r.tokens, []byte{' '}) {
+		for t := range bytes.SplitSeq(r.searchTokens(), []byte{' '}) {
 			if bytes.HasPrefix(t, w) {
 				found = true
 				break
@@ -132,12 +135,23 @@ func appendDigits(b, s []byte) []byte {
 // clientRow is one client being read, its byte fields aliasing a buffer
 // that is valid only until the next row.
 type clientRow struct {
-	id                          ID
-	name, tokens, phone, email  []byte
-	dob, lastVisit, retainUntil uint32
-	held                        bool
-	buf                         []byte // scratch space for matching
-	tokBuf                      []byte // the tokens, when the row spells them out (appendASCIITokens)
+	id                               ID
+	name, tokens, pref, phone, email []byte
+	dob, lastVisit, retainUntil      uint32
+	held                             bool
+	buf                              []byte // scratch space for matching
+	tokBuf                           []byte // scratch space for spelling tokens out
+}
+
+// searchTokens returns the row's search tokens, spelling them out from
+// the name and preferred name (spellTokens) when the row does not keep
+// them: only when a match or an order needs them.
+func (r *clientRow) searchTokens() []byte {
+	if len(r.tokens) == 0 {
+		r.tokBuf, _ = spellTokens(r.tokBuf[:0], r.name, r.pref)
+		r.tokens = r.tokBuf
+	}
+	return r.tokens
 }
 
 func (r *clientRow) client() Client {
@@ -170,11 +184,10 @@ func (v *Vault) eachClient(parts int, match func(*clientRow) bool, fn func(part 
 	}
 	var first, last uint64
 	err := v.view(func(tx *txn) error {
-		dir := tx.Bucket(bucketDirectory)
-		if dir == nil {
+		if !directoryReady(tx) {
 			return ErrNoDirectory
 		}
-		c := dir.Cursor()
+		c := tx.Bucket(bucketDirectory).Cursor()
 		if k, _ := c.First(); len(k) == 8 {
 			first = binary.BigEndian.Uint64(k)
 		}
@@ -231,7 +244,7 @@ func (v *Vault) eachClientIn(part int, from, to []byte, match func(*clientRow) b
 			k, val = c.Seek(from)
 		}
 		for ; k != nil && (to == nil || bytes.Compare(k, to) < 0); k, val = c.Next() {
-			row, err := o.open(val)
+			row, err := o.open(k, val)
 			if err != nil {
 				if len(val) >= dirHeadLen {
 					return recordErr(ID(val[1:9]), fmt.Errorf("directory entry: %w", ErrTampered))
@@ -245,12 +258,8 @@ func (v *Vault) eachClientIn(part int, from, to []byte, match func(*clientRow) b
 			if !ok {
 				return recordErr(row.id, fmt.Errorf("directory entry: %w", ErrTampered))
 			}
-			r = clientRow{id: row.id, name: d.name, tokens: d.tokens, phone: d.phone, email: d.email,
+			r = clientRow{id: row.id, name: d.name, tokens: d.tokens, pref: d.pref, phone: d.phone, email: d.email,
 				dob: d.dob, lastVisit: d.lastVisit, retainUntil: d.retainUntil, held: d.held, buf: r.buf, tokBuf: r.tokBuf}
-			if len(r.tokens) == 0 {
-				r.tokBuf, _ = spellTokens(r.tokBuf[:0], r.name, d.pref)
-				r.tokens = r.tokBuf
-			}
 			if !match(&r) {
 				continue
 			}
@@ -327,21 +336,65 @@ type ListOptions struct {
 	Sort string
 	// Limit, if positive, is how many clients to list at most.
 	Limit int
-	// DueBefore, if set, lists only the clients whose records may be
-	// destroyed before that day (retain-until before it).
+	// DueBefore, if set, lists only the clients whose retain-until date is
+	// before that day.
 	DueBefore records.Date
 }
 
-// Clients calls each with the clients the directory holds (a coworker:
-// those shared with them), as o chooses and orders them. Like Find, it
-// writes nothing and is not audited. While the rows are read and sorted,
-// each client takes about 50 bytes beside its name and search key, and the
-// sort moves 24-byte keys, not the clients.
+// Clients calls each with the clients the directory holds, as o chooses
+// and orders them: ListClients, then Each.
 func (v *Vault) Clients(o ListOptions, each func(Client) error) error {
+	l, err := v.ListClients(o)
+	if err != nil {
+		return err
+	}
+	return l.Each(each)
+}
+
+// ClientList is what ListClients chose, in order, held in memory: it stays
+// valid once the vault is closed, so that a command prints it without
+// holding the vault's lock (a list piped into a pager would otherwise keep
+// every writer waiting).
+type ClientList struct {
+	items  [][]listItem
+	arenas [][]byte
+	order  []sortKey
+}
+
+// Len is how many clients l holds.
+func (l *ClientList) Len() int { return len(l.order) }
+
+// Each calls each with the clients of l in order, until it returns an
+// error.
+func (l *ClientList) Each(each func(Client) error) error {
+	// The IDs, in hex, and the names are handed out as strings that share
+	// the arenas' memory rather than one allocation and copy each (200,000
+	// of them for 100,000 clients, a sixth of a list's time): the arenas are
+	// not written again, and a string keeps its arena alive.
+	hexIDs := make([]byte, 0, 16*len(l.order))
+	for _, sk := range l.order {
+		it := &l.items[sk.part][sk.i]
+		at := len(hexIDs)
+		hexIDs = hex.AppendEncode(hexIDs, it.id[:])
+		c := Client{ID: unsafe.String(&hexIDs[at], 16), Name: arenaString(l.arenas[it.part][it.at : it.at+it.nameLen]),
+			DOB: numDate(uint64(it.dob)), LastVisit: numDate(uint64(it.lastVisit)), RetainUntil: numDate(uint64(it.retainUntil)), Held: it.held}
+		if err := each(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListClients returns the clients the directory holds (a coworker: those
+// shared with them), as o chooses and orders them. Like Find, it writes
+// nothing and is not audited. While the rows are read and sorted, each
+// client takes about 40 bytes beside its name and search key, and the sort
+// moves 32-byte keys, not the clients.
+func (v *Vault) ListClients(o ListOptions) (*ClientList, error) {
 	switch o.Sort {
 	case "", SortName, SortLastVisit, SortRetainUntil:
 	default:
-		return fmt.Errorf("%w: sort must be name, last-visit or retain-until", ErrInvalid)
+		return nil, fmt.Errorf("%w: sort must be name, last-visit or retain-until", ErrInvalid)
 	}
 	due := dateNum(o.DueBefore)
 	// Sized up front: grown by appending, the slices were copied over and
@@ -365,13 +418,13 @@ func (v *Vault) Clients(o ListOptions, each func(Client) error) error {
 	err := v.eachClient(parts, wanted, func(p int, r *clientRow) error {
 		items[p] = append(items[p], listItem{
 			id: r.id, dob: r.dob, lastVisit: r.lastVisit, retainUntil: r.retainUntil, held: r.held, part: uint8(p),
-			at: uint32(len(arenas[p])), nameLen: uint32(len(r.name)), keyLen: uint32(len(r.tokens)),
+			at: uint32(len(arenas[p])), nameLen: uint32(len(r.name)), keyLen: uint32(len(r.searchTokens())),
 		})
-		arenas[p] = append(append(arenas[p], r.name...), r.tokens...)
+		arenas[p] = append(append(arenas[p], r.name...), r.searchTokens()...)
 		return nil
 	}, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	key := func(it *listItem) []byte {
 		at := it.at + it.nameLen
@@ -426,15 +479,16 @@ func (v *Vault) Clients(o ListOptions, each func(Client) error) error {
 	if o.Limit > 0 && len(order) > o.Limit {
 		order = order[:o.Limit]
 	}
-	for _, sk := range order {
-		it := &items[sk.part][sk.i]
-		c := Client{ID: it.id.String(), Name: string(arenas[it.part][it.at : it.at+it.nameLen]), DOB: numDate(uint64(it.dob)),
-			LastVisit: numDate(uint64(it.lastVisit)), RetainUntil: numDate(uint64(it.retainUntil)), Held: it.held}
-		if err := each(c); err != nil {
-			return err
-		}
+	return &ClientList{items: items, arenas: arenas, order: order}, nil
+}
+
+// arenaString returns b as a string that shares its memory; b must never
+// be written again.
+func arenaString(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	return nil
+	return unsafe.String(&b[0], len(b))
 }
 
 // listItem is one client held by Clients while it sorts; its name and

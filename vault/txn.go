@@ -63,6 +63,26 @@ func (t *txn) CreateBucketIfNotExists(name []byte) (*bucket, error) {
 	return &bucket{Bucket: b, name: name, tx: t}, nil
 }
 
+// DeleteBucket deletes the bucket name and every object in it, each taken
+// out of the state root (and out of the object index and shard roots, for a
+// guarded bucket) as Delete does.
+func (t *txn) DeleteBucket(name []byte) error {
+	b := t.Tx.Bucket(name)
+	if b == nil {
+		return t.Tx.DeleteBucket(name)
+	}
+	c := b.Cursor()
+	for k, val := c.First(); k != nil; k, val = c.Next() {
+		if val == nil {
+			continue // a nested bucket: the vault makes none
+		}
+		if err := t.track(name, k, val, nil); err != nil {
+			return err
+		}
+	}
+	return t.Tx.DeleteBucket(name)
+}
+
 // NextSequence is bbolt's, refusing a number whose 8-byte key is taken. A
 // bucket's sequence is not an object the state root covers: someone who
 // set it back could make the next new entry overwrite an existing one (a

@@ -16,10 +16,10 @@ import (
 // builds it: that is not a problem.
 func (v *Vault) verifyDirectory(checked map[ID]*records.Record, add func(rec, format string, args ...any)) error {
 	return v.view(func(tx *txn) error {
-		dir := tx.Bucket(bucketDirectory)
-		if dir == nil {
-			return nil
+		if !directoryReady(tx) {
+			return nil // none yet, or an interrupted build the next writer redoes
 		}
+		dir := tx.Bucket(bucketDirectory)
 		ids, recs := tx.Bucket(bucketIDs), tx.Bucket(bucketRecords)
 		o := v.keys.newDirOpener()
 		own := map[string]bool{} // slots whose row is a present record's
@@ -43,7 +43,7 @@ func (v *Vault) verifyDirectory(checked map[ID]*records.Record, add func(rec, fo
 				add(id.String(), "its directory entry is missing")
 				continue
 			}
-			row, err := o.open(val)
+			row, err := o.open(slot, val)
 			if err != nil || row.id != id || row.stage != e.Stage {
 				add(id.String(), "%v", errDirRow)
 				continue
@@ -68,7 +68,7 @@ func (v *Vault) verifyDirectory(checked map[ID]*records.Record, add func(rec, fo
 				continue // an interrupted bulk add's, which goes with it
 			}
 			id := ID(val[1:9])
-			if _, err := o.open(val); err != nil {
+			if _, err := o.open(k, val); err != nil {
 				add(id.String(), "a directory entry in slot %x: tampered with", k)
 				continue
 			}

@@ -32,8 +32,9 @@ is written ("5550142" finds "+1 415 555-0142"); TEXT with an "@" finds an
 email address.
 
 On a terminal, pick a client from the list to open their card (that view is
-recorded in the audit log). Piped or redirected, one line per client; with
---json, a JSON array. A coworker finds only the clients shared with them.
+recorded in the audit log); more than 300 clients are printed instead. Piped or redirected, one line per client; with
+--json, a JSON array. No match is exit 3, or an empty array with --json. A
+coworker finds only the clients shared with them.
 
 find reads the vault's sealed directory, not the records, and writes
 nothing: it is not recorded in the audit log.`,
@@ -61,15 +62,22 @@ func runFind(a *App, o *findOptions) error {
 		return printJSON(a.Out, found)
 	case len(found) == 0:
 		return fmt.Errorf("no client matches: %w", vault.ErrNotFound)
-	case a.interactive():
+	case a.interactive() && len(found) <= maxPick:
 		id, err := pickClient(a, found)
 		if err != nil {
 			return err
 		}
 		return viewCard(a, id)
 	}
+	if a.interactive() {
+		defer fmt.Fprintf(a.Err, "clientvault: %s: too many to pick from; add a word, or view one by its ID\n", count(len(found), "client"))
+	}
 	return printClients(a.Out, found)
 }
+
+// maxPick is the most clients find offers in a list to pick from; more are
+// printed, for the person to narrow the search.
+const maxPick = 300
 
 // withDirectory runs do on the vault opened read-only (no write lock, no
 // walk of the file's pages), as the owner or as a coworker. A vault made

@@ -37,7 +37,7 @@ Lines are written as they come: aligned in blocks of 1000.`,
 	f := c.Flags()
 	f.StringVar(&o.sort, "sort", vault.SortName, "order: name, last-visit (latest first) or retain-until (soonest first)")
 	f.IntVar(&o.limit, "limit", 0, "list at most N clients")
-	f.StringVar(&o.dueBefore, "due-before", "", "only clients whose record may be destroyed before DATE (YYYY-MM-DD)")
+	f.StringVar(&o.dueBefore, "due-before", "", "only clients whose retain-until date is before DATE (YYYY-MM-DD)")
 	return c
 }
 
@@ -58,15 +58,18 @@ func runList(a *App, o *listOptions) error {
 		}
 		lo.DueBefore = d
 	}
+	// The vault is closed before the list is printed: a list piped into a
+	// pager must not hold the vault while the person reads.
+	list, err := withDirectory(a, func(v *vault.Vault) (*vault.ClientList, error) { return v.ListClients(lo) })
+	if err != nil {
+		return err
+	}
 	out := bufio.NewWriterSize(a.Out, 64<<10)
 	var w clientWriter = &plainClients{out: out}
 	if a.jsonOut {
 		w = &jsonClients{out: out}
 	}
-	_, err := withDirectory(a, func(v *vault.Vault) (struct{}, error) {
-		return struct{}{}, v.Clients(lo, w.write)
-	})
-	if err != nil {
+	if err := list.Each(w.write); err != nil {
 		return err
 	}
 	if err := w.end(); err != nil {

@@ -208,6 +208,8 @@ func TestJSONGolden(t *testing.T) {
 	}{
 		{"json-view", []string{"view", ids[0], "--json"}},
 		{"json-list", []string{"list", "--json"}},
+		{"json-list-last-visit", []string{"list", "--sort", "last-visit", "--limit", "1", "--json"}},
+		{"json-find", []string{"find", "doe", "--json"}},
 		{"json-verify", []string{"verify", "--json"}},
 		// Last: the views and lists above are in the log.
 		{"json-audit", []string{"audit", "--json"}},
@@ -231,6 +233,7 @@ func TestPlainOutputGolden(t *testing.T) {
 	}{
 		{"plain-view", []string{"view", ids[0]}},
 		{"plain-list", []string{"list"}},
+		{"plain-find", []string{"find", "jane"}},
 		{"plain-verify", []string{"verify"}},
 	} {
 		out := e.mustRun("", c.args...)

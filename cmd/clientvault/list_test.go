@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"text/tabwriter"
+	"time"
 
 	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/vault"
@@ -76,6 +78,47 @@ func TestListPlainIsTabwriter(t *testing.T) {
 		tw.Flush()
 		if got.String() != want.String() {
 			t.Errorf("%d clients: differs from tabwriter", n)
+		}
+	}
+}
+
+// lockProbe is an output that, at its first write, checks that another
+// process could open the vault for writing: the command no longer holds it.
+type lockProbe struct {
+	path  string
+	tried bool
+	err   error
+	bytes.Buffer
+}
+
+func (p *lockProbe) Write(b []byte) (int, error) {
+	if !p.tried {
+		p.tried = true
+		v, err := vault.Open(p.path, vault.Options{Now: time.Now, LockTimeout: 100 * time.Millisecond})
+		if err == nil {
+			v.Close()
+		}
+		p.err = err
+	}
+	return p.Buffer.Write(b)
+}
+
+// find and list print after they have closed the vault, so that output
+// piped into a pager does not keep writers waiting.
+func TestFindAndListPrintWithoutHoldingTheVault(t *testing.T) {
+	ta := newTestApp(t, "a long passphrase", "a long passphrase")
+	if code := ta.run("add", "--name", "Jane Doe", "--dob", "1990-04-02"); code != 0 {
+		t.Fatalf("add exited %d: %s", code, ta.er)
+	}
+	path := filepath.Join(ta.home, ".local", "share", "clientvault", "vault.db")
+	for _, args := range [][]string{{"list"}, {"list", "--json"}, {"find", "jane"}} {
+		ta.answers, ta.asked = []string{"a long passphrase"}, 0
+		p := &lockProbe{path: path}
+		ta.Out, ta.StdoutTTY = p, false
+		code := ta.run(args...)
+		ta.Out = ta.out
+		if code != 0 || !p.tried || p.err != nil || !strings.Contains(p.String(), "Jane Doe") {
+			t.Errorf("%v: exit %d, wrote %v, a writer opening the vault meanwhile: %v\n%s", args, code, p.tried, p.err, ta.er)
 		}
 	}
 }
