@@ -2,8 +2,6 @@
 
 package vault
 
-import bolt "go.etcd.io/bbolt"
-
 // readAround does nothing here: the pages bbolt touches are read as its
 // memory map faults them in.
 func readAround(tx *txn) (restore func()) { return func() {} }
