@@ -94,8 +94,10 @@ func (v *Vault) rewriteEntry(tx *txn, e *entry) error {
 // all cores, and hands them to sink in input order. next returns io.EOF after
 // the last. The first failure of next, prepare or sink stops everything and
 // is returned as it is (prepare and sink may name the record's position,
-// s.n); the records before it have been sunk, none after it.
-func sealAll(ctx context.Context, next func() (*records.Record, error), prepare func(*sealed) error, sink func(*sealed) error) error {
+// s.n); the records before it have been sunk, none after it. Each of
+// beforeRun sees a run of records before the worker prepares them one by
+// one (keySet.primeTags asks the unlock agent for their tags in one batch).
+func sealAll(ctx context.Context, next func() (*records.Record, error), prepare func(*sealed) error, sink func(*sealed) error, beforeRun ...func([]*sealed)) error {
 	// A job is a run of consecutive records, sealed by one worker: handed
 	// over one record at a time, every record woke a parked goroutine or
 	// two, and between those hand-offs the cores of an import sat idle for
@@ -155,6 +157,9 @@ func sealAll(ctx context.Context, next func() (*records.Record, error), prepare 
 	for range workers {
 		wg.Go(func() {
 			for j := range jobs {
+				for _, before := range beforeRun {
+					before(j.s)
+				}
 				for _, s := range j.s {
 					switch {
 					case s.err != nil: // next failed here: the run ends with it
