@@ -280,7 +280,7 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 	}
 	ids, err := a.identities()
 	if err == nil {
-		err = v.Unlock(a.viaAgent(ids)...)
+		err = a.unlockVault(v, ids)
 		if errors.Is(err, vault.ErrWrongKey) && o.staff && v.UnlockAsStaff(ids...) == nil {
 			err = nil
 		}
