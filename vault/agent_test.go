@@ -183,6 +183,9 @@ func TestAgentLockedMidCommand(t *testing.T) {
 	if _, err := v.List(); err == nil || errors.Is(err, ErrTampered) {
 		t.Fatalf("list after the agent was locked: %v", err)
 	}
+	if rep, err := v.Verify(); err == nil || errors.Is(err, ErrTampered) {
+		t.Fatalf("verify after the agent was locked: %v %+v", err, rep)
+	}
 	v.Close()
 	tv.reopen(t)
 	rep, err := tv.Verify()
@@ -220,7 +223,20 @@ func TestAgentRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	add := a.srv.Requests() - before
-	t.Logf("requests at %d records: list %d, view %d, add of %d: %d", n, list, view, n, add)
+	before = a.srv.Requests()
+	if rep, err := v.Verify(); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+	verify := a.srv.Requests() - before
+	before = a.srv.Requests()
+	if _, err := v.Expire(ExpireOptions{DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	expire := a.srv.Requests() - before
+	t.Logf("requests at %d records: list %d, view %d, add of %d: %d, verify %d, expire --dry-run %d", n, list, view, n, add, verify, expire)
+	if add > 4*n/32+10 || verify > 40 || expire > 10 {
+		t.Errorf("add, verify or expire asked one by one: %d, %d, %d requests", add, verify, expire)
+	}
 	if list > 10 {
 		t.Errorf("list of %d records made %d requests", n, list)
 	}

@@ -306,19 +306,45 @@ func (k *keySet) prime(raws [][]byte) {
 	if k.remote == nil || len(raws) == 0 {
 		return
 	}
-	msgs := make([][]byte, 0, len(raws))
+	k.primeEntryMACs(raws)
 	cts := make([][]byte, 0, len(raws))
 	for _, raw := range raws {
-		if len(raw) < 1+8+macLen {
-			continue
-		}
-		msgs = append(msgs, macMessage(macEntry, raw[:len(raw)-macLen]))
 		if e, err := unmarshalEntry(raw); err == nil {
 			cts = append(cts, e.Sealed)
 		}
 	}
-	k.remote.primeMACs(agent.KeyMAC, msgs)
 	k.remote.primeUnwrap(cts)
+}
+
+// primeEntryMACs asks the agent for the MACs of the stored entries raws
+// (authentic) in one batch.
+func (k *keySet) primeEntryMACs(raws [][]byte) {
+	if k.remote == nil {
+		return
+	}
+	msgs := make([][]byte, 0, len(raws))
+	for _, raw := range raws {
+		if len(raw) >= 1+8+macLen {
+			msgs = append(msgs, macMessage(macEntry, raw[:len(raw)-macLen]))
+		}
+	}
+	k.remote.primeMACs(agent.KeyMAC, msgs)
+}
+
+// primeExpiryRows asks the agent for the MACs of every row of the expiry
+// table (expiryReader.read) in one batch.
+func (k *keySet) primeExpiryRows(exp *bucket) {
+	if k.remote == nil || exp == nil {
+		return
+	}
+	var msgs [][]byte
+	c := exp.Cursor()
+	for slot, val := c.First(); slot != nil; slot, val = c.Next() {
+		if len(val) == expiryLen {
+			msgs = append(msgs, macMessage(macExpiry, slot, val[:expiryBodyLen]))
+		}
+	}
+	k.remote.primeMACs(agent.KeyMAC, msgs)
 }
 
 // aeadKey seals and opens batches of small messages with AES-256-GCM under
@@ -390,13 +416,28 @@ func (k *keySet) primeTags(run []*sealed) {
 	if k.remote == nil {
 		return
 	}
-	msgs := make([][]byte, 0, 2*len(run))
+	recs := make([]*records.Record, 0, len(run))
 	for _, s := range run {
-		if s.err != nil || s.record == nil {
+		if s.err == nil {
+			recs = append(recs, s.record)
+		}
+	}
+	k.primeIndexTags(recs)
+}
+
+// primeIndexTags asks the agent for the blind index tags of recs (nil ones
+// skipped) in one batch.
+func (k *keySet) primeIndexTags(recs []*records.Record) {
+	if k.remote == nil {
+		return
+	}
+	msgs := make([][]byte, 0, 2*len(recs))
+	for _, r := range recs {
+		if r == nil {
 			continue
 		}
-		name := []byte(records.NormalizeName(s.record.Name))
-		msgs = append(msgs, macMessage(idxName, name), macMessage(idxPerson, name, []byte(s.record.DOB.String())))
+		name := []byte(records.NormalizeName(r.Name))
+		msgs = append(msgs, macMessage(idxName, name), macMessage(idxPerson, name, []byte(r.DOB.String())))
 	}
 	k.remote.primeMACs(agent.KeyIndex, msgs)
 }
