@@ -27,7 +27,8 @@ import (
 //
 //	go test ./vault -run '^$' -bench 'Agent' -benchtime=5x -count=3
 //
-// req/op is how many requests the agent answered per op.
+// req/op is how many requests the agent answered per op; cpu-ms/op the
+// process's CPU time per op, the agent's included.
 
 const agentBenchN = 10000
 
@@ -71,10 +72,21 @@ func agentFixtureFor(b *testing.B) *agentFixture {
 	return f
 }
 
-// agentModes runs fn with an unlock function for each mode.
-func agentModes(b *testing.B, owner *age.X25519Identity, fn func(b *testing.B, unlock func(*Vault) error, requests func() uint64)) {
+// agentModes runs fn with an unlock function for each mode, and reports
+// the process's CPU time per op (the agent's included: it is served in this
+// process) and the agent's requests per op. The machine is shared, so wall
+// times swing; compare the modes within one run (-count interleaves them).
+func agentModes(b *testing.B, owner *age.X25519Identity, fn func(b *testing.B, unlock func(*Vault) error)) {
+	run := func(b *testing.B, unlock func(*Vault) error, requests func() uint64) {
+		before, cpu := requests(), processCPU()
+		fn(b, unlock)
+		if used := processCPU() - cpu; used > 0 {
+			b.ReportMetric(used.Seconds()*1e3/float64(b.N), "cpu-ms/op")
+		}
+		b.ReportMetric(float64(requests()-before)/float64(b.N), "req/op")
+	}
 	b.Run("key=inprocess", func(b *testing.B) {
-		fn(b, func(v *Vault) error { return v.Unlock(owner) }, func() uint64 { return 0 })
+		run(b, func(v *Vault) error { return v.Unlock(owner) }, func() uint64 { return 0 })
 	})
 	b.Run("key=agent", func(b *testing.B) {
 		a := startTestAgent(b, owner)
@@ -83,7 +95,7 @@ func agentModes(b *testing.B, owner *age.X25519Identity, fn func(b *testing.B, u
 			b.Fatal(err)
 		}
 		defer c.Close()
-		fn(b, func(v *Vault) error { return v.UnlockWithAgent(c) }, a.srv.Requests)
+		run(b, func(v *Vault) error { return v.UnlockWithAgent(c) }, a.srv.Requests)
 	})
 }
 
@@ -92,8 +104,7 @@ func agentModes(b *testing.B, owner *age.X25519Identity, fn func(b *testing.B, u
 func BenchmarkAgentView(b *testing.B) {
 	f := agentFixtureFor(b)
 	b.Run(fmt.Sprintf("records=%d", agentBenchN), func(b *testing.B) {
-		agentModes(b, f.owner, func(b *testing.B, unlock func(*Vault) error, requests func() uint64) {
-			before := requests()
+		agentModes(b, f.owner, func(b *testing.B, unlock func(*Vault) error) {
 			for i := 0; i < b.N; i++ {
 				v, err := Open(f.path, Options{Now: benchNow})
 				if err != nil {
@@ -107,7 +118,6 @@ func BenchmarkAgentView(b *testing.B) {
 				}
 				v.Close()
 			}
-			b.ReportMetric(float64(requests()-before)/float64(b.N), "req/op")
 		})
 	})
 }
@@ -117,8 +127,7 @@ func BenchmarkAgentView(b *testing.B) {
 func BenchmarkAgentList(b *testing.B) {
 	f := agentFixtureFor(b)
 	b.Run(fmt.Sprintf("records=%d", agentBenchN), func(b *testing.B) {
-		agentModes(b, f.owner, func(b *testing.B, unlock func(*Vault) error, requests func() uint64) {
-			before := requests()
+		agentModes(b, f.owner, func(b *testing.B, unlock func(*Vault) error) {
 			for i := 0; i < b.N; i++ {
 				v, err := Open(f.path, Options{Now: benchNow, ReadOnly: false})
 				if err != nil {
@@ -133,7 +142,6 @@ func BenchmarkAgentList(b *testing.B) {
 				}
 				v.Close()
 			}
-			b.ReportMetric(float64(requests()-before)/float64(b.N), "req/op")
 		})
 	})
 }
@@ -148,8 +156,7 @@ func BenchmarkAgentImport(b *testing.B) {
 	data := csv.Bytes()
 	owner, _ := GenerateIdentity()
 	b.Run(fmt.Sprintf("rows=%d", agentBenchN), func(b *testing.B) {
-		agentModes(b, owner, func(b *testing.B, unlock func(*Vault) error, requests func() uint64) {
-			before := requests()
+		agentModes(b, owner, func(b *testing.B, unlock func(*Vault) error) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				path := filepath.Join(b.TempDir(), "vault.db")
@@ -174,7 +181,6 @@ func BenchmarkAgentImport(b *testing.B) {
 				}
 				v.Close()
 			}
-			b.ReportMetric(float64(requests()-before)/float64(b.N), "req/op")
 		})
 	})
 }

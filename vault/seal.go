@@ -95,8 +95,9 @@ func (v *Vault) rewriteEntry(tx *txn, e *entry) error {
 // the last. The first failure of next, prepare or sink stops everything and
 // is returned as it is (prepare and sink may name the record's position,
 // s.n); the records before it have been sunk, none after it. Each of
-// beforeRun sees a run of records before the worker prepares them one by
-// one (keySet.primeTags asks the unlock agent for their tags in one batch).
+// beforeRun sees a run of records as it is read, before a worker prepares
+// them one by one (keySet.primeTags asks the unlock agent for their tags in
+// one batch).
 func sealAll(ctx context.Context, next func() (*records.Record, error), prepare func(*sealed) error, sink func(*sealed) error, beforeRun ...func([]*sealed)) error {
 	// A job is a run of consecutive records, sealed by one worker: handed
 	// over one record at a time, every record woke a parked goroutine or
@@ -139,6 +140,12 @@ func sealAll(ctx context.Context, next func() (*records.Record, error), prepare 
 			if len(j.s) == 0 {
 				return
 			}
+			// Here, not on the workers: the reader runs ahead of them,
+			// so a hook that waits (a round trip to the unlock agent)
+			// overlaps with their sealing instead of stalling it.
+			for _, before := range beforeRun {
+				before(j.s)
+			}
 			select {
 			case results <- j:
 			case <-ctx.Done():
@@ -157,9 +164,6 @@ func sealAll(ctx context.Context, next func() (*records.Record, error), prepare 
 	for range workers {
 		wg.Go(func() {
 			for j := range jobs {
-				for _, before := range beforeRun {
-					before(j.s)
-				}
 				for _, s := range j.s {
 					switch {
 					case s.err != nil: // next failed here: the run ends with it

@@ -42,7 +42,7 @@ func Dial(path string, now func() time.Time) (*Client, error) {
 }
 
 func (c *Client) dial() (*net.UnixConn, error) {
-	d := net.Dialer{Timeout: time.Second}
+	d := net.Dialer{Deadline: c.now().Add(time.Second)}
 	nc, err := d.Dial("unix", c.path)
 	if err != nil {
 		return nil, err

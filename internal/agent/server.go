@@ -282,11 +282,11 @@ func (s *Server) open(wrapped []byte) *Response {
 		ids[i] = &recordingIdentity{id, rec}
 	}
 	keys, err := s.cfg.OpenKeys(wrapped, ids...)
-	for _, h := range rec.seen {
-		s.ownStanzas[h] = true
-	}
 	if err != nil || keys == nil || keys.Identity == nil {
 		return &Response{Status: StatusNoMatch}
+	}
+	for _, h := range rec.seen {
+		s.ownStanzas[h] = true
 	}
 	id := make([]byte, 16)
 	if _, err := rand.Read(id); err != nil {
