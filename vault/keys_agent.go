@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"sync"
 
 	"filippo.io/age"
@@ -221,12 +222,13 @@ func stanzasKey(stanzas []*age.Stanza) [32]byte {
 // primeUnwrap asks for the file keys of the age ciphertexts cts in one
 // batch, for agentIdentity.Unwrap to find.
 func (r *remoteKeys) primeUnwrap(cts [][]byte) {
-	items := make([][]*age.Stanza, 0, len(cts))
-	for _, ct := range cts {
-		if x := x25519Stanzas(stanzasOf(ct)); len(x) > 0 {
-			items = append(items, x)
+	items := make([][]*age.Stanza, len(cts))
+	parallel(len(cts), func(i int) {
+		if cts[i] != nil {
+			items[i] = x25519Stanzas(stanzasOf(cts[i]))
 		}
-	}
+	})
+	items = slices.DeleteFunc(items, func(x []*age.Stanza) bool { return len(x) == 0 })
 	if len(items) == 0 {
 		return
 	}
@@ -307,10 +309,10 @@ func (k *keySet) prime(raws [][]byte) {
 		return
 	}
 	k.primeEntryMACs(raws)
-	cts := make([][]byte, 0, len(raws))
-	for _, raw := range raws {
+	cts := make([][]byte, len(raws))
+	for i, raw := range raws {
 		if e, err := unmarshalEntry(raw); err == nil {
-			cts = append(cts, e.Sealed)
+			cts[i] = e.Sealed
 		}
 	}
 	k.remote.primeUnwrap(cts)
@@ -322,13 +324,13 @@ func (k *keySet) primeEntryMACs(raws [][]byte) {
 	if k.remote == nil {
 		return
 	}
-	msgs := make([][]byte, 0, len(raws))
-	for _, raw := range raws {
-		if len(raw) >= 1+8+macLen {
-			msgs = append(msgs, macMessage(macEntry, raw[:len(raw)-macLen]))
+	msgs := make([][]byte, len(raws))
+	parallel(len(raws), func(i int) {
+		if raw := raws[i]; len(raw) >= 1+8+macLen {
+			msgs[i] = macMessage(macEntry, raw[:len(raw)-macLen])
 		}
-	}
-	k.remote.primeMACs(agent.KeyMAC, msgs)
+	})
+	k.remote.primeMACs(agent.KeyMAC, slices.DeleteFunc(msgs, func(m []byte) bool { return m == nil }))
 }
 
 // primeExpiryRows asks the agent for the MACs of every row of the expiry
