@@ -412,12 +412,7 @@ func TestAgentBusyAndIdle(t *testing.T) {
 	dialRaw(t, a.sock)
 	time.Sleep(50 * time.Millisecond)
 	third := dialRaw(t, a.sock)
-	third.conn.SetDeadline(time.Now().Add(time.Second))
-	b, err := readFrame(third.conn)
-	if err != nil {
-		t.Fatalf("over the limit: %v", err)
-	}
-	if resp, _ := unmarshalResponse(b); resp == nil || resp.Status != StatusBusy {
+	if resp := third.do(&Request{Op: OpStatus}); resp.Status != StatusBusy {
 		t.Fatal("a connection over the limit was not told busy")
 	}
 	// The idle ones are closed after the idle timeout, and their slots
@@ -560,5 +555,31 @@ func TestAgentBatchesSplit(t *testing.T) {
 	h.Write(msgs[39999])
 	if !hmac.Equal(sums[39999], h.Sum(nil)) {
 		t.Fatal("the last MAC of a split batch is wrong")
+	}
+}
+
+// TestAgentLockWhenFull: a lock is obeyed even when idle clients hold every
+// connection slot.
+func TestAgentLockWhenFull(t *testing.T) {
+	k := newTestKeySet(t)
+	a := startAgent(t, k, func(c *Config) { c.MaxConns = 2; c.IdleTimeout = time.Minute })
+	dialRaw(t, a.sock)
+	dialRaw(t, a.sock)
+	time.Sleep(50 * time.Millisecond)
+	c, err := Dial(a.sock, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Open(k.wrapped); !errors.Is(err, ErrBusy) {
+		t.Fatalf("open over the limit: %v", err)
+	}
+	if err := c.Lock(); err != nil {
+		t.Fatalf("lock over the limit: %v", err)
+	}
+	select {
+	case <-a.done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the agent did not end")
 	}
 }

@@ -122,11 +122,31 @@ func (s *Server) Serve(l *net.UnixListener) error {
 	}
 }
 
-// refuseBusy tells a connection over the limit so, without waiting on it.
+// refuseBusy answers a connection over the limit once, on a goroutine of
+// its own with a short deadline: a lock is obeyed even when every slot is
+// taken (by idle clients, say), anything else is told StatusBusy.
 func (s *Server) refuseBusy(conn *net.UnixConn) {
-	conn.SetWriteDeadline(s.cfg.Now().Add(100 * time.Millisecond))
-	writeFrame(conn, (&Response{Status: StatusBusy}).marshal())
-	conn.Close()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer conn.Close()
+		if uid, err := PeerUID(conn); err != nil || uid != s.cfg.UID {
+			return
+		}
+		conn.SetDeadline(s.cfg.Now().Add(time.Second))
+		resp := &Response{Status: StatusBusy}
+		b, err := readFrame(conn)
+		lock := false
+		if err == nil {
+			if req, err := unmarshalRequest(b); err == nil && req.Op == OpLock {
+				resp, lock = &Response{}, true
+			}
+		}
+		writeFrame(conn, resp.marshal())
+		if lock {
+			s.Close()
+		}
+	}()
 }
 
 func (s *Server) track(c net.Conn) bool {
