@@ -18,17 +18,17 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// The unlock agent keeps the vault's unwrapped keys in the memory of a small
-// background process for a while, so that each command does not pay for
-// scrypt and the passphrase is typed once. Commands reach it through a unix
-// socket in a directory only the user can enter (0700), and it answers only
-// processes of the same user (peer credentials, checked on both sides).
-// It never hands out a key: a command sends the vault's wrapped key set,
-// the agent opens it with the owner's identity it holds, and from then on
-// it MACs, unwraps one record's file key, or seals, on request
-// (internal/agent). Nothing of a key is written to disk; the parent passes
-// the identity to the agent through a pipe. The agent exits when its time
-// is up or on 'clientvault lock'.
+// The unlock agent keeps the owner's unlocked identity, and the vault's keys
+// it opens, in the memory of a small background process for a while, so
+// that each command does not pay for scrypt and the passphrase is typed
+// once. Commands reach it through a unix socket in a directory only the
+// user can enter (0700), and it answers only processes of the same user
+// (peer credentials, checked on both sides). It never hands out a key: a
+// command sends the vault's wrapped key set, the agent opens it with the
+// owner's identity it holds, and from then on it MACs, unwraps one record's
+// file key, or seals, on request (internal/agent). Nothing of a key is
+// written to disk; the parent passes the identity to the agent through a
+// pipe. The agent exits when its time is up or on 'clientvault lock'.
 
 // maxUnlock bounds --for.
 const maxUnlock = 12 * time.Hour
