@@ -446,7 +446,8 @@ func (k *keySet) primeIndexTags(recs []*records.Record) {
 
 // primeBatch asks the agent, for a batch of a bulk write about to be
 // written under stage from slot first on (bulk.writeBatch), for the entries'
-// MACs in one request and then their expiry rows' in another.
+// MACs in one request, encoding the entries that have no bytes yet, and
+// then for their expiry rows' MACs in another.
 func (k *keySet) primeBatch(batch []*sealed, stage, first uint64) {
 	if k.remote == nil || len(batch) == 0 {
 		return
@@ -471,12 +472,12 @@ func (k *keySet) primeBatch(batch []*sealed, stage, first uint64) {
 			k.remote.fail(err)
 			return
 		}
-		k.remote.mu.Lock()
+		// The entries are encoded here, as writeBatch would encode them
+		// (under the batch's stage), so it stores these bytes as they are.
 		for j, i := range at {
-			k.remote.macs[macCacheKey(agent.KeyMAC, msgs[j])] = sums[j]
 			raws[i] = append(raws[i], sums[j]...)
+			batch[i].entry.Stage, batch[i].raw = stage, raws[i]
 		}
-		k.remote.mu.Unlock()
 	}
 	exp := make([][]byte, 0, len(batch))
 	for i, s := range batch {
