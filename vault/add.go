@@ -45,7 +45,7 @@ func (v *Vault) Add(ctx context.Context, next func() (*records.Record, error), o
 			o.Sealed(v.stored(s.entry, s.record))
 		}
 		return w.put(s)
-	})
+	}, v.keys.primeTags)
 	if err == nil {
 		err = w.finish(nil)
 	}
@@ -344,6 +344,12 @@ var eagerPublish uint64 = 8192
 // metadata, and keeps what publishing them will need.
 func (w *bulk) writeBatch(tx *txn, batch []*sealed) error {
 	recs, exp := tx.Bucket(bucketRecords), tx.Bucket(bucketExpiry)
+	// With the unlock agent, the batch's MACs in two requests, not two per
+	// record.
+	w.v.keys.primeBatch(batch, w.stage, recs.Sequence()+1)
+	if err := w.v.keys.primeDirectory(batch, w.stage, recs.Sequence()+1); err != nil {
+		return err
+	}
 	// Slots only ever grow, so pages fill completely.
 	recs.FillPercent = 1.0
 	if exp != nil {

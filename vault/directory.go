@@ -2,17 +2,15 @@ package vault
 
 import (
 	"bytes"
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/clientvault/clientvault/internal/agent"
 	"github.com/clientvault/clientvault/records"
 )
 
@@ -111,18 +109,15 @@ func directoryFields(rec *records.Record) *dirFields {
 // Staff sessions have no MAC key, so no directory key: they find only
 // among their shares. A cipher.AEAD from crypto/cipher is safe for
 // concurrent use.
+// The key is the one the unlock agent derives for the same label
+// (agent.DeriveAEAD), so that rows sealed in process open through the
+// agent and back; with the keys in the agent, rows are sealed and opened
+// there (k.aead), never with the key here.
 func (k *keySet) directoryAEAD() cipher.AEAD {
 	k.dirOnce.Do(func() {
-		key, err := hkdf.Key(sha256.New, k.macKey, nil, labelDirectory, 32)
-		if err != nil {
-			panic(err) // only for a key length HKDF-SHA256 cannot give
-		}
-		block, err := aes.NewCipher(key)
-		if err != nil {
-			panic(err)
-		}
-		if k.dirAEAD, err = cipher.NewGCM(block); err != nil {
-			panic(err)
+		var err error
+		if k.dirAEAD, err = agent.DeriveAEAD(k.macKey, labelDirectory); err != nil {
+			panic(err) // only for a label the agent refuses
 		}
 	})
 	return k.dirAEAD
@@ -147,13 +142,23 @@ func (f *dirFields) appendPlain(b []byte) []byte {
 // sealDirectory returns the directory row of record id, of stage, stored in
 // slot, holding f.
 func (k *keySet) sealDirectory(id ID, stage uint64, slot []byte, f *dirFields) ([]byte, error) {
-	aead := k.directoryAEAD()
 	plain := f.appendPlain(make([]byte, 0, 96+len(f.name)+len(f.tokens)+len(f.pref)+len(f.phone)+len(f.email)))
 	defer clear(plain)
-	b := make([]byte, dirHeadLen+dirNonceLen, dirHeadLen+dirNonceLen+len(plain)+aead.Overhead())
-	b[0] = directoryVersion
-	copy(b[1:9], id[:])
-	binary.BigEndian.PutUint64(b[9:17], stage)
+	head := make([]byte, dirHeadLen, dirHeadLen+dirNonceLen+len(plain)+16)
+	head[0] = directoryVersion
+	copy(head[1:9], id[:])
+	binary.BigEndian.PutUint64(head[9:17], stage)
+	if k.remote != nil {
+		// The agent seals with a random nonce of its own: nonce || sealed,
+		// the layout of a row after its head.
+		out, err := k.aead(labelDirectory).Seal([][]byte{plain}, [][]byte{directoryAD(nil, slot, head)})
+		if err != nil {
+			return nil, err
+		}
+		return append(head, out[0]...), nil
+	}
+	aead := k.directoryAEAD()
+	b := head[:dirHeadLen+dirNonceLen]
 	if _, err := rand.Read(b[dirHeadLen:]); err != nil {
 		return nil, err
 	}
@@ -182,10 +187,57 @@ type dirOpener struct {
 	aead  cipher.AEAD
 	plain []byte
 	ad    []byte
+	// remote opens through the unlock agent, when it holds the keys:
+	// openAll, or one row at a time.
+	remote *aeadKey
 }
 
 func (k *keySet) newDirOpener() *dirOpener {
+	if k.remote != nil {
+		return &dirOpener{remote: k.aead(labelDirectory)}
+	}
 	return &dirOpener{aead: k.directoryAEAD()}
+}
+
+// openAll opens rows in one batch (through the agent; in process, one by
+// one): their slots and values, in order. A row that does not open is
+// errDirRow with its index.
+func (o *dirOpener) openAll(slots, vals [][]byte) ([]dirRow, int, error) {
+	rows := make([]dirRow, len(vals))
+	if o.remote == nil {
+		for i := range vals {
+			r, err := o.open(slots[i], vals[i])
+			if err != nil {
+				return nil, i, err
+			}
+			r.plain = clone(r.plain)
+			rows[i] = r
+		}
+		return rows, 0, nil
+	}
+	sealed, ads := make([][]byte, len(vals)), make([][]byte, len(vals))
+	for i, val := range vals {
+		if len(val) < dirHeadLen+dirNonceLen+16 || val[0] != directoryVersion {
+			return nil, i, errDirRow
+		}
+		sealed[i], ads[i] = val[dirHeadLen:], directoryAD(nil, slots[i], val[:dirHeadLen])
+	}
+	plain, err := o.remote.Open(sealed, ads)
+	if errors.Is(err, ErrTampered) {
+		// Which one: found again row by row, on this path only.
+		for i := range sealed {
+			if _, err := o.remote.Open(sealed[i:i+1], ads[i:i+1]); err != nil {
+				return nil, i, errDirRow
+			}
+		}
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	for i, val := range vals {
+		rows[i] = dirRow{id: ID(val[1:9]), stage: binary.BigEndian.Uint64(val[9:17]), plain: plain[i]}
+	}
+	return rows, 0, nil
 }
 
 // errDirRow is the error for a directory row that does not open.
@@ -194,6 +246,13 @@ var errDirRow = errors.New("directory entry: tampered with, moved, or another re
 // open authenticates and decrypts the row val stored in slot. The plaintext
 // is valid until the next call.
 func (o *dirOpener) open(slot, val []byte) (dirRow, error) {
+	if o.remote != nil {
+		rows, _, err := o.openAll([][]byte{slot}, [][]byte{val})
+		if err != nil {
+			return dirRow{}, err
+		}
+		return rows[0], nil
+	}
 	if len(val) < dirHeadLen+dirNonceLen+o.aead.Overhead() || val[0] != directoryVersion {
 		return dirRow{}, errDirRow
 	}
@@ -252,6 +311,11 @@ func (v *Vault) putDirectory(tx *txn, slot []byte, e *entry) error {
 	b := tx.Bucket(bucketDirectory)
 	if b == nil {
 		return nil
+	}
+	if e.dirRow != nil && bytes.Equal(e.dirSlot, slot) {
+		val := e.dirRow
+		e.dir, e.dirRow, e.dirSlot = nil, nil, nil
+		return b.Put(clone(slot), val)
 	}
 	f := e.dir
 	e.dir = nil // the plaintext is let go as soon as it is sealed
@@ -437,4 +501,47 @@ func spellTokens(b, name, pref []byte) (_ []byte, ok bool) {
 		}
 	}
 	return b, true
+}
+
+// primeDirectory seals, with the unlock agent, the directory rows of a
+// batch about to be written from slot first on, in one request instead of
+// one each; putDirectory takes them. In process it does nothing: rows are
+// sealed as they are written.
+func (k *keySet) primeDirectory(batch []*sealed, stage, first uint64) error {
+	if k.remote == nil {
+		return nil
+	}
+	var plains, ads, heads [][]byte
+	var which []*entry
+	for i, s := range batch {
+		f := s.entry.dir
+		if f == nil {
+			continue
+		}
+		f.retainUntil, f.held = s.entry.RetainUntil, s.entry.Held
+		head := make([]byte, dirHeadLen)
+		head[0] = directoryVersion
+		copy(head[1:9], s.entry.ID[:])
+		binary.BigEndian.PutUint64(head[9:17], stage)
+		slot := seqKey(first + uint64(i))
+		s.entry.dirSlot = slot
+		plains = append(plains, f.appendPlain(nil))
+		ads = append(ads, directoryAD(nil, slot, head))
+		heads = append(heads, head)
+		which = append(which, s.entry)
+	}
+	if len(plains) == 0 {
+		return nil
+	}
+	out, err := k.aead(labelDirectory).Seal(plains, ads)
+	for _, p := range plains {
+		clear(p)
+	}
+	if err != nil {
+		return err
+	}
+	for i, e := range which {
+		e.dirRow = append(heads[i], out[i]...)
+	}
+	return nil
 }

@@ -72,6 +72,9 @@ type entry struct {
 	// dir, not stored here, is the record's directory fields when it was
 	// just sealed, for putDirectory to write with the entry.
 	dir *dirFields
+	// dirRow is e's directory row sealed ahead, in a batch through the unlock
+	// agent, for the slot dirSlot (primeDirectory); never stored.
+	dirRow, dirSlot []byte
 }
 
 const macLen = 32

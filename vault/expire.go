@@ -181,6 +181,7 @@ func (v *Vault) scanDue(tx *txn, today records.Date) (due, held, stale []ID, n i
 		rows = exp.Cursor()
 		rowKey, rowVal = rows.First()
 	}
+	v.keys.primeExpiryRows(tx.Bucket(bucketExpiry)) // with the unlock agent: one batch
 	r := v.keys.newExpiryReader()
 	for _, rec := range bySlot {
 		id, slot := rec.id, rec.slot

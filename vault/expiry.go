@@ -71,6 +71,15 @@ func (s expiryState) equal(o expiryState) bool {
 // expiryValue encodes the expiry metadata of the record id whose entry e,
 // with tag (entryTag), is stored in slot, with its MAC.
 func (k *keySet) expiryValue(id ID, slot []byte, e *entry, tag []byte) ([]byte, error) {
+	b, err := expiryBody(id, slot, e, tag)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, k.mac(macExpiry, slot, b)[:expiryMACLen]...), nil
+}
+
+// expiryBody is expiryValue without its MAC.
+func expiryBody(id ID, slot []byte, e *entry, tag []byte) ([]byte, error) {
 	if len(slot) != 8 || len(tag) != expiryTagLen {
 		return nil, recordErr(id, fmt.Errorf("malformed slot: %w", ErrTampered))
 	}
@@ -84,7 +93,7 @@ func (k *keySet) expiryValue(id ID, slot []byte, e *entry, tag []byte) ([]byte, 
 	b = append(b, flags)
 	b = binary.BigEndian.AppendUint64(b, e.Stage)
 	b = append(b, tag...)
-	return append(b, k.mac(macExpiry, slot, b)[:expiryMACLen]...), nil
+	return b, nil
 }
 
 // expiryReader checks expiry metadata with one keyed HMAC, reset for each

@@ -243,13 +243,40 @@ func (v *Vault) eachClientIn(part int, from, to []byte, match func(*clientRow) b
 		if from != nil {
 			k, val = c.Seek(from)
 		}
-		for ; k != nil && (to == nil || bytes.Compare(k, to) < 0); k, val = c.Next() {
-			row, err := o.open(k, val)
+		tampered := func(k, val []byte) error {
+			if len(val) >= dirHeadLen {
+				return recordErr(ID(val[1:9]), fmt.Errorf("directory entry: %w", ErrTampered))
+			}
+			return fmt.Errorf("directory entry in slot %x: %w", k, ErrTampered)
+		}
+		// Through the unlock agent, the range's rows are opened in one
+		// batch first, not one round trip each.
+		var batch []dirRow
+		if o.remote != nil {
+			var slots, vals [][]byte
+			for k2, v2 := k, val; k2 != nil && (to == nil || bytes.Compare(k2, to) < 0); k2, v2 = c.Next() {
+				slots, vals = append(slots, k2), append(vals, v2)
+			}
+			rows, i, err := o.openAll(slots, vals)
+			if errors.Is(err, errDirRow) {
+				return tampered(slots[i], vals[i])
+			}
 			if err != nil {
-				if len(val) >= dirHeadLen {
-					return recordErr(ID(val[1:9]), fmt.Errorf("directory entry: %w", ErrTampered))
-				}
-				return fmt.Errorf("directory entry in slot %x: %w", k, ErrTampered)
+				return err
+			}
+			if len(rows) == 0 {
+				return nil
+			}
+			batch = rows
+			k, val = c.Seek(slots[0])
+		}
+		for n := 0; k != nil && (to == nil || bytes.Compare(k, to) < 0); k, val = c.Next() {
+			var row dirRow
+			var err error
+			if batch != nil {
+				row, n = batch[n], n+1
+			} else if row, err = o.open(k, val); err != nil {
+				return tampered(k, val)
 			}
 			if row.stage != 0 && v.pending[row.stage] {
 				continue

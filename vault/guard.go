@@ -25,6 +25,9 @@ func (v *Vault) view(fn func(*txn) error) error {
 		return v.db.View(func(tx *bolt.Tx) error {
 			t := &txn{Tx: tx, v: v}
 			err := fn(t)
+			if err := v.keys.failure(); err != nil {
+				return err // the unlock agent stopped answering
+			}
 			if t.err != nil {
 				return t.err
 			}
@@ -44,12 +47,19 @@ func (v *Vault) update(fn func(*txn) error) error {
 			t = &txn{Tx: tx, v: v}
 			err := fn(t)
 			switch {
+			case v.keys.failure() != nil:
+				// The unlock agent stopped answering: what was
+				// computed with it is not stored.
+				return v.keys.failure()
 			case t.err != nil:
 				return t.err
 			case err != nil:
 				return err
 			}
-			return t.commit()
+			if err := t.commit(); err != nil {
+				return err
+			}
+			return v.keys.failure()
 		})
 	})
 	if err != nil || t.st == nil || !t.changed {

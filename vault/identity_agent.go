@@ -12,3 +12,34 @@ func (e *EncryptedIdentity) Identities() ([]age.Identity, error) {
 	}
 	return append([]age.Identity(nil), e.ids...), nil
 }
+
+// IdentityKind is what kind of identity a file holds, for the unlock
+// command to say truly why it cannot hold one.
+type IdentityKind int
+
+// The kinds of identity.
+const (
+	KindOther        IdentityKind = iota
+	KindPassphrase                // an age file sealed with a passphrase (EncryptedIdentity)
+	KindAgeKey                    // a plain age key: no passphrase
+	KindSSHKey                    // an unencrypted SSH key: no passphrase
+	KindEncryptedSSH              // an SSH key with its own passphrase
+	KindPlugin                    // an age plugin identity (a hardware key)
+)
+
+// KindOf returns the kind of id.
+func KindOf(id age.Identity) IdentityKind {
+	switch id.(type) {
+	case *EncryptedIdentity:
+		return KindPassphrase
+	case *age.X25519Identity, *age.HybridIdentity:
+		return KindAgeKey
+	case plainSSHIdentity:
+		return KindSSHKey
+	case sshIdentity:
+		return KindEncryptedSSH
+	case pluginIdentity:
+		return KindPlugin
+	}
+	return KindOther
+}

@@ -325,7 +325,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 		}
 		return nil
 	}
-	err = sealAll(ctx, source, prepare, sink)
+	err = sealAll(ctx, source, prepare, sink, v.keys.primeTags)
 	seen = nil // some 40 MB for a million rows, not needed to publish them
 	rep.Rows = int(rowsRead.Load())
 	if err != nil && !errors.Is(err, ErrImport) {

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"filippo.io/age"
+	"github.com/clientvault/clientvault/internal/agent"
 	"github.com/clientvault/clientvault/records"
 )
 
@@ -21,16 +22,26 @@ import (
 // is sealed to, and two symmetric keys that only the vault's holders have.
 // It is stored as one age ciphertext sealed to the owner and the recovery
 // recipient, so changing the owner's key re-wraps this, not every record.
+//
+// The keys are either in this process, or held by the unlock agent
+// (remote, keys_agent.go), which does the operations and never hands them
+// out. Either way the methods are the same: identity opens records with
+// age.Decrypt, mac, macHash, indexHash, nameTag and aead authenticate,
+// index and seal; only wrap needs the keys themselves.
 type keySet struct {
-	identity  *age.X25519Identity
+	// identity is the vault's *age.X25519Identity, or, when the agent
+	// holds the keys, an identity whose Unwrap asks the agent.
+	identity  age.Identity
 	recipient *age.X25519Recipient
 	// macKey authenticates stored entries, the header and the audit chain.
 	// age alone gives confidentiality, not authenticity: anyone with the
-	// vault's public key can make a valid age file.
+	// vault's public key can make a valid age file. nil when remote.
 	macKey []byte
 	// indexKey keys the blind index, so that names are findable without
-	// being stored.
+	// being stored. nil when remote.
 	indexKey []byte
+	// remote is the unlock agent's session when it holds the keys.
+	remote *remoteKeys
 
 	// keyed holds an HMAC keyed with macKey and one keyed with indexKey,
 	// made once and cloned for each MAC: keying an HMAC costs more than
@@ -49,11 +60,17 @@ type keySet struct {
 // indexKey. They are safe for concurrent use: the keyed templates are only
 // read once made.
 func (k *keySet) macHash() hash.Hash {
+	if k.remote != nil {
+		return k.remote.hash(agent.KeyMAC)
+	}
 	k.keyedOnce.Do(k.makeKeyed)
 	return cloneHMAC(k.macHMAC, k.macKey)
 }
 
 func (k *keySet) indexHash() hash.Hash {
+	if k.remote != nil {
+		return k.remote.hash(agent.KeyIndex)
+	}
 	k.keyedOnce.Do(k.makeKeyed)
 	return cloneHMAC(k.indexHMAC, k.indexKey)
 }
@@ -94,9 +111,14 @@ func newKeySet() (*keySet, error) {
 	return k, nil
 }
 
-// wrap seals the key set to the given recipients (owner and recovery).
+// wrap seals the key set to the given recipients (owner and recovery). It
+// is the one thing the unlock agent cannot do: it needs the keys.
 func (k *keySet) wrap(to ...age.Recipient) ([]byte, error) {
-	b, err := json.Marshal(keySetJSON{V: 1, Identity: k.identity.String(), MACKey: k.macKey, IndexKey: k.indexKey})
+	id, ok := k.identity.(*age.X25519Identity)
+	if !ok || k.remote != nil {
+		return nil, errAgentHeld
+	}
+	b, err := json.Marshal(keySetJSON{V: 1, Identity: id.String(), MACKey: k.macKey, IndexKey: k.indexKey})
 	if err != nil {
 		return nil, err
 	}

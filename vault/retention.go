@@ -69,6 +69,11 @@ func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
 	if err != nil {
 		return nil, err
 	}
+	raws := make([][]byte, len(items))
+	for i, it := range items {
+		raws[i] = it.raw
+	}
+	v.keys.prime(raws) // with the unlock agent: in batches
 	parallel(len(items), func(i int) {
 		it := items[i]
 		e, rec, err := v.keys.open(it.id, it.raw)

@@ -98,8 +98,11 @@ func (v *Vault) rewriteEntry(tx *txn, e *entry) error {
 // all cores, and hands them to sink in input order. next returns io.EOF after
 // the last. The first failure of next, prepare or sink stops everything and
 // is returned as it is (prepare and sink may name the record's position,
-// s.n); the records before it have been sunk, none after it.
-func sealAll(ctx context.Context, next func() (*records.Record, error), prepare func(*sealed) error, sink func(*sealed) error) error {
+// s.n); the records before it have been sunk, none after it. Each of
+// beforeRun sees a run of records as it is read, before a worker prepares
+// them one by one (keySet.primeTags asks the unlock agent for their tags in
+// one batch).
+func sealAll(ctx context.Context, next func() (*records.Record, error), prepare func(*sealed) error, sink func(*sealed) error, beforeRun ...func([]*sealed)) error {
 	// A job is a run of consecutive records, sealed by one worker: handed
 	// over one record at a time, every record woke a parked goroutine or
 	// two, and between those hand-offs the cores of an import sat idle for
@@ -140,6 +143,12 @@ func sealAll(ctx context.Context, next func() (*records.Record, error), prepare 
 			}
 			if len(j.s) == 0 {
 				return
+			}
+			// Here, not on the workers: the reader runs ahead of them,
+			// so a hook that waits (a round trip to the unlock agent)
+			// overlaps with their sealing instead of stalling it.
+			for _, before := range beforeRun {
+				before(j.s)
 			}
 			select {
 			case results <- j:

@@ -8,12 +8,14 @@ import (
 	"sync"
 
 	"filippo.io/age"
+	"github.com/clientvault/clientvault/internal/agent"
 	"github.com/clientvault/clientvault/records"
 )
 
 // sealEntry seals rec for e.ID to the vault key alone and returns the
 // entry's stored bytes, MAC included, as e.marshal would encode them; it
-// sets e.Sealed to the ciphertext inside them. It is the bulk add's sealing
+// sets e.Sealed to the ciphertext inside them. With the unlock agent it
+// returns no bytes, only e.Sealed. It is the bulk add's sealing
 // step, run on the sealing workers, and does in one buffer what seal and
 // marshal do in three: age writes the ciphertext straight after the
 // entry's metadata, so the ciphertext is never copied, and the MAC is
@@ -66,6 +68,12 @@ func (k *keySet) sealEntry(e *entry, rec *records.Record) ([]byte, error) {
 	}
 	copy(b[at:], size[:sz])
 	e.Sealed = b[at+sz : at+sz+n : at+sz+n]
+	if k.remote != nil {
+		// With the unlock agent, the MAC is asked for with the rest of
+		// its batch when the batch is written (primeBatch): the entry is
+		// encoded there (bulk.writeBatch, for an entry without raw bytes).
+		return nil, nil
+	}
 	return k.appendMAC(b, macEntry, b), nil
 }
 
@@ -75,7 +83,7 @@ const sealOverhead = 256
 
 // appendMAC appends to dst the MAC that k.mac(label, parts...) returns.
 func (k *keySet) appendMAC(dst []byte, label string, parts ...[]byte) []byte {
-	h := k.pooledHash(&k.macPool, k.macKey)
+	h := k.pooledHash(&k.macPool, agent.KeyMAC)
 	defer k.macPool.Put(h)
 	writePart(h, []byte(label))
 	for _, p := range parts {
@@ -88,7 +96,7 @@ func (k *keySet) appendMAC(dst []byte, label string, parts ...[]byte) []byte {
 // allocation.
 func (k *keySet) sealTags(rec *records.Record) [][]byte {
 	name := records.NormalizeName(rec.Name)
-	h := k.pooledHash(&k.indexPool, k.indexKey)
+	h := k.pooledHash(&k.indexPool, agent.KeyIndex)
 	defer k.indexPool.Put(h)
 	var sum [sha256.Size]byte
 	tags := make([]byte, 0, 2*tagLen)
@@ -103,17 +111,23 @@ func (k *keySet) sealTags(rec *records.Record) [][]byte {
 	return [][]byte{tags[:tagLen:tagLen], tags[tagLen:]}
 }
 
-// pooledHash returns an HMAC-SHA256 keyed with key, reset, from pool; the
-// caller puts it back when done. A bulk add makes three MACs per record:
-// keying or cloning an HMAC for each allocated more than the rest of the
-// vault's work on the record, and the reused ones reset without
-// allocating.
-func (k *keySet) pooledHash(pool *sync.Pool, key []byte) hash.Hash {
+// pooledHash returns an HMAC-SHA256 keyed with the key named, reset, from
+// pool; the caller puts it back when done. A bulk add makes three MACs per
+// record: keying or cloning an HMAC for each allocated more than the rest
+// of the vault's work on the record, and the reused ones reset without
+// allocating. With the unlock agent, it is the agent's (macHash).
+func (k *keySet) pooledHash(pool *sync.Pool, which agent.KeyID) hash.Hash {
 	if h, ok := pool.Get().(hash.Hash); ok {
 		h.Reset()
 		return h
 	}
-	return hmac.New(sha256.New, key)
+	switch {
+	case k.remote != nil:
+		return k.remote.hash(which)
+	case which == agent.KeyIndex:
+		return hmac.New(sha256.New, k.indexKey)
+	}
+	return hmac.New(sha256.New, k.macKey)
 }
 
 // appendWriter is an io.Writer that appends to a byte slice.

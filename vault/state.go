@@ -115,7 +115,21 @@ func (t *txn) track(bucket, key, old, new []byte) error {
 	}
 	k := t.v.keys
 	gi := guardedIndex(bucket)
-	for _, val := range [][]byte{old, new} {
+	if k.remote != nil && gi < 0 {
+		// The unlock agent's MACs are asked for in one batch at commit
+		// (flushElements): the root is an XOR, in any order. A guarded
+		// object's element is needed now (its shard, the object index);
+		// those are few.
+		for _, val := range [][]byte{old, new} {
+			if val != nil {
+				t.elements = append(t.elements, pendingElement{i, [][]byte{bucket, clone(key), clone(val)}})
+			}
+		}
+		t.changed = true
+		return nil
+	}
+	var newElem []byte
+	for j, val := range [][]byte{old, new} {
 		if val == nil {
 			continue
 		}
@@ -126,16 +140,15 @@ func (t *txn) track(bucket, key, old, new []byte) error {
 				return err
 			}
 		}
+		if j == 1 {
+			newElem = elem
+		}
 	}
 	t.changed = true
 	if gi < 0 {
 		return nil
 	}
-	var elem []byte
-	if new != nil {
-		elem = k.element(bucket, key, new)
-	}
-	return t.indexObject(bucket, key, elem)
+	return t.indexObject(bucket, key, newElem)
 }
 
 // state returns the transaction's state, read from the audit head the first
@@ -215,12 +228,36 @@ func (st *state) encode(k *keySet) []byte {
 	return append(h, st.mac...)
 }
 
+// pendingElement is an element of the state root not yet computed: the
+// bucket's index in stateBuckets, and the parts of its MAC.
+type pendingElement struct {
+	i     int
+	parts [][]byte
+}
+
+// flushElements folds the pending elements into the roots, with one batch
+// of MACs.
+func (t *txn) flushElements() {
+	if len(t.elements) == 0 {
+		return
+	}
+	parts := make([][][]byte, len(t.elements))
+	for j, e := range t.elements {
+		parts[j] = e.parts
+	}
+	for j, m := range t.v.keys.macs(macElement, parts) {
+		xorInto(&t.st.roots[t.elements[j].i], m)
+	}
+	t.elements = nil
+}
+
 // commit writes the state into the audit head if the transaction changed
 // anything it covers, with the next version.
 func (t *txn) commit() error {
 	if !t.changed || t.st == nil {
 		return nil
 	}
+	t.flushElements()
 	if !t.st.legacy {
 		t.st.version++
 		if err := t.commitShards(); err != nil {
@@ -247,6 +284,20 @@ func (t *txn) raiseVersion(floor uint64) error {
 func (k *keySet) bucketRoot(name []byte, b *bucket) [macLen]byte {
 	var root [macLen]byte
 	if b == nil || b.Bucket == nil {
+		return root
+	}
+	if k.remote != nil {
+		// With the unlock agent: every element in one batch.
+		var parts [][][]byte
+		c := b.Bucket.Cursor()
+		for key, val := c.First(); key != nil; key, val = c.Next() {
+			if val != nil && !unrooted(name, key) {
+				parts = append(parts, [][]byte{name, key, val})
+			}
+		}
+		for _, m := range k.macs(macElement, parts) {
+			xorInto(&root, m)
+		}
 		return root
 	}
 	c := b.Bucket.Cursor()

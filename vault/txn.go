@@ -25,6 +25,9 @@ type txn struct {
 	// changed reports whether anything covered by the state root was
 	// written, so that the head is rewritten only then.
 	changed bool
+	// elements are the state root's elements still to be computed, with
+	// the unlock agent, in one batch at commit (flushElements).
+	elements []pendingElement
 	// err is the first failure of a check made while reading (a bucket
 	// that does not match the state root); view and update return it in
 	// place of the function's own result, and a write transaction with it

@@ -323,14 +323,7 @@ func (v *Vault) Close() error { return v.db.Close() }
 // records shared with them and returns ErrWrongKey here. It checks that the
 // header and the keys are authentic.
 func (v *Vault) Unlock(ids ...age.Identity) error {
-	var wrapped, hdrBytes, hdrMAC []byte
-	err := v.view(func(tx *txn) error {
-		meta := tx.Bucket(bucketMeta)
-		wrapped = clone(meta.Get(keyKeys))
-		hdrBytes = clone(meta.Get(keyHeader))
-		hdrMAC = clone(meta.Get(keyHeaderMAC))
-		return nil
-	})
+	wrapped, hdrBytes, hdrMAC, err := v.readKeys()
 	if err != nil {
 		return err
 	}
@@ -341,7 +334,28 @@ func (v *Vault) Unlock(ids ...age.Identity) error {
 	if err != nil {
 		return err
 	}
+	return v.unlockWith(keys, wrapped, hdrBytes, hdrMAC)
+}
+
+// readKeys returns the wrapped keys, the header and the header's MAC.
+func (v *Vault) readKeys() (wrapped, hdrBytes, hdrMAC []byte, err error) {
+	err = v.view(func(tx *txn) error {
+		meta := tx.Bucket(bucketMeta)
+		wrapped = clone(meta.Get(keyKeys))
+		hdrBytes = clone(meta.Get(keyHeader))
+		hdrMAC = clone(meta.Get(keyHeaderMAC))
+		return nil
+	})
+	return wrapped, hdrBytes, hdrMAC, err
+}
+
+// unlockWith checks that keys, unwrapped from wrapped (here or in the unlock
+// agent), are the vault's, and readies the vault for use with them.
+func (v *Vault) unlockWith(keys *keySet, wrapped, hdrBytes, hdrMAC []byte) error {
 	if !hmacEqual(hdrMAC, keys.mac(macHeader, hdrBytes, wrapped)) || v.hdr.VaultRecipient != keys.recipient.String() {
+		if err := keys.failure(); err != nil {
+			return err
+		}
 		return fmt.Errorf("vault header: %w", ErrTampered)
 	}
 	v.keys = keys

@@ -176,9 +176,15 @@ func (v *Vault) Verify() (*Report, error) {
 	checked := make(map[ID]*records.Record, len(items))
 	recs := make([]*records.Record, len(items))
 	errs := make([]error, len(items))
+	raws := make([][]byte, len(items))
+	for i, it := range items {
+		raws[i] = it.raw
+	}
+	v.keys.prime(raws) // with the unlock agent: in batches
 	parallel(len(items), func(i int) {
 		_, recs[i], errs[i] = v.keys.open(items[i].id, items[i].raw)
 	})
+	v.keys.primeIndexTags(recs)
 	for i, it := range items {
 		if errs[i] != nil {
 			add(it.id.String(), "%v", trimRecordPrefix(errs[i], it.id))
@@ -230,6 +236,9 @@ func (v *Vault) Verify() (*Report, error) {
 		for _, id := range missing {
 			add(id, "was added (audit log) but is missing from the vault")
 		}
+	}
+	if err := v.keys.failure(); err != nil {
+		return nil, err // the unlock agent stopped answering: no verdict
 	}
 	return rep, nil
 }

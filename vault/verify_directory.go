@@ -22,6 +22,29 @@ func (v *Vault) verifyDirectory(checked map[ID]*records.Record, add func(rec, fo
 		dir := tx.Bucket(bucketDirectory)
 		ids, recs := tx.Bucket(bucketIDs), tx.Bucket(bucketRecords)
 		o := v.keys.newDirOpener()
+		// Through the unlock agent, every row is opened in one batch first;
+		// if one does not open, they are opened one by one to name it.
+		pre := map[string]dirRow{}
+		if o.remote != nil {
+			var slots, vals [][]byte
+			if err := dir.ForEach(func(k, val []byte) error {
+				slots, vals = append(slots, clone(k)), append(vals, clone(val))
+				return nil
+			}); err != nil {
+				return err
+			}
+			if rows, _, err := o.openAll(slots, vals); err == nil {
+				for i, r := range rows {
+					pre[string(slots[i])] = r
+				}
+			}
+		}
+		open := func(slot, val []byte) (dirRow, error) {
+			if r, ok := pre[string(slot)]; ok {
+				return r, nil
+			}
+			return o.open(slot, val)
+		}
 		own := map[string]bool{} // slots whose row is a present record's
 		c := ids.Cursor()
 		for k, slot := c.First(); k != nil; k, slot = c.Next() {
@@ -43,7 +66,7 @@ func (v *Vault) verifyDirectory(checked map[ID]*records.Record, add func(rec, fo
 				add(id.String(), "its directory entry is missing")
 				continue
 			}
-			row, err := o.open(slot, val)
+			row, err := open(slot, val)
 			if err != nil || row.id != id || row.stage != e.Stage {
 				add(id.String(), "%v", errDirRow)
 				continue
@@ -68,7 +91,7 @@ func (v *Vault) verifyDirectory(checked map[ID]*records.Record, add func(rec, fo
 				continue // an interrupted bulk add's, which goes with it
 			}
 			id := ID(val[1:9])
-			if _, err := o.open(k, val); err != nil {
+			if _, err := open(k, val); err != nil {
 				add(id.String(), "a directory entry in slot %x: tampered with", k)
 				continue
 			}

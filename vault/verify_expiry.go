@@ -19,6 +19,19 @@ func (v *Vault) verifyExpiry(tx *txn, add func(rec, format string, args ...any))
 		return
 	}
 	ids, recs := tx.Bucket(bucketIDs), tx.Bucket(bucketRecords)
+	if v.keys.remote != nil {
+		// With the unlock agent: the rows' and the entries' MACs in
+		// batches, not one request each.
+		v.keys.primeExpiryRows(exp)
+		var raws [][]byte
+		c := ids.Cursor()
+		for k, slot := c.First(); k != nil; k, slot = c.Next() {
+			if raw := recs.Get(slot); raw != nil {
+				raws = append(raws, raw)
+			}
+		}
+		v.keys.primeEntryMACs(raws)
+	}
 	r := v.keys.newExpiryReader()
 	c := ids.Cursor()
 	for k, slot := c.First(); k != nil; k, slot = c.Next() {

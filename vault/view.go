@@ -272,6 +272,11 @@ func (v *Vault) List() ([]Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	raws := make([][]byte, len(items))
+	for i, it := range items {
+		raws[i] = it.raw
+	}
+	v.keys.prime(raws)
 	out := make([]Summary, len(items))
 	errs := make([]error, len(items))
 	parallel(len(items), func(i int) {
@@ -282,6 +287,9 @@ func (v *Vault) List() ([]Summary, error) {
 		}
 		out[i] = Summary{ID: e.ID.String(), Name: rec.Name, DOB: rec.DOB, LastVisit: rec.LastVisit(), RetainUntil: e.RetainUntil, Held: e.Held}
 	})
+	if err := v.keys.failure(); err != nil {
+		return nil, err
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

@@ -1,16 +1,27 @@
-//go:build linux
+//go:build linux || darwin
 
 package main
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"filippo.io/age"
+	"github.com/clientvault/clientvault/internal/agent"
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/crypto/ssh"
 )
 
 func TestTerminalUnlockAgent(t *testing.T) {
@@ -76,18 +87,54 @@ func TestTerminalUnlockAgent(t *testing.T) {
 		return nil
 	})
 
-	// A process of another user is refused (simulated: the agent is told
-	// to expect another uid, with the real peer credentials of this one).
-	a, b := unixPair(t)
-	done := make(chan bool, 1)
-	go func() { done <- serveAgentConn(a, os.Getuid()+1, "x", time.Now(), nil) }()
-	json.NewEncoder(b).Encode(agentRequest{Op: "lock"})
-	var resp agentResponse
-	if err := json.NewDecoder(b).Decode(&resp); err == nil {
-		t.Error("the agent answered another user")
+	// The agent keeps its memory out of core files.
+	if runtime.GOOS == "linux" {
+		if pid := agentPID(t, e.home); pid == "" {
+			t.Error("no agent process found")
+		} else if limits, err := os.ReadFile("/proc/" + pid + "/limits"); err != nil || !regexp.MustCompile(`Max core file size\s+0\s+0`).Match(limits) {
+			t.Errorf("the agent's core limit: %v\n%s", err, limits)
+		}
 	}
-	if <-done {
-		t.Error("another user locked the agent")
+
+	// Unlocking again while unlocked says so, and asks nothing.
+	again := e.start("unlock", "--for", "1m")
+	again.expect("already unlocked until")
+	if code := again.wait(); code != 0 {
+		t.Fatalf("unlock again: exit %d\n%s", code, again.text())
+	}
+	if strings.Contains(again.text(), "Passphrase") {
+		t.Error("unlock while unlocked asked for the passphrase")
+	}
+
+	// The attack of issue 12: a client of this user asks the agent for the
+	// file key of the vault's own wrapped key set, and is refused.
+	sock := filepath.Join(dir, "agent.sock")
+	raw, err := agent.Dial(sock, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	wrapped := storedKeySet(t, e.vaultPath())
+	s, err := raw.Open(wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Unwrap([][]*age.Stanza{stanzasOf(t, wrapped)}); !errors.Is(err, agent.ErrRefused) {
+		t.Errorf("the agent unwrapped the vault's key set: %v", err)
+	}
+
+	// Three idle connections do not keep a command waiting.
+	for range 3 {
+		idle, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer idle.Close()
+	}
+	start = time.Now()
+	e.run("list")
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("list beside three idle connections took %v", d)
 	}
 
 	// lock ends it: the socket is gone and view cannot open the vault.
@@ -125,23 +172,91 @@ func TestTerminalUnlockExpires(t *testing.T) {
 	}
 }
 
-// unixPair returns two connected unix sockets.
-func unixPair(t *testing.T) (*net.UnixConn, *net.UnixConn) {
+// storedKeySet reads the vault's wrapped key set from the file, as an
+// attacker of this user could.
+func storedKeySet(t *testing.T, path string) []byte {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "s")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	b, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	defer db.Close()
+	var wrapped []byte
+	db.View(func(tx *bolt.Tx) error {
+		wrapped = append([]byte(nil), tx.Bucket([]byte("meta")).Get([]byte("keys"))...)
+		return nil
+	})
+	if len(wrapped) == 0 {
+		t.Fatal("no wrapped keys in the vault")
+	}
+	return wrapped
+}
+
+// stanzasOf returns the recipient stanzas of an age file.
+func stanzasOf(t *testing.T, ct []byte) []*age.Stanza {
+	t.Helper()
+	var c stanzaGrabber
+	age.Decrypt(bytes.NewReader(ct), &c)
+	if len(c.s) == 0 {
+		t.Fatal("no stanzas")
+	}
+	return c.s
+}
+
+type stanzaGrabber struct{ s []*age.Stanza }
+
+func (g *stanzaGrabber) Unwrap(s []*age.Stanza) ([]byte, error) {
+	g.s = s
+	return nil, age.ErrIncorrectIdentity
+}
+
+// TestUnlockSaysWhatIsTrue: unlock of an identity it cannot hold says why,
+// truly, for each kind, and asks for nothing.
+func TestUnlockSaysWhatIsTrue(t *testing.T) {
+	ta := newTestApp(t)
+	ta.env["XDG_RUNTIME_DIR"] = filepath.Join(ta.home, "run")
+	os.Mkdir(ta.env["XDG_RUNTIME_DIR"], 0o700)
+
+	plain, _ := age.GenerateX25519Identity()
+	plainPath := filepath.Join(ta.home, "plain.txt")
+	os.WriteFile(plainPath, []byte(plain.String()+"\n"), 0o600)
+
+	_, priv, _ := ed25519.GenerateKey(nil)
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("ssh passphrase"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := l.AcceptUnix()
-	if err != nil {
-		t.Fatal(err)
+	sshPath := filepath.Join(ta.home, "id_ed25519")
+	os.WriteFile(sshPath, pem.EncodeToMemory(block), 0o600)
+	block, _ = ssh.MarshalPrivateKey(priv, "")
+	sshPlainPath := filepath.Join(ta.home, "id_plain")
+	os.WriteFile(sshPlainPath, pem.EncodeToMemory(block), 0o600)
+
+	for _, c := range []struct{ path, want, not string }{
+		{plainPath, "plain.txt needs no passphrase", ""},
+		{sshPlainPath, "id_plain needs no passphrase", ""},
+		{sshPath, "id_ed25519 is an SSH key with a passphrase of its own", "needs no passphrase"},
+	} {
+		code := ta.run("unlock", "--identity", c.path, "--for", "1m")
+		msg := ta.er.String()
+		if code == 0 || !strings.Contains(msg, c.want) || (c.not != "" && strings.Contains(msg, c.not)) {
+			t.Errorf("unlock --identity %s: exit %d, %q", filepath.Base(c.path), code, msg)
+		}
 	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a, b
+	if ta.asked != 0 {
+		t.Errorf("asked for a passphrase %d times", ta.asked)
+	}
+}
+
+// agentPID finds the process of the agent started for home, on Linux.
+func agentPID(t *testing.T, home string) string {
+	t.Helper()
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		if err == nil && bytes.Contains(cmdline, []byte("__agent")) && bytes.Contains(cmdline, []byte(home)) {
+			return d.Name()
+		}
+	}
+	return ""
 }

@@ -417,7 +417,7 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 		}
 	}
 	if err == nil {
-		err = v.Unlock(a.viaAgent(ids)...)
+		err = a.unlockVault(v, ids)
 		if errors.Is(err, vault.ErrWrongKey) && o.staff {
 			// A coworker's key: their own errors (no owner key pinned, a
 			// forged staff entry) say more than "does not open the vault".

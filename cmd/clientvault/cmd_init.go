@@ -293,6 +293,12 @@ Open the vault with the current identity (or the recovery key, --identity).`,
 }
 
 func runRekey(a *App, to string) error {
+	// The unlock agent holds the old identity and never hands out the
+	// vault's keys, which re-wrapping needs: it is locked, and the
+	// identity file is asked for.
+	if lockAgent(a) {
+		fmt.Fprintln(a.Err, "clientvault: locked the unlock agent: rekey needs the identity file itself")
+	}
 	v, err := a.open(openOpts{write: true})
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,53 +13,38 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/clientvault/clientvault/internal/agent"
 	"github.com/clientvault/clientvault/vault"
 	"github.com/spf13/cobra"
 )
 
-// The unlock agent keeps the owner's unlocked identity in the memory of a
-// small background process for a while, so that each command does not pay
-// for scrypt and the passphrase is typed once. Commands reach it through a
-// unix socket in a directory only the user can enter (0700), and it answers
-// only processes of the same user (peer credentials, checked on both
-// sides). It never hands out the identity: a command sends the stanzas of
-// the vault's wrapped key, and the agent returns the file key that opens
-// them, as the identity would. Nothing of the key is written to disk; the
-// parent passes it to the agent through a pipe. The agent exits when its
-// time is up or on 'clientvault lock'.
+// The unlock agent keeps the owner's unlocked identity, and the vault's keys
+// it opens, in the memory of a small background process for a while, so
+// that each command does not pay for scrypt and the passphrase is typed
+// once. Commands reach it through a unix socket in a directory only the
+// user can enter (0700), and it answers only processes of the same user
+// (peer credentials, checked on both sides). It never hands out a key: a
+// command sends the vault's wrapped key set, the agent opens it with the
+// owner's identity it holds, and from then on it MACs, unwraps one record's
+// file key, or seals, on request (internal/agent). Nothing of a key is
+// written to disk; the parent passes the identity to the agent through a
+// pipe. The agent exits when its time is up or on 'clientvault lock'.
 
 // maxUnlock bounds --for.
 const maxUnlock = 12 * time.Hour
-
-type agentRequest struct {
-	Op       string        `json:"op"` // "unwrap", "status" or "lock"
-	Identity string        `json:"identity,omitempty"`
-	Stanzas  []agentStanza `json:"stanzas,omitempty"`
-}
-
-type agentStanza struct {
-	Type string   `json:"type"`
-	Args []string `json:"args"`
-	Body []byte   `json:"body"`
-}
-
-type agentResponse struct {
-	FileKey  []byte    `json:"file_key,omitempty"`
-	NoMatch  bool      `json:"no_match,omitempty"`
-	Identity string    `json:"identity,omitempty"`
-	Until    time.Time `json:"until,omitzero"`
-	Error    string    `json:"error,omitempty"`
-}
 
 func newUnlockCmd(a *App) *cobra.Command {
 	var d time.Duration
 	c := &cobra.Command{
 		Use:   "unlock --for DURATION",
 		Short: "Keep the identity unlocked for a while, so commands stop asking",
-		Long: `Ask for the passphrase once and keep the unlocked identity in a small
-background agent for DURATION (at most 12h): until then, commands open the
-vault without asking, in milliseconds. The agent answers only your own user,
-through a socket in a private directory, and never writes the key to disk.
+		Long: `Ask for the passphrase once and keep the unlocked identity, and the vault's
+keys it opens, in a small background agent for DURATION (at most 12h): until
+then, commands open the vault without asking, in milliseconds. The agent
+answers only your own user, through a socket in a private directory. It does
+the key operations itself and never hands out a key, nor writes one to disk;
+while it runs, any process of yours can ask it to decrypt or authenticate,
+as with ssh-agent. Unlocking again while unlocked asks nothing.
 'clientvault lock' ends it at once; so does the end of DURATION.`,
 		Example: `  clientvault unlock --for 15m
   clientvault unlock --for 8h && clientvault list
@@ -80,13 +64,13 @@ func newLockCmd(a *App) *cobra.Command {
   clientvault unlock --for 15m; clientvault view "Jane Doe"; clientvault lock`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			_, err := agentCall(a, agentRequest{Op: "lock"})
+			locked := lockAgent(a)
 			if a.jsonOut {
 				return printJSON(a.Out, struct {
 					WasUnlocked bool `json:"was_unlocked"`
-				}{err == nil})
+				}{locked})
 			}
-			if err != nil {
+			if !locked {
 				fmt.Fprintln(a.Err, "clientvault: no unlock agent was running")
 				return nil
 			}
@@ -115,16 +99,15 @@ func runUnlock(a *App, d time.Duration) error {
 	if d <= 0 || d > maxUnlock {
 		return usagef("--for must be more than 0 and at most %s", maxUnlock)
 	}
-	if !agentSupported {
+	if !agent.Supported {
 		return errors.New("unlock is not supported on this system yet")
 	}
 	path, err := filepath.Abs(a.IdentityPath())
 	if err != nil {
 		return err
 	}
-	// Already unlocked: say so and ask nothing. 'lock' first to start over.
-	if resp, err := agentCall(a, agentRequest{Op: "status"}); err == nil && resp.Identity == path {
-		fmt.Fprintf(a.Err, "clientvault: already unlocked until %s; 'clientvault lock' locks it now\n", resp.Until.Local().Format("15:04"))
+	if until, ok := a.agentUntil(path); ok {
+		fmt.Fprintf(a.Err, "clientvault: already unlocked until %s; 'clientvault lock' locks now\n", until.Local().Format("15:04"))
 		return nil
 	}
 	ids, err := a.identities()
@@ -133,24 +116,24 @@ func runUnlock(a *App, d time.Duration) error {
 	}
 	var keys []string
 	for _, id := range ids {
-		if e, ok := id.(*vault.EncryptedIdentity); ok {
-			inner, err := e.Identities()
-			if err != nil {
-				return err
-			}
-			for _, id := range inner {
-				s, ok := id.(fmt.Stringer)
-				if !ok {
-					return usagef("unlock keeps age keys only")
-				}
-				keys = append(keys, s.String())
-			}
-			continue
+		if err := unlockable(id, filepath.Base(path)); err != nil {
+			return err
 		}
-		return usagef("unlock is for a passphrase-protected identity; %s needs no passphrase", filepath.Base(path))
+		inner, err := id.(*vault.EncryptedIdentity).Identities()
+		if err != nil {
+			return err
+		}
+		for _, id := range inner {
+			s, ok := id.(fmt.Stringer)
+			if !ok {
+				return usagef("unlock keeps age keys only")
+			}
+			keys = append(keys, s.String())
+		}
 	}
-	// One agent at a time: the new one replaces any other.
-	agentCall(a, agentRequest{Op: "lock"})
+	// One agent at a time: the new one replaces any other (of another
+	// identity: one of the same was found above).
+	lockAgent(a)
 
 	exe, err := os.Executable()
 	if err != nil {
@@ -192,11 +175,30 @@ func runUnlock(a *App, d time.Duration) error {
 	return nil
 }
 
+// unlockable says, truly, why the agent cannot hold id, if it cannot: it
+// holds passphrase-protected age identities, the ones that cost a
+// passphrase and scrypt at every command.
+func unlockable(id age.Identity, file string) error {
+	switch vault.KindOf(id) {
+	case vault.KindPassphrase:
+		return nil
+	case vault.KindAgeKey, vault.KindSSHKey:
+		return usagef("%s needs no passphrase: commands open the vault without asking, so there is nothing to unlock", file)
+	case vault.KindEncryptedSSH:
+		return usagef("unlock holds passphrase-protected age identities only; %s is an SSH key with a passphrase of its own, which each command asks for", file)
+	case vault.KindPlugin:
+		return usagef("unlock holds passphrase-protected age identities only; %s is an age plugin identity (a hardware key), which asks for itself", file)
+	}
+	return usagef("unlock holds passphrase-protected age identities only")
+}
+
 // runAgent serves the identities read from standard input until d has
-// passed or a lock request comes. Requests are served one at a time.
+// passed or a lock request comes, a goroutine per connection.
 func runAgent(a *App, d time.Duration, identity string) error {
-	hardenAgent()
 	say := func(err error) error { fmt.Fprintln(a.Out, err); return err }
+	if err := agent.Harden(); err != nil {
+		return say(fmt.Errorf("the agent could not keep its memory private: %w", err))
+	}
 	if d <= 0 || d > maxUnlock || identity == "" {
 		return say(errors.New("the agent was started wrongly"))
 	}
@@ -219,72 +221,17 @@ func runAgent(a *App, d time.Duration, identity string) error {
 	if err != nil {
 		return say(err)
 	}
-	defer l.Close() // also removes the socket
 	if err := os.Chmod(sock, 0o600); err != nil {
+		l.Close()
 		return say(err)
 	}
-	until := a.Now().Add(d)
-	time.AfterFunc(d, func() { l.Close() })
+	srv := agent.NewServer(agent.Config{
+		Identity: identity, Identities: ids, OpenKeys: vault.AgentKeys,
+		UID: os.Getuid(), Until: a.Now().Add(d), Now: time.Now,
+	})
+	time.AfterFunc(d, srv.Close)
 	fmt.Fprintln(a.Out, "ready")
-	uid := os.Getuid()
-	for {
-		conn, err := l.AcceptUnix()
-		if err != nil {
-			return nil // closed: time is up, or locked
-		}
-		if serveAgentConn(conn, uid, identity, until, ids) {
-			return nil
-		}
-	}
-}
-
-// serveAgentConn answers one request on conn, from a process of user uid
-// only, and reports whether it was a lock.
-func serveAgentConn(conn *net.UnixConn, uid int, identity string, until time.Time, ids []age.Identity) (lock bool) {
-	defer conn.Close()
-	if peer, err := peerUID(conn); err != nil || peer != uid {
-		return false
-	}
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	var req agentRequest
-	if err := json.NewDecoder(io.LimitReader(conn, 1<<20)).Decode(&req); err != nil {
-		return false
-	}
-	var resp agentResponse
-	switch req.Op {
-	case "status":
-		resp = agentResponse{Identity: identity, Until: until}
-	case "lock":
-		json.NewEncoder(conn).Encode(agentResponse{})
-		return true
-	case "unwrap":
-		resp = unwrapFor(req, identity, ids)
-	default:
-		resp.Error = "unknown request"
-	}
-	json.NewEncoder(conn).Encode(resp)
-	return false
-}
-
-func unwrapFor(req agentRequest, identity string, ids []age.Identity) agentResponse {
-	if req.Identity != identity {
-		return agentResponse{Error: "the agent holds another identity"}
-	}
-	stanzas := make([]*age.Stanza, len(req.Stanzas))
-	for i, s := range req.Stanzas {
-		stanzas[i] = &age.Stanza{Type: s.Type, Args: s.Args, Body: s.Body}
-	}
-	for _, id := range ids {
-		k, err := id.Unwrap(stanzas)
-		if errors.Is(err, age.ErrIncorrectIdentity) {
-			continue
-		}
-		if err != nil {
-			return agentResponse{Error: "unwrap failed"}
-		}
-		return agentResponse{FileKey: k}
-	}
-	return agentResponse{NoMatch: true}
+	return srv.Serve(l) // closing the listener removes the socket
 }
 
 // agentDir is the agent's private directory: under $XDG_RUNTIME_DIR (a
@@ -296,95 +243,80 @@ func agentDir(a *App) string {
 	return filepath.Join(configDir(a), "clientvault", "run")
 }
 
-// agentCall sends one request to the running agent, after checking that its
-// directory is private and that the process answering is the same user's.
-func agentCall(a *App, req agentRequest) (*agentResponse, error) {
-	if !agentSupported {
+// dialAgent connects to the running agent, after checking that its
+// directory is private; the client checks that the process answering is
+// the same user's. Sockets use the real clock for their deadlines.
+func dialAgent(a *App) (*agent.Client, error) {
+	if !agent.Supported {
 		return nil, errors.New("no agent on this system")
 	}
 	dir := agentDir(a)
 	if err := checkPrivateDir(dir); err != nil {
 		return nil, err
 	}
-	conn, err := net.DialTimeout("unix", filepath.Join(dir, "agent.sock"), time.Second)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	uc := conn.(*net.UnixConn)
-	if peer, err := peerUID(uc); err != nil || peer != os.Getuid() {
-		return nil, errors.New("the agent socket belongs to another user")
-	}
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if err := json.NewEncoder(conn).Encode(req); err != nil {
-		return nil, err
-	}
-	var resp agentResponse
-	if err := json.NewDecoder(io.LimitReader(conn, 1<<20)).Decode(&resp); err != nil {
-		return nil, err
-	}
-	if resp.Error != "" {
-		return nil, errors.New(resp.Error)
-	}
-	return &resp, nil
+	return agent.Dial(filepath.Join(dir, "agent.sock"), time.Now)
 }
 
-// agentServes reports whether a running agent holds the identity at path.
+// lockAgent ends the running agent, and reports whether there was one.
+func lockAgent(a *App) bool {
+	c, err := dialAgent(a)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	return c.Lock() == nil
+}
+
+// agentUntil reports whether a running agent holds the identity at path,
+// and until when.
+func (a *App) agentUntil(path string) (time.Time, bool) {
+	c, err := dialAgent(a)
+	if err != nil {
+		return time.Time{}, false
+	}
+	defer c.Close()
+	id, until, err := c.Status()
+	return until, err == nil && id == path
+}
+
+// agentServes reports whether a running agent holds the identity at the
+// identity path.
 func (a *App) agentServes() bool {
 	path, err := filepath.Abs(a.IdentityPath())
 	if err != nil {
 		return false
 	}
-	resp, err := agentCall(a, agentRequest{Op: "status"})
-	return err == nil && resp.Identity == path
+	_, ok := a.agentUntil(path)
+	return ok
 }
 
-// viaAgent wraps ids so that the agent, when it runs and holds the same
-// identity, unwraps instead of them: no passphrase, no scrypt. Without an
-// agent they are used as before (and ask for the passphrase as before).
-func (a *App) viaAgent(ids []age.Identity) []age.Identity {
-	if !agentSupported {
-		return ids
-	}
-	if _, err := os.Stat(filepath.Join(agentDir(a), "agent.sock")); err != nil {
-		return ids
-	}
+// unlockVault unlocks v through the unlock agent when one runs and holds
+// the identity at the identity path, and with ids (asking for the
+// passphrase as before) otherwise, or when the agent's identity does not
+// open this vault or it stopped answering. A vault the agent found
+// tampered with or rolled back is not tried again. The agent's connection
+// stays open while the process runs: the vault uses it until it is closed.
+func (a *App) unlockVault(v *vault.Vault, ids []age.Identity) error {
 	path, err := filepath.Abs(a.IdentityPath())
+	if err != nil || !agent.Supported {
+		return v.Unlock(ids...)
+	}
+	c, err := dialAgent(a)
 	if err != nil {
-		return ids
+		return v.Unlock(ids...)
 	}
-	return []age.Identity{&agentIdentity{a: a, path: path, fallback: ids}}
+	if id, _, err := c.Status(); err != nil || id != path {
+		c.Close()
+		return v.Unlock(ids...)
+	}
+	err = v.UnlockWithAgent(c)
+	switch {
+	case err == nil:
+		return nil
+	case v.Unlocked(), errors.Is(err, vault.ErrTampered), errors.Is(err, vault.ErrRolledBack):
+		c.Close()
+		return err
+	}
+	c.Close()
+	return v.Unlock(ids...)
 }
-
-// agentIdentity is an age.Identity answered by the unlock agent.
-type agentIdentity struct {
-	a        *App
-	path     string
-	fallback []age.Identity
-}
-
-// Unwrap implements age.Identity.
-func (i *agentIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
-	req := agentRequest{Op: "unwrap", Identity: i.path}
-	for _, s := range stanzas {
-		req.Stanzas = append(req.Stanzas, agentStanza{Type: s.Type, Args: s.Args, Body: s.Body})
-	}
-	if resp, err := i.a.agentCall(req); err == nil {
-		if resp.NoMatch {
-			return nil, age.ErrIncorrectIdentity
-		}
-		return resp.FileKey, nil
-	}
-	// The agent has gone or holds another identity: the identity file, as
-	// without an agent.
-	for _, id := range i.fallback {
-		k, err := id.Unwrap(stanzas)
-		if errors.Is(err, age.ErrIncorrectIdentity) {
-			continue
-		}
-		return k, err
-	}
-	return nil, age.ErrIncorrectIdentity
-}
-
-func (a *App) agentCall(req agentRequest) (*agentResponse, error) { return agentCall(a, req) }
