@@ -410,6 +410,48 @@ func TestRotatePutBackOldFile(t *testing.T) {
 	}
 }
 
+// TestRekeyRecovery: the recovery key alone is replaced (Rekey with a nil
+// owner), or with a rotation; the old recovery key opens nothing after.
+func TestRekeyRecovery(t *testing.T) {
+	for _, rotate := range []bool{false, true} {
+		tv := newTestVault(t)
+		ids := tv.add(t, fakeRecord(1))
+		rec, _ := GenerateIdentity()
+		var err error
+		if rotate {
+			_, err = tv.Rotate(RotateOptions{Recovery: []age.Recipient{rec.Recipient()}, Check: []age.Identity{tv.owner}})
+		} else {
+			err = tv.Rekey(nil, []age.Recipient{rec.Recipient()}, []age.Identity{tv.owner})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, recovery := tv.OwnerKeys(); !slices.Equal(recovery, []string{rec.Recipient().String()}) {
+			t.Errorf("rotate=%v: recovery keys in the header: %v", rotate, recovery)
+		}
+		tv.close(t)
+		for _, c := range []struct {
+			id   age.Identity
+			want error
+		}{{tv.recovery, ErrWrongKey}, {rec, nil}, {tv.owner, nil}} {
+			v, err := Open(tv.path, Options{Now: testClock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := v.Unlock(c.id); !errors.Is(err, c.want) && !(c.want == nil && err == nil) {
+				t.Errorf("rotate=%v: unlock: %v, want %v", rotate, err, c.want)
+			}
+			if c.want == nil {
+				if _, err := v.View(ids[0].String()); err != nil {
+					t.Errorf("rotate=%v: view: %v", rotate, err)
+				}
+			}
+			v.Close()
+		}
+		tv.reopen(t)
+	}
+}
+
 // TestRotateLargerVault rotates a vault of many records, several runs of
 // the workers, and checks each record's new entry, expiry row and
 // directory row, and the index.
