@@ -481,3 +481,26 @@ func TestRotateLargerVault(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRotateOldBackup: a backup taken before a rotation is not restored
+// over the rotated vault (it holds the old keys, which nothing in the
+// vault answers to any more), and the vault stays as it was.
+func TestRotateOldBackup(t *testing.T) {
+	f := rotateFixture(t)
+	bk := filepath.Join(t.TempDir(), "before.db")
+	if _, err := f.v.Backup(bk, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Rotate(RotateOptions{Check: []age.Identity{f.owner}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.v.Restore(bk, RestoreOptions{Force: true})
+	if err == nil {
+		t.Fatal("a backup from before the rotation was restored")
+	}
+	t.Logf("restore of a backup from before the rotation: %v", err)
+	f.reopenOwner(t)
+	if rep, err := f.v.Verify(); err != nil || !rep.OK() {
+		t.Fatalf("verify: %+v, %v", rep, err)
+	}
+}
