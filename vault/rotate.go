@@ -75,8 +75,10 @@ type Rotation struct {
 }
 
 // Rotate replaces the vault's key set with a new one and rewrites the vault
-// under it (see above), wrapped to o.Owner and o.Recovery. If it fails,
-// the vault is as it was.
+// under it (see above), wrapped to o.Owner and o.Recovery. If it fails
+// with a nil Rotation, the vault is as it was; a Rotation returned with an
+// error says that the vault was rotated and something after it failed
+// (reopening the file, the rollback anchor).
 func (v *Vault) Rotate(o RotateOptions) (*Rotation, error) {
 	if v.keys == nil {
 		return nil, ErrLocked
@@ -134,19 +136,24 @@ func (v *Vault) Rotate(o RotateOptions) (*Rotation, error) {
 		v.hdr, v.keys, v.rooted = hdr, nk, map[string]bool{}
 	}
 	if err != nil {
+		if published {
+			return out, fmt.Errorf("rotate: the vault was rotated, but: %w", err)
+		}
 		return nil, fmt.Errorf("rotate: %w", err)
+	}
+	// From here on the vault is rotated: what fails is returned with out,
+	// so that the caller keeps the identity the new keys are wrapped to.
+	if out.OwnerKey, err = v.OwnerKey(); err != nil {
+		return out, err
 	}
 	// The anchor kept for the old key set moves to the rotated version
 	// too, so that the file from before the rotation, put back and opened
 	// with the old keys on this computer, is refused as a rollback.
 	if err := oldVault.advanceAnchor(st); err != nil {
-		return nil, err
+		return out, fmt.Errorf("the vault was rotated, but: %w", err)
 	}
 	if err := v.advanceAnchor(st); err != nil {
-		return nil, err
-	}
-	if out.OwnerKey, err = v.OwnerKey(); err != nil {
-		return nil, err
+		return out, fmt.Errorf("the vault was rotated, but: %w", err)
 	}
 	return out, nil
 }

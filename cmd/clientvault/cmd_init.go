@@ -392,13 +392,19 @@ func runRekey(a *App, o *rekeyOptions) error {
 		if err := vault.WriteIdentity(staged, id, pass, a.WorkFactor); err != nil {
 			return err
 		}
-		if err := rekeyVault(v, o, []age.Recipient{id.Recipient()}, recovery, []age.Identity{id}, &res); err != nil {
+		err = rekeyVault(v, o, []age.Recipient{id.Recipient()}, recovery, []age.Identity{id}, &res)
+		if err != nil && res.Rotated == nil {
 			os.Remove(staged)
 			return err
 		}
-		if err := os.Rename(staged, path); err != nil {
-			return withHint(fmt.Errorf("the vault was rekeyed but the new identity is at %s: %w", staged, err),
+		// Rotated, even if something failed after: the vault opens only
+		// with the new identity now.
+		if rerr := os.Rename(staged, path); rerr != nil {
+			return withHint(fmt.Errorf("the vault was rekeyed but the new identity is at %s: %w", staged, rerr),
 				"move it to "+path+" by hand")
+		}
+		if err != nil {
+			return err
 		}
 		res.Identity, res.PublicKey = path, id.Recipient().String()
 		if !a.jsonOut {
@@ -437,11 +443,8 @@ func rekeyVault(v *vault.Vault, o *rekeyOptions, owner, recovery []age.Recipient
 		defer debug.SetGCPercent(debug.SetGCPercent(vault.BulkGCPercent))
 	}
 	rot, err := v.Rotate(vault.RotateOptions{Owner: owner, Recovery: recovery, Check: check})
-	if err != nil {
-		return err
-	}
-	res.Rotated = rot
-	return nil
+	res.Rotated = rot // set when the vault was rotated, even if something failed after
+	return err
 }
 
 // rekeyResult is what rekey --json prints: the identity the vault opens
