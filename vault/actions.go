@@ -23,6 +23,7 @@ const (
 	ActionHold          = "hold"
 	ActionRelease       = "release"
 	ActionRekey         = "rekey"
+	ActionRotate        = "rotate"
 	ActionRetention     = "retention"
 	ActionStaffAdd      = "staff-add"
 	ActionStaffRemove   = "staff-remove"

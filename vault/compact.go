@@ -126,23 +126,30 @@ func (v *Vault) rewrite(drop doomed, after func(tx *txn) error) error {
 	if err := v.hooks.at("rename"); err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
-	if err := os.Rename(tmp, v.path); err != nil {
+	published, err = v.putInPlace(dir, tmp)
+	if err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
-	published = true
+	return v.advanceAnchor(st)
+}
+
+// putInPlace renames the synced file tmp over the vault, syncs the
+// directory dir, and reopens the vault from the new file. published reports
+// whether the rename was made: from then on the new file is the vault.
+func (v *Vault) putInPlace(dir, tmp string) (published bool, err error) {
+	if err := os.Rename(tmp, v.path); err != nil {
+		return false, err
+	}
 	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("compact vault: %w", err)
+		return true, err
 	}
 	db, err := openBolt(v.path, v.lockTimeout(), openWritten)
 	if err != nil {
-		return fmt.Errorf("reopen the compacted vault: %w", err)
+		return true, fmt.Errorf("reopen the new vault file: %w", err)
 	}
 	old := v.db
 	v.db = db
-	if err := old.Close(); err != nil {
-		return err
-	}
-	return v.advanceAnchor(st)
+	return true, old.Close()
 }
 
 // compactCopy writes the live data of the vault, as one read transaction
@@ -152,36 +159,10 @@ func (v *Vault) rewrite(drop doomed, after func(tx *txn) error) error {
 // re-sealed) is not in the copy. The copy keeps the vault's page size and
 // fills every page (copyLive).
 func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *txn) error) (string, *state, error) {
-	f, err := os.CreateTemp(dir, pattern)
+	tmp, dst, err := v.createCopy(dir, pattern)
 	if err != nil {
 		return "", nil, err
 	}
-	tmp := f.Name()
-	f.Close()
-	if err := os.Chmod(tmp, 0o600); err != nil {
-		os.Remove(tmp)
-		return "", nil, err
-	}
-	// Mapping the new file at the old one's size up front spares bbolt a
-	// remap, which copies every dirty page, each time the file grows. One
-	// fsync at the end instead of one per copied transaction: the file
-	// means nothing until it is renamed into place.
-	mmapSize := int(fileSize(v.path))
-	if v.hooks.maxSize > 0 {
-		mmapSize = min(mmapSize, v.hooks.maxSize)
-	}
-	// The copy keeps the vault's page size: bbolt would give a new file the
-	// system's (4 KB), which holds two 1.4 KB entries a page, so the
-	// "compacted" vault grew by a tenth and took twice the CPU to write.
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, MaxSize: v.hooks.maxSize,
-		InitialMmapSize: mmapSize, PageSize: v.db.Info().PageSize})
-	if err != nil {
-		os.Remove(tmp)
-		return "", nil, err
-	}
-	// Grown in the vault's steps, not bbolt's 16 MB; what bbolt grows the
-	// file by beyond its last page is cut off below.
-	dst.AllocSize = vaultAllocSize
 	// A copy that leaves out no object and adds none keeps the state (the
 	// marker it drops is outside the root): no keys are needed, and a
 	// compaction interrupted before is finished on opening, locked.
@@ -214,6 +195,52 @@ func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *txn
 			return t.commit()
 		})
 	}
+	if err := closeCopy(dst, tmp, err); err != nil {
+		return "", nil, err
+	}
+	return tmp, st, nil
+}
+
+// createCopy creates a new, empty database in a temporary file in dir
+// named by pattern, readable by the user only, for a copy of the vault.
+func (v *Vault) createCopy(dir, pattern string) (string, *bolt.DB, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", nil, err
+	}
+	tmp := f.Name()
+	f.Close()
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		os.Remove(tmp)
+		return "", nil, err
+	}
+	// Mapping the new file at the old one's size up front spares bbolt a
+	// remap, which copies every dirty page, each time the file grows. One
+	// fsync at the end instead of one per copied transaction: the file
+	// means nothing until it is renamed into place.
+	mmapSize := int(fileSize(v.path))
+	if v.hooks.maxSize > 0 {
+		mmapSize = min(mmapSize, v.hooks.maxSize)
+	}
+	// The copy keeps the vault's page size: bbolt would give a new file the
+	// system's (4 KB), which holds two 1.4 KB entries a page, so the
+	// "compacted" vault grew by a tenth and took twice the CPU to write.
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, MaxSize: v.hooks.maxSize,
+		InitialMmapSize: mmapSize, PageSize: v.db.Info().PageSize})
+	if err != nil {
+		os.Remove(tmp)
+		return "", nil, err
+	}
+	// Grown in the vault's steps, not bbolt's 16 MB; what bbolt grows the
+	// file by beyond its last page is cut off below.
+	dst.AllocSize = vaultAllocSize
+	return tmp, dst, nil
+}
+
+// closeCopy closes the copy dst in the file tmp, cuts the file after its
+// last page and syncs it; if err (how the copy went) or any of that fails,
+// it removes the file and returns the error.
+func closeCopy(dst *bolt.DB, tmp string, err error) error {
 	var size int64 // up to the end of the last page
 	if err == nil {
 		err = dst.View(func(tx *bolt.Tx) error {
@@ -236,9 +263,8 @@ func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *txn
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return "", nil, err
 	}
-	return tmp, st, nil
+	return err
 }
 
 func (v *Vault) lockTimeout() time.Duration {

@@ -7,26 +7,25 @@ import (
 )
 
 // Rekey replaces the owner's keys: the vault's keys are re-wrapped to owner
-// and to the recovery recipients (kept as they are when recovery is nil).
-// Records are not touched: they are sealed to the vault's own key. Before
-// anything is written, check (the new owner's identities) must open the
+// and to the recovery recipients (each kept as it is when nil, so that
+// Rekey(nil, recovery, check) replaces the recovery key alone). Records are
+// not touched: they are sealed to the vault's own key. Before anything is
+// written, check (the owner's identities afterwards) must open the
 // re-wrapped keys, so a rekey can never leave the vault without an identity
-// that opens it. Afterwards the old owner key opens nothing in this vault.
+// that opens it. Afterwards the old owner key no longer opens this file's
+// keys; but the key set itself is the same, so a copy of the file from
+// before the rekey, opened with the old key, still gives keys that open
+// this file: Rotate replaces the key set itself.
 func (v *Vault) Rekey(owner, recovery []age.Recipient, check []age.Identity) error {
 	if v.keys == nil {
 		return ErrLocked
 	}
-	if len(owner) == 0 || len(check) == 0 {
-		return fmt.Errorf("rekey: a new owner key is required: %w", ErrRefused)
+	if len(check) == 0 {
+		return fmt.Errorf("rekey: an identity that opens the re-wrapped keys is required: %w", ErrRefused)
 	}
-	if recovery == nil {
-		for _, s := range v.hdr.Recovery {
-			r, err := ParseRecipient(s)
-			if err != nil {
-				return fmt.Errorf("rekey: the recovery key in the header: %w", ErrCorrupt)
-			}
-			recovery = append(recovery, r)
-		}
+	owner, recovery, err := v.wrapRecipients(owner, recovery)
+	if err != nil {
+		return fmt.Errorf("rekey: %w", err)
 	}
 	wrapped, err := v.keys.wrap(append(append([]age.Recipient{}, owner...), recovery...)...)
 	if err != nil {

@@ -271,31 +271,78 @@ func parentExists(path string) error {
 	return nil
 }
 
+// rekeyOptions are the flags of rekey.
+type rekeyOptions struct {
+	to           string
+	keepIdentity bool
+	recovery     string
+	rotate       bool
+}
+
 func newRekeyCmd(a *App) *cobra.Command {
-	var to string
+	o := &rekeyOptions{}
 	c := &cobra.Command{
 		Use:   "rekey",
-		Short: "Replace the owner's identity (a lost laptop, a leaked key)",
-		Long: `Replace the owner's identity. The vault's keys are re-wrapped to the new
-identity and the recovery key; records stay as they are. Afterwards the old
-identity opens nothing in this vault.
+		Short: "Replace the owner's identity, the recovery key, or all the vault's keys",
+		Long: `Replace the owner's identity (a lost laptop, a leaked key), the recovery key,
+or, with --rotate, every key of the vault.
 
 Without --to, a new passphrase-protected identity replaces the default one.
-With --to FILE, the vault is bound to that existing key file instead.
-Open the vault with the current identity (or the recovery key, --identity).`,
-		Example: `  clientvault rekey
-  clientvault rekey --identity recovery.txt --to ~/.config/clientvault/new.key`,
+With --to FILE, the vault is bound to that existing key file instead. With
+--keep-identity, the owner's identity stays (with --recovery or --rotate).
+--recovery KEY replaces the recovery key by the public key KEY (make one
+with 'clientvault keygen -o FILE' and keep FILE offline).
+Open the vault with the current identity (or the recovery key, --identity).
+
+A plain rekey is quick: it re-wraps the vault's keys (its own age key, its
+MAC key and its index key) to the new identity and the recovery key, and
+records stay as they are. The old identity no longer opens this file, but
+the vault's keys are the same: whoever has the old identity and a copy of
+the file from before the rekey can still open every record in this file,
+records added later included, and forge entries that verify.
+
+--rotate makes new vault keys and rewrites the whole vault under them:
+every record and every other sealed object is decrypted and sealed again,
+every MAC is made again, the index, expiry table and client directory are
+rebuilt. Afterwards nothing from before the rotation opens or verifies
+anything in this file. It takes longer than adding every record (each is decrypted first).
+The vault is written to a new file that replaces the old one only when
+complete: an interrupted rotation leaves the old vault as it was, and
+running the command again does the whole rotation again. The owner's
+signing key changes too: each coworker must pin the new one with
+'clientvault trust' (the lines to give them are printed).`,
+		Example: `  clientvault rekey --rotate
+  clientvault rekey --identity recovery.txt --to ~/.config/clientvault/new.key
+  clientvault rekey --keep-identity --recovery age1…`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error { return runRekey(a, to) },
+		RunE: func(c *cobra.Command, args []string) error { return runRekey(a, o) },
 	}
-	c.Flags().StringVar(&to, "to", "", "bind the vault to this existing key file")
+	c.Flags().StringVar(&o.to, "to", "", "bind the vault to this existing key file")
+	c.Flags().BoolVar(&o.keepIdentity, "keep-identity", false, "keep the owner's identity (with --recovery or --rotate)")
+	c.Flags().StringVar(&o.recovery, "recovery", "", "replace the recovery key by this public key (age1…)")
+	c.Flags().BoolVar(&o.rotate, "rotate", false, "make new vault keys and seal every record again under them")
 	return c
 }
 
-func runRekey(a *App, to string) error {
+func runRekey(a *App, o *rekeyOptions) error {
+	if o.keepIdentity && o.to != "" {
+		return usagef("--keep-identity and --to: the owner's identity either stays or is replaced; choose one")
+	}
+	if o.keepIdentity && !o.rotate && o.recovery == "" {
+		return usagef("--keep-identity changes nothing by itself: add --recovery KEY or --rotate")
+	}
+	var recovery []age.Recipient
+	if o.recovery != "" {
+		r, err := vault.ParseRecipient(o.recovery)
+		if err != nil {
+			return withHint(usagef("--recovery: %v", err),
+				"pass the public key (age1…) of a new key: 'clientvault keygen -o FILE' prints it; keep FILE offline")
+		}
+		recovery = []age.Recipient{r}
+	}
 	// The unlock agent holds the old identity and never hands out the
-	// vault's keys, which re-wrapping needs: it is locked, and the
-	// identity file is asked for.
+	// vault's keys, which re-wrapping and rotating need: it is locked, and
+	// the identity file is asked for.
 	if lockAgent(a) {
 		fmt.Fprintln(a.Err, "clientvault: locked the unlock agent: rekey needs the identity file itself")
 	}
@@ -304,8 +351,23 @@ func runRekey(a *App, to string) error {
 		return err
 	}
 	defer v.Close()
-	if to != "" {
-		ids, err := vault.LoadIdentities(to, a.prompter())
+	res := rekeyResult{Recovery: o.recovery}
+	switch {
+	case o.keepIdentity:
+		ids, err := a.identities()
+		if err != nil {
+			return err
+		}
+		if err := rekeyVault(v, o, nil, recovery, ids, &res); err != nil {
+			if errors.Is(err, vault.ErrRefused) && o.recovery != "" {
+				err = withHint(err, "open the vault with the owner's identity, not the recovery key being replaced")
+			}
+			return err
+		}
+		owner, _ := v.OwnerKeys()
+		res.Identity, res.PublicKey = a.IdentityPath(), owner[0]
+	case o.to != "":
+		ids, err := vault.LoadIdentities(o.to, a.prompter())
 		if err != nil {
 			return err
 		}
@@ -313,54 +375,96 @@ func runRekey(a *App, to string) error {
 		if err != nil {
 			return err
 		}
-		if err := v.Rekey(rs, nil, ids); err != nil {
+		if err := rekeyVault(v, o, rs, recovery, ids, &res); err != nil {
 			return err
 		}
-		if a.jsonOut {
-			return printJSON(a.Out, rekeyResult{Identity: to, PublicKey: vault.RecipientString(rs[0])})
+		res.Identity, res.PublicKey = o.to, vault.RecipientString(rs[0])
+		if !a.jsonOut {
+			fmt.Fprintf(a.Err, "clientvault: the vault now opens with %s; pass it with --identity\n", o.to)
 		}
-		fmt.Fprintf(a.Err, "clientvault: the vault now opens with %s; pass it with --identity\n", to)
-		return nil
-	}
-	if a.ReadSecret == nil || !a.StdinTTY {
-		return usagef("rekey without --to asks for a new passphrase; pass --to KEYFILE in scripts")
-	}
-	pass, err := a.newPassphrase()
-	if err != nil {
-		return err
-	}
-	id, err := vault.GenerateIdentity()
-	if err != nil {
-		return err
-	}
-	// The new identity is on disk before the vault needs it, and the old one
-	// is replaced only after the vault has been re-wrapped.
-	path := defaultIdentityPath(a)
-	staged := path + ".new"
-	os.Remove(staged)
-	if err := vault.WriteIdentity(staged, id, pass, a.WorkFactor); err != nil {
-		return err
-	}
-	if err := v.Rekey([]age.Recipient{id.Recipient()}, nil, []age.Identity{id}); err != nil {
+	default:
+		if a.ReadSecret == nil || !a.StdinTTY {
+			return usagef("rekey without --to asks for a new passphrase; pass --to KEYFILE in scripts")
+		}
+		pass, err := a.newPassphrase()
+		if err != nil {
+			return err
+		}
+		id, err := vault.GenerateIdentity()
+		if err != nil {
+			return err
+		}
+		// The new identity is on disk before the vault needs it, and the old one
+		// is replaced only after the vault has been re-wrapped.
+		path := defaultIdentityPath(a)
+		staged := path + ".new"
 		os.Remove(staged)
-		return err
-	}
-	if err := os.Rename(staged, path); err != nil {
-		return withHint(fmt.Errorf("the vault was rekeyed but the new identity is at %s: %w", staged, err),
-			"move it to "+path+" by hand")
+		if err := vault.WriteIdentity(staged, id, pass, a.WorkFactor); err != nil {
+			return err
+		}
+		err = rekeyVault(v, o, []age.Recipient{id.Recipient()}, recovery, []age.Identity{id}, &res)
+		if err != nil && res.Rotated == nil {
+			os.Remove(staged)
+			return err
+		}
+		// Rotated, even if something failed after: the vault opens only
+		// with the new identity now.
+		if rerr := os.Rename(staged, path); rerr != nil {
+			return withHint(fmt.Errorf("the vault was rekeyed but the new identity is at %s: %w", staged, rerr),
+				"move it to "+path+" by hand")
+		}
+		if err != nil {
+			return err
+		}
+		res.Identity, res.PublicKey = path, id.Recipient().String()
+		if !a.jsonOut {
+			fmt.Fprintf(a.Err, "clientvault: rekeyed; the new identity is %s\n", path)
+		}
 	}
 	if a.jsonOut {
-		return printJSON(a.Out, rekeyResult{Identity: path, PublicKey: id.Recipient().String()})
+		return printJSON(a.Out, res)
 	}
-	fmt.Fprintf(a.Err, "clientvault: rekeyed; the new identity is %s\n", path)
+	if o.recovery != "" {
+		fmt.Fprintf(a.Err, "clientvault: the recovery key is now %s; the old one no longer opens this file\n", o.recovery)
+	}
+	if rot := res.Rotated; rot != nil {
+		fmt.Fprintf(a.Err, "clientvault: rotated the vault's keys: %d records and %d other objects sealed again; keys and copies from before the rotation open nothing in this file\n",
+			rot.Records, rot.Objects)
+		fmt.Fprintln(a.Err, "clientvault: take a new backup now: backups from before the rotation hold the old keys, and restore refuses them as another vault's")
+		if len(rot.Staff) > 0 {
+			fmt.Fprintln(a.Err, "clientvault: the owner key changed: until each coworker runs this line on their computer, they cannot read what is shared with them")
+			for _, name := range rot.Staff {
+				fmt.Fprintf(a.Out, "%s: clientvault trust %s\n", name, rot.OwnerKey)
+			}
+		}
+	}
 	return nil
 }
 
+// rekeyVault re-wraps the vault's keys to owner and recovery (nil keeps
+// them), or with --rotate replaces them, checked with check.
+func rekeyVault(v *vault.Vault, o *rekeyOptions, owner, recovery []age.Recipient, check []age.Identity, res *rekeyResult) error {
+	if !o.rotate {
+		return v.Rekey(owner, recovery, check)
+	}
+	if os.Getenv("GOGC") == "" {
+		// Every record is sealed again: collect garbage less often, as
+		// add --from does (vault.BulkGCPercent); GOGC overrides it.
+		defer debug.SetGCPercent(debug.SetGCPercent(vault.BulkGCPercent))
+	}
+	rot, err := v.Rotate(vault.RotateOptions{Owner: owner, Recovery: recovery, Check: check})
+	res.Rotated = rot // set when the vault was rotated, even if something failed after
+	return err
+}
+
 // rekeyResult is what rekey --json prints: the identity the vault opens
-// with now, and its public key.
+// with now, and its public key; the new recovery key, if it was replaced;
+// what a rotation did, with the owner's new key for the coworkers.
 type rekeyResult struct {
-	Identity  string `json:"identity"`
-	PublicKey string `json:"public_key"`
+	Identity  string          `json:"identity"`
+	PublicKey string          `json:"public_key"`
+	Recovery  string          `json:"recovery,omitempty"`
+	Rotated   *vault.Rotation `json:"rotated,omitempty"`
 }
 
 // buildVersion is the version set by the release build (-ldflags), or else
