@@ -199,9 +199,10 @@ func TestHostileWorkbooks(t *testing.T) {
 			if err == nil || tt.is != nil && !errors.Is(err, tt.is) {
 				t.Errorf("got %v, want %v", err, tt.is)
 			}
-			if took > 2*time.Second {
-				t.Errorf("took %v", took)
-			}
+			// Time is measured with the real binary (bench/import-bombs.sh,
+			// the README), not asserted here: the race detector and a busy
+			// machine make it several times slower. What the bounds keep
+			// small is the memory.
 			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
 				t.Errorf("allocated %d MiB", alloc>>20)
 			}
