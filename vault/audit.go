@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -110,7 +111,7 @@ func (v *Vault) Audit(f AuditFilter) ([]Event, error) {
 	var out []Event
 	err := v.view(func(tx *txn) error {
 		keep := func(e Event) error {
-			if f.Record == "" || e.Record == f.Record || contains(e.Records, f.Record) {
+			if f.Record == "" || e.Record == f.Record || slices.Contains(e.Records, f.Record) {
 				out = append(out, e)
 			}
 			return nil
@@ -184,12 +185,3 @@ func (v *Vault) walkAudit(tx *txn, fn func(Event) error) error {
 }
 
 func hmacEqual(a, b []byte) bool { return len(a) > 0 && hmac.Equal(a, b) }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

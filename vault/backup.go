@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"filippo.io/age"
 )
@@ -291,7 +292,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 		done := map[ID]bool{}
 		for _, e := range destroyed {
 			var present []ID
-			for _, s := range append(slicesClone(e.Records), e.Record) {
+			for _, s := range append(slices.Clone(e.Records), e.Record) {
 				id, err := ParseID(s)
 				if err != nil || done[id] || idb.Get(id[:]) == nil {
 					continue

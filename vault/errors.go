@@ -90,10 +90,6 @@ func (e *AmbiguousError) Error() string {
 	return fmt.Sprintf("%s matches %d records", e.Ref, len(e.Candidates))
 }
 
-// Is makes errors.Is(err, ErrNotFound) false and lets callers test for
-// ambiguity with errors.As.
-func (e *AmbiguousError) Is(target error) bool { return false }
-
 // recordErr names a record in an error: "record 7f3a9c2e01b4d5e6: ...".
 func recordErr(id ID, err error) error { return fmt.Errorf("record %s: %w", id, err) }
 

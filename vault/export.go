@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -68,7 +69,7 @@ func (v *Vault) Export(ref string, write func(*Export) error) (*Export, error) {
 			return err
 		}
 		keep := func(e Event) error {
-			if e.Record == id.String() || contains(e.Records, id.String()) {
+			if e.Record == id.String() || slices.Contains(e.Records, id.String()) {
 				x.Access = append(x.Access, e)
 			}
 			return nil

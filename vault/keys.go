@@ -232,13 +232,8 @@ func (k *keySet) normalizedNameTag(norm string) []byte {
 	return h.Sum(nil)[:tagLen]
 }
 
-// personTag is the blind index tag of a name with a date of birth, used to
-// find a client who is already in the vault.
-func (k *keySet) personTag(name string, dob records.Date) []byte {
-	return k.normalizedPersonTag(records.NormalizeName(name), dob)
-}
-
-// normalizedPersonTag is personTag of a name already normalised.
+// normalizedPersonTag is the blind index tag of a name, already normalised,
+// with a date of birth, used to find a client who is already in the vault.
 func (k *keySet) normalizedPersonTag(norm string, dob records.Date) []byte {
 	h := k.indexHash()
 	writePart(h, []byte(idxPerson))

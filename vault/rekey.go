@@ -2,6 +2,7 @@ package vault
 
 import (
 	"fmt"
+	"slices"
 
 	"filippo.io/age"
 )
@@ -59,5 +60,5 @@ func (v *Vault) Rekey(owner, recovery []age.Recipient, check []age.Identity) err
 
 // OwnerKeys returns the owner's and the recovery public keys, as recorded.
 func (v *Vault) OwnerKeys() (owner, recovery []string) {
-	return slicesClone(v.hdr.Owner), slicesClone(v.hdr.Recovery)
+	return slices.Clone(v.hdr.Owner), slices.Clone(v.hdr.Recovery)
 }

@@ -261,6 +261,11 @@ func (v *Vault) Share(ref, name string, o ShareOptions) (*ShareResult, error) {
 	}
 	var out *ShareResult
 	err := v.update(func(tx *txn) error {
+		// Shares that have lapsed go, and the coworkers' events are folded
+		// in, before this share is decided on (LapseAndFold).
+		if _, err := v.lapseShares(tx, records.DateOf(now)); err != nil {
+			return err
+		}
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -360,6 +365,9 @@ func (v *Vault) Unshare(ref, name string) (*Unshared, error) {
 	name = strings.TrimSpace(name)
 	var out *Unshared
 	err := v.update(func(tx *txn) error {
+		if _, err := v.lapseShares(tx, records.DateOf(v.now())); err != nil {
+			return err
+		}
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
@@ -394,13 +402,13 @@ func (v *Vault) Unshare(ref, name string) (*Unshared, error) {
 	return out, nil
 }
 
-// Lapse removes or narrows every share whose --until date or whose
+// LapseAndFold removes or narrows every share whose --until date or whose
 // consents' expiry has passed, and returns how many records it changed.
-// It also moves the coworkers' audit events into the vault's MAC chain,
-// checked with their share keys, so that from then on removing one is
-// detected like any other chain entry. The expire command should run it;
-// share and unshare run it first.
-func (v *Vault) Lapse() (int, error) {
+// It also folds the coworkers' audit events into the vault's MAC chain,
+// checked with their share keys (only their own views: staff.go), so that
+// from then on removing one is detected like any other chain entry. Share
+// and Unshare do both first, in their own transaction.
+func (v *Vault) LapseAndFold() (int, error) {
 	if v.keys == nil {
 		return 0, ErrLocked
 	}
@@ -485,12 +493,12 @@ type Copy struct {
 func (v *Vault) exposure(tx *txn, id ID) (*Exposure, error) {
 	x := &Exposure{Record: id.String(), Readers: []string{}, Copies: []Copy{}}
 	fn := func(e Event) error {
-		if e.Record != id.String() && !contains(e.Records, id.String()) {
+		if e.Record != id.String() && !slices.Contains(e.Records, id.String()) {
 			return nil
 		}
 		switch e.Action {
 		case ActionShare:
-			if !contains(x.Readers, e.Staff) {
+			if !slices.Contains(x.Readers, e.Staff) {
 				x.Readers = append(x.Readers, e.Staff)
 			}
 		case "share-file":
@@ -599,7 +607,7 @@ func (v *Vault) openShare(k, raw []byte) (*Stored, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Stored{ID: id.String(), Created: sb.Created, Holds: []consent.Hold{}, Scope: slicesClone(sb.Scope), Record: rec, SharedWith: []string{s.entry.Name}}, nil
+	return &Stored{ID: id.String(), Created: sb.Created, Holds: []consent.Hold{}, Scope: slices.Clone(sb.Scope), Record: rec, SharedWith: []string{s.entry.Name}}, nil
 }
 
 // sharedWith returns the names of the coworkers record id is shared with.

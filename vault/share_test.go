@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -349,7 +350,7 @@ func TestShareViewRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rev.Unshared || !contains(rev.Exposure.Readers, "Bea") {
+	if !rev.Unshared || !slices.Contains(rev.Exposure.Readers, "Bea") {
 		t.Fatalf("revocation = %+v", rev)
 	}
 	if _, err := f.v.ConsentRevoke(c.ID, ""); !errors.Is(err, ErrRefused) {
@@ -403,7 +404,7 @@ func TestShareUntilLapses(t *testing.T) {
 	if err != nil || !problemSays(rep, "ended") {
 		t.Fatalf("verify before lapse: %+v %v", rep, err)
 	}
-	if n, err := f.v.Lapse(); err != nil || n != 1 {
+	if n, err := f.v.LapseAndFold(); err != nil || n != 1 {
 		t.Fatalf("Lapse = %d, %v", n, err)
 	}
 	if opened := f.attack(t, f.bea); len(opened) != 0 {
@@ -850,7 +851,7 @@ func TestRevokeNarrowsShare(t *testing.T) {
 			t.Fatal("the stored share still holds the health part")
 		}
 	}
-	if _, err := f.v.Lapse(); err != nil {
+	if _, err := f.v.LapseAndFold(); err != nil {
 		t.Fatal(err)
 	}
 	events, err := f.v.Audit(AuditFilter{Record: f.jane.String()})

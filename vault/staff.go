@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -124,7 +125,7 @@ func isOwnerName(name string) bool {
 
 // isOwnerKey reports whether a recipient is the owner's or the recovery key.
 func (v *Vault) isOwnerKey(s string) bool {
-	for _, k := range append(slicesClone(v.hdr.Owner), v.hdr.Recovery...) {
+	for _, k := range append(slices.Clone(v.hdr.Owner), v.hdr.Recovery...) {
 		if k == s {
 			return true
 		}

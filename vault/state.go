@@ -34,7 +34,10 @@ import (
 // append to it without the MAC key, so it is checked event by event with
 // their own keys instead (staff.go).
 
-const macElement = "clientvault/v2/state-element"
+const (
+	macElement      = "clientvault/v2/state-element"
+	macElementEntry = "clientvault/v2/state-element-entry"
+)
 
 // stateBuckets are the buckets the state root covers, in the order of their
 // roots in the head. Appending to this list is a format change.
@@ -86,9 +89,46 @@ func newState() *state {
 	return st
 }
 
-// element is the MAC of one stored object.
+// element is the MAC of one stored object. A record's entry ends with its
+// own MAC over everything before it (entry.go), which every reader checks:
+// that MAC stands for the entry, so the element is a MAC of 32 bytes, not
+// of the whole sealed record (an import's entries are 1.5 KB each), under a
+// label of its own. A value whose body does not match its MAC fails that
+// check wherever it is read.
 func (k *keySet) element(bucket, key, value []byte) []byte {
-	return k.mac(macElement, bucket, key, value)
+	label, parts := elementParts(bucket, key, value)
+	return k.mac(label, parts...)
+}
+
+// elementParts is what element MACs, and under which label.
+func elementParts(bucket, key, value []byte) (string, [][]byte) {
+	if bytes.Equal(bucket, bucketRecords) && len(value) >= 1+8+macLen {
+		return macElementEntry, [][]byte{bucket, key, value[len(value)-macLen:]}
+	}
+	return macElement, [][]byte{bucket, key, value}
+}
+
+// elements is element of many objects ({bucket, key, value} each), in
+// one batch per label with the unlock agent.
+func (k *keySet) elements(objs [][][]byte) [][]byte {
+	out := make([][]byte, len(objs))
+	byLabel := map[string][]int{}
+	parts := make([][][]byte, len(objs))
+	for i, o := range objs {
+		label, p := elementParts(o[0], o[1], o[2])
+		byLabel[label] = append(byLabel[label], i)
+		parts[i] = p
+	}
+	for label, idx := range byLabel {
+		batch := make([][][]byte, len(idx))
+		for j, i := range idx {
+			batch[j] = parts[i]
+		}
+		for j, m := range k.macs(label, batch) {
+			out[idx[j]] = m
+		}
+	}
+	return out
 }
 
 func xorInto(dst *[macLen]byte, b []byte) {
@@ -245,7 +285,7 @@ func (t *txn) flushElements() {
 	for j, e := range t.elements {
 		parts[j] = e.parts
 	}
-	for j, m := range t.v.keys.macs(macElement, parts) {
+	for j, m := range t.v.keys.elements(parts) {
 		xorInto(&t.st.roots[t.elements[j].i], m)
 	}
 	t.elements = nil
@@ -295,7 +335,7 @@ func (k *keySet) bucketRoot(name []byte, b *bucket) [macLen]byte {
 				parts = append(parts, [][]byte{name, key, val})
 			}
 		}
-		for _, m := range k.macs(macElement, parts) {
+		for _, m := range k.elements(parts) {
 			xorInto(&root, m)
 		}
 		return root

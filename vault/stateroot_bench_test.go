@@ -78,7 +78,7 @@ func BenchmarkStateRoot(b *testing.B) {
 					id := f.ids[(i*7919+13)%n].String()
 					var err error
 					if cmd == "note" {
-						_, err = f.v.Note(id, records.Treatment{Date: records.DateOf(benchNow().Add(-time.Hour)), Service: "peel"})
+						_, err = f.v.Note(id, records.Treatment{Date: records.DateOf(benchNow().Add(-time.Hour)), Service: "brow tint"})
 					} else {
 						_, err = f.v.View(id)
 					}

@@ -1,7 +1,9 @@
 // Package vault is clientvault's store: one bbolt file holding client records,
 // each sealed with age, authenticated with a key only the vault's holders
 // have, findable by name through a keyed blind index, with an append-only,
-// MAC-chained audit log. It is the only package that imports bbolt and age.
+// MAC-chained audit log. It is the only package that imports bbolt; age is
+// imported here, by internal/agent (the unlock agent), and by the command,
+// which parses identities and recipients for the person at the keyboard.
 //
 // The package never prints, prompts, reads the clock or exits: the clock is
 // Options.Now and prompts are a Prompter, both passed in.
@@ -120,7 +122,7 @@ type CreateOptions struct {
 	Actor     string
 }
 
-// Create makes a new vault at path and returns the vault's own public key.
+// Create makes a new vault at path.
 // It never replaces an existing file: the vault is built under a temporary
 // name and linked into place only when complete.
 func Create(path string, o CreateOptions) error {

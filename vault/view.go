@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +34,7 @@ type Stored struct {
 func (v *Vault) stored(e *entry, rec *records.Record) *Stored {
 	return &Stored{
 		ID: e.ID.String(), Created: e.Created, RetainUntil: e.RetainUntil,
-		Holds: []consent.Hold{}, Record: rec, SharedWith: slicesClone(e.Readers),
+		Holds: []consent.Hold{}, Record: rec, SharedWith: slices.Clone(e.Readers),
 	}
 }
 
@@ -225,11 +226,13 @@ func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
 
 // reseal seals rec again for e's readers and rewrites its entry.
 func (v *Vault) reseal(tx *txn, e *entry, rec *records.Record) error {
-	extra, err := v.readerRecipients(tx, e.Readers)
-	if err != nil {
-		return recordErr(e.ID, err)
+	// Entries name no readers besides the vault's key (sharing makes
+	// shares instead); the field is read for the format's sake, and an
+	// entry that names some is not re-sealed without them.
+	if len(e.Readers) > 0 {
+		return recordErr(e.ID, fmt.Errorf("sealed to %d staff this version does not know: %w", len(e.Readers), ErrRefused))
 	}
-	if err := v.keys.seal(e, rec, extra); err != nil {
+	if err := v.keys.seal(e, rec, nil); err != nil {
 		return err
 	}
 	if err := v.rewriteEntry(tx, e); err != nil {
@@ -329,11 +332,4 @@ func joinFieldErrors(errs []*records.FieldError) string {
 		parts[i] = e.Error()
 	}
 	return strings.Join(parts, "; ")
-}
-
-func slicesClone(s []string) []string {
-	if len(s) == 0 {
-		return nil
-	}
-	return append([]string(nil), s...)
 }

@@ -114,7 +114,7 @@ func runAdd(a *App, c *cobra.Command, o *addOptions) error {
 		return err
 	}
 	defer v.Close()
-	if o.from != "" && os.Getenv("GOGC") == "" {
+	if o.from != "" && a.Getenv("GOGC") == "" {
 		// Many records: collect garbage less often (see
 		// vault.BulkGCPercent); GOGC overrides it.
 		defer debug.SetGCPercent(debug.SetGCPercent(vault.BulkGCPercent))

@@ -187,7 +187,7 @@ func runImport(a *App, o *importOptions, name string) error {
 		}
 		return vault.Row{N: n, Record: rec}, nil
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
+	if a.Getenv("GOMEMLIMIT") == "" {
 		// A large import makes much short-lived garbage (sealed batches,
 		// bbolt's pages) while its live heap stays small: a soft limit has
 		// the collector run before the heap doubles, so memory stays flat.

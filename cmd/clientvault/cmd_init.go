@@ -358,7 +358,7 @@ func runRekey(a *App, o *rekeyOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := rekeyVault(v, o, nil, recovery, ids, &res); err != nil {
+		if err := rekeyVault(a, v, o, nil, recovery, ids, &res); err != nil {
 			if errors.Is(err, vault.ErrRefused) && o.recovery != "" {
 				err = withHint(err, "open the vault with the owner's identity, not the recovery key being replaced")
 			}
@@ -375,7 +375,7 @@ func runRekey(a *App, o *rekeyOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := rekeyVault(v, o, rs, recovery, ids, &res); err != nil {
+		if err := rekeyVault(a, v, o, rs, recovery, ids, &res); err != nil {
 			return err
 		}
 		res.Identity, res.PublicKey = o.to, vault.RecipientString(rs[0])
@@ -402,7 +402,7 @@ func runRekey(a *App, o *rekeyOptions) error {
 		if err := vault.WriteIdentity(staged, id, pass, a.WorkFactor); err != nil {
 			return err
 		}
-		err = rekeyVault(v, o, []age.Recipient{id.Recipient()}, recovery, []age.Identity{id}, &res)
+		err = rekeyVault(a, v, o, []age.Recipient{id.Recipient()}, recovery, []age.Identity{id}, &res)
 		if err != nil && res.Rotated == nil {
 			os.Remove(staged)
 			return err
@@ -443,11 +443,11 @@ func runRekey(a *App, o *rekeyOptions) error {
 
 // rekeyVault re-wraps the vault's keys to owner and recovery (nil keeps
 // them), or with --rotate replaces them, checked with check.
-func rekeyVault(v *vault.Vault, o *rekeyOptions, owner, recovery []age.Recipient, check []age.Identity, res *rekeyResult) error {
+func rekeyVault(a *App, v *vault.Vault, o *rekeyOptions, owner, recovery []age.Recipient, check []age.Identity, res *rekeyResult) error {
 	if !o.rotate {
 		return v.Rekey(owner, recovery, check)
 	}
-	if os.Getenv("GOGC") == "" {
+	if a.Getenv("GOGC") == "" {
 		// Every record is sealed again: collect garbage less often, as
 		// add --from does (vault.BulkGCPercent); GOGC overrides it.
 		defer debug.SetGCPercent(debug.SetGCPercent(vault.BulkGCPercent))

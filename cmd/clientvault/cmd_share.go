@@ -85,9 +85,6 @@ func runShare(a *App, o *shareOptions, ref string) error {
 		return err
 	}
 	defer v.Close()
-	if _, err := v.Lapse(); err != nil {
-		return err
-	}
 	res, err := v.Share(ref, o.with, so)
 	var nc *vault.NoConsentError
 	if errors.As(err, &nc) && a.interactive() {
@@ -152,9 +149,6 @@ to record its withdrawal, use 'consent revoke'.`,
 				return err
 			}
 			defer v.Close()
-			if _, err := v.Lapse(); err != nil {
-				return err
-			}
 			res, err := v.Unshare(args[0], with)
 			if err != nil {
 				return err
