@@ -12,6 +12,7 @@ import (
 	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/vault"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type addOptions struct {
@@ -49,20 +50,7 @@ on a terminal, asks; scripts pass --allow-duplicate to add anyway. With
 	}
 	f := c.Flags()
 	f.StringVar(&o.from, "from", "", "read records as JSON from FILE ('-' for stdin)")
-	f.StringVar(&o.rec.Name, "name", "", "client's full name")
-	f.StringVar(&o.rec.PreferredName, "preferred-name", "", "the name the client goes by")
-	f.StringVar(&o.dob, "dob", "", "date of birth, YYYY-MM-DD")
-	f.StringVar(&o.rec.Phone, "phone", "", "phone number")
-	f.StringVar(&o.rec.Email, "email", "", "email address")
-	f.StringVar(&o.rec.Address, "address", "", "postal address")
-	f.StringVar(&o.rec.EmergencyContact, "emergency-contact", "", "emergency contact")
-	f.StringVar(&o.rec.SkinType, "skin-type", "", "Fitzpatrick skin type, I to VI")
-	f.StringArrayVar(&o.rec.Allergies, "allergy", nil, "an allergy (repeatable)")
-	f.StringArrayVar(&o.rec.Medications, "medication", nil, "a medication (repeatable)")
-	f.StringArrayVar(&o.rec.Conditions, "condition", nil, "a medical condition (repeatable)")
-	f.StringArrayVar(&o.rec.Contraindications, "contraindication", nil, "a contraindication (repeatable)")
-	f.BoolVar(&o.rec.Pregnant, "pregnant", false, "the client is pregnant")
-	f.StringVar(&o.rec.Notes, "notes", "", "notes")
+	recordFlags(f, &o.rec, &o.dob, "repeatable", "the client is pregnant")
 	f.BoolVar(&o.allowDuplicate, "allow-duplicate", false, "add even if the client seems to be in the vault already")
 	return c
 }
@@ -201,4 +189,24 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// recordFlags declares a record's fields as flags, for add and edit; lists
+// says how a list flag repeats, pregnant what --pregnant means, as each
+// command treats them.
+func recordFlags(f *pflag.FlagSet, rec *records.Record, dob *string, lists, pregnant string) {
+	f.StringVar(&rec.Name, "name", "", "client's full name")
+	f.StringVar(&rec.PreferredName, "preferred-name", "", "the name the client goes by")
+	f.StringVar(dob, "dob", "", "date of birth, YYYY-MM-DD")
+	f.StringVar(&rec.Phone, "phone", "", "phone number")
+	f.StringVar(&rec.Email, "email", "", "email address")
+	f.StringVar(&rec.Address, "address", "", "postal address")
+	f.StringVar(&rec.EmergencyContact, "emergency-contact", "", "emergency contact")
+	f.StringVar(&rec.SkinType, "skin-type", "", "Fitzpatrick skin type, I to VI")
+	f.StringArrayVar(&rec.Allergies, "allergy", nil, "an allergy ("+lists+")")
+	f.StringArrayVar(&rec.Medications, "medication", nil, "a medication ("+lists+")")
+	f.StringArrayVar(&rec.Conditions, "condition", nil, "a medical condition ("+lists+")")
+	f.StringArrayVar(&rec.Contraindications, "contraindication", nil, "a contraindication ("+lists+")")
+	f.BoolVar(&rec.Pregnant, "pregnant", false, pregnant)
+	f.StringVar(&rec.Notes, "notes", "", "notes")
 }

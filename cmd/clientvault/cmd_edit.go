@@ -41,20 +41,7 @@ standard input), in the shape 'view --json' prints; null clears a field.`,
 	}
 	f := c.Flags()
 	f.StringVar(&o.from, "from", "", "read the fields to change as a JSON object from FILE ('-' for stdin)")
-	f.StringVar(&o.rec.Name, "name", "", "client's full name")
-	f.StringVar(&o.rec.PreferredName, "preferred-name", "", "the name the client goes by")
-	f.StringVar(&o.dob, "dob", "", "date of birth, YYYY-MM-DD")
-	f.StringVar(&o.rec.Phone, "phone", "", "phone number")
-	f.StringVar(&o.rec.Email, "email", "", "email address")
-	f.StringVar(&o.rec.Address, "address", "", "postal address")
-	f.StringVar(&o.rec.EmergencyContact, "emergency-contact", "", "emergency contact")
-	f.StringVar(&o.rec.SkinType, "skin-type", "", "Fitzpatrick skin type, I to VI")
-	f.StringArrayVar(&o.rec.Allergies, "allergy", nil, "an allergy (repeatable; replaces the list)")
-	f.StringArrayVar(&o.rec.Medications, "medication", nil, "a medication (repeatable; replaces the list)")
-	f.StringArrayVar(&o.rec.Conditions, "condition", nil, "a medical condition (repeatable; replaces the list)")
-	f.StringArrayVar(&o.rec.Contraindications, "contraindication", nil, "a contraindication (repeatable; replaces the list)")
-	f.BoolVar(&o.rec.Pregnant, "pregnant", false, "the client is pregnant (--pregnant=false: no longer)")
-	f.StringVar(&o.rec.Notes, "notes", "", "notes")
+	recordFlags(f, &o.rec, &o.dob, "repeatable; replaces the list", "the client is pregnant (--pregnant=false: no longer)")
 	return c
 }
 
