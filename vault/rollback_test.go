@@ -714,3 +714,76 @@ func TestSequenceSetBack(t *testing.T) {
 		t.Fatalf("the record in slot 1: %v", err)
 	}
 }
+
+// TestCoworkerNoteOnlyOnSharedRecords: a coworker's pending note folds in
+// as their entry on a record shared with them; one written by hand into
+// their audit (with their own share key) for a record not shared with them
+// is dropped, and the record is unchanged.
+func TestCoworkerNoteOnlyOnSharedRecords(t *testing.T) {
+	f := newFixture(t)
+	f.consent(t, f.jane, "Bea")
+	if _, err := f.v.Share(f.jane.String(), "Bea", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	bv := f.asStaff(t, f.bea)
+	if _, err := bv.Note(f.jane.String(), records.Treatment{Date: records.Date{Year: 2026, Month: 3, Day: 9}, Service: "brow tint"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.Note(f.john.String(), records.Treatment{Date: records.Date{Year: 2026, Month: 3, Day: 9}, Service: "facial"}); !errors.Is(err, ErrNotShared) {
+		t.Fatalf("a note on a record not shared: %v, want ErrNotShared", err)
+	}
+	// By hand: a pending note for John, MAC'd with Bea's share key.
+	sk, uid := bv.staff.shareKey, bv.staff.entry.UID
+	bv.Close()
+	f.v = nil
+	to, _ := age.ParseX25519Recipient(readHeaderRecipient(t, f.path))
+	sealed, err := encrypt([]byte(`{"date":"2026-03-09","service":"forged"}`), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketStaffAudit)
+		seq, _ := b.NextSequence()
+		body, _ := json.Marshal(Event{Action: ActionNote, Staff: "Bea", Record: f.john.String(), Time: f.clk.now(), Note: sealed})
+		key := seqKey(seq)
+		return b.Put(key, append(body, macWith(sk, macStaffAudit, key, []byte(uid), body)...))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.reopenOwner(t)
+	if _, err := f.v.LapseAndFold(); err != nil {
+		t.Fatal(err)
+	}
+	jane, err := f.v.View(f.jane.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := jane.Record.Treatments[len(jane.Record.Treatments)-1]
+	if last.Service != "brow tint" || last.Technician != "Bea" {
+		t.Fatalf("Bea's note on Jane: %+v", last)
+	}
+	john, err := f.v.View(f.john.String())
+	if err != nil || len(john.Record.Treatments) != 0 {
+		t.Fatalf("John after a forged note: %+v, %v", john.Record.Treatments, err)
+	}
+	if n := countActions(t, f.v, ActionRejected); n != 1 {
+		t.Fatalf("%d rejected events, want 1", n)
+	}
+}
+
+// readHeaderRecipient reads the vault's public key from the file, as anyone
+// can (the header is in the clear, under a MAC).
+func readHeaderRecipient(t *testing.T, path string) string {
+	t.Helper()
+	var h header
+	if err := json.Unmarshal(readSnapshot(t, path)[string(bucketMeta)][string(keyHeader)], &h); err != nil {
+		t.Fatal(err)
+	}
+	return h.VaultRecipient
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
 )
@@ -521,71 +522,82 @@ func (v *Vault) exposure(tx *txn, id ID) (*Exposure, error) {
 // viewShared is View for a coworker: ref is an ID (or unique prefix) or a
 // client's name, matched against only the records shared with them.
 func (v *Vault) viewShared(ref string) (*Stored, error) {
-	s := v.staff
-	ref = strings.TrimSpace(ref)
 	var out *Stored
 	err := v.update(func(tx *txn) error {
-		var found []*Stored
-		how := "by name"
-		if looksLikeIDPrefix(ref) {
-			ids, err := v.idsWithPrefix(tx, strings.ToLower(ref))
-			if err != nil {
-				return err
-			}
-			if len(ids) > 1 {
-				amb := &AmbiguousError{Ref: "id prefix"}
-				for _, id := range ids {
-					amb.Candidates = append(amb.Candidates, Candidate{ID: id.String()})
-				}
-				return amb
-			}
-			if len(ids) == 1 {
-				k := shareKeyOf(ids[0], s.entry.Name)
-				raw := tx.Bucket(bucketShares).Get(k)
-				if raw == nil {
-					return recordErr(ids[0], ErrNotShared)
-				}
-				st, err := v.openShare(k, raw)
-				if err != nil {
-					return err
-				}
-				found, how = append(found, st), "by id"
-			}
+		st, how, err := v.findShared(tx, ref)
+		if err != nil {
+			return err
 		}
-		if how == "by name" {
-			want := records.NormalizeName(ref)
-			c := tx.Bucket(bucketShares).Cursor()
-			for k, raw := c.First(); k != nil; k, raw = c.Next() {
-				if len(k) <= 8 || string(k[8:]) != s.entry.Name {
-					continue
-				}
-				st, err := v.openShare(k, raw)
-				if err != nil {
-					return err
-				}
-				if records.NormalizeName(st.Name) == want {
-					found = append(found, st)
-				}
-			}
-		}
-		switch len(found) {
-		case 0:
-			return fmt.Errorf("no record of that ID or name: %w", ErrNotShared)
-		case 1:
-		default:
-			amb := &AmbiguousError{Ref: "name"}
-			for _, m := range found {
-				amb.Candidates = append(amb.Candidates, Candidate{ID: m.ID, DOB: m.DOB.String()})
-			}
-			return amb
-		}
-		out = found[0]
+		out = st
 		return v.appendStaffAudit(tx, Event{Action: ActionView, Record: out.ID, Detail: how + ", shared copy"})
 	})
 	if err == nil {
 		err = v.recordDates(out)
 	}
 	return out, err
+}
+
+// findShared finds, for a coworker, the record ref names among those
+// shared with them (an ID, a unique prefix, or a client's name), and opens
+// its share; how says which way it was named.
+func (v *Vault) findShared(tx *txn, ref string) (*Stored, string, error) {
+	s := v.staff
+	ref = strings.TrimSpace(ref)
+	var found []*Stored
+	how := "by name"
+	if looksLikeIDPrefix(ref) {
+		ids, err := v.idsWithPrefix(tx, strings.ToLower(ref))
+		if err != nil {
+			return nil, "", err
+		}
+		if len(ids) > 1 {
+			amb := &AmbiguousError{Ref: "id prefix"}
+			for _, id := range ids {
+				amb.Candidates = append(amb.Candidates, Candidate{ID: id.String()})
+			}
+			return nil, "", amb
+		}
+		if len(ids) == 1 {
+			k := shareKeyOf(ids[0], s.entry.Name)
+			raw := tx.Bucket(bucketShares).Get(k)
+			if raw == nil {
+				return nil, "", recordErr(ids[0], ErrNotShared)
+			}
+			st, err := v.openShare(k, raw)
+			if err != nil {
+				return nil, "", err
+			}
+			found, how = append(found, st), "by id"
+		}
+	}
+	if how == "by name" {
+		want := records.NormalizeName(ref)
+		c := tx.Bucket(bucketShares).Cursor()
+		for k, raw := c.First(); k != nil; k, raw = c.Next() {
+			if len(k) <= 8 || string(k[8:]) != s.entry.Name {
+				continue
+			}
+			st, err := v.openShare(k, raw)
+			if err != nil {
+				return nil, "", err
+			}
+			if records.NormalizeName(st.Name) == want {
+				found = append(found, st)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, "", fmt.Errorf("no record of that ID or name: %w", ErrNotShared)
+	case 1:
+	default:
+		amb := &AmbiguousError{Ref: "name"}
+		for _, m := range found {
+			amb.Candidates = append(amb.Candidates, Candidate{ID: m.ID, DOB: m.DOB.String()})
+		}
+		return nil, "", amb
+	}
+	return found[0], how, nil
 }
 
 // openShare checks a share with the coworker's share key and decrypts it
@@ -635,4 +647,48 @@ func (v *Vault) removeShares(tx *txn, id ID) ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// noteShared is Note for a coworker: a treatment entry for a record shared
+// with them, written as a pending note, sealed to the vault's key and MAC'd
+// with their share key in their own audit, which the owner's next fold
+// (LapseAndFold, expire, staff remove) appends to the record as theirs. It
+// changes nothing else, and cannot amend an entry.
+func (v *Vault) noteShared(ref string, t records.Treatment) error {
+	s := v.staff
+	if t.Amends != 0 {
+		return fmt.Errorf("amends: %w: a coworker adds entries; a correction is the owner's", ErrInvalid)
+	}
+	if strings.TrimSpace(t.Technician) == "" {
+		t.Technician = s.entry.Name
+	}
+	to, err := age.ParseX25519Recipient(v.hdr.VaultRecipient)
+	if err != nil {
+		return fmt.Errorf("vault header: %w", ErrCorrupt)
+	}
+	return v.update(func(tx *txn) error {
+		st, _, err := v.findShared(tx, ref)
+		if err != nil {
+			return err
+		}
+		id, _ := ParseID(st.ID)
+		if errs := t.Validate(records.DateOf(v.now())); len(errs) > 0 {
+			return recordErr(id, fmt.Errorf("%w: %s", ErrInvalid, joinFieldErrors(errs)))
+		}
+		// The rules are checked against what the coworker can see; the
+		// owner's fold keeps the warnings in the entry.
+		if err := st.Record.CheckEntry(&t); err != nil {
+			return recordErr(id, entryError(err))
+		}
+		plain, err := json.Marshal(&t)
+		if err != nil {
+			return err
+		}
+		sealed, err := encrypt(plain, to)
+		clear(plain)
+		if err != nil {
+			return err
+		}
+		return v.appendStaffAudit(tx, Event{Action: ActionNote, Record: st.ID, Detail: "treatment, pending until the owner's next fold", Note: sealed})
+	})
 }

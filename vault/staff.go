@@ -17,6 +17,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
+	"github.com/clientvault/clientvault/records"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -491,10 +492,11 @@ func (v *Vault) checkStaffEvent(tx *txn, keys map[string]*staffSession, k, raw [
 		return nil, bad
 	}
 	// Anyone with write access to the file can append here under their own
-	// key; what they can truly cause is their own view of a shared record.
+	// key; what they can truly cause is their own view of a shared record,
+	// and a treatment note on it (pending until folded: foldNote).
 	// Who acted is the registered coworker whose key made the MAC, never
 	// what the event's JSON says.
-	if e.Action != ActionView {
+	if e.Action != ActionView && e.Action != ActionNote {
 		return nil, fmt.Errorf("coworker audit entry %x by %s: %w", k, s.entry.Name, errCoworkerAction)
 	}
 	e.Actor, e.Staff = s.entry.Name, s.entry.Name
@@ -534,11 +536,56 @@ func (v *Vault) absorbStaffAudit(tx *txn, st *staffEntry, shareKey []byte) error
 		if err := b.Delete(k); err != nil {
 			return err
 		}
-		if err := v.appendAudit(tx, events[i]); err != nil {
+		var err error
+		if events[i].Action == ActionNote {
+			err = v.foldNote(tx, st, events[i])
+		} else {
+			err = v.appendAudit(tx, events[i])
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// foldNote appends a coworker's pending treatment note to its record, as
+// the coworker's entry: only a new entry, never an amendment or any other
+// change. Its contraindication warnings, if any, are kept in the entry (the
+// coworker saw them when they wrote it). A note whose record is gone, or
+// that is not a valid entry, is dropped, and the dropping recorded.
+func (v *Vault) foldNote(tx *txn, st *staffEntry, e Event) error {
+	rejected := func(why string) error {
+		return v.appendAudit(tx, Event{Action: ActionRejected, Staff: st.Name, Record: e.Record,
+			Detail: "a coworker's treatment note was not folded in: " + why})
+	}
+	plain, err := decrypt(e.Note, v.keys.identity)
+	if err != nil {
+		return rejected("it does not open with the vault's key")
+	}
+	var t records.Treatment
+	if err := json.Unmarshal(plain, &t); err != nil {
+		return rejected("it is not a treatment entry")
+	}
+	m, _, err := v.resolve(tx, e.Record)
+	if err != nil {
+		return rejected("its record is not in the vault")
+	}
+	// Only on a record shared with them now: a note written by hand into
+	// their audit for another record (they have their share key) changes
+	// nothing. One whose share was taken back before the fold is dropped
+	// too, and the dropping recorded.
+	if !slices.Contains(v.sharedWith(tx, m.entry.ID), st.Name) {
+		return rejected("the record is not shared with them")
+	}
+	t.Amends, t.N = 0, 0
+	t.AcceptWarnings()
+	_, err = v.noteIn(tx, m, t, Event{Action: ActionNote, Actor: st.Name, Staff: st.Name, Time: e.Time,
+		Detail: "treatment written by the coworker on their shared copy, folded in"})
+	if errors.Is(err, ErrInvalid) {
+		return rejected("it is not a valid entry")
+	}
+	return err
 }
 
 // splitObject splits a stored sealed object: uvarint(len meta) || meta ||

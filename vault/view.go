@@ -179,16 +179,34 @@ func (v *Vault) View(ref string) (*Stored, error) {
 // entry's number. A correction is a new entry whose Amends names the entry it
 // corrects; the original is kept.
 func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
+	if v.keys == nil && v.staff != nil {
+		return 0, v.noteShared(ref, t)
+	}
 	if v.keys == nil {
 		return 0, ErrLocked
 	}
-	now := v.now()
 	var n int
 	err := v.update(func(tx *txn) error {
 		m, _, err := v.resolve(tx, ref)
 		if err != nil {
 			return err
 		}
+		detail := "treatment"
+		if t.Amends > 0 {
+			detail = fmt.Sprintf("amends entry %d", t.Amends)
+		}
+		n, err = v.noteIn(tx, m, t, Event{Action: ActionNote, Detail: detail})
+		return err
+	})
+	return n, err
+}
+
+// noteIn appends the treatment entry t to the record m in tx, with the
+// audit event ev (its record set here), and returns the entry's number.
+func (v *Vault) noteIn(tx *txn, m *match, t records.Treatment, ev Event) (int, error) {
+	now := v.now()
+	var n int
+	err := func() error {
 		id := m.entry.ID
 		if t.Amends > len(m.record.Treatments) {
 			return recordErr(id, fmt.Errorf("%w: amends: there is no entry %d", ErrInvalid, t.Amends))
@@ -215,12 +233,9 @@ func (v *Vault) Note(ref string, t records.Treatment) (int, error) {
 		if err := v.reseal(tx, e, rec); err != nil {
 			return err
 		}
-		detail := "treatment"
-		if t.Amends > 0 {
-			detail = fmt.Sprintf("amends entry %d", t.Amends)
-		}
-		return v.appendAudit(tx, Event{Action: ActionNote, Record: id.String(), Detail: detail})
-	})
+		ev.Record = id.String()
+		return v.appendAudit(tx, ev)
+	}()
 	return n, err
 }
 

@@ -85,7 +85,7 @@ func runNote(a *App, c *cobra.Command, o *noteOptions, ref string) error {
 		}
 		t = *p
 	} else if c.Flags().NFlag()-countSet(c, "json", "vault", "identity", "accessible") == 0 && a.interactive() {
-		if err := a.unlockFirst(openOpts{write: true}); err != nil {
+		if err := a.unlockFirst(openOpts{write: true, staff: true}); err != nil {
 			return err
 		}
 		ft, err := runNoteForm(a)
@@ -118,7 +118,9 @@ func runNote(a *App, c *cobra.Command, o *noteOptions, ref string) error {
 	if o.yes {
 		t.AcceptWarnings()
 	}
-	v, err := a.open(openOpts{write: true})
+	// A coworker's key may note a record shared with them: the entry is
+	// pending until the owner's next fold (vault.Note).
+	v, err := a.open(openOpts{write: true, staff: true})
 	if err != nil {
 		return err
 	}
@@ -142,6 +144,14 @@ func runNote(a *App, c *cobra.Command, o *noteOptions, ref string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if name := v.StaffName(); name != "" {
+		if a.jsonOut {
+			return printJSON(a.Out, map[string]bool{"pending": true})
+		}
+		fmt.Fprintln(a.Out, "pending")
+		fmt.Fprintln(a.Err, "clientvault: noted on your shared copy; the entry joins the record, as yours, at the owner's next share, unshare, expire or staff remove")
+		return nil
 	}
 	if a.jsonOut {
 		return printJSON(a.Out, map[string]int{"entry": n})
