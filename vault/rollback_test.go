@@ -787,3 +787,13 @@ func readHeaderRecipient(t *testing.T, path string) string {
 	}
 	return h.VaultRecipient
 }
+
+// TestStaffNamesUniqueWhateverCase: the library, not only the command,
+// refuses a second coworker whose name differs only in case.
+func TestStaffNamesUniqueWhateverCase(t *testing.T) {
+	f := newFixture(t)
+	cal, _ := age.GenerateX25519Identity()
+	if _, err := f.v.StaffAdd("bea", cal.Recipient()); !errors.Is(err, ErrExists) {
+		t.Fatalf("staff add bea beside Bea: %v, want ErrExists", err)
+	}
+}

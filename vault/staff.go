@@ -173,6 +173,12 @@ func (v *Vault) StaffAdd(name string, key age.Recipient) (*Staff, error) {
 			return fmt.Errorf("staff %s: %w", name, ErrExists)
 		}
 		for _, other := range v.allStaffRaw(tx) {
+			// Names are unique whatever their case: "bea lopez" and "Bea
+			// Lopez" would be two coworkers to a consent form but one to
+			// a person.
+			if strings.EqualFold(other.Name, name) {
+				return fmt.Errorf("staff %s: the name is taken by %s: %w", name, other.Name, ErrExists)
+			}
 			if other.Recipient == rs {
 				return fmt.Errorf("staff %s: that key is already registered for %s: %w", name, other.Name, ErrExists)
 			}
