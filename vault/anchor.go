@@ -145,6 +145,22 @@ func (v *Vault) anchorCurrent() error {
 	return v.advanceAnchor(st)
 }
 
+// noteAnchor keeps the first failure to move the anchor forward after a
+// commit, for AnchorErr. The change is committed whatever the anchor does:
+// returning the failure as the command's would tell a caller that a
+// committed change failed (a rekey's caller deleted the new identity the
+// vault was already wrapped to). An anchor left behind is one step behind,
+// which is safe, and the next command that can write it mends it.
+func (v *Vault) noteAnchor(err error) {
+	if err != nil && v.anchorErr == nil {
+		v.anchorErr = err
+	}
+}
+
+// AnchorErr returns why the rollback anchor could not be moved forward
+// after a change this vault committed, or nil. The change stands.
+func (v *Vault) AnchorErr() error { return v.anchorErr }
+
 // advanceAnchor records st as the newest state seen, written to a new file
 // renamed into place. It is not synced: an anchor lost in a crash is one
 // step behind, which the next command mends.

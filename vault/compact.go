@@ -130,7 +130,8 @@ func (v *Vault) rewrite(drop doomed, after func(tx *txn) error) error {
 	if err != nil {
 		return fmt.Errorf("compact vault: %w", err)
 	}
-	return v.advanceAnchor(st)
+	v.noteAnchor(v.advanceAnchor(st))
+	return nil
 }
 
 // putInPlace renames the synced file tmp over the vault, syncs the

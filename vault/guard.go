@@ -65,7 +65,8 @@ func (v *Vault) update(fn func(*txn) error) error {
 	if err != nil || t.st == nil || !t.changed {
 		return err
 	}
-	return v.advanceAnchor(t.st)
+	v.noteAnchor(v.advanceAnchor(t.st))
+	return nil
 }
 
 // guard runs fn with memory faults turned into panics (debug.SetPanicOnFault),

@@ -797,3 +797,39 @@ func TestStaffNamesUniqueWhateverCase(t *testing.T) {
 		t.Fatalf("staff add bea beside Bea: %v, want ErrExists", err)
 	}
 }
+
+// TestAnchorFailureDoesNotFailACommittedChange: when the anchor cannot be
+// written (its folder became a file here), a change still commits and reports
+// no failure (a caller took a committed rekey for a failed one and deleted
+// the new identity); AnchorErr says what happened.
+func TestAnchorFailureDoesNotFailACommittedChange(t *testing.T) {
+	f := newFixture(t)
+	f.v.Close()
+	anchors := filepath.Join(t.TempDir(), "anchors")
+	v, err := Open(f.path, Options{Now: f.clk.now, AnchorDir: anchors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	f.v = nil
+	if err := v.Unlock(f.owner); err != nil {
+		t.Fatal(err)
+	}
+	// The anchors' folder becomes a file: nothing can be written there.
+	if err := os.RemoveAll(anchors); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(anchors, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Note(f.jane.String(), records.Treatment{Date: records.Date{Year: 2026, Month: 3, Day: 9}, Service: "facial"}); err != nil {
+		t.Fatalf("note with an unwritable anchor: %v", err)
+	}
+	if v.AnchorErr() == nil {
+		t.Fatal("AnchorErr is nil")
+	}
+	s, err := v.View(f.jane.String())
+	if err != nil || s.Record.Treatments[len(s.Record.Treatments)-1].Service != "facial" {
+		t.Fatalf("the note was not committed: %v", err)
+	}
+}

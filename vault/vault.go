@@ -102,6 +102,9 @@ type Vault struct {
 	pending map[uint64]bool
 	// hooks simulate failures during compaction in tests.
 	hooks compactHooks
+	// anchorErr is the first failure to move the anchor forward after a
+	// commit (noteAnchor).
+	anchorErr error
 	// rooted names the shards of the guarded buckets already checked
 	// against their roots in this session (shards.go), by bucket.
 	rooted map[string]map[byte]bool

@@ -45,6 +45,9 @@ type App struct {
 	// passphrase-protected one, unlocked), so that a command asks for the
 	// passphrase once even when it opens the vault after a form.
 	ids []age.Identity
+	// opened are the vaults this command opened, for the warnings that
+	// follow a change (vault.AnchorErr).
+	opened []*vault.Vault
 
 	// Global flag values.
 	vaultPath    string
@@ -90,6 +93,7 @@ var errNoTerminal = errors.New("a passphrase is needed and there is no terminal 
 
 // Run runs clientvault with args and returns the exit code.
 func Run(args []string, a *App) int {
+	a.opened = nil
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetIn(a.In)
@@ -110,6 +114,14 @@ func Run(args []string, a *App) int {
 		return exitCode(err)
 	}
 	c, err := root.ExecuteC()
+	for _, v := range a.opened {
+		if aerr := v.AnchorErr(); aerr != nil {
+			// The change stands; only the record of it outside the vault
+			// lags, which the next command mends.
+			fmt.Fprintf(a.Err, "clientvault: warning: the change was made, but the rollback anchor could not be updated: %v\n", aerr)
+			break
+		}
+	}
 	if err != nil {
 		err = a.nameCandidates(explain(c, err))
 		printError(a.Err, err)
@@ -430,6 +442,7 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 		v.Close()
 		return nil, err
 	}
+	a.opened = append(a.opened, v)
 	return v, nil
 }
 
