@@ -190,6 +190,14 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	if err != nil {
 		return nil, err
 	}
+	// Beyond the blind index: names folded further (Ø, Ł, ß), phones and
+	// emails, from the client directory, read once.
+	var dirx *dirIndex
+	if lookup {
+		if dirx, err = v.buildDirIndex(); err != nil {
+			return nil, err
+		}
+	}
 	lookups := 0
 	sink := func(s *sealed) error {
 		mu.Lock()
@@ -233,6 +241,17 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 						return err
 					}
 					d.Likely = existing != nil
+					if n > 1 {
+						d.Candidates = n
+					}
+				}
+				if existing == nil && dirx != nil {
+					var exact bool
+					var n int
+					if existing, exact, n, err = v.findInDirectory(dirx, w.stage, s.record); err != nil {
+						return err
+					}
+					d.Likely = existing != nil && !exact
 					if n > 1 {
 						d.Candidates = n
 					}

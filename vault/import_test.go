@@ -273,3 +273,25 @@ func TestImportAskLikely(t *testing.T) {
 		}
 	}
 }
+
+// TestImportFoldedNames: a client already in the vault as "Ingrid Ødegård",
+// "Łukasz Nowak" or "Anna Strauß" is the same client as a row that writes
+// the name without those letters (an export that lost them), with the same
+// date of birth; one without a date of birth on one side is likely her.
+func TestImportFoldedNames(t *testing.T) {
+	tv := newTestVault(t)
+	dob := records.Date{Year: 1980, Month: 2, Day: 3}
+	ids := tv.add(t, &records.Record{Name: "Ingrid Ødegård", DOB: dob}, &records.Record{Name: "Łukasz Nowak", DOB: dob},
+		&records.Record{Name: "Anna Strauß"})
+	rows := rowsOf(&records.Record{Name: "Ingrid Odegard", DOB: dob}, &records.Record{Name: "Lukasz Nowak", DOB: dob},
+		&records.Record{Name: "Anna Strauss", DOB: dob}, &records.Record{Name: "Someone New", DOB: dob})
+	rep, err := tv.Import(context.Background(), rowSource(rows), ImportOptions{OnDuplicate: DuplicateSkip})
+	if err != nil || rep.Imported != 1 || rep.Skipped != 3 || len(rep.Duplicates) != 3 {
+		t.Fatalf("import: %+v, %v", rep, err)
+	}
+	for i, d := range rep.Duplicates {
+		if d.Record != ids[i].String() || d.Likely != (i == 2) {
+			t.Errorf("duplicate %d = %+v, want record %s, likely %v", i, d, ids[i], i == 2)
+		}
+	}
+}
