@@ -50,7 +50,6 @@ import (
 // It is not in allBuckets, which are the buckets Open requires: a vault
 // made before it would be refused as damaged. Compaction, backup and
 // restore copy every bucket, and Verify checks it when it is there.
-var bucketDirectory = []byte("directory")
 
 // ErrNoDirectory is returned by Find, Clients, Duplicates and the source
 // CheckDuplicates wraps when the vault has no

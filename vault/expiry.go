@@ -30,7 +30,6 @@ import (
 //
 // A vault made before this bucket existed does not have it; the first
 // Unlock that may write builds it.
-var bucketExpiry = []byte("expiry")
 
 // macExpiry labels the MAC of a record's expiry metadata.
 const macExpiry = "clientvault/v1/expiry"

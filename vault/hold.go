@@ -16,7 +16,6 @@ import (
 // and a sequence number. Each value is the hold's JSON sealed with age to the
 // vault's key (its reason may name the client), under a MAC that binds it to
 // its key. It is created by the first hold.
-var bucketHolds = []byte("holds")
 
 // HoldOptions describe a legal hold.
 type HoldOptions struct {

@@ -400,13 +400,13 @@ const problemMarker = "\x00invalid row"
 // hasRecords reports whether the vault holds any record; staged ones count
 // too, which errs towards looking duplicates up.
 func (v *Vault) hasRecords() (bool, error) {
-	var any bool
+	var some bool
 	err := v.view(func(tx *txn) error {
 		k, _ := tx.Bucket(bucketIDs).Cursor().First()
-		any = k != nil
+		some = k != nil
 		return nil
 	})
-	return any, err
+	return some, err
 }
 
 // findPerson returns the first visible record (not one of stage's) under an

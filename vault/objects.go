@@ -18,8 +18,6 @@ import (
 // added. The index is under the root like any bucket, so putting back an
 // object together with its index entry still fails the root.
 
-var bucketObjects = []byte("objects")
-
 const objectTagLen = 16
 
 func objectKey(bucket, key []byte) []byte {

@@ -23,7 +23,6 @@ import (
 // entry as it was stored (mac || JSON); and per segment, under the entry
 // number math.MaxUint64, its head: base seq || base mac || last seq ||
 // last mac || MAC.
-var bucketArchive = []byte("archive")
 
 const macArchive = "clientvault/v2/archive-head"
 

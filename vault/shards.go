@@ -23,8 +23,6 @@ import (
 // shardroots is outside the bucket roots: the digests in the head
 // authenticate it, and verify checks it.
 
-var bucketShardRoots = []byte("shardroots")
-
 const shardCount = 256
 
 // shardRoots are the roots of one guarded bucket's shards.

@@ -21,18 +21,6 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// Buckets for sharing. staff maps a coworker's name to their entry; consents,
-// shares and disclosures are keyed by record ID first, so that one record's
-// objects are found with a prefix scan; staffaudit holds the audit events a
-// coworker appends, which they cannot MAC with the vault's key.
-var (
-	bucketStaff       = []byte("staff")
-	bucketConsents    = []byte("consents")
-	bucketShares      = []byte("shares")
-	bucketDisclosures = []byte("disclosures")
-	bucketStaffAudit  = []byte("staffaudit")
-)
-
 // MAC labels of the sharing objects (see keys.go for the others).
 const (
 	macStaff      = "clientvault/v1/staff"

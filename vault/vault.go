@@ -30,27 +30,6 @@ import (
 // vault is upgraded when its owner first unlocks it for writing.
 const FormatVersion = 2
 
-// Buckets, declared once. meta holds the format version, the public header,
-// the wrapped keys and the audit head; ids maps record IDs to their slot in
-// records, whose keys are sequence numbers so that bulk adds append pages
-// instead of splitting them; index is the blind index; audit the log.
-var (
-	bucketMeta    = []byte("meta")
-	bucketIDs     = []byte("ids")
-	bucketRecords = []byte("records")
-	bucketIndex   = []byte("index")
-	bucketAudit   = []byte("audit")
-	bucketStages  = []byte("stages")
-	allBuckets    = [][]byte{bucketMeta, bucketIDs, bucketRecords, bucketIndex, bucketAudit, bucketStages,
-		bucketStaff, bucketConsents, bucketShares, bucketDisclosures, bucketStaffAudit}
-
-	keyFormat    = []byte("format")
-	keyHeader    = []byte("header")
-	keyHeaderMAC = []byte("header_mac")
-	keyKeys      = []byte("keys")
-	keyAuditHead = []byte("audit_head")
-)
-
 // header is the vault's public description, MAC'd with the vault's key.
 type header struct {
 	Format         int            `json:"format"`

@@ -231,7 +231,7 @@ rules say, and every access written to a tamper-evident audit log.`,
 	root.SetVersionTemplate("clientvault {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.vaultPath, "vault", "", "vault file (env CLIENTVAULT_VAULT; default "+displayPath(defaultVaultPath(a))+")")
+	pf.StringVar(&a.vaultPath, "vault", "", "vault file (env CLIENTVAULT_VAULT; default "+defaultVaultPath(a)+")")
 	pf.StringVar(&a.identityPath, "identity", "", "identity file: passphrase-protected, age key, SSH key or plugin (env CLIENTVAULT_IDENTITY)")
 	pf.BoolVar(&a.jsonOut, "json", false, "print JSON")
 	pf.BoolVar(&a.Accessible, "accessible", a.Getenv("ACCESSIBLE") != "", "accessible forms for screen readers (env ACCESSIBLE)")
@@ -320,8 +320,6 @@ func configDir(a *App) string {
 	}
 	return filepath.Join(a.Getenv("HOME"), ".config")
 }
-
-func displayPath(p string) string { return p }
 
 // prompter is what the vault uses to ask for passphrases: on a terminal, up
 // to three tries; otherwise none, and the error says what to pass instead.
