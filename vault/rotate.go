@@ -257,7 +257,7 @@ func (r *rotator) run(src *txn, wrapped []byte) error {
 		return fmt.Errorf("the vault has no state root yet (format 1): %w", ErrRefused)
 	}
 	for i, name := range stateBuckets {
-		if r.v.keys.bucketRoot(name, &bucket{Bucket: src.Tx.Bucket(name), name: name, tx: src}) != old.roots[i] {
+		if r.v.keys.bucketRoot(name, src.Tx.Bucket(name)) != old.roots[i] {
 			return fmt.Errorf("%s (run 'clientvault verify'): %w", stateMismatch(name), ErrTampered)
 		}
 	}

@@ -129,7 +129,7 @@ func (t *txn) commitShards() error {
 // ErrTampered.
 func (t *txn) checkShard(b *bucket, key []byte) {
 	v := t.v
-	gi := guardedIndex(b.name)
+	gi := b.gi
 	if gi < 0 || v.keys == nil || t.unguarded || v.hooks.noStateRoot {
 		return
 	}

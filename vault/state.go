@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // The state root. Each stored object — a key and its value in one of the
@@ -321,15 +323,15 @@ func (t *txn) raiseVersion(floor uint64) error {
 }
 
 // bucketRoot computes the root of the stored bucket b from its contents.
-func (k *keySet) bucketRoot(name []byte, b *bucket) [macLen]byte {
+func (k *keySet) bucketRoot(name []byte, b *bolt.Bucket) [macLen]byte {
 	var root [macLen]byte
-	if b == nil || b.Bucket == nil {
+	if b == nil {
 		return root
 	}
 	if k.remote != nil {
 		// With the unlock agent: every element in one batch.
 		var parts [][][]byte
-		c := b.Bucket.Cursor()
+		c := b.Cursor()
 		for key, val := c.First(); key != nil; key, val = c.Next() {
 			if val != nil && !unrooted(name, key) {
 				parts = append(parts, [][]byte{name, key, val})
@@ -340,7 +342,7 @@ func (k *keySet) bucketRoot(name []byte, b *bucket) [macLen]byte {
 		}
 		return root
 	}
-	c := b.Bucket.Cursor()
+	c := b.Cursor()
 	for key, val := c.First(); key != nil; key, val = c.Next() {
 		if val == nil || unrooted(name, key) {
 			continue // a nested bucket: the vault makes none
@@ -417,7 +419,7 @@ func (v *Vault) upgradeState() error {
 			return err
 		}
 		for i, name := range stateBuckets {
-			st.roots[i] = v.keys.bucketRoot(name, &bucket{Bucket: tx.Tx.Bucket(name), name: name, tx: tx})
+			st.roots[i] = v.keys.bucketRoot(name, tx.Tx.Bucket(name))
 		}
 		v.hdr.Format = FormatVersion
 		if err := tx.Bucket(bucketMeta).Put(keyFormat, binary.BigEndian.AppendUint32(nil, FormatVersion)); err != nil {
@@ -442,7 +444,7 @@ func (v *Vault) verifyState(tx *txn, add func(rec, format string, args ...any)) 
 		return nil
 	}
 	for i, name := range stateBuckets {
-		if v.keys.bucketRoot(name, &bucket{Bucket: tx.Tx.Bucket(name), name: name, tx: tx}) != st.roots[i] {
+		if v.keys.bucketRoot(name, tx.Tx.Bucket(name)) != st.roots[i] {
 			add("", "%s", stateMismatch(name))
 		}
 	}

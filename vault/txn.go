@@ -43,6 +43,9 @@ type bucket struct {
 	*bolt.Bucket
 	name []byte
 	tx   *txn
+	// gi is the bucket's place among guardedBuckets, -1 for the others:
+	// asked once, not at every read.
+	gi int
 }
 
 // Bucket returns the bucket name, or nil if the file has none of that name.
@@ -53,7 +56,7 @@ func (t *txn) Bucket(name []byte) *bucket {
 	if b == nil {
 		return nil
 	}
-	return &bucket{Bucket: b, name: name, tx: t}
+	return &bucket{Bucket: b, name: name, tx: t, gi: guardedIndex(name)}
 }
 
 // CreateBucketIfNotExists is bbolt's, returning the vault's bucket, checked
@@ -63,7 +66,7 @@ func (t *txn) CreateBucketIfNotExists(name []byte) (*bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bucket{Bucket: b, name: name, tx: t}, nil
+	return &bucket{Bucket: b, name: name, tx: t, gi: guardedIndex(name)}, nil
 }
 
 // DeleteBucket deletes the bucket name and every object in it, each taken
@@ -129,7 +132,7 @@ func (b *bucket) Get(key []byte) []byte {
 
 // ForEach is bbolt's, over a guarded bucket checked whole first.
 func (b *bucket) ForEach(fn func(k, v []byte) error) error {
-	if guardedIndex(b.name) >= 0 {
+	if b.gi >= 0 {
 		b.tx.checkAllShards(b)
 	}
 	return b.Bucket.ForEach(fn)
@@ -137,7 +140,9 @@ func (b *bucket) ForEach(fn func(k, v []byte) error) error {
 
 // Cursor returns a cursor over the bucket. It reads only: deleting through
 // a cursor would pass by the state root, so the vault deletes by key.
-func (b *bucket) Cursor() *cursor { return &cursor{c: b.Bucket.Cursor(), b: b} }
+func (b *bucket) Cursor() *cursor {
+	return &cursor{c: b.Bucket.Cursor(), b: b}
+}
 
 // cursor is bbolt's cursor without Delete. Over a guarded bucket, it checks
 // every shard it moves into or over, before returning a key from it.
@@ -145,7 +150,7 @@ type cursor struct {
 	c *bolt.Cursor
 	b *bucket
 	// next is the first shard not yet checked going forward from the
-	// cursor's last move; -1 before any.
+	// cursor's last move.
 	next int
 }
 
@@ -167,7 +172,7 @@ func (c *cursor) Prev() ([]byte, []byte) { c.all(); return c.c.Prev() }
 // forward checks the shards from c.next up to that of k (every shard, at
 // the end), which the cursor passed over or landed in.
 func (c *cursor) forward(k, v []byte) ([]byte, []byte) {
-	if guardedIndex(c.b.name) < 0 {
+	if c.b.gi < 0 {
 		return k, v
 	}
 	end := shardCount - 1
@@ -182,7 +187,7 @@ func (c *cursor) forward(k, v []byte) ([]byte, []byte) {
 
 // all checks every shard, for a move backwards.
 func (c *cursor) all() {
-	if guardedIndex(c.b.name) >= 0 {
+	if c.b.gi >= 0 {
 		c.b.tx.checkAllShards(c.b)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/clientvault/clientvault/internal/harden"
 	"io"
 	"net"
 	"os"
@@ -196,7 +197,7 @@ func unlockable(id age.Identity, file string) error {
 // passed or a lock request comes, a goroutine per connection.
 func runAgent(a *App, d time.Duration, identity string) error {
 	say := func(err error) error { fmt.Fprintln(a.Out, err); return err }
-	if err := agent.Harden(); err != nil {
+	if err := harden.Process(); err != nil {
 		return say(fmt.Errorf("the agent could not keep its memory private: %w", err))
 	}
 	if d <= 0 || d > maxUnlock || identity == "" {

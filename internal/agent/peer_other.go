@@ -15,6 +15,3 @@ var errUnsupported = errors.New("the unlock agent is not supported on this syste
 
 // PeerUID is not available here.
 func PeerUID(*net.UnixConn) (int, error) { return -1, errUnsupported }
-
-// Harden is not available here.
-func Harden() error { return errUnsupported }

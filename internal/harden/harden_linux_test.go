@@ -1,4 +1,4 @@
-package main
+package harden
 
 import (
 	"os"
@@ -14,7 +14,9 @@ import (
 // in a child process, so that the test binary itself stays as it was.
 func TestHardenProcess(t *testing.T) {
 	if os.Getenv("CLIENTVAULT_HARDEN_CHILD") == "1" {
-		hardenProcess()
+		if err := Process(); err != nil {
+			t.Fatal(err)
+		}
 		d, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
 		if err != nil {
 			t.Fatal(err)
