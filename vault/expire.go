@@ -38,8 +38,9 @@ type ExpireReport struct {
 	// Held lists the records whose retention ended but which a legal hold
 	// keeps.
 	Held []string `json:"held"`
-	// ConsentsLapsed is how many consents ended because they expired.
-	ConsentsLapsed int `json:"consents_lapsed"`
+	// SharesLapsed is how many shares ended or narrowed because their end
+	// date or their consents' passed (lapseShares).
+	SharesLapsed int `json:"shares_lapsed"`
 	// SizeBefore and SizeAfter are the vault file's size in bytes, before
 	// and after compaction.
 	SizeBefore int64 `json:"size_before"`
@@ -106,7 +107,7 @@ func (v *Vault) Expire(o ExpireOptions) (*ExpireReport, error) {
 			}
 		}
 		var err error
-		if rep.ConsentsLapsed, err = v.lapseConsents(tx, now); err != nil {
+		if rep.SharesLapsed, err = v.lapseShares(tx, records.DateOf(now)); err != nil {
 			return err
 		}
 		if len(due) > 0 {

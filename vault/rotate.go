@@ -826,7 +826,7 @@ func (r *rotator) finish(wrapped []byte) error {
 			return err
 		}
 		err = r.nv.appendAudit(t, Event{Action: ActionRotate, Count: r.out.Records,
-			Detail: fmt.Sprintf("vault keys rotated: %d records and %d other objects sealed or MAC'd again", r.out.Records, r.out.Objects)})
+			Detail: fmt.Sprintf("vault keys rotated: %s and %s sealed or MAC'd again", plural(r.out.Records, "record"), plural(r.out.Objects, "other object"))})
 		if err != nil {
 			return err
 		}

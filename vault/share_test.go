@@ -984,7 +984,7 @@ func TestExpireLapsesSharesAndDestroysThem(t *testing.T) {
 	}
 	f.clk.t = f.clk.t.AddDate(0, 0, 2)
 	rep, err := f.v.Expire(ExpireOptions{})
-	if err != nil || rep.ConsentsLapsed != 1 {
+	if err != nil || rep.SharesLapsed != 1 {
 		t.Fatalf("expire = %+v, %v; want 1 share lapsed", rep, err)
 	}
 	if got := f.v.sharedWithOf(t, f.jane); len(got) != 0 {

@@ -84,7 +84,7 @@ func printExpireReport(a *App, rep *vault.ExpireReport) {
 		done = "would be destroyed"
 	}
 	fmt.Fprintf(a.Out, "%d of %s %s, %d kept by a legal hold, %s lapsed\n",
-		len(rep.Expired), count(rep.Records, "record"), done, len(rep.Held), count(rep.ConsentsLapsed, "consent"))
+		len(rep.Expired), count(rep.Records, "record"), done, len(rep.Held), count(rep.SharesLapsed, "share"))
 	if !rep.DryRun && len(rep.Expired) > 0 {
 		fmt.Fprintf(a.Err, "clientvault: vault compacted: %d -> %d bytes\n", rep.SizeBefore, rep.SizeAfter)
 	}

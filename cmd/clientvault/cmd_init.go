@@ -428,8 +428,8 @@ func runRekey(a *App, o *rekeyOptions) error {
 		fmt.Fprintf(a.Err, "clientvault: the recovery key is now %s; the old one no longer opens this file\n", o.recovery)
 	}
 	if rot := res.Rotated; rot != nil {
-		fmt.Fprintf(a.Err, "clientvault: rotated the vault's keys: %d records and %d other objects sealed again; keys and copies from before the rotation open nothing in this file\n",
-			rot.Records, rot.Objects)
+		fmt.Fprintf(a.Err, "clientvault: rotated the vault's keys: %s and %s sealed again; keys and copies from before the rotation open nothing in this file\n",
+			count(rot.Records, "record"), count(rot.Objects, "other object"))
 		fmt.Fprintln(a.Err, "clientvault: take a new backup now: backups from before the rotation hold the old keys, and restore refuses them as another vault's")
 		if len(rot.Staff) > 0 {
 			fmt.Fprintln(a.Err, "clientvault: the owner key changed: until each coworker runs this line on their computer, they cannot read what is shared with them")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/clientvault/clientvault/vault"
@@ -22,16 +23,26 @@ refused.`,
   clientvault trust cvowner1Xx2Yy… --vault /mnt/salon/vault.db`,
 		Args: exactArgs(1, "OWNER-KEY"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if _, err := vault.ParseOwnerKey(args[0]); err != nil {
+			key, err := vault.ParseOwnerKey(args[0])
+			if err != nil {
 				return withHint(err, "copy the whole key 'clientvault staff add' printed, starting with cvowner1")
 			}
 			opts := a.vaultOptions()
-			opts.ReadOnly = true
+			opts.ReadOnly, opts.OwnerKey = true, key
 			v, err := vault.Open(a.VaultPath(), opts)
 			if err != nil {
 				return err
 			}
 			defer v.Close()
+			// The key must be the one that signed this coworker's own
+			// staff entry: a key copied wrong, or another vault's, is
+			// refused now rather than at every later command.
+			if ids, err := a.identities(); err == nil {
+				if err := v.UnlockAsStaff(ids...); errors.Is(err, vault.ErrTampered) {
+					return withHint(fmt.Errorf("this key did not sign your staff entry in this vault: %w", err),
+						"check that you copied the whole key the owner gave you, for this vault (--vault)")
+				}
+			}
 			if err := vault.TrustOwner(v, trustDir(a), args[0]); err != nil {
 				return withHint(err, "if the owner's key truly changed, remove the file named above and run this again")
 			}

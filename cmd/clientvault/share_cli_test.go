@@ -208,6 +208,10 @@ func TestCLISharing(t *testing.T) {
 			t.Errorf("coworker view before trust:\n%s", e)
 		}
 		c.fails(exitUsage, "trust", "cvowner1short")
+		// A well-formed key that did not sign her staff entry: refused now.
+		if e := c.fails(exitTampered, "trust", "cvowner1"+strings.Repeat("A", 43)); !strings.Contains(e, "did not sign your staff entry") {
+			t.Errorf("trust of a wrong key:\n%s", e)
+		}
 		c.ok("trust", trust[2])
 		c.ok("trust", trust[2]) // again: the same key is fine
 		for _, ref := range []string{jane, jane[:6], clientName} {
