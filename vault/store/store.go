@@ -1,0 +1,132 @@
+// Package store is the vault's storage seam: ordered keys in named buckets,
+// read in read-only transactions and written in read-write ones. The vault
+// keeps everything it stores sealed and authenticated (package vault), so an
+// engine is untrusted storage: it sees only ciphertext, MACs and blind tags,
+// and whatever it returns is checked by the vault before it is believed.
+//
+// Two engines implement it: the bbolt file (Bolt), the embedded default for
+// one person, and etcd (Etcd), for a salon on several computers. Both pass
+// the same conformance suite, in package storetest.
+//
+// The model is bbolt's, which the vault was first written against:
+//   - a bucket is a flat, ordered map from non-empty byte keys to byte
+//     values, with a sequence number; buckets are not nested;
+//   - a read-write transaction sees its own writes; it commits all of them
+//     or none, and transactions are serializable;
+//   - a key or value returned by a transaction is valid only until the
+//     transaction ends, and must not be modified;
+//   - a bucket, cursor or value is used by one goroutine at a time.
+package store
+
+import "errors"
+
+// Engine is a store of buckets.
+type Engine interface {
+	// View runs fn in a read-only transaction over a consistent snapshot.
+	// A reader is never blocked by a writer on etcd; on bbolt, a writer in
+	// another process holds the file's lock.
+	View(fn func(Tx) error) error
+	// Update runs fn in a read-write transaction, and commits what it wrote
+	// if fn returns nil. An engine with optimistic transactions (etcd) runs
+	// fn again, on a new snapshot, when another writer committed first: fn
+	// must not have effects outside the transaction that a second run
+	// would repeat.
+	Update(fn func(Tx) error) error
+	// Close releases the engine.
+	Close() error
+}
+
+// Tx is a transaction.
+type Tx interface {
+	// Bucket returns the bucket name, or nil if there is none.
+	Bucket(name []byte) Bucket
+	// CreateBucket makes the bucket name; ErrBucketExists if there is one.
+	CreateBucket(name []byte) (Bucket, error)
+	// CreateBucketIfNotExists returns the bucket name, made if need be.
+	CreateBucketIfNotExists(name []byte) (Bucket, error)
+	// DeleteBucket deletes the bucket name and every key in it;
+	// ErrBucketNotFound if there is none.
+	DeleteBucket(name []byte) error
+	// ForEach calls fn for every bucket, in the order of their names.
+	ForEach(fn func(name []byte, b Bucket) error) error
+	// Writable reports whether the transaction may write.
+	Writable() bool
+}
+
+// Bucket is an ordered map of keys to values.
+type Bucket interface {
+	// Get returns the value of key, or nil if key is not there. A key that
+	// is there always has a non-nil value (empty, if it was put empty).
+	Get(key []byte) []byte
+	// Put sets key to value. Neither may be modified until the transaction
+	// ends; an empty key is ErrKeyRequired.
+	Put(key, value []byte) error
+	// Delete removes key; removing a key that is not there is no error.
+	Delete(key []byte) error
+	// ForEach calls fn for every key in order.
+	ForEach(fn func(k, v []byte) error) error
+	// Cursor returns a cursor over the bucket.
+	Cursor() Cursor
+	// Sequence returns the bucket's sequence number.
+	Sequence() uint64
+	// SetSequence sets it.
+	SetSequence(n uint64) error
+	// NextSequence increments it and returns the new number.
+	NextSequence() (uint64, error)
+}
+
+// Cursor moves over a bucket's keys in order. Each move returns the key and
+// value it lands on, or nil, nil past either end.
+type Cursor interface {
+	First() (k, v []byte)
+	Last() (k, v []byte)
+	Next() (k, v []byte)
+	Prev() (k, v []byte)
+	// Seek moves to key, or to the first key after it.
+	Seek(key []byte) (k, v []byte)
+}
+
+// Limits are how much one read-write transaction may write on an engine.
+// Zero means no limit. The vault sizes its bulk writes by them.
+type Limits struct {
+	// Ops is the most keys one transaction may put or delete.
+	Ops int
+	// Bytes is the most bytes of keys and values it may put.
+	Bytes int
+}
+
+// Limited is an engine with limits on one transaction.
+type Limited interface {
+	Limits() Limits
+}
+
+// LimitsOf returns the limits of e, or none.
+func LimitsOf(e Engine) Limits {
+	if l, ok := e.(Limited); ok {
+		return l.Limits()
+	}
+	return Limits{}
+}
+
+var (
+	// ErrBucketExists is returned by CreateBucket for a bucket that exists.
+	ErrBucketExists = errors.New("store: the bucket exists")
+	// ErrBucketNotFound is returned by DeleteBucket for one that does not.
+	ErrBucketNotFound = errors.New("store: no such bucket")
+	// ErrKeyRequired is returned by Put for an empty key.
+	ErrKeyRequired = errors.New("store: a key is required")
+	// ErrTxNotWritable is returned by a write in a read-only transaction.
+	ErrTxNotWritable = errors.New("store: the transaction is read-only")
+	// ErrTooLarge is returned when a transaction writes more than the
+	// engine's Limits allow; nothing of it is written.
+	ErrTooLarge = errors.New("store: the transaction is larger than the engine accepts")
+	// ErrUnavailable is returned when the engine cannot be reached in
+	// time; nothing of the transaction is written.
+	ErrUnavailable = errors.New("store: the engine did not answer in time")
+	// ErrNoSpace is returned when the engine is out of space (etcd's
+	// NOSPACE alarm); nothing of the transaction is written.
+	ErrNoSpace = errors.New("store: the engine is out of space")
+	// ErrAccessDenied is returned when the engine refuses the caller the
+	// keys asked for (etcd's role-based access control).
+	ErrAccessDenied = errors.New("store: the engine refused access")
+)
