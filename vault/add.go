@@ -351,12 +351,12 @@ func (w *bulk) writeBatch(tx *txn, batch []*sealed) error {
 		return err
 	}
 	// Slots only ever grow, so pages fill completely.
-	recs.FillPercent = 1.0
+	recs.appendInOrder()
 	if exp != nil {
-		exp.FillPercent = 1.0
+		exp.appendInOrder()
 	}
 	if dir := tx.Bucket(bucketDirectory); dir != nil {
-		dir.FillPercent = 1.0
+		dir.appendInOrder()
 	}
 	for _, s := range batch {
 		raw := s.raw

@@ -96,7 +96,7 @@ func (v *Vault) checkCopy(path string) (records int, seq uint64, err error) {
 	c.keys = v.keys
 	err = c.view(func(tx *txn) error {
 		var bad error
-		for err := range tx.Check() { // drained: Check's goroutine reads tx
+		for err := range tx.file().Check() { // drained: Check's goroutine reads tx
 			if bad == nil {
 				bad = fmt.Errorf("file structure: %v: %w", err, ErrCorrupt)
 			}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clientvault/clientvault/vault/store"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -177,14 +179,14 @@ func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *txn
 				return err
 			}
 		}
-		return copyLive(dst, src.Tx, compactTxSize, drop.has)
+		return copyLive(dst, src.file(), compactTxSize, drop.has)
 	})
 	if err == nil && changes {
 		// The copy's head is the old file's: its root still counts what
 		// was left out. This transaction commits the state without it, at
 		// the next version, with what after writes.
 		err = dst.Update(func(tx *bolt.Tx) error {
-			t := &txn{Tx: tx, v: v, st: st, changed: true}
+			t := &txn{Tx: store.BoltTx{Tx: tx}, v: v, st: st, changed: true}
 			if after != nil {
 				if err := after(t); err != nil {
 					return err

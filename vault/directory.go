@@ -447,7 +447,7 @@ func (v *Vault) buildDirectory() error {
 		})
 		err = v.update(func(tx *txn) error {
 			b := tx.Bucket(bucketDirectory)
-			b.FillPercent = 1.0 // rows go in in slot order: fill every page
+			b.appendInOrder() // rows go in in slot order
 			for i := range part {
 				if part[i].val == nil {
 					continue

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/clientvault/clientvault/vault/store"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -22,7 +23,7 @@ import (
 // own result.
 func (v *Vault) view(fn func(*txn) error) error {
 	return guard(func() error {
-		return v.db.View(func(tx *bolt.Tx) error {
+		return v.engine().View(func(tx store.Tx) error {
 			t := &txn{Tx: tx, v: v}
 			err := fn(t)
 			if err := v.keys.failure(); err != nil {
@@ -43,7 +44,7 @@ func (v *Vault) view(fn func(*txn) error) error {
 func (v *Vault) update(fn func(*txn) error) error {
 	var t *txn
 	err := guard(func() error {
-		return v.db.Update(func(tx *bolt.Tx) error {
+		return v.engine().Update(func(tx store.Tx) error {
 			t = &txn{Tx: tx, v: v}
 			err := fn(t)
 			switch {

@@ -85,7 +85,7 @@ func (w *bulk) publishStaged() error {
 // putIDs maps each record's ID to its slot; recs are in ID order.
 func putIDs(tx *txn, recs []publishedRecord) error {
 	ids := tx.Bucket(bucketIDs)
-	ids.FillPercent = 1.0
+	ids.appendInOrder()
 	for _, r := range recs {
 		if ids.Get(r.id[:]) != nil {
 			return recordErr(r.id, errors.New("ID already in use"))
@@ -100,7 +100,7 @@ func putIDs(tx *txn, recs []publishedRecord) error {
 // putIndexKeys writes index entries, in key order.
 func putIndexKeys(tx *txn, keys [][]byte) error {
 	idx := tx.Bucket(bucketIndex)
-	idx.FillPercent = 1.0
+	idx.appendInOrder()
 	for _, k := range keys {
 		if err := idx.Put(k, []byte{}); err != nil {
 			return err

@@ -15,7 +15,11 @@ import (
 // Expire's and the compaction's. The map cannot move while tx is open; the
 // returned function must be called before tx ends.
 func readAround(tx *txn) (restore func()) {
-	start := tx.DB().Info().Data
+	f := tx.file()
+	if f == nil {
+		return func() {}
+	}
+	start := f.DB().Info().Data
 	end := mappingEnd(start)
 	if end <= start {
 		return func() {}

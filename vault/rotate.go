@@ -15,6 +15,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/records"
+	"github.com/clientvault/clientvault/vault/store"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -206,9 +207,11 @@ type rotator struct {
 	st    *state
 	old   *state // the source's
 	out   *Rotation
-	// t is the open write transaction of dst, n the keys it holds.
-	t *txn
-	n int
+	// t is the open write transaction of dst (tx, bbolt's), n the keys
+	// it holds.
+	t  *txn
+	tx *bolt.Tx
+	n  int
 	// slots maps each slot of the source's ID map to its record's ID.
 	slots map[string]ID
 	// readers are the staff recipients, by name, for entries sealed to
@@ -238,8 +241,8 @@ func (v *Vault) rotateCopy(dir, pattern string, nv *Vault, wrapped []byte) (stri
 	if err == nil {
 		err = r.flush()
 	}
-	if r.t != nil {
-		r.t.Tx.Rollback()
+	if r.tx != nil {
+		r.tx.Rollback()
 	}
 	if err := closeCopy(dst, tmp, err); err != nil {
 		return "", nil, nil, err
@@ -263,7 +266,7 @@ func (r *rotator) run(src *txn, wrapped []byte) error {
 	}
 	r.st.version, r.old = old.version, old
 	var names [][]byte
-	err = src.Tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+	err = src.Tx.ForEach(func(name []byte, b store.Bucket) error {
 		names = append(names, clone(name))
 		return nil
 	})
@@ -315,7 +318,7 @@ func (r *rotator) run(src *txn, wrapped []byte) error {
 
 // copyBucket copies one bucket, each object sealed or MAC'd again as its
 // kind needs.
-func (r *rotator) copyBucket(name []byte, b *bolt.Bucket) error {
+func (r *rotator) copyBucket(name []byte, b store.Bucket) error {
 	old := r.v.keys
 	switch string(name) {
 	case string(bucketMeta):
@@ -398,7 +401,7 @@ func (r *rotator) copyBucket(name []byte, b *bolt.Bucket) error {
 }
 
 // each calls fn for every key of b, in order.
-func (r *rotator) each(b *bolt.Bucket, fn func(k, val []byte) error) error {
+func (r *rotator) each(b store.Bucket, fn func(k, val []byte) error) error {
 	c := b.Cursor()
 	for k, val := c.First(); k != nil; k, val = c.Next() {
 		if err := fn(k, val); err != nil {
@@ -417,13 +420,13 @@ func (r *rotator) put(name, key, val []byte) error {
 		if err != nil {
 			return err
 		}
-		r.t = &txn{Tx: tx, v: r.nv, st: r.st, unguarded: true}
+		r.t, r.tx = &txn{Tx: store.BoltTx{Tx: tx}, v: r.nv, st: r.st, unguarded: true}, tx
 	}
 	b := r.t.Bucket(name)
 	if b == nil {
 		return fmt.Errorf("copy: bucket %s vanished", name)
 	}
-	b.FillPercent = 1.0
+	b.appendInOrder()
 	if err := b.Put(key, val); err != nil {
 		return err
 	}
@@ -438,14 +441,14 @@ func (r *rotator) flush() error {
 	if r.t == nil {
 		return nil
 	}
-	err := r.t.Tx.Commit()
-	r.t, r.n = nil, 0
+	err := r.tx.Commit()
+	r.t, r.tx, r.n = nil, nil, 0
 	return err
 }
 
 // reseal copies the small bucket b, each value transformed by fn on all
 // cores, then written in key order.
-func (r *rotator) reseal(name []byte, b *bolt.Bucket, fn func(k, val []byte) ([]byte, error)) error {
+func (r *rotator) reseal(name []byte, b store.Bucket, fn func(k, val []byte) ([]byte, error)) error {
 	var keys, vals [][]byte
 	c := b.Cursor()
 	for k, val := c.First(); k != nil; k, val = c.Next() {
@@ -565,7 +568,7 @@ type rotItem struct {
 // entries with their expiry and directory rows in slot order, as sealAll
 // does for a bulk add: a reader hands out runs of records, the workers
 // seal them, and this goroutine writes them in order.
-func (r *rotator) copyRecords(b *bolt.Bucket) error {
+func (r *rotator) copyRecords(b store.Bucket) error {
 	workers := runtime.GOMAXPROCS(0)
 	type job struct {
 		items []rotItem
@@ -693,7 +696,7 @@ func (r *rotator) record(it *rotItem) error {
 // copyAudit MACs the audit chain again, in order, under the new key,
 // checking each link under the old one; an erasure's sealed note is sealed
 // again to the new vault key. The head is written by finish.
-func (r *rotator) copyAudit(b *bolt.Bucket) error {
+func (r *rotator) copyAudit(b store.Bucket) error {
 	var prevOld, prevNew []byte
 	var want uint64 = 1
 	err := r.each(b, func(k, val []byte) error {
@@ -749,7 +752,7 @@ func (r *rotator) auditBody(seq uint64, body []byte) ([]byte, error) {
 // copyArchive MACs every archived segment of the audit log again: its
 // entries in order, chained from the new MAC of the entry it starts after,
 // and its head.
-func (r *rotator) copyArchive(b *bolt.Bucket) error {
+func (r *rotator) copyArchive(b store.Bucket) error {
 	var seg, base, prevOld, prevNew, lastKey []byte
 	var want uint64
 	return r.each(b, func(k, val []byte) error {
@@ -811,7 +814,7 @@ func (r *rotator) finish(wrapped []byte) error {
 		return err
 	}
 	return r.dst.Update(func(tx *bolt.Tx) error {
-		t := &txn{Tx: tx, v: r.nv, st: r.st, unguarded: true}
+		t := &txn{Tx: store.BoltTx{Tx: tx}, v: r.nv, st: r.st, unguarded: true}
 		if err := t.Bucket(bucketMeta).Put(keyKeys, wrapped); err != nil {
 			return err
 		}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"slices"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/clientvault/clientvault/vault/store"
 )
 
 // The state root. Each stored object — a key and its value in one of the
@@ -323,7 +323,7 @@ func (t *txn) raiseVersion(floor uint64) error {
 }
 
 // bucketRoot computes the root of the stored bucket b from its contents.
-func (k *keySet) bucketRoot(name []byte, b *bolt.Bucket) [macLen]byte {
+func (k *keySet) bucketRoot(name []byte, b store.Bucket) [macLen]byte {
 	var root [macLen]byte
 	if b == nil {
 		return root

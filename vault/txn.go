@@ -3,6 +3,7 @@ package vault
 import (
 	"fmt"
 
+	"github.com/clientvault/clientvault/vault/store"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -13,11 +14,12 @@ import (
 // whose contents decide who may read what (staff, consents, shares, holds,
 // disclosures) checks what it reads against the committed state first.
 //
-// The embedded *bolt.Tx serves what has no bearing on the stored objects:
-// the file's size, its pages, and the read-only walks of verify and
-// compaction.
+// The embedded store.Tx is the engine's (package store: the bbolt file or
+// etcd). Used directly, it serves what has no bearing on the state root:
+// the read-only walks of verify, compaction and rotation, and (through
+// store.BoltOf) the file's pages and size.
 type txn struct {
-	*bolt.Tx
+	store.Tx
 	v *Vault
 	// st is the state as this transaction changes it; nil until the first
 	// write (or check) loads it from the audit head.
@@ -40,7 +42,7 @@ type txn struct {
 
 // bucket is a bucket of the store, read and written through txn.
 type bucket struct {
-	*bolt.Bucket
+	store.Bucket
 	name []byte
 	tx   *txn
 	// gi is the bucket's place among guardedBuckets, -1 for the others:
@@ -59,7 +61,16 @@ func (t *txn) Bucket(name []byte) *bucket {
 	return &bucket{Bucket: b, name: name, tx: t, gi: guardedIndex(name)}
 }
 
-// CreateBucketIfNotExists is bbolt's, returning the vault's bucket, checked
+// CreateBucket is the engine's, returning the vault's bucket.
+func (t *txn) CreateBucket(name []byte) (*bucket, error) {
+	b, err := t.Tx.CreateBucket(name)
+	if err != nil {
+		return nil, err
+	}
+	return &bucket{Bucket: b, name: name, tx: t, gi: guardedIndex(name)}, nil
+}
+
+// CreateBucketIfNotExists is the engine's, returning the vault's bucket, checked
 // as Bucket checks it.
 func (t *txn) CreateBucketIfNotExists(name []byte) (*bucket, error) {
 	b, err := t.Tx.CreateBucketIfNotExists(name)
@@ -89,7 +100,7 @@ func (t *txn) DeleteBucket(name []byte) error {
 	return t.Tx.DeleteBucket(name)
 }
 
-// NextSequence is bbolt's, refusing a number whose 8-byte key is taken. A
+// NextSequence is the engine's, refusing a number whose 8-byte key is taken. A
 // bucket's sequence is not an object the state root covers: someone who
 // set it back could make the next new entry overwrite an existing one (a
 // new record in the slot of another), which the root would then follow.
@@ -130,7 +141,7 @@ func (b *bucket) Get(key []byte) []byte {
 	return b.Bucket.Get(key)
 }
 
-// ForEach is bbolt's, over a guarded bucket checked whole first.
+// ForEach is the engine's, over a guarded bucket checked whole first.
 func (b *bucket) ForEach(fn func(k, v []byte) error) error {
 	if b.gi >= 0 {
 		b.tx.checkAllShards(b)
@@ -144,10 +155,10 @@ func (b *bucket) Cursor() *cursor {
 	return &cursor{c: b.Bucket.Cursor(), b: b}
 }
 
-// cursor is bbolt's cursor without Delete. Over a guarded bucket, it checks
+// cursor is the engine's cursor, which the vault never deletes through. Over a guarded bucket, it checks
 // every shard it moves into or over, before returning a key from it.
 type cursor struct {
-	c *bolt.Cursor
+	c store.Cursor
 	b *bucket
 	// next is the first shard not yet checked going forward from the
 	// cursor's last move.
@@ -191,3 +202,16 @@ func (c *cursor) all() {
 		c.b.tx.checkAllShards(c.b)
 	}
 }
+
+// appendInOrder tells the engine that this transaction writes keys in
+// ascending order: a bbolt file then fills each page before starting the
+// next, instead of splitting pages half full. Other engines ignore it.
+func (b *bucket) appendInOrder() {
+	if bb := store.BoltBucketOf(b.Bucket); bb != nil {
+		bb.FillPercent = 1.0
+	}
+}
+
+// file returns the bbolt transaction of a vault file, or nil on another
+// engine: for what only a file has (its pages, size and structure).
+func (t *txn) file() *bolt.Tx { return store.BoltOf(t.Tx) }

@@ -21,6 +21,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
+	"github.com/clientvault/clientvault/vault/store"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -68,8 +69,11 @@ type Options struct {
 // Vault is an open vault file. It is not safe for concurrent use by several
 // goroutines; one command uses one Vault.
 type Vault struct {
-	db   *bolt.DB
-	path string
+	// db is the vault file's bbolt database; nil for a vault on another
+	// engine (remote), such as etcd.
+	db     *bolt.DB
+	remote store.Engine
+	path   string
 	opts Options
 	hdr  header
 	keys *keySet
@@ -87,6 +91,14 @@ type Vault struct {
 	// rooted names the shards of the guarded buckets already checked
 	// against their roots in this session (shards.go), by bucket.
 	rooted map[string]map[byte]bool
+}
+
+// engine returns the store the vault's transactions run on.
+func (v *Vault) engine() store.Engine {
+	if v.remote != nil {
+		return v.remote
+	}
+	return store.Bolt{DB: v.db}
 }
 
 // Path returns the vault file's path.

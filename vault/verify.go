@@ -67,8 +67,10 @@ func (v *Vault) Verify() (*Report, error) {
 		// Verify reports every bucket that fails its root rather than
 		// stopping at the first one a read checks.
 		tx.unguarded = true
-		for _, err := range checkStructure(tx.Tx) {
-			add("", "file structure: %v", err)
+		if f := tx.file(); f != nil {
+			for _, err := range checkStructure(f) {
+				add("", "file structure: %v", err)
+			}
 		}
 		if err := v.verifyState(tx, add); err != nil {
 			return err

@@ -90,3 +90,11 @@ func boltErr(err error) error {
 	}
 	return err
 }
+
+// BoltBucketOf returns the bbolt bucket under b, or nil for another engine.
+func BoltBucketOf(b Bucket) *bolt.Bucket {
+	if b, ok := b.(boltBucket); ok {
+		return b.Bucket
+	}
+	return nil
+}
