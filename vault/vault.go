@@ -74,9 +74,9 @@ type Vault struct {
 	db     *bolt.DB
 	remote store.Engine
 	path   string
-	opts Options
-	hdr  header
-	keys *keySet
+	opts   Options
+	hdr    header
+	keys   *keySet
 	// staff is set instead of keys when a coworker unlocked the vault with
 	// their own key (UnlockAsStaff): they read only what is shared with them.
 	staff *staffSession
