@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -98,6 +99,56 @@ func (v *Vault) compact() error {
 	return v.rewrite(nil, nil)
 }
 
+// Compacter is an engine that can purge what was deleted from its own
+// storage (etcd: compact the history, defragment every member).
+type Compacter interface {
+	Compact(ctx context.Context) error
+}
+
+// rewriteRemote is rewrite on a shared engine, which has no file to copy:
+// what drop names is deleted in transactions the engine's limits allow, the
+// first of which runs after (the audit entry: a destruction is logged
+// before it is carried out, so an interrupted one is never unlogged, and the
+// next run finishes it), and the engine is then asked to purge its history
+// of them (Compacter). The marker of a pending compaction goes last.
+func (v *Vault) rewriteRemote(drop doomed, after func(tx *txn) error) error {
+	keys := drop.sorted()
+	per := len(keys)
+	if ops := store.LimitsOf(v.remote).Ops; ops > 0 {
+		// A delete of a guarded object moves its index entry and shard
+		// root too; the audit head and entry take a few more.
+		per = max((ops-8)/3, 1)
+	}
+	for first := true; first || len(keys) > 0; first = false {
+		n := min(per, len(keys))
+		err := v.update(func(tx *txn) error {
+			if first && after != nil {
+				if err := after(tx); err != nil {
+					return err
+				}
+			}
+			for _, k := range keys[:n] {
+				if b := tx.Bucket(k.bucket); b != nil {
+					if err := b.Delete(k.key); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("destroy: %w", err)
+		}
+		keys = keys[n:]
+	}
+	if c, ok := v.remote.(Compacter); ok {
+		if err := c.Compact(context.Background()); err != nil {
+			return fmt.Errorf("purge the engine's history (the records are deleted; run the command again to purge): %w", err)
+		}
+	}
+	return v.update(func(tx *txn) error { return tx.Bucket(bucketMeta).Delete(keyCompactPending) })
+}
+
 // rewrite writes the vault's live data into a new file, without what drop
 // names (which may be nil), runs after (if set) in one more transaction of
 // the new file, and puts it in place of the old one: copy, fsync, close,
@@ -109,6 +160,9 @@ func (v *Vault) compact() error {
 func (v *Vault) rewrite(drop doomed, after func(tx *txn) error) error {
 	if v.opts.ReadOnly {
 		return fmt.Errorf("compact vault: opened read-only: %w", ErrRefused)
+	}
+	if v.remote != nil {
+		return v.rewriteRemote(drop, after)
 	}
 	dir, prefix := filepath.Dir(v.path), compactPrefix+filepath.Base(v.path)+"-"
 	removeStale(dir, prefix)
@@ -179,7 +233,7 @@ func (v *Vault) compactCopy(dir, pattern string, drop doomed, after func(tx *txn
 				return err
 			}
 		}
-		return copyLive(dst, src.file(), compactTxSize, drop.has)
+		return copyLive(dst, src.Tx, compactTxSize, drop.has)
 	})
 	if err == nil && changes {
 		// The copy's head is the old file's: its root still counts what
@@ -221,7 +275,10 @@ func (v *Vault) createCopy(dir, pattern string) (string, *bolt.DB, error) {
 	// remap, which copies every dirty page, each time the file grows. One
 	// fsync at the end instead of one per copied transaction: the file
 	// means nothing until it is renamed into place.
-	mmapSize := int(fileSize(v.path))
+	mmapSize, pageSize := 0, vaultPageSize
+	if v.db != nil {
+		mmapSize, pageSize = int(fileSize(v.path)), v.db.Info().PageSize
+	}
 	if v.hooks.maxSize > 0 {
 		mmapSize = min(mmapSize, v.hooks.maxSize)
 	}
@@ -229,7 +286,7 @@ func (v *Vault) createCopy(dir, pattern string) (string, *bolt.DB, error) {
 	// system's (4 KB), which holds two 1.4 KB entries a page, so the
 	// "compacted" vault grew by a tenth and took twice the CPU to write.
 	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, MaxSize: v.hooks.maxSize,
-		InitialMmapSize: mmapSize, PageSize: v.db.Info().PageSize})
+		InitialMmapSize: mmapSize, PageSize: pageSize})
 	if err != nil {
 		os.Remove(tmp)
 		return "", nil, err
@@ -322,7 +379,7 @@ func syncFile(path string) error {
 // grew that node to hundreds of thousands of entries, reallocated as it
 // grew. The keys (and nested buckets) for which skip
 // returns true, given the path of their bucket, are left out.
-func copyLive(dst *bolt.DB, src *bolt.Tx, maxTx int, skip func(path [][]byte, k []byte) bool) error {
+func copyLive(dst *bolt.DB, src store.Tx, maxTx int, skip func(path [][]byte, k []byte) bool) error {
 	c := &copier{dst: dst, max: maxTx, skip: skip}
 	var err error
 	if c.tx, err = dst.Begin(true); err != nil {
@@ -333,8 +390,11 @@ func copyLive(dst *bolt.DB, src *bolt.Tx, maxTx int, skip func(path [][]byte, k 
 			c.tx.Rollback()
 		}
 	}()
-	err = src.ForEach(func(name []byte, b *bolt.Bucket) error {
-		return c.copyBucket(b, nil, name)
+	err = src.ForEach(func(name []byte, b store.Bucket) error {
+		if bb := store.BoltBucketOf(b); bb != nil {
+			return c.copyBucket(bb, nil, name)
+		}
+		return c.copyStore(b, name)
 	})
 	if err != nil {
 		return err
@@ -398,6 +458,40 @@ func (c *copier) copyBucket(src *bolt.Bucket, parent [][]byte, name []byte) erro
 			val = []byte{}
 		}
 		if marker && bytes.Equal(k, keyCompactPending) {
+			continue
+		}
+		if err := c.account(len(k) + len(val) + inodeSize); err != nil {
+			return err
+		}
+		b, err := c.bucket(path)
+		if err != nil {
+			return err
+		}
+		if err := b.Put(k, val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyStore copies the bucket name of another engine, which has no nested
+// buckets, into a bucket of that name.
+func (c *copier) copyStore(src store.Bucket, name []byte) error {
+	if err := c.account(len(name) + inodeSize); err != nil {
+		return err
+	}
+	nb, err := c.tx.CreateBucket(name)
+	if err == nil {
+		err = nb.SetSequence(src.Sequence())
+	}
+	if err != nil {
+		return err
+	}
+	path := [][]byte{name}
+	marker := bytes.Equal(name, bucketMeta)
+	cur := src.Cursor()
+	for k, val := cur.First(); k != nil; k, val = cur.Next() {
+		if c.skip(path, k) || marker && bytes.Equal(k, keyCompactPending) {
 			continue
 		}
 		if err := c.account(len(k) + len(val) + inodeSize); err != nil {

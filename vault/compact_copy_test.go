@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"fmt"
+	"github.com/clientvault/clientvault/vault/store"
 	"path/filepath"
 	"testing"
 
@@ -50,7 +51,7 @@ func TestCopyLive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := src.View(func(tx *bolt.Tx) error { return copyLive(dst, tx, maxTx, doomed(nil).has) }); err != nil {
+		if err := src.View(func(tx *bolt.Tx) error { return copyLive(dst, store.BoltTx{Tx: tx}, maxTx, doomed(nil).has) }); err != nil {
 			t.Fatal(err)
 		}
 		got, want := dump(t, dst), dump(t, src)

@@ -328,6 +328,34 @@ func (d doomed) has(path [][]byte, k []byte) bool {
 	return len(path) == 1 && d[string(path[0])][string(k)]
 }
 
+// doomedKey is one key that goes.
+type doomedKey struct{ bucket, key []byte }
+
+// sorted lists what goes, the ID map first (which makes the records
+// unreachable), then by bucket and key.
+func (d doomed) sorted() []doomedKey {
+	var out []doomedKey
+	for name, keys := range d {
+		for k := range keys {
+			out = append(out, doomedKey{[]byte(name), []byte(k)})
+		}
+	}
+	slices.SortFunc(out, func(a, b doomedKey) int {
+		ai, bi := !bytes.Equal(a.bucket, bucketIDs), !bytes.Equal(b.bucket, bucketIDs)
+		if ai != bi {
+			if bi {
+				return -1
+			}
+			return 1
+		}
+		if c := bytes.Compare(a.bucket, b.bucket); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.key, b.key)
+	})
+	return out
+}
+
 // delete removes from tx what goes: keys, and nested buckets by name.
 func (d doomed) delete(tx *txn) error {
 	for name, keys := range d {

@@ -24,7 +24,7 @@ import (
 func (v *Vault) view(fn func(*txn) error) error {
 	return guard(func() error {
 		return v.engine().View(func(tx store.Tx) error {
-			t := &txn{Tx: tx, v: v}
+			t := v.begin(tx)
 			err := fn(t)
 			if err := v.keys.failure(); err != nil {
 				return err // the unlock agent stopped answering
@@ -45,7 +45,7 @@ func (v *Vault) update(fn func(*txn) error) error {
 	var t *txn
 	err := guard(func() error {
 		return v.engine().Update(func(tx store.Tx) error {
-			t = &txn{Tx: tx, v: v}
+			t = v.begin(tx)
 			err := fn(t)
 			switch {
 			case v.keys.failure() != nil:
@@ -68,6 +68,18 @@ func (v *Vault) update(fn func(*txn) error) error {
 	}
 	v.noteAnchor(v.advanceAnchor(t.st))
 	return nil
+}
+
+// begin starts the vault's side of the engine's transaction tx. On a shared
+// engine (etcd) other computers write between two transactions, so the
+// shards checked by earlier ones (rooted) are checked again against this
+// transaction's state; an optimistic transaction that is run again after a
+// conflict begins anew here too.
+func (v *Vault) begin(tx store.Tx) *txn {
+	if v.remote != nil {
+		clear(v.rooted)
+	}
+	return &txn{Tx: tx, v: v}
 }
 
 // guard runs fn with memory faults turned into panics (debug.SetPanicOnFault),

@@ -71,9 +71,12 @@ func (t *txn) shards(gi int) (*shardRoots, error) {
 	s := new(shardRoots)
 	name := guardedBuckets[gi]
 	if b := t.Tx.Bucket(bucketShardRoots); b != nil {
-		for i := range shardCount {
-			if r := b.Get(shardRootKey(name, byte(i))); len(r) == macLen {
-				copy(s[i][:], r)
+		// One walk, not 256 lookups: on etcd each lookup is a request.
+		prefix := shardRootKey(name, 0)[:len(name)+1]
+		c := b.Cursor()
+		for k, r := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, r = c.Next() {
+			if len(k) == len(prefix)+1 && len(r) == macLen {
+				copy(s[k[len(prefix)]][:], r)
 			}
 		}
 	}

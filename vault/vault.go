@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"filippo.io/age"
@@ -120,17 +121,11 @@ type CreateOptions struct {
 // It never replaces an existing file: the vault is built under a temporary
 // name and linked into place only when complete.
 func Create(path string, o CreateOptions) error {
-	if len(o.Owner) == 0 {
-		return fmt.Errorf("create vault: an owner key is required: %w", ErrRefused)
+	if err := o.check(); err != nil {
+		return err
 	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("vault %s: %w", path, ErrExists)
-	}
-	if o.Retention == (consent.Policy{}) {
-		o.Retention = consent.DefaultPolicy()
-	}
-	if err := o.Retention.Validate(); err != nil {
-		return fmt.Errorf("retention: %w", err)
 	}
 	dir := filepath.Dir(path)
 	if err := ensureDir(dir); err != nil {
@@ -150,9 +145,68 @@ func Create(path string, o CreateOptions) error {
 	if err != nil {
 		return err
 	}
+	err = create(&Vault{db: db, path: tmp}, o)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("create vault: %w", err)
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("vault %s: %w", path, ErrExists)
+		}
+		return err
+	}
+	return syncDir(dir)
+}
+
+// CreateIn makes a new vault on the engine e (etcd), named name in messages.
+// It refuses an engine that holds a vault already (ErrExists). The engine
+// stays open; the caller closes it.
+func CreateIn(e store.Engine, name string, o CreateOptions) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	exists := false
+	err := e.View(func(tx store.Tx) error {
+		exists = tx.Bucket(bucketMeta) != nil
+		return nil
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("vault %s: %w", name, err)
+	case exists:
+		return fmt.Errorf("vault %s: %w", name, ErrExists)
+	}
+	if err := create(&Vault{remote: e, path: name}, o); err != nil {
+		return fmt.Errorf("create vault: %w", err)
+	}
+	return nil
+}
+
+// check checks the options of a new vault, filling in the default policy.
+func (o *CreateOptions) check() error {
+	if len(o.Owner) == 0 {
+		return fmt.Errorf("create vault: an owner key is required: %w", ErrRefused)
+	}
+	if o.Retention == (consent.Policy{}) {
+		o.Retention = consent.DefaultPolicy()
+	}
+	if err := o.Retention.Validate(); err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	if o.Actor == "" {
+		o.Actor = "owner"
+	}
+	return nil
+}
+
+// create writes a new vault's buckets, header, wrapped keys and first audit
+// entry into v's empty engine, in one transaction.
+func create(v *Vault, o CreateOptions) error {
 	keys, err := newKeySet()
 	if err != nil {
-		db.Close()
 		return err
 	}
 	now := o.Now().UTC()
@@ -168,24 +222,14 @@ func Create(path string, o CreateOptions) error {
 	}
 	wrapped, err := keys.wrap(append(append([]age.Recipient{}, o.Owner...), o.Recovery...)...)
 	if err != nil {
-		db.Close()
 		return fmt.Errorf("seal vault keys: %w", err)
 	}
-	if o.Actor == "" {
-		o.Actor = "owner"
-	}
-	v := &Vault{db: db, path: tmp, hdr: hdr, keys: keys, opts: Options{Now: o.Now, Actor: o.Actor}, rooted: map[string]map[byte]bool{}}
-	err = v.update(func(tx *txn) error {
-		for _, b := range allBuckets {
+	v.hdr, v.keys, v.opts, v.rooted = hdr, keys, Options{Now: o.Now, Actor: o.Actor}, map[string]map[byte]bool{}
+	return v.update(func(tx *txn) error {
+		for _, b := range append(slices.Clone(allBuckets), bucketExpiry, bucketDirectory) {
 			if _, err := tx.CreateBucket(b); err != nil {
 				return err
 			}
-		}
-		if _, err := tx.CreateBucket(bucketExpiry); err != nil {
-			return err
-		}
-		if _, err := tx.CreateBucket(bucketDirectory); err != nil {
-			return err
 		}
 		meta := tx.Bucket(bucketMeta)
 		if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, FormatVersion)); err != nil {
@@ -199,19 +243,6 @@ func Create(path string, o CreateOptions) error {
 		}
 		return v.appendAudit(tx, Event{Action: ActionInit})
 	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("create vault: %w", err)
-	}
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("vault %s: %w", path, ErrExists)
-		}
-		return err
-	}
-	return syncDir(dir)
 }
 
 // putHeader writes the header and its MAC, which also covers the wrapped
@@ -282,6 +313,30 @@ func Open(path string, o Options) (*Vault, error) {
 	return v, nil
 }
 
+// OpenEngine opens the vault on the engine e (etcd), named name in
+// messages, as Open opens a file. On closing, the vault closes e.
+func OpenEngine(e store.Engine, name string, o Options) (*Vault, error) {
+	if o.Actor == "" {
+		o.Actor = "owner"
+	}
+	v := &Vault{remote: e, path: name, opts: o, pending: map[uint64]bool{}, rooted: map[string]map[byte]bool{}}
+	none := false
+	err := v.view(func(tx *txn) error {
+		if none = tx.Bucket(bucketMeta) == nil; none {
+			return nil
+		}
+		return v.readHeader(tx)
+	})
+	switch {
+	case err == nil && none:
+		err = ErrNoVault
+	case err == nil:
+		v.finishCompaction()
+		return v, nil
+	}
+	return nil, fmt.Errorf("vault %s: %w", name, err)
+}
+
 func (v *Vault) readHeader(tx *txn) error {
 	for _, b := range allBuckets {
 		if tx.Bucket(b) == nil {
@@ -311,8 +366,8 @@ func (v *Vault) readHeader(tx *txn) error {
 	})
 }
 
-// Close releases the vault.
-func (v *Vault) Close() error { return v.db.Close() }
+// Close releases the vault, and the engine it was opened on.
+func (v *Vault) Close() error { return v.engine().Close() }
 
 // Unlock opens the vault's keys with the caller's identities: the owner's,
 // the recovery key, or (for a coworker) their own key, which opens only the
