@@ -29,6 +29,9 @@ func (v *Vault) dropMapped() {
 
 // unmapPages drops the vault file's pages from this process's memory.
 func (v *Vault) unmapPages() {
+	if v.db == nil {
+		return // not a file: nothing mapped
+	}
 	// The map cannot move (bbolt remaps only with no read transaction
 	// open) while this runs.
 	_ = v.view(func(*txn) error {

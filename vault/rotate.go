@@ -87,6 +87,9 @@ func (v *Vault) Rotate(o RotateOptions) (*Rotation, error) {
 	if v.opts.ReadOnly {
 		return nil, fmt.Errorf("rotate: opened read-only: %w", ErrRefused)
 	}
+	if v.remote != nil {
+		return nil, fmt.Errorf("rotate: a vault on etcd is rotated as a file (migrate --to FILE, rekey --rotate there, migrate --to a new PREFIX): %w", ErrRefused)
+	}
 	if len(o.Check) == 0 {
 		return nil, fmt.Errorf("rotate: an identity that opens the new keys is required: %w", ErrRefused)
 	}

@@ -1,0 +1,141 @@
+package vault
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/clientvault/clientvault/vault/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+// MigrateReport describes a vault copied to another engine and checked.
+type MigrateReport struct {
+	To      string `json:"to"`
+	Records int    `json:"records"`
+	Keys    int    `json:"keys"`
+	Bytes   int64  `json:"bytes"`
+}
+
+// MigrateTo copies the vault, sealed as it is, byte for byte, into the empty
+// engine dst (etcd), named to in messages, and checks the copy as verify
+// does, with the vault's keys. The copy is written in transactions within
+// the engine's limits, the meta bucket last: until it is there, dst holds no
+// vault that opens. To copy to a file, use Backup: a backup is a vault file.
+// dst stays open; the caller closes it.
+func (v *Vault) MigrateTo(dst store.Engine, to string) (*MigrateReport, error) {
+	if v.keys == nil {
+		return nil, ErrLocked
+	}
+	empty := true
+	err := dst.View(func(tx store.Tx) error {
+		return tx.ForEach(func([]byte, store.Bucket) error { empty = false; return nil })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("migrate to %s: %w", to, err)
+	}
+	if !empty {
+		return nil, fmt.Errorf("migrate to %s: it holds data already (a vault, or another program's keys): %w", to, ErrExists)
+	}
+	rep := &MigrateReport{To: to}
+	err = v.view(func(src *txn) error {
+		return copyStore(dst, src.Tx, rep)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("migrate to %s: %w", to, err)
+	}
+	nv := &Vault{remote: dst, path: to, opts: Options{Now: v.opts.Now, Actor: v.opts.Actor, ReadOnly: true},
+		pending: map[uint64]bool{}, rooted: map[string]map[byte]bool{}, keys: v.keys}
+	if err := nv.view(nv.readHeader); err != nil {
+		return nil, fmt.Errorf("migrate to %s: the copy does not open: %w", to, err)
+	}
+	vr, err := nv.Verify()
+	if err != nil {
+		return nil, fmt.Errorf("migrate to %s: the copy does not check: %w", to, err)
+	}
+	if !vr.OK() {
+		return nil, fmt.Errorf("migrate to %s: the copy does not check (%s): %w", to, vr.Problems[0].String(), ErrCorrupt)
+	}
+	rep.Records = vr.Records
+	return rep, nil
+}
+
+// copyStore copies every bucket of src, with its sequence, into dst, in
+// transactions within dst's limits, the meta bucket last.
+func copyStore(dst store.Engine, src store.Tx, rep *MigrateReport) error {
+	lim := store.LimitsOf(dst)
+	var names [][]byte
+	err := src.ForEach(func(name []byte, _ store.Bucket) error {
+		if !bytes.Equal(name, bucketMeta) {
+			names = append(names, clone(name))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, name := range append(names, bucketMeta) {
+		b := src.Bucket(name)
+		if bb := store.BoltBucketOf(b); bb != nil && hasNested(bb) {
+			return fmt.Errorf("bucket %s holds a nested bucket, which a vault never makes: %w", name, ErrCorrupt)
+		}
+		if err := copyBucketTo(dst, name, b, lim, rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyBucketTo copies the bucket src, named name, into dst. The meta bucket
+// is copied in one transaction, whatever the limits: it is what makes the
+// copy a vault.
+func copyBucketTo(dst store.Engine, name []byte, src store.Bucket, lim store.Limits, rep *MigrateReport) error {
+	c := src.Cursor()
+	k, val := c.First()
+	first := true
+	for first || k != nil {
+		start := clone(k)
+		var keys int
+		var size int64
+		err := dst.Update(func(tx store.Tx) error {
+			keys, size = 0, 0
+			if start != nil {
+				k, val = c.Seek(start) // from the same key, if the engine runs fn again
+			}
+			b, err := tx.CreateBucketIfNotExists(name)
+			if err != nil {
+				return err
+			}
+			if first {
+				if err := b.SetSequence(src.Sequence()); err != nil {
+					return err
+				}
+			}
+			for ; k != nil; k, val = c.Next() {
+				meta := bytes.Equal(name, bucketMeta)
+				if !meta && keys > 0 && (lim.Ops > 0 && keys+2 > lim.Ops || lim.Bytes > 0 && int(size)+len(k)+len(val)+4096 > lim.Bytes) {
+					break
+				}
+				if err := b.Put(clone(k), clone(val)); err != nil {
+					return err
+				}
+				keys++
+				size += int64(len(k) + len(val))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("bucket %s: %w", name, err)
+		}
+		rep.Keys += keys
+		rep.Bytes += size
+		first = false
+	}
+	return nil
+}
+
+// hasNested reports whether a bbolt bucket holds a nested bucket.
+func hasNested(b *bolt.Bucket) bool {
+	nested := false
+	_ = b.ForEachBucket(func([]byte) error { nested = true; return nil })
+	return nested
+}
