@@ -27,7 +27,13 @@ func (w *bulk) publishParts(extra int) int {
 		slots = tx.Bucket(bucketRecords).Sequence()
 		return nil
 	})
-	return min(1+(int(slots)+extra)/publishSpan, 1<<16)
+	parts := 1 + (int(slots)+extra)/publishSpan
+	// On etcd, a transaction holds at most so many keys: an ID map entry
+	// and two index entries a record, with room for the ranges' unevenness.
+	if n := w.v.perTxn(3, 128); n > 0 {
+		parts = max(parts, 1+2*(len(w.published)+extra)/n)
+	}
+	return min(parts, 1<<16)
 }
 
 // publishStaged writes the ID map and index entries of the staged records
@@ -66,6 +72,18 @@ func (w *bulk) publishStaged() error {
 			continue
 		}
 		err := w.v.update(func(tx *txn) error {
+			// On etcd, each bucket's keys in the part's range in one
+			// request, not one per key (the state root reads old values).
+			if i > 0 {
+				if err := tx.Bucket(bucketIDs).prefetch(recs[0].id[:], append(clone(recs[i-1].id[:]), 0)); err != nil {
+					return err
+				}
+			}
+			if j > 0 {
+				if err := tx.Bucket(bucketIndex).prefetch(keys[0], append(clone(keys[j-1]), 0)); err != nil {
+					return err
+				}
+			}
 			if err := putIDs(tx, recs[:i]); err != nil {
 				return err
 			}

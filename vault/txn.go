@@ -215,3 +215,31 @@ func (b *bucket) appendInOrder() {
 // file returns the bbolt transaction of a vault file, or nil on another
 // engine: for what only a file has (its pages, size and structure).
 func (t *txn) file() *bolt.Tx { return store.BoltOf(t.Tx) }
+
+// prefetch reads the keys in [from, to) into the transaction in one request
+// on an engine where each Get is a request (store.Prefetcher): for a bulk
+// write, before it fills that range.
+func (b *bucket) prefetch(from, to []byte) error {
+	if p, ok := b.Bucket.(store.Prefetcher); ok {
+		return p.Prefetch(from, to)
+	}
+	return nil
+}
+
+// perTxn is how many items of ops keys and about size bytes each one
+// transaction may write on the vault's engine (store.Limits), keeping room
+// for the audit head and entry; 0 when the engine has no limit (a file).
+func (v *Vault) perTxn(ops, size int) int {
+	lim := store.LimitsOf(v.engine())
+	n := 0
+	if lim.Ops > 0 {
+		n = max((lim.Ops-16)/ops, 1)
+	}
+	if lim.Bytes > 0 {
+		m := max((lim.Bytes-(64<<10))/size, 1)
+		if n == 0 || m < n {
+			n = m
+		}
+	}
+	return n
+}

@@ -86,6 +86,16 @@ type Cursor interface {
 	Seek(key []byte) (k, v []byte)
 }
 
+// Prefetcher is a bucket that reads every key in [from, to) into its
+// transaction in one request, so that the Gets and Puts that follow, of keys
+// in that range whether there or not, ask the engine nothing. A bulk write
+// prefetches the range it is about to fill (a Put reads the old value, for
+// the vault's state root). bbolt's buckets, where a Get costs nothing, have
+// none. A nil to is the end of the bucket.
+type Prefetcher interface {
+	Prefetch(from, to []byte) error
+}
+
 // Limits are how much one read-write transaction may write on an engine.
 // Zero means no limit. The vault sizes its bulk writes by them.
 type Limits struct {
