@@ -283,7 +283,7 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 				}
 				s.record = nil
 				if adapt && len(w.ids) == bigBatches {
-					w.o.BatchSize = 2000
+					w.o.BatchSize = min(w.o.BatchSize, 2000)
 				}
 				return w.put(s)
 			}

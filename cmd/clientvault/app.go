@@ -49,10 +49,14 @@ type App struct {
 	// follow a change (vault.AnchorErr).
 	opened []*vault.Vault
 
+	// cfg is the config file, once read (engine.go).
+	cfg *vaultConfig
+
 	// Global flag values.
-	vaultPath    string
-	identityPath string
-	jsonOut      bool
+	etcdCA, etcdCert, etcdKey string
+	vaultPath                 string
+	identityPath              string
+	jsonOut                   bool
 }
 
 // System returns the App of the real process.
@@ -231,7 +235,10 @@ rules say, and every access written to a tamper-evident audit log.`,
 	root.SetVersionTemplate("clientvault {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.vaultPath, "vault", "", "vault file (env CLIENTVAULT_VAULT; default "+defaultVaultPath(a)+")")
+	pf.StringVar(&a.vaultPath, "vault", "", "vault file, or etcd://HOST:2379/PREFIX for a vault on etcd (env CLIENTVAULT_VAULT; default "+defaultVaultPath(a)+")")
+	pf.StringVar(&a.etcdCA, "ca", "", "etcd vault: the cluster's CA certificate, PEM (env CLIENTVAULT_CA)")
+	pf.StringVar(&a.etcdCert, "cert", "", "etcd vault: this person's client certificate, PEM (env CLIENTVAULT_CERT)")
+	pf.StringVar(&a.etcdKey, "key", "", "etcd vault: the client certificate's private key, PEM (env CLIENTVAULT_KEY)")
 	pf.StringVar(&a.identityPath, "identity", "", "identity file: passphrase-protected, age key, SSH key or plugin (env CLIENTVAULT_IDENTITY)")
 	pf.BoolVar(&a.jsonOut, "json", false, "print JSON")
 	pf.BoolVar(&a.Accessible, "accessible", a.Getenv("ACCESSIBLE") != "", "accessible forms for screen readers (env ACCESSIBLE)")
@@ -240,7 +247,7 @@ rules say, and every access written to a tamper-evident audit log.`,
 		newListCmd(a), newFindCmd(a), newVerifyCmd(a), newAuditCmd(a), newRekeyCmd(a), newPasswdCmd(a),
 		newVersionCmd(a), newUnlockCmd(a), newLockCmd(a), newAgentCmd(a),
 		newRetentionCmd(a), newExpireCmd(a), newHoldCmd(a), newReleaseCmd(a), newEraseCmd(a),
-		newBackupCmd(a), newRestoreCmd(a),
+		newBackupCmd(a), newRestoreCmd(a), newMigrateCmd(a),
 		newStaffCmd(a), newTrustCmd(a), newConsentCmd(a), newShareCmd(a), newUnshareCmd(a), newDiscloseCmd(a), newExportCmd(a),
 	)
 	wireCompletion(a, root)
@@ -257,6 +264,9 @@ func (a *App) VaultPath() string {
 	}
 	if p := a.Getenv("CLIENTVAULT_VAULT"); p != "" {
 		return p
+	}
+	if c, err := a.config(); err == nil && c.Vault != "" {
+		return c.Vault
 	}
 	return defaultVaultPath(a)
 }
@@ -408,12 +418,12 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 	path := a.VaultPath()
 	opts := a.vaultOptions()
 	opts.ReadOnly, opts.Restoring = !o.write, o.restoring
-	v, err := vault.Open(path, opts)
-	if errors.Is(err, vault.ErrNoVault) && o.autoInit {
+	v, err := a.openVault(path, opts)
+	if errors.Is(err, vault.ErrNoVault) && o.autoInit && !isRemote(path) {
 		if err := a.firstUse(); err != nil {
 			return nil, err
 		}
-		v, err = vault.Open(path, opts)
+		v, err = a.openVault(path, opts)
 	}
 	if err != nil {
 		return nil, err
@@ -422,7 +432,7 @@ func (a *App) open(o openOpts) (*vault.Vault, error) {
 	if err == nil && o.write && a.isRecoveryKey(v, ids) {
 		// The audit log names who acted: the recovery key, not the owner.
 		v.Close()
-		if v, err = vault.Open(path, vault.Options{Now: a.Now, Actor: "recovery"}); err != nil {
+		if v, err = a.openVault(path, vault.Options{Now: a.Now, Actor: "recovery"}); err != nil {
 			return nil, err
 		}
 	}

@@ -60,6 +60,9 @@ where the recovery key goes. init never overwrites a vault or a key.`,
 // overwrites one.
 func noVaultYet(a *App) error {
 	path := a.VaultPath()
+	if isRemote(path) {
+		return nil // CreateIn refuses an engine that holds a vault
+	}
 	if _, err := os.Stat(path); err == nil {
 		return withHint(fmt.Errorf("vault %s: %w", path, vault.ErrExists), "init never overwrites a vault; pass --vault PATH for another one")
 	}
@@ -95,7 +98,7 @@ func runInit(a *App, o *initOptions) error {
 			return fmt.Errorf("recovery key: %w", err)
 		}
 	}
-	err = vault.Create(path, vault.CreateOptions{
+	err = a.createVault(path, vault.CreateOptions{
 		Owner: owner, Recovery: []age.Recipient{recovery.Recipient()}, Retention: policy, Now: a.Now,
 	})
 	if err != nil {

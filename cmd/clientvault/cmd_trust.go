@@ -29,7 +29,7 @@ refused.`,
 			}
 			opts := a.vaultOptions()
 			opts.ReadOnly, opts.OwnerKey = true, key
-			v, err := vault.Open(a.VaultPath(), opts)
+			v, err := a.openVault(a.VaultPath(), opts)
 			if err != nil {
 				return err
 			}

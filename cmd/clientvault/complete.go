@@ -17,7 +17,7 @@ func completeRecordIDs(a *App) cobra.CompletionFunc {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		v, err := vault.Open(a.VaultPath(), vault.Options{Now: a.Now, ReadOnly: true, LockTimeout: 200 * time.Millisecond})
+		v, err := a.openVault(a.VaultPath(), vault.Options{Now: a.Now, ReadOnly: true, LockTimeout: 200 * time.Millisecond})
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -34,7 +34,7 @@ func completeRecordIDs(a *App) cobra.CompletionFunc {
 // unlocking the vault.
 func completeStaffNames(a *App) cobra.CompletionFunc {
 	return func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		v, err := vault.Open(a.VaultPath(), vault.Options{Now: a.Now, ReadOnly: true, LockTimeout: 200 * time.Millisecond})
+		v, err := a.openVault(a.VaultPath(), vault.Options{Now: a.Now, ReadOnly: true, LockTimeout: 200 * time.Millisecond})
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

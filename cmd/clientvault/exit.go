@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/huh"
 	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/vault"
+	"github.com/clientvault/clientvault/vault/store"
 )
 
 // Exit codes, documented in the README. Each failure a script may want to
@@ -32,6 +33,7 @@ const (
 	exitPermission      = 14  // a file cannot be read or written: permissions, a read-only file or disk
 	exitRolledBack      = 15  // the vault is older than one this account already opened
 	exitOwnerUnknown    = 16  // a coworker has not pinned the vault owner's key: run trust
+	exitEngine          = 17  // the etcd cluster did not answer in time, or is out of space: nothing was written
 	exitCanceled        = 130 // the person cancelled a form or prompt
 )
 
@@ -72,6 +74,10 @@ func exitCode(err error) int {
 		return exitNoConsent
 	case errors.Is(err, vault.ErrBusy):
 		return exitBusy
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrNoSpace):
+		return exitEngine
+	case errors.Is(err, store.ErrAccessDenied):
+		return exitPermission
 	case errors.Is(err, vault.ErrRolledBack):
 		return exitRolledBack
 	case errors.Is(err, vault.ErrOwnerUnknown):
@@ -141,6 +147,12 @@ func defaultHint(err error) string {
 		return "staff names are unique, whatever their case: choose another, or 'clientvault staff remove NAME' first"
 	case errors.Is(err, vault.ErrExists):
 		return "clientvault never overwrites: choose another name or file"
+	case errors.Is(err, store.ErrUnavailable):
+		return "check that the etcd cluster is running and reachable from here (the URL's hosts and ports, --ca/--cert/--key), then run the command again: nothing was written"
+	case errors.Is(err, store.ErrNoSpace):
+		return "etcd is out of space (its NOSPACE alarm): compact and defragment it, or raise --quota-backend-bytes, then 'etcdctl alarm disarm'; nothing was written"
+	case errors.Is(err, store.ErrAccessDenied):
+		return "etcd refused this certificate those keys: ask the vault's owner to share the record with you, or check --cert"
 	case permissionDenied(err):
 		return "check the file's permissions and that its disk is not read-only (ls -l), or pass another path"
 	case diskFull(err):

@@ -15,7 +15,7 @@ import (
 // peek opens the vault read-only without unlocking it, for what its public
 // metadata can tell (staff names, a record's retention by ID), and calls do.
 func (a *App) peek(do func(v *vault.Vault) error) error {
-	v, err := vault.Open(a.VaultPath(), vault.Options{Now: a.Now, ReadOnly: true})
+	v, err := a.openVault(a.VaultPath(), vault.Options{Now: a.Now, ReadOnly: true})
 	if err != nil {
 		return err
 	}
