@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -31,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Engine) {
 		{"Cursor", testCursor},
 		{"CursorReadYourWrites", testCursorReadYourWrites},
 		{"CursorRecreatedBucket", testCursorRecreatedBucket},
+		{"RandomWalks", testRandomWalks},
+		{"PrefixCursor", testPrefixCursor},
 		{"Sequences", testSequences},
 		{"Atomicity", testAtomicity},
 		{"Isolation", testIsolation},
@@ -128,8 +132,19 @@ const noBucket = "<no bucket>"
 func wantStrings(t *testing.T, what string, got []string, want ...string) {
 	t.Helper()
 	if !slices.Equal(got, want) {
-		t.Errorf("%s: got %q, want %q", what, got, want)
+		t.Errorf("%s: got %q, want %q", what, short(got), short(want))
 	}
+}
+
+// short cuts long strings down for a message.
+func short(s []string) []string {
+	out := make([]string, len(s))
+	for i, e := range s {
+		if out[i] = e; len(e) > 40 {
+			out[i] = fmt.Sprintf("%s...(%d bytes)", e[:40], len(e))
+		}
+	}
+	return out
 }
 
 // walk returns what a cursor meets going forward from First and backward from
@@ -143,6 +158,16 @@ func walk(c store.Cursor) (fwd, back []string) {
 		back = append(back, string(k)+"="+string(v))
 	}
 	return fwd, back
+}
+
+// seeks checks where c's Seek lands: pairs are a key and "k=v" (or "<nil>").
+func seeks(t *testing.T, what string, c store.Cursor, pairs ...string) {
+	t.Helper()
+	for i := 0; i < len(pairs); i += 2 {
+		if got := kv(c.Seek([]byte(pairs[i]))); got != pairs[i+1] {
+			t.Errorf("Seek(%q) %s: %s, want %s", pairs[i], what, got, pairs[i+1])
+		}
+	}
 }
 
 func reversed(s []string) []string {
@@ -557,13 +582,8 @@ func testCursorReadYourWrites(t *testing.T, e store.Engine) {
 		wantStrings(t, "backward over the transaction's writes", back, reversed(want)...)
 		wantStrings(t, "ForEach over the transaction's writes", contents(t, tx, bucketA), want...)
 		c := b.Cursor()
-		for _, s := range []struct{ seek, want string }{
-			{"c", "e=five"}, {"b", "b=2"}, {"h", "j=10"}, {"", "0=0"}, {"k", "<nil>"}, {"i", "j=10"},
-		} {
-			if got := kv(c.Seek([]byte(s.seek))); got != s.want {
-				t.Errorf("Seek(%q) over the transaction's writes: %s, want %s", s.seek, got, s.want)
-			}
-		}
+		seeks(t, "over the transaction's writes", c,
+			"c", "e=five", "b", "b=2", "h", "j=10", "", "0=0", "k", "<nil>", "i", "j=10")
 		c.Seek([]byte("e"))
 		if got := kv(c.Prev()); got != "b=2" {
 			t.Errorf("Prev from e over a deleted c: %s, want b=2", got)
@@ -1097,4 +1117,158 @@ func testLimits(t *testing.T, e store.Engine) {
 		}
 	}
 	wantStrings(t, "after refused transactions", committed(t, e, bucketA))
+}
+
+// testRandomWalks writes random keys in random transactions, some rolled
+// back, some deleting and making the bucket again, and checks every cursor
+// move and Get, in the transactions and after them, against a model.
+func testRandomWalks(t *testing.T, e store.Engine) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte{0x00, 'a', 'b', 0xff}
+	randomKey := func() []byte {
+		k := make([]byte, 1+rng.IntN(3))
+		for i := range k {
+			k[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return k
+	}
+	committedState := map[string]string{}
+	update(t, e, func(tx store.Tx) error {
+		_, err := tx.CreateBucket(bucketA)
+		return err
+	})
+	for round := range 40 {
+		state := maps.Clone(committedState)
+		rollback := round%5 == 4
+		err := e.Update(func(tx store.Tx) error {
+			b := tx.Bucket(bucketA)
+			for range 1 + rng.IntN(12) {
+				switch r := rng.IntN(20); {
+				case r < 10:
+					k, v := randomKey(), fmt.Sprintf("r%d-%d", round, rng.IntN(100))
+					must(t, b.Put(k, []byte(v)))
+					state[string(k)] = v
+				case r < 16:
+					k := randomKey()
+					must(t, b.Delete(k))
+					delete(state, string(k))
+				case r < 17 && round%3 == 0:
+					must(t, tx.DeleteBucket(bucketA))
+					var err error
+					b, err = tx.CreateBucket(bucketA)
+					must(t, err)
+					clear(state)
+				default:
+					checkWalk(t, rng, b, state, randomKey, fmt.Sprintf("round %d, in the transaction", round))
+				}
+			}
+			checkWalk(t, rng, b, state, randomKey, fmt.Sprintf("round %d, before commit", round))
+			if rollback {
+				return errors.New("roll back")
+			}
+			return nil
+		})
+		if rollback != (err != nil) {
+			t.Fatalf("round %d: Update: %v", round, err)
+		}
+		if !rollback {
+			committedState = state
+		}
+		view(t, e, func(tx store.Tx) error {
+			checkWalk(t, rng, tx.Bucket(bucketA), committedState, randomKey, fmt.Sprintf("round %d, committed", round))
+			return nil
+		})
+	}
+}
+
+// checkWalk makes random cursor moves over b and Gets, and checks each
+// against state.
+func checkWalk(t *testing.T, rng *rand.Rand, b store.Bucket, state map[string]string, randomKey func() []byte, when string) {
+	t.Helper()
+	keys := slices.Sorted(maps.Keys(state))
+	at := func(i int) string {
+		if i < 0 || i >= len(keys) {
+			return "<nil>"
+		}
+		return keys[i] + "=" + state[keys[i]]
+	}
+	c := b.Cursor()
+	pos := -1 // the model's place; -1: not on a key
+	var moves []string
+	for range 30 {
+		var got, want, what string
+		switch r := rng.IntN(6); {
+		case r == 0 || pos < 0 && r >= 4:
+			what, got, pos = "First", kv(c.First()), 0
+		case r == 1:
+			what, got, pos = "Last", kv(c.Last()), len(keys)-1
+		case r == 2:
+			k := randomKey()
+			what, got = fmt.Sprintf("Seek(%x)", k), kv(c.Seek(k))
+			pos, _ = slices.BinarySearch(keys, string(k))
+		case r == 3:
+			k := randomKey()
+			what, got = fmt.Sprintf("Get(%x)", k), string(b.Get(k))
+			want = state[string(k)]
+			if v, ok := state[string(k)]; !ok || v == "" {
+				// An absent key and an empty value differ only in nil.
+				if g := b.Get(k); (g == nil) == ok {
+					t.Errorf("%s: Get(%x) = %#v, present %v", when, k, g, ok)
+				}
+			}
+		case r == 4:
+			what, got = "Next", kv(c.Next())
+			pos++
+		default:
+			what, got = "Prev", kv(c.Prev())
+			pos--
+		}
+		if what[0] != 'G' {
+			want = at(pos)
+			if pos >= len(keys) {
+				pos = -1
+			}
+		}
+		moves = append(moves, what)
+		if got != want {
+			t.Fatalf("%s: after %v: got %q, want %q", when, moves, got, want)
+		}
+	}
+}
+
+// testPrefixCursor: store.PrefixCursor sees the keys with its prefix and no
+// other, committed or written in the transaction.
+func testPrefixCursor(t *testing.T, e store.Engine) {
+	put(t, e, bucketA, "a", "1", "ab", "2", "ab\x00", "3", "ab\xff", "4", "abc", "5", "ac", "6", "b", "7",
+		"\xff", "8", "\xff\xff", "9")
+	check := func(tx store.Tx, prefix string, want ...string) {
+		t.Helper()
+		c := store.PrefixCursor(tx.Bucket(bucketA), []byte(prefix))
+		fwd, back := walk(c)
+		wantStrings(t, fmt.Sprintf("forward over %q", prefix), fwd, want...)
+		wantStrings(t, fmt.Sprintf("backward over %q", prefix), back, reversed(want)...)
+	}
+	view(t, e, func(tx store.Tx) error {
+		check(tx, "ab", "ab=2", "ab\x00=3", "abc=5", "ab\xff=4")
+		check(tx, "ab\xff", "ab\xff=4")
+		check(tx, "\xff", "\xff=8", "\xff\xff=9")
+		check(tx, "abd")
+		check(tx, "", "a=1", "ab=2", "ab\x00=3", "abc=5", "ab\xff=4", "ac=6", "b=7", "\xff=8", "\xff\xff=9")
+		c := store.PrefixCursor(tx.Bucket(bucketA), []byte("ab"))
+		seeks(t, `over "ab"`, c, "a", "ab=2", "ab\x01", "abc=5", "abd", "ab\xff=4", "", "ab=2", "ac", "<nil>", "b", "<nil>")
+		c.Seek([]byte("ab"))
+		if got := kv(c.Prev()); got != "<nil>" {
+			t.Errorf("Prev before the prefix: %s", got)
+		}
+		return nil
+	})
+	update(t, e, func(tx store.Tx) error {
+		b := tx.Bucket(bucketA)
+		must(t, b.Put([]byte("ab1"), []byte("new")))
+		must(t, b.Put([]byte("aa"), []byte("outside")))
+		must(t, b.Put([]byte("ad"), []byte("outside")))
+		must(t, b.Delete([]byte("abc")))
+		check(tx, "ab", "ab=2", "ab\x00=3", "ab1=new", "ab\xff=4")
+		return nil
+	})
 }
