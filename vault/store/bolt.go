@@ -67,10 +67,20 @@ func (t BoltTx) Writable() bool { return t.Tx.Writable() }
 // boltBucket is a bbolt bucket; its cursor is bbolt's.
 type boltBucket struct{ *bolt.Bucket }
 
-func (b boltBucket) Cursor() Cursor              { return b.Bucket.Cursor() }
-func (b boltBucket) Put(key, value []byte) error { return boltErr(b.Bucket.Put(key, value)) }
-func (b boltBucket) Delete(key []byte) error     { return boltErr(b.Bucket.Delete(key)) }
-func (b boltBucket) SetSequence(n uint64) error  { return boltErr(b.Bucket.SetSequence(n)) }
+func (b boltBucket) Cursor() Cursor { return b.Bucket.Cursor() }
+
+// Put is bbolt's, with a nil value put as an empty one: bbolt hands a nil
+// value put back as nil until the transaction commits, and the store's
+// model is that a key that is there has a non-nil value.
+func (b boltBucket) Put(key, value []byte) error {
+	if value == nil {
+		value = []byte{}
+	}
+	return boltErr(b.Bucket.Put(key, value))
+}
+
+func (b boltBucket) Delete(key []byte) error    { return boltErr(b.Bucket.Delete(key)) }
+func (b boltBucket) SetSequence(n uint64) error { return boltErr(b.Bucket.SetSequence(n)) }
 func (b boltBucket) NextSequence() (uint64, error) {
 	n, err := b.Bucket.NextSequence()
 	return n, boltErr(err)

@@ -1,0 +1,1074 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mathrand "math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Etcd is the engine of a prefix of an etcd cluster: buckets are ranges of
+// etcd's keys under the prefix, a View reads one revision of them, and an
+// Update is one etcd transaction, made only if no other Update committed
+// since its snapshot, and otherwise run again on a new one.
+//
+// The keys under the prefix P:
+//
+//	P + "c"                                  the commit counter
+//	P + "b/" + name                          bucket name's marker: its sequence (8 bytes, big-endian)
+//	P + "k/" + len(name) + name + key        a key of bucket name (len(name) is one byte)
+//
+// A bucket's keys are one contiguous range of etcd's keys that no other
+// bucket's keys share: the name's length goes before it, so that bucket
+// "a"'s keys are not among bucket "ab"'s. KeyRange gives the range of the
+// keys of a bucket that start with a prefix, for etcd's role-based access
+// control (a role allowed to read one range reads nothing else). Bucket
+// names are 1 to 255 bytes; keys are any non-empty bytes.
+//
+// Transactions. A transaction starts with one linearizable read of every
+// bucket marker (the vault has a few dozen buckets), which fixes its
+// revision; every later read is made at that revision (serializable: it is
+// served by any member that has it), so a View is a snapshot and never
+// waits for a writer. A transaction reads each key once: what it read, and
+// what it wrote, it answers from memory. Cursors read pages of keys, never
+// a whole bucket at once. An Update keeps its writes in memory, and its
+// reads see them merged in order; when its function returns nil, they are
+// sent as one etcd transaction that is applied only if the commit counter
+// was not written after the snapshot's revision, and that writes the
+// counter too. Every Update, on every computer, writes the counter, so a
+// commit is refused exactly when another was made since its snapshot, and
+// Update then runs its function again on a new snapshot (with a randomized
+// backoff, at most Attempts times), so that no change is lost. A commit
+// whose answer does not come in time is looked up before Update answers:
+// it either is written or never will be (see resolve).
+//
+// Limits are the server's (--max-txn-ops, --max-request-bytes), less what
+// the engine writes itself; a transaction over them is refused by Update
+// with ErrTooLarge before anything is sent.
+type Etcd struct {
+	cli     *clientv3.Client
+	o       EtcdOptions
+	prefix  string
+	counter string // P + "c"
+	markers string // P + "b/"
+	keys    string // P + "k/"
+}
+
+// EtcdOptions are the settings of an Etcd engine; zero values are defaults.
+type EtcdOptions struct {
+	// RequestTimeout bounds each request to etcd: 5 s unless set. A request
+	// that takes longer fails with ErrUnavailable.
+	RequestTimeout time.Duration
+	// MaxTxnOps and MaxRequestBytes are the server's --max-txn-ops and
+	// --max-request-bytes: etcd's defaults, 128 and 1.5 MiB, unless set.
+	// The client must send requests that large: clientv3 sends 2 MiB at
+	// most unless its MaxCallSendMsgSize says more.
+	MaxTxnOps       int
+	MaxRequestBytes int
+	// PageSize is the most keys a cursor reads in one request: 512 unless
+	// set.
+	PageSize int
+	// Attempts is how many times Update runs its function when other
+	// writers keep committing first, before it gives up with ErrConflict:
+	// 32 unless set.
+	Attempts int
+	// CloseClient makes Close close the client too.
+	CloseClient bool
+}
+
+// Errors of the etcd engine alone.
+var (
+	// ErrConflict is returned by Update when other writers committed first
+	// every time it ran its function; nothing of it is written.
+	ErrConflict = errors.New("store: other writers kept committing first")
+	// ErrCommitUnknown is returned by Update when etcd did not answer a
+	// commit in time and could not be asked afterwards whether it was
+	// made: the transaction is either written whole or not at all. The
+	// error is ErrUnavailable too.
+	ErrCommitUnknown = errors.New("store: the engine did not say whether the transaction was written")
+)
+
+const (
+	// maxBucketName is the longest bucket name: its length is one byte.
+	maxBucketName = 255
+	// opOverhead bounds the bytes of protocol buffer framing of one
+	// operation of a transaction request beyond its key, range end and
+	// value; txnOverhead bounds those of the request itself (the compare,
+	// etcd's raft header and user name).
+	opOverhead  = 16
+	txnOverhead = 1024
+	// sequenceOps are operations Limits keeps back for the markers of the
+	// buckets whose sequence (or existence) a transaction changes.
+	sequenceOps = 8
+	// firstPage is the size of a cursor's first forward page: a Seek is
+	// often followed by a few moves only. Pages double up to PageSize.
+	firstPage = 64
+	// backPages is how many pages of keys a cursor going back reads at most
+	// at once (fetchBackward).
+	backPages = 64
+)
+
+// NewEtcd returns the engine of the keys under prefix in the cluster of cli.
+// The prefix ends in "/", so that one vault's keys are not a part of
+// another's.
+func NewEtcd(cli *clientv3.Client, prefix string, o EtcdOptions) (*Etcd, error) {
+	if cli == nil {
+		return nil, errors.New("store: no etcd client")
+	}
+	if prefix == "" || prefix[len(prefix)-1] != '/' {
+		return nil, fmt.Errorf("store: the etcd prefix %q does not end in /", prefix)
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = 5 * time.Second
+	}
+	if o.MaxTxnOps <= 0 {
+		o.MaxTxnOps = 128
+	}
+	if o.MaxRequestBytes <= 0 {
+		o.MaxRequestBytes = 3 << 19 // 1.5 MiB
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 512
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = 32
+	}
+	return &Etcd{cli: cli, o: o, prefix: prefix, counter: prefix + "c", markers: prefix + "b/", keys: prefix + "k/"}, nil
+}
+
+// Limits are the server's, less what the engine itself writes: the commit
+// counter, sequenceOps bucket markers, and the framing and key prefixes of
+// every operation. A transaction within them is always taken.
+func (e *Etcd) Limits() Limits {
+	perOp := opOverhead + len(e.keys) + 1 + maxBucketName
+	return Limits{
+		Ops:   max(e.o.MaxTxnOps-1-sequenceOps, 1),
+		Bytes: max(e.o.MaxRequestBytes-txnOverhead-(e.o.MaxTxnOps)*perOp, 1),
+	}
+}
+
+// KeyRange returns the range [start, end) of etcd's keys that holds the keys
+// of bucket that start with keyPrefix (all of the bucket's with an empty
+// one): what an etcd role is granted to read them and nothing else.
+func (e *Etcd) KeyRange(bucket, keyPrefix []byte) (start, end string) {
+	start = e.bucketPrefix(string(bucket)) + string(keyPrefix)
+	return start, clientv3.GetPrefixRangeEnd(start)
+}
+
+// MetaRange returns the range [start, end) of etcd's keys that every
+// transaction reads before any bucket (the bucket markers) and that every
+// commit writes (the commit counter, and the markers of buckets made,
+// deleted or whose sequence changes): a role needs read on it to use the
+// engine at all, and write to commit.
+func (e *Etcd) MetaRange() (start, end string) { return e.prefix, e.keys }
+
+// Close releases the engine, and the client if the options say so.
+func (e *Etcd) Close() error {
+	if e.o.CloseClient {
+		return e.cli.Close()
+	}
+	return nil
+}
+
+// Compact removes from etcd what is no longer its present state: every
+// earlier revision of every key (etcd's history is the cluster's, not the
+// prefix's: the compaction is of all keys), then the space it took in each
+// member's database file (a defragmentation, member after member; a member
+// serves no requests while it is defragmented). After it, a value deleted or
+// overwritten is in no member's database; etcd's write-ahead log and
+// snapshot files keep it until they are rotated out. A View that is reading
+// an older revision when Compact runs fails. Compact is bounded by ctx, not
+// by RequestTimeout: a large database takes a while to defragment.
+func (e *Etcd) Compact(ctx context.Context) error {
+	resp, err := e.cli.Get(ctx, e.counter, clientv3.WithCountOnly())
+	if err != nil {
+		return etcdErr(err)
+	}
+	_, err = e.cli.Compact(ctx, resp.Header.Revision, clientv3.WithCompactPhysical())
+	if err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
+		return etcdErr(err)
+	}
+	members, err := e.cli.MemberList(ctx)
+	if err != nil {
+		return etcdErr(err)
+	}
+	var errs []error
+	for _, m := range members.Members {
+		if len(m.ClientURLs) == 0 { // added, not started
+			continue
+		}
+		if _, err := e.cli.Defragment(ctx, m.ClientURLs[0]); err != nil {
+			errs = append(errs, fmt.Errorf("defragmenting %s: %w", m.Name, etcdErr(err)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ctx is the context of one request.
+func (e *Etcd) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), e.o.RequestTimeout)
+}
+
+func (e *Etcd) bucketPrefix(name string) string {
+	return e.keys + string([]byte{byte(len(name))}) + name
+}
+
+func (e *Etcd) View(fn func(Tx) error) error {
+	tx, err := e.begin(false)
+	if err != nil {
+		return err
+	}
+	ferr := fn(tx)
+	if err := tx.failure(); err != nil {
+		return err
+	}
+	return ferr
+}
+
+func (e *Etcd) Update(fn func(Tx) error) error {
+	backoff := 2 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		tx, err := e.begin(true)
+		if err != nil {
+			return err
+		}
+		ferr := fn(tx)
+		err = tx.failure()
+		if err == nil && ferr != nil {
+			return ferr
+		}
+		if err == nil {
+			err = tx.commit()
+		}
+		if !errors.Is(err, errStale) {
+			return err
+		}
+		if attempt == e.o.Attempts {
+			return fmt.Errorf("%w: the transaction was tried %d times", ErrConflict, attempt)
+		}
+		time.Sleep(time.Duration(mathrand.Int64N(int64(backoff))))
+		backoff = min(2*backoff, 100*time.Millisecond)
+	}
+}
+
+// errStale is a snapshot that another commit made old: the commit's
+// compare failed, or the revision was compacted under a read.
+var errStale = errors.New("store: the snapshot is no longer the present")
+
+// begin starts a transaction: one read of every bucket marker, which fixes
+// its revision.
+func (e *Etcd) begin(writable bool) (*etcdTx, error) {
+	ctx, cancel := e.ctx()
+	defer cancel()
+	resp, err := e.cli.Get(ctx, e.markers, clientv3.WithPrefix())
+	if err != nil {
+		return nil, etcdErr(err)
+	}
+	tx := &etcdTx{e: e, writable: writable, rev: resp.Header.Revision, buckets: make(map[string]*etcdBucket, len(resp.Kvs))}
+	for _, kv := range resp.Kvs {
+		name := string(kv.Key[len(e.markers):])
+		if len(kv.Value) != 8 || name == "" || len(name) > maxBucketName {
+			return nil, fmt.Errorf("store: etcd: the bucket marker %q is not one the engine wrote", kv.Key)
+		}
+		b := tx.newBucket(name)
+		b.inBase, b.exists = true, true
+		b.seq = binary.BigEndian.Uint64(kv.Value)
+	}
+	return tx, nil
+}
+
+// etcdTx is a transaction of the etcd engine. Buckets and cursors of one
+// transaction may be used by several goroutines, each its own: what they
+// share (the buckets' caches and writes) is under mu.
+type etcdTx struct {
+	e        *Etcd
+	writable bool
+	// rev is the revision the transaction reads.
+	rev int64
+
+	mu sync.Mutex
+	// err is the first read that failed: a read answers nil then, and the
+	// transaction's result is err.
+	err error
+	// buckets are those of the snapshot and those the transaction made.
+	buckets map[string]*etcdBucket
+}
+
+// etcdBucket is a bucket as a transaction sees it: the snapshot's keys, and
+// over them the transaction's own writes.
+type etcdBucket struct {
+	tx   *etcdTx
+	name string
+	// prefix is the etcd key prefix of its keys, end the end of their range.
+	prefix, end string
+	// exists: the bucket is there in the transaction.
+	exists bool
+	// inBase: its marker is in the snapshot.
+	inBase bool
+	// wiped: it was deleted in the transaction, so the snapshot's keys are
+	// not its (it may have been made again since).
+	wiped bool
+	seq   uint64
+	// markerDirty: the marker is to be written (the bucket was made or its
+	// sequence changed).
+	markerDirty bool
+	// cache holds the snapshot's values read by Get; nil for a key that is
+	// not there.
+	cache map[string][]byte
+	// writes are the transaction's puts and deletes (a nil value), by key;
+	// order is their keys in order.
+	writes map[string]write
+	order  []string
+}
+
+type write struct{ key, value []byte }
+
+func (tx *etcdTx) newBucket(name string) *etcdBucket {
+	prefix := tx.e.bucketPrefix(name)
+	b := &etcdBucket{tx: tx, name: name, prefix: prefix, end: clientv3.GetPrefixRangeEnd(prefix)}
+	tx.buckets[name] = b
+	return b
+}
+
+// failure is the transaction's error: a failed read, mapped.
+func (tx *etcdTx) failure() error {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if tx.err == nil {
+		return nil
+	}
+	if tx.writable && errors.Is(tx.err, rpctypes.ErrCompacted) {
+		return errStale
+	}
+	return etcdErr(tx.err)
+}
+
+// fail records a failed read.
+func (tx *etcdTx) fail(err error) {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if tx.err == nil {
+		tx.err = err
+	}
+}
+
+// read reads at the transaction's revision: from any member that has it,
+// or, if the one asked has not caught up with it yet, through the leader.
+func (tx *etcdTx) read(key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	ctx, cancel := tx.e.ctx()
+	defer cancel()
+	opts = append(opts, clientv3.WithRev(tx.rev))
+	resp, err := tx.e.cli.Get(ctx, key, append(opts, clientv3.WithSerializable())...)
+	if errors.Is(err, rpctypes.ErrFutureRev) {
+		resp, err = tx.e.cli.Get(ctx, key, opts...)
+	}
+	return resp, err
+}
+
+func validName(name []byte) bool { return len(name) > 0 && len(name) <= maxBucketName }
+
+func (tx *etcdTx) Writable() bool { return tx.writable }
+
+func (tx *etcdTx) Bucket(name []byte) Bucket {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if b := tx.buckets[string(name)]; b != nil && b.exists {
+		return b
+	}
+	return nil
+}
+
+func (tx *etcdTx) CreateBucket(name []byte) (Bucket, error) { return tx.create(name, false) }
+
+func (tx *etcdTx) CreateBucketIfNotExists(name []byte) (Bucket, error) { return tx.create(name, true) }
+
+func (tx *etcdTx) create(name []byte, mayExist bool) (Bucket, error) {
+	if !tx.writable {
+		return nil, ErrTxNotWritable
+	}
+	if !validName(name) {
+		return nil, fmt.Errorf("store: a bucket name of %d bytes (1 to %d on etcd)", len(name), maxBucketName)
+	}
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	b := tx.buckets[string(name)]
+	if b != nil && b.exists {
+		if mayExist {
+			return b, nil
+		}
+		return nil, ErrBucketExists
+	}
+	if b == nil {
+		b = tx.newBucket(string(name))
+	}
+	b.exists, b.markerDirty, b.seq = true, true, 0
+	return b, nil
+}
+
+func (tx *etcdTx) DeleteBucket(name []byte) error {
+	if !tx.writable {
+		return ErrTxNotWritable
+	}
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	b := tx.buckets[string(name)]
+	if b == nil || !b.exists {
+		return ErrBucketNotFound
+	}
+	b.exists, b.wiped, b.markerDirty, b.seq = false, b.inBase, false, 0
+	b.cache, b.writes, b.order = nil, nil, nil
+	return nil
+}
+
+func (tx *etcdTx) ForEach(fn func(name []byte, b Bucket) error) error {
+	tx.mu.Lock()
+	var bs []*etcdBucket
+	for _, b := range tx.buckets {
+		if b.exists {
+			bs = append(bs, b)
+		}
+	}
+	tx.mu.Unlock()
+	slices.SortFunc(bs, func(a, b *etcdBucket) int { return strings.Compare(a.name, b.name) })
+	for _, b := range bs {
+		if err := fn([]byte(b.name), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// base reports whether the snapshot's keys are the bucket's. Under tx.mu.
+func (b *etcdBucket) base() bool { return b.inBase && !b.wiped }
+
+func (b *etcdBucket) Get(key []byte) []byte {
+	tx := b.tx
+	tx.mu.Lock()
+	if w, ok := b.writes[string(key)]; ok {
+		tx.mu.Unlock()
+		return w.value
+	}
+	if !b.base() || len(key) == 0 {
+		tx.mu.Unlock()
+		return nil
+	}
+	if v, ok := b.cache[string(key)]; ok {
+		tx.mu.Unlock()
+		return v
+	}
+	tx.mu.Unlock()
+	resp, err := tx.read(b.prefix + string(key))
+	if err != nil {
+		tx.fail(err)
+		return nil
+	}
+	var v []byte
+	if len(resp.Kvs) > 0 {
+		v = nonNil(resp.Kvs[0].Value)
+	}
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if b.cache == nil {
+		b.cache = make(map[string][]byte)
+	}
+	b.cache[string(key)] = v
+	return v
+}
+
+// nonNil is v, or an empty value for nil: etcd hands an empty value back as
+// nil.
+func nonNil(v []byte) []byte {
+	if v == nil {
+		return []byte{}
+	}
+	return v
+}
+
+func (b *etcdBucket) Put(key, value []byte) error {
+	if len(key) == 0 {
+		return ErrKeyRequired
+	}
+	return b.write(key, nonNil(value))
+}
+
+func (b *etcdBucket) Delete(key []byte) error { return b.write(key, nil) }
+
+func (b *etcdBucket) write(key, value []byte) error {
+	tx := b.tx
+	if !tx.writable {
+		return ErrTxNotWritable
+	}
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if tx.err != nil {
+		return etcdErr(tx.err)
+	}
+	if b.writes == nil {
+		b.writes = make(map[string]write)
+	}
+	if _, ok := b.writes[string(key)]; !ok {
+		i, _ := slices.BinarySearch(b.order, string(key))
+		b.order = slices.Insert(b.order, i, string(key))
+	}
+	b.writes[string(key)] = write{key, value}
+	return nil
+}
+
+func (b *etcdBucket) ForEach(fn func(k, v []byte) error) error {
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *etcdBucket) Sequence() uint64 {
+	b.tx.mu.Lock()
+	defer b.tx.mu.Unlock()
+	return b.seq
+}
+
+func (b *etcdBucket) SetSequence(n uint64) error {
+	if !b.tx.writable {
+		return ErrTxNotWritable
+	}
+	b.tx.mu.Lock()
+	defer b.tx.mu.Unlock()
+	b.seq, b.markerDirty = n, true
+	return nil
+}
+
+func (b *etcdBucket) NextSequence() (uint64, error) {
+	if !b.tx.writable {
+		return 0, ErrTxNotWritable
+	}
+	b.tx.mu.Lock()
+	defer b.tx.mu.Unlock()
+	b.seq++
+	b.markerDirty = true
+	return b.seq, nil
+}
+
+// overlay returns the transaction's write nearest to k that is a put: the
+// first at or after k going forward, the last before k going back (before
+// the end when k is nil). Under tx.mu.
+func (b *etcdBucket) overlay(k []byte, forward bool) (write, bool) {
+	i := sort.Search(len(b.order), func(i int) bool { return b.order[i] >= string(k) })
+	if !forward && k == nil {
+		i = len(b.order)
+	}
+	for {
+		if !forward {
+			i--
+		}
+		if i < 0 || i >= len(b.order) {
+			return write{}, false
+		}
+		if w := b.writes[b.order[i]]; w.value != nil {
+			return w, true
+		}
+		if forward {
+			i++
+		}
+	}
+}
+
+func (b *etcdBucket) Cursor() Cursor { return b.PrefixCursor(nil) }
+
+// PrefixCursor returns a cursor that sees and reads only the keys that
+// start with prefix: a role allowed to read that range (KeyRange) walks it.
+func (b *etcdBucket) PrefixCursor(prefix []byte) Cursor {
+	return &etcdCursor{b: b, lo: prefix, hi: prefixEnd(prefix), next: min(firstPage, b.tx.e.o.PageSize)}
+}
+
+// etcdCursor walks a bucket: the snapshot's keys, read a page at a time, and
+// the transaction's writes, merged. It remembers where it is by key, so
+// writes made while it is out are seen by its next move.
+type etcdCursor struct {
+	b *etcdBucket
+	// lo and hi bound the keys the cursor sees and reads: [lo, hi), to
+	// the bucket's end if hi is nil.
+	lo, hi []byte
+	// at is where the cursor is: on key, before the first key or after the
+	// last, or nowhere yet.
+	at  position
+	key []byte
+	// page is the last page of the snapshot's keys read; next is the size
+	// of the next forward page, back that of the next backward one.
+	page       page
+	next, back int
+}
+
+type position int
+
+const (
+	nowhere position = iota
+	onKey
+	beforeFirst
+	afterLast
+)
+
+// page is a run of the snapshot's keys of a bucket, in order, that holds
+// every key of the range [from, to) (to the cursor's end if toEnd; from its
+// start if from is its lo). A value is nil until it is read.
+type page struct {
+	valid    bool
+	keys     [][]byte
+	values   [][]byte
+	from, to []byte
+	toEnd    bool
+}
+
+func (c *etcdCursor) First() ([]byte, []byte) { return c.Seek([]byte{}) }
+
+func (c *etcdCursor) Last() ([]byte, []byte) {
+	w, ok := c.floor(nil)
+	return c.land(w, ok, beforeFirst)
+}
+
+func (c *etcdCursor) Seek(key []byte) ([]byte, []byte) {
+	w, ok := c.ceil(key)
+	return c.land(w, ok, afterLast)
+}
+
+func (c *etcdCursor) Next() ([]byte, []byte) {
+	switch c.at {
+	case onKey:
+		return c.Seek(append(slices.Clip(c.key), 0))
+	case afterLast:
+		return nil, nil
+	}
+	return c.First()
+}
+
+func (c *etcdCursor) Prev() ([]byte, []byte) {
+	switch c.at {
+	case onKey:
+		w, ok := c.floor(c.key)
+		return c.land(w, ok, beforeFirst)
+	case beforeFirst:
+		return nil, nil
+	}
+	return c.Last()
+}
+
+// land moves the cursor onto w, or, if there is none, off the end given.
+func (c *etcdCursor) land(w write, ok bool, off position) ([]byte, []byte) {
+	if !ok {
+		c.at, c.key = off, nil
+		return nil, nil
+	}
+	c.at, c.key = onKey, w.key
+	return w.key, w.value
+}
+
+// ceil returns the cursor's first key at or after k.
+func (c *etcdCursor) ceil(k []byte) (write, bool) {
+	if string(k) < string(c.lo) {
+		k = c.lo
+	}
+	w, ok := c.merged(k, true)
+	if ok && c.hi != nil && string(w.key) >= string(c.hi) {
+		return write{}, false
+	}
+	return w, ok
+}
+
+// floor returns the cursor's last key before k (nil: its last key).
+func (c *etcdCursor) floor(k []byte) (write, bool) {
+	if c.hi != nil && (k == nil || string(k) > string(c.hi)) {
+		k = c.hi
+	}
+	w, ok := c.merged(k, false)
+	if ok && string(w.key) < string(c.lo) {
+		return write{}, false
+	}
+	return w, ok
+}
+
+// merged returns the bucket's first key at or after k going forward, its
+// last before k going back (nil: its last key): the transaction's writes
+// over the snapshot's keys, reading none outside the cursor's bounds.
+func (c *etcdCursor) merged(k []byte, forward bool) (write, bool) {
+	b, tx := c.b, c.b.tx
+	tx.mu.Lock()
+	over, overOK := b.overlay(k, forward)
+	base := b.base()
+	tx.mu.Unlock()
+	if !base {
+		return over, overOK
+	}
+	for {
+		var under write
+		ok := false
+		if forward {
+			under, ok = c.baseCeil(k)
+		} else {
+			under, ok = c.baseFloor(k)
+		}
+		switch {
+		case !ok:
+			return over, overOK
+		case overOK && string(over.key) != string(under.key) && (string(over.key) < string(under.key)) == forward:
+			return over, true
+		case !c.written(under.key):
+			return under, true
+		case forward:
+			k = append(slices.Clip(under.key), 0)
+		default:
+			k = under.key
+		}
+	}
+}
+
+// written reports whether the transaction wrote key, which hides the
+// snapshot's.
+func (c *etcdCursor) written(key []byte) bool {
+	c.b.tx.mu.Lock()
+	defer c.b.tx.mu.Unlock()
+	_, ok := c.b.writes[string(key)]
+	return ok
+}
+
+// baseCeil returns the snapshot's first key at or after k.
+func (c *etcdCursor) baseCeil(k []byte) (write, bool) {
+	p := &c.page
+	if !p.valid || string(k) < string(p.from) || !(p.toEnd || string(k) < string(p.to)) {
+		if !c.fetchForward(k) {
+			return write{}, false
+		}
+	}
+	i := sort.Search(len(p.keys), func(i int) bool { return string(p.keys[i]) >= string(k) })
+	if i == len(p.keys) {
+		if p.toEnd {
+			return write{}, false
+		}
+		// No key of the page's range is at or after k: the next is at or
+		// after its end.
+		if !c.fetchForward(p.to) || len(p.keys) == 0 {
+			return write{}, false
+		}
+		i = 0
+	}
+	return c.entry(i, true)
+}
+
+// baseFloor returns the snapshot's last key before k (nil: its last key).
+func (c *etcdCursor) baseFloor(k []byte) (write, bool) {
+	p := &c.page
+	covered := p.valid && p.toEnd
+	if k != nil {
+		covered = p.valid && string(p.from) <= string(k) && (p.toEnd || string(k) <= string(p.to))
+	}
+	if !covered {
+		if !c.fetchBackward(k) {
+			return write{}, false
+		}
+	}
+	i := len(p.keys)
+	if k != nil {
+		i = sort.Search(len(p.keys), func(i int) bool { return string(p.keys[i]) >= string(k) })
+	}
+	if i == 0 {
+		if string(p.from) <= string(c.lo) {
+			return write{}, false
+		}
+		if !c.fetchBackward(p.from) || len(p.keys) == 0 {
+			return write{}, false
+		}
+		i = len(p.keys)
+	}
+	return c.entry(i-1, false)
+}
+
+// entry returns the page's key i with its value, reading the values of the
+// keys from i on in the direction the cursor goes if the page has only
+// their keys.
+func (c *etcdCursor) entry(i int, forward bool) (write, bool) {
+	p, b := &c.page, c.b
+	if p.values[i] == nil {
+		n := b.tx.e.o.PageSize
+		lo, hi := i, min(i+n, len(p.keys))
+		if !forward {
+			lo, hi = max(i-n+1, 0), i+1
+		}
+		resp, err := b.tx.read(b.prefix+string(p.keys[lo]), clientv3.WithRange(b.prefix+string(p.keys[hi-1])+"\x00"),
+			clientv3.WithLimit(int64(hi-lo)))
+		if err == nil && len(resp.Kvs) != hi-lo {
+			err = fmt.Errorf("store: etcd: bucket %q has other keys at one revision", b.name)
+		}
+		if err != nil {
+			b.tx.fail(err)
+			p.valid = false
+			return write{}, false
+		}
+		for j, kv := range resp.Kvs {
+			p.values[lo+j] = nonNil(kv.Value)
+		}
+	}
+	return write{p.keys[i], p.values[i]}, true
+}
+
+// end is the end of the etcd range the cursor reads.
+func (c *etcdCursor) end() string {
+	if c.hi != nil {
+		return c.b.prefix + string(c.hi)
+	}
+	return c.b.end
+}
+
+// fetchForward reads the page of keys from k on, with their values.
+func (c *etcdCursor) fetchForward(k []byte) bool {
+	b := c.b
+	resp, err := b.tx.read(b.prefix+string(k), clientv3.WithRange(c.end()), clientv3.WithLimit(int64(c.next)))
+	if err != nil {
+		b.tx.fail(err)
+		c.page.valid = false
+		return false
+	}
+	c.next = min(2*c.next, b.tx.e.o.PageSize)
+	p := &c.page
+	p.valid, p.from, p.toEnd = true, k, !resp.More
+	p.keys, p.values = p.keys[:0], p.values[:0]
+	for _, kv := range resp.Kvs {
+		p.keys = append(p.keys, kv.Key[len(b.prefix):])
+		p.values = append(p.values, nonNil(kv.Value))
+	}
+	if resp.More {
+		p.to = append(slices.Clip(p.keys[len(p.keys)-1]), 0)
+	}
+	return true
+}
+
+// fetchBackward reads the keys before k (nil: the bucket's end), without
+// their values, which entry reads a page at a time. etcd has no reverse range:
+// a range in descending order is read whole by the server, then sorted and
+// cut, so that going back costs as much as the keys before it whatever the
+// limit. The keys alone are asked for, and more each time (up to
+// backPages pages), so that a walk back over a bucket reads it whole only a
+// few times.
+func (c *etcdCursor) fetchBackward(k []byte) bool {
+	b := c.b
+	n := b.tx.e.o.PageSize
+	if c.back == 0 {
+		c.back = n
+	}
+	end := b.end
+	if k != nil {
+		end = b.prefix + string(k)
+	}
+	resp, err := b.tx.read(b.prefix+string(c.lo), clientv3.WithRange(end), clientv3.WithLimit(int64(c.back)),
+		clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend), clientv3.WithKeysOnly())
+	if err != nil {
+		b.tx.fail(err)
+		c.page.valid = false
+		return false
+	}
+	c.back = min(2*c.back, backPages*n)
+	p := &c.page
+	p.valid, p.from, p.to, p.toEnd = true, c.lo, k, k == nil
+	p.keys, p.values = p.keys[:0], p.values[:0]
+	for i := len(resp.Kvs) - 1; i >= 0; i-- {
+		p.keys = append(p.keys, resp.Kvs[i].Key[len(b.prefix):])
+		p.values = append(p.values, nil)
+	}
+	if resp.More {
+		p.from = p.keys[0]
+	}
+	return true
+}
+
+// commit sends the transaction's writes as one etcd transaction, made only
+// if no commit was made since the snapshot; errStale if one was.
+func (tx *etcdTx) commit() error {
+	e := tx.e
+	ops, size, keys, keyBytes := tx.ops()
+	if len(ops) == 0 {
+		return nil
+	}
+	if l := e.Limits(); keys > l.Ops || keyBytes > l.Bytes {
+		return fmt.Errorf("%w: %d keys of %d bytes, where the engine takes %d keys of %d bytes",
+			ErrTooLarge, keys, keyBytes, l.Ops, l.Bytes)
+	}
+	id := newCommitID()
+	ops = append(ops, clientv3.OpPut(e.counter, id))
+	size += opOverhead + len(e.counter) + len(id) + txnOverhead
+	if len(ops) > e.o.MaxTxnOps || size > e.o.MaxRequestBytes {
+		return fmt.Errorf("%w: %d operations of about %d bytes, where etcd takes %d operations of %d bytes",
+			ErrTooLarge, len(ops), size, e.o.MaxTxnOps, e.o.MaxRequestBytes)
+	}
+	ctx, cancel := e.ctx()
+	resp, err := e.cli.Txn(ctx).If(unchangedSince(e.counter, tx.rev)).Then(ops...).Commit()
+	cancel()
+	if err == nil {
+		if !resp.Succeeded {
+			return errStale
+		}
+		return nil
+	}
+	err = etcdErr(err)
+	if !errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	made, rerr := e.resolve(tx.rev, id)
+	switch {
+	case rerr != nil:
+		return fmt.Errorf("%w: %w (asking whether it was: %v)", ErrCommitUnknown, err, rerr)
+	case made:
+		return nil
+	}
+	return err
+}
+
+// unchangedSince is the compare of a commit: key was not written after
+// revision rev (a key that is not there has ModRevision 0).
+func unchangedSince(key string, rev int64) clientv3.Cmp {
+	return clientv3.Compare(clientv3.ModRevision(key), "<", rev+1)
+}
+
+// newCommitID returns a value of the commit counter that no other commit
+// writes, by which a commit is recognized (resolve).
+func newCommitID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// resolve tells whether the commit id, made on a snapshot at revision rev,
+// whose answer did not come, was made; once it returns without error, the
+// commit is made or never will be. Only one commit can follow rev (each
+// compares the counter with its snapshot), so: if no commit followed rev,
+// one that moves the counter on is made now, and the lost one, compared
+// with rev, will fail if it arrives later; if one did, the first write of
+// the counter after rev says whose it was.
+func (e *Etcd) resolve(rev int64, id string) (bool, error) {
+	ctx, cancel := e.ctx()
+	defer cancel()
+	resp, err := e.cli.Txn(ctx).If(unchangedSince(e.counter, rev)).Then(clientv3.OpPut(e.counter, newCommitID())).Commit()
+	if err != nil {
+		return false, err
+	}
+	if resp.Succeeded {
+		return false, nil
+	}
+	for w := range e.cli.Watch(ctx, e.counter, clientv3.WithRev(rev+1)) {
+		if err := w.Err(); err != nil {
+			return false, err
+		}
+		for _, ev := range w.Events {
+			return string(ev.Kv.Value) == id, nil
+		}
+	}
+	return false, fmt.Errorf("the watch of %q ended: %w", e.counter, ctx.Err())
+}
+
+// ops returns the etcd operations that make the transaction's writes, and
+// about how many bytes they take in a request; and the keys the
+// transaction put or deleted, and the bytes of those put with their values,
+// for Limits.
+func (tx *etcdTx) ops() (ops []clientv3.Op, size, keys, keyBytes int) {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	add := func(op clientv3.Op, key, end string, value []byte) {
+		ops = append(ops, op)
+		size += opOverhead + len(key) + len(end) + len(value)
+	}
+	del := func(key, end string) { add(clientv3.OpDelete(key, clientv3.WithRange(end)), key, end, nil) }
+	names := make([]string, 0, len(tx.buckets))
+	for name := range tx.buckets {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		b := tx.buckets[name]
+		marker := tx.e.markers + name
+		if !b.exists {
+			if b.inBase {
+				add(clientv3.OpDelete(marker), marker, "", nil)
+				del(b.prefix, b.end)
+			}
+			continue
+		}
+		if b.markerDirty {
+			seq := binary.BigEndian.AppendUint64(nil, b.seq)
+			add(clientv3.OpPut(marker, string(seq)), marker, "", seq)
+		}
+		if b.wiped {
+			// The snapshot's keys go, but for those put again: etcd
+			// refuses a transaction that puts a key in a range it deletes.
+			from := b.prefix
+			for _, k := range b.order {
+				if b.writes[k].value == nil {
+					continue
+				}
+				if key := b.prefix + k; from < key {
+					del(from, key)
+				}
+				from = b.prefix + k + "\x00"
+			}
+			del(from, b.end)
+		}
+		for _, k := range b.order {
+			w := b.writes[k]
+			keys++
+			keyBytes += len(k) + len(w.value)
+			switch v, cached := b.cache[k]; {
+			case w.value != nil:
+				add(clientv3.OpPut(b.prefix+k, string(w.value)), b.prefix+k, "", w.value)
+			case b.base() && (!cached || v != nil):
+				add(clientv3.OpDelete(b.prefix+k), b.prefix+k, "", nil)
+			}
+		}
+	}
+	return ops, size, keys, keyBytes
+}
+
+// etcdErr maps etcd's errors to the store's, keeping etcd's for the
+// message.
+func etcdErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	// clientv3 hands etcd's errors back as rpctypes.EtcdError; a gRPC
+	// status with etcd's message is one too.
+	cause := rpctypes.Error(err)
+	is := func(target error) bool { return errors.Is(err, target) || errors.Is(cause, target) }
+	var (
+		kind error
+		ee   rpctypes.EtcdError
+		code = status.Code(err)
+	)
+	if errors.As(cause, &ee) {
+		code = ee.Code()
+	}
+	switch {
+	case is(rpctypes.ErrNoSpace):
+		kind = ErrNoSpace
+	case is(rpctypes.ErrPermissionDenied), is(rpctypes.ErrUserEmpty), is(rpctypes.ErrAuthFailed),
+		code == codes.PermissionDenied, code == codes.Unauthenticated:
+		kind = ErrAccessDenied
+	case is(rpctypes.ErrTooManyOps), is(rpctypes.ErrRequestTooLarge), code == codes.ResourceExhausted:
+		kind = ErrTooLarge
+	case is(context.DeadlineExceeded), is(context.Canceled), is(clientv3.ErrNoAvailableEndpoints),
+		code == codes.Unavailable, code == codes.DeadlineExceeded, code == codes.Canceled:
+		kind = ErrUnavailable
+	default:
+		return fmt.Errorf("store: etcd: %w", err)
+	}
+	return fmt.Errorf("%w: %w", kind, err)
+}
