@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/clientvault/clientvault/vault/store"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // The audit event of a bulk add is written without json.Marshal of its
@@ -82,8 +82,8 @@ func TestBulkAddPublishedInPartsIsAllOrNothing(t *testing.T) {
 	tv := newTestVault(t)
 	tv.add(t, fakeRecord(0))
 	counts := func() (n, ids, index int) {
-		tv.db.View(func(tx *bolt.Tx) error {
-			n, ids, index = tx.Bucket(bucketRecords).Stats().KeyN, tx.Bucket(bucketIDs).Stats().KeyN, tx.Bucket(bucketIndex).Stats().KeyN
+		tv.engine().View(func(tx store.Tx) error {
+			n, ids, index = keyCount(tx.Bucket(bucketRecords)), keyCount(tx.Bucket(bucketIDs)), keyCount(tx.Bucket(bucketIndex))
 			return nil
 		})
 		return
@@ -98,7 +98,7 @@ func TestBulkAddPublishedInPartsIsAllOrNothing(t *testing.T) {
 	recs = append(recs, &records.Record{Name: "Bad Dob", DOB: records.Date{Year: 2099, Month: 1, Day: 1}})
 	var published int
 	_, err := tv.Add(context.Background(), sliceSource(recs), AddOptions{BatchSize: 2, Progress: func(int) {
-		tv.db.View(func(tx *bolt.Tx) error { published = max(published, tx.Bucket(bucketIDs).Stats().KeyN); return nil })
+		tv.engine().View(func(tx store.Tx) error { published = max(published, keyCount(tx.Bucket(bucketIDs))); return nil })
 	}})
 	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("Add = %v, want invalid", err)

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"slices"
 
 	"filippo.io/age"
+	"github.com/clientvault/clientvault/vault/store"
 )
 
 // BackupOptions tune Backup.
@@ -85,7 +87,7 @@ func (v *Vault) Backup(path string, o BackupOptions) (*BackupReport, error) {
 // every entry's MAC valid, and an intact audit chain. It returns the number
 // of records and the last audit sequence number.
 func (v *Vault) checkCopy(path string) (records int, seq uint64, err error) {
-	c, err := Open(path, Options{Now: v.opts.Now, ReadOnly: true, Actor: v.opts.Actor})
+	c, err := openFile(path, Options{Now: v.opts.Now, ReadOnly: true, Actor: v.opts.Actor})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -180,16 +182,14 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	if v.opts.ReadOnly {
 		return nil, fmt.Errorf("restore: the vault is open read-only: %w", ErrRefused)
 	}
-	if v.remote != nil {
-		return nil, fmt.Errorf("restore: a vault on etcd is restored as a file (restore into a file vault, then migrate --to a new PREFIX): %w", ErrRefused)
-	}
+
 	if fi, err := os.Stat(from); err == nil {
 		if vi, verr := os.Stat(v.path); verr == nil && os.SameFile(fi, vi) {
 			return nil, fmt.Errorf("restore %s: that is the vault itself: %w", from, ErrRefused)
 		}
 	}
 	// Check a private copy, so that what is checked is what is restored.
-	dir := filepath.Dir(v.path)
+	dir := v.scratchDir()
 	tmp, err := copyFileTo(from, dir, ".clientvault-restore-*.db")
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("backup %s: %w", from, ErrNotFound)
@@ -268,7 +268,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	}
 
 	// Build the restored vault beside the current one.
-	nv, err := Open(tmp, Options{Now: v.opts.Now, Actor: v.opts.Actor, LockTimeout: v.opts.LockTimeout})
+	nv, err := openFile(tmp, Options{Now: v.opts.Now, Actor: v.opts.Actor, LockTimeout: v.opts.LockTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
@@ -341,13 +341,12 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
-	if err := os.Rename(tmp, v.path); err != nil {
-		return nil, fmt.Errorf("restore: %w", err)
+	if v.remote != nil {
+		err = v.replaceRemote(tmp)
+	} else {
+		err = v.putBackFile(dir, tmp)
 	}
-	if err := syncDir(dir); err != nil {
-		return nil, err
-	}
-	if err := v.reopen(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	// The restored state is the newest now, whatever the anchor said.
@@ -356,6 +355,73 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	}
 	rep.Records -= len(rep.Reapplied)
 	return rep, nil
+}
+
+// putBackFile renames the restored file tmp, in dir, over the vault's, and
+// opens it.
+func (v *Vault) putBackFile(dir, tmp string) error {
+	if err := os.Rename(tmp, v.path); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	return v.reopen()
+}
+
+// replaceRemote replaces everything the vault's engine holds with the vault
+// file tmp: first the meta bucket goes, so that from then on the engine
+// holds no vault that opens (a command on another computer says so rather
+// than read half of each), then every other bucket, then the file's buckets
+// are copied in, the meta bucket last (copyStore).
+func (v *Vault) replaceRemote(tmp string) error {
+	src, err := openFile(tmp, Options{Now: v.opts.Now, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer src.Close()
+	err = v.remote.Update(func(tx store.Tx) error { return tx.DeleteBucket(bucketMeta) })
+	if err == nil {
+		err = v.remote.Update(func(tx store.Tx) error {
+			var names [][]byte
+			err := tx.ForEach(func(name []byte, _ store.Bucket) error {
+				names = append(names, clone(name))
+				return nil
+			})
+			for _, name := range names {
+				if err == nil {
+					err = tx.DeleteBucket(name)
+				}
+			}
+			return err
+		})
+	}
+	if err == nil {
+		err = src.view(func(tx *txn) error { return copyStore(v.remote, tx.Tx, &MigrateReport{}) })
+	}
+	if err != nil {
+		return fmt.Errorf("restore: the vault on the engine is half replaced; run the same restore again: %w", err)
+	}
+	v.pending, v.rooted = map[uint64]bool{}, map[string]map[byte]bool{}
+	if err := v.view(v.readHeader); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if c, ok := v.remote.(Compacter); ok {
+		// What the replaced vault held, destroyed since the backup
+		// or not, leaves the engine's history too.
+		return c.Compact(context.Background())
+	}
+	return nil
+}
+
+// scratchDir is where the vault writes its temporary copies: beside the
+// file, or for a vault on another engine, the system's temporary directory
+// (they are sealed, as the vault is).
+func (v *Vault) scratchDir() string {
+	if v.remote != nil {
+		return os.TempDir()
+	}
+	return filepath.Dir(v.path)
 }
 
 // reopen opens the file now at the vault's path, which a restore replaced,
@@ -382,7 +448,7 @@ func (v *Vault) reopen() error {
 // readVault opens the vault file at path read-only with v's keys and runs fn
 // in a read transaction.
 func readVault(path string, v *Vault, fn func(c *Vault, tx *txn) error) error {
-	c, err := Open(path, Options{Now: v.opts.Now, ReadOnly: true})
+	c, err := openFile(path, Options{Now: v.opts.Now, ReadOnly: true})
 	if err != nil {
 		return err
 	}
@@ -441,7 +507,7 @@ func RestoreNew(path, from string, ids []age.Identity, o Options) (*RestoreRepor
 	}
 	defer os.Remove(tmp)
 	o.ReadOnly, o.Restoring = true, true
-	c, err := Open(tmp, o)
+	c, err := openFile(tmp, o)
 	if err != nil {
 		return nil, fmt.Errorf("backup %s: %w", from, err)
 	}
@@ -465,7 +531,7 @@ func RestoreNew(path, from string, ids []age.Identity, o Options) (*RestoreRepor
 		return nil, err
 	}
 	o.ReadOnly = false
-	v, err := Open(path, o)
+	v, err := openFile(path, o)
 	if err != nil {
 		return nil, err
 	}

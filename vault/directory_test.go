@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/clientvault/clientvault/vault/store"
 	"os"
 	"slices"
 	"strings"
@@ -195,7 +196,7 @@ func TestDirectoryTamperingIsDetected(t *testing.T) {
 	ids := tv.add(t, fakeRecord(1), fakeRecord(2))
 	slots := map[ID][]byte{}
 	rows := map[ID][]byte{}
-	tv.withDB(t, func(tx *bolt.Tx) error {
+	tv.withDB(t, func(tx store.Tx) error {
 		for _, id := range ids {
 			slots[id] = clone(tx.Bucket(bucketIDs).Get(id[:]))
 			rows[id] = clone(tx.Bucket(bucketDirectory).Get(slots[id]))
@@ -205,31 +206,31 @@ func TestDirectoryTamperingIsDetected(t *testing.T) {
 	a, b := ids[0], ids[1]
 	for _, c := range []struct {
 		name  string
-		edit  func(d *bolt.Bucket) error
+		edit  func(d store.Bucket) error
 		find  bool // Find fails too
 		wants []string
 	}{
-		{"flip", func(d *bolt.Bucket) error {
+		{"flip", func(d store.Bucket) error {
 			v := clone(rows[a])
 			v[len(v)-3] ^= 1
 			return d.Put(slots[a], v)
 		}, true, []string{a.String()}},
-		{"swap", func(d *bolt.Bucket) error {
+		{"swap", func(d store.Bucket) error {
 			if err := d.Put(slots[a], rows[b]); err != nil {
 				return err
 			}
 			return d.Put(slots[b], rows[a])
 		}, false, []string{a.String(), b.String()}},
-		{"relabel", func(d *bolt.Bucket) error {
+		{"relabel", func(d store.Bucket) error {
 			v := clone(rows[a])
 			copy(v[1:9], b[:])
 			return d.Put(slots[a], v)
 		}, true, []string{a.String()}},
-		{"missing", func(d *bolt.Bucket) error { return d.Delete(slots[a]) }, false, []string{a.String()}},
-		{"orphaned", func(d *bolt.Bucket) error { return d.Put([]byte("\xff\xff\xff\xff\xff\xff\xff\xff"), rows[b]) }, false, []string{b.String()}},
+		{"missing", func(d store.Bucket) error { return d.Delete(slots[a]) }, false, []string{a.String()}},
+		{"orphaned", func(d store.Bucket) error { return d.Put([]byte("\xff\xff\xff\xff\xff\xff\xff\xff"), rows[b]) }, false, []string{b.String()}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			tv.withDB(t, func(tx *bolt.Tx) error {
+			tv.withDB(t, func(tx store.Tx) error {
 				d := tx.Bucket(bucketDirectory)
 				for _, id := range ids {
 					if err := d.Put(slots[id], rows[id]); err != nil {
@@ -269,7 +270,7 @@ func TestDirectoryStaleRowIsReported(t *testing.T) {
 	tv := newTestVault(t)
 	ids := tv.add(t, fakeRecord(1))
 	var slot, old []byte
-	tv.withDB(t, func(tx *bolt.Tx) error {
+	tv.withDB(t, func(tx store.Tx) error {
 		slot = clone(tx.Bucket(bucketIDs).Get(ids[0][:]))
 		old = clone(tx.Bucket(bucketDirectory).Get(slot))
 		return nil
@@ -279,7 +280,7 @@ func TestDirectoryStaleRowIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An authentic row from before the note, put back.
-	tv.withDB(t, func(tx *bolt.Tx) error { return tx.Bucket(bucketDirectory).Put(slot, old) })
+	tv.withDB(t, func(tx store.Tx) error { return tx.Bucket(bucketDirectory).Put(slot, old) })
 	tv.reopen(t)
 	rep, err := tv.Verify()
 	if err != nil {
@@ -297,7 +298,7 @@ func TestDirectoryStaleRowIsReported(t *testing.T) {
 func TestDirectoryIsBuiltForOlderVaults(t *testing.T) {
 	tv := newTestVault(t)
 	ids := tv.add(t, fakeRecord(1), fakeRecord(2))
-	tv.withDB(t, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketDirectory) })
+	tv.withDB(t, func(tx store.Tx) error { return tx.DeleteBucket(bucketDirectory) })
 	v, err := Open(tv.path, Options{Now: testClock, ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/clientvault/clientvault/vault/store"
 	"io"
 	"slices"
 	"testing"
 
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // The attacks on the expiry metadata (bucketExpiry) that Expire trusts to
@@ -29,7 +29,7 @@ func expiryFixture(t *testing.T) (f *retainFixture, keep, due ID) {
 func (f *retainFixture) expiryValue(id ID) []byte {
 	f.t.Helper()
 	var val []byte
-	f.v.db.View(func(tx *bolt.Tx) error {
+	f.v.engine().View(func(tx store.Tx) error {
 		val = clone(tx.Bucket(bucketExpiry).Get(tx.Bucket(bucketIDs).Get(id[:])))
 		return nil
 	})
@@ -43,7 +43,7 @@ func (f *retainFixture) expiryValue(id ID) []byte {
 // deletes it if val is nil.
 func (f *retainFixture) setExpiry(id ID, val []byte) {
 	f.t.Helper()
-	err := f.v.db.Update(func(tx *bolt.Tx) error {
+	err := f.v.engine().Update(func(tx store.Tx) error {
 		slot := clone(tx.Bucket(bucketIDs).Get(id[:]))
 		if val == nil {
 			return tx.Bucket(bucketExpiry).Delete(slot)
@@ -58,7 +58,7 @@ func (f *retainFixture) setExpiry(id ID, val []byte) {
 func (f *retainFixture) present(id ID) bool {
 	f.t.Helper()
 	found := false
-	f.v.db.View(func(tx *bolt.Tx) error {
+	f.v.engine().View(func(tx store.Tx) error {
 		found = tx.Bucket(bucketIDs).Get(id[:]) != nil
 		return nil
 	})
@@ -108,8 +108,8 @@ func TestExpiryMetadataWritten(t *testing.T) {
 		t.Fatalf("expire: %+v, %v", rep, err)
 	}
 	f.verifyOK()
-	f.v.db.View(func(tx *bolt.Tx) error {
-		if n := tx.Bucket(bucketExpiry).Stats().KeyN; n != 1 {
+	f.v.engine().View(func(tx store.Tx) error {
+		if n := keyCount(tx.Bucket(bucketExpiry)); n != 1 {
 			t.Errorf("%d expiry entries, want 1", n)
 		}
 		return nil
@@ -136,7 +136,7 @@ func TestExpiryMetadataForged(t *testing.T) {
 				val[len(val)-1] ^= 1
 			case "slot":
 				// The row moved to the next slot: the due record's.
-				err := f.v.db.Update(func(tx *bolt.Tx) error {
+				err := f.v.engine().Update(func(tx store.Tx) error {
 					exp := tx.Bucket(bucketExpiry)
 					slot := clone(tx.Bucket(bucketIDs).Get(keep[:]))
 					if err := exp.Delete(slot); err != nil {
@@ -255,7 +255,7 @@ func TestExpiryMetadataDeleted(t *testing.T) {
 	}
 	f.verifyOnlyRoot(bucketExpiry) // the kept record's row was rewritten
 	// Metadata for a record that is not in the vault is reported.
-	err = f.v.db.Update(func(tx *bolt.Tx) error {
+	err = f.v.engine().Update(func(tx store.Tx) error {
 		return tx.Bucket(bucketExpiry).Put(seqKey(1<<40), f.expiryValue(keep))
 	})
 	if err != nil {
@@ -270,7 +270,7 @@ func TestExpiryMetadataDeleted(t *testing.T) {
 // MAC stops Expire; nothing is destroyed on the metadata's word alone.
 func TestExpireChecksEntryBeforeDestroying(t *testing.T) {
 	f, keep, due := expiryFixture(t)
-	err := f.v.db.Update(func(tx *bolt.Tx) error {
+	err := f.v.engine().Update(func(tx store.Tx) error {
 		slot := tx.Bucket(bucketIDs).Get(due[:])
 		raw := clone(tx.Bucket(bucketRecords).Get(slot))
 		raw[len(raw)/2] ^= 1
@@ -292,7 +292,7 @@ func TestExpireChecksEntryBeforeDestroying(t *testing.T) {
 // at the first Unlock that may write.
 func TestExpiryMetadataBuilt(t *testing.T) {
 	f, _, due := expiryFixture(t)
-	if err := f.v.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketExpiry) }); err != nil {
+	if err := f.v.engine().Update(func(tx store.Tx) error { return tx.DeleteBucket(bucketExpiry) }); err != nil {
 		t.Fatal(err)
 	}
 	f.v.Close()
@@ -309,8 +309,8 @@ func TestExpiryMetadataBuilt(t *testing.T) {
 	}
 	ro.Close()
 	f.open()
-	f.v.db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bucketExpiry); b == nil || b.Stats().KeyN != 2 {
+	f.v.engine().View(func(tx store.Tx) error {
+		if b := tx.Bucket(bucketExpiry); b == nil || keyCount(b) != 2 {
 			t.Fatal("unlock did not build the expiry metadata")
 		}
 		return nil
@@ -351,8 +351,8 @@ func TestExpiryMetadataStaged(t *testing.T) {
 		t.Fatalf("interrupted add: %v", err)
 	}
 	f.verifyOK()
-	f.v.db.View(func(tx *bolt.Tx) error {
-		if n := tx.Bucket(bucketExpiry).Stats().KeyN; n != 11 {
+	f.v.engine().View(func(tx store.Tx) error {
+		if n := keyCount(tx.Bucket(bucketExpiry)); n != 11 {
 			t.Errorf("%d expiry entries, want 11", n)
 		}
 		return nil

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"fmt"
+	"github.com/clientvault/clientvault/vault/store"
 	"io"
 	"path/filepath"
 	"testing"
@@ -64,9 +65,11 @@ func (tv *testVault) close(t testing.TB) {
 	if tv.Vault == nil {
 		return
 	}
-	err := tv.db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return err
+	err := tv.engine().View(func(tx store.Tx) error {
+		if f := store.BoltOf(tx); f != nil {
+			for err := range f.Check() {
+				return err
+			}
 		}
 		return nil
 	})
@@ -110,17 +113,24 @@ func fakeRecord(n int) *records.Record {
 	}
 }
 
-// withDB closes the vault, runs fn on the raw bbolt file (the attacker's
-// view), and reopens nothing: callers reopen as they need.
-func (tv *testVault) withDB(t testing.TB, fn func(tx *bolt.Tx) error) {
+// withDB closes the vault, runs fn on the raw store (the attacker's view:
+// the bbolt file, or the etcd keys, edited with the engine alone), and
+// reopens nothing: callers reopen as they need.
+func (tv *testVault) withDB(t testing.TB, fn func(tx store.Tx) error) {
 	t.Helper()
 	tv.close(t)
+	if pathEngine != nil {
+		if err := pathEngine(tv.path).Update(fn); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
 	db, err := bolt.Open(tv.path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.Update(fn); err != nil {
+	if err := db.Update(func(tx *bolt.Tx) error { return fn(store.BoltTx{Tx: tx}) }); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/clientvault/clientvault/vault/store"
 	"os"
 	"os/exec"
 	"runtime"
@@ -17,7 +18,6 @@ import (
 	"github.com/clientvault/clientvault/internal/fakesheet"
 	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/records/sheet"
-	bolt "go.etcd.io/bbolt"
 )
 
 // The kill test's child: a process importing killRows rows in batches of
@@ -91,9 +91,9 @@ func testImportKilled(t *testing.T, published bool) {
 	before := listIDs(t, tv.Vault)
 	counts := func() map[string]int {
 		n := map[string]int{}
-		tv.withDB(t, func(tx *bolt.Tx) error {
+		tv.withDB(t, func(tx store.Tx) error {
 			for _, b := range allBuckets {
-				n[string(b)] = tx.Bucket(b).Stats().KeyN
+				n[string(b)] = keyCount(tx.Bucket(b))
 			}
 			return nil
 		})

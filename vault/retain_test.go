@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/clientvault/clientvault/vault/store"
 	"io"
 	"os"
 	"path/filepath"
@@ -303,7 +304,7 @@ func TestExpire(t *testing.T) {
 	if _, err := f.v.View("Old Client"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("view by name after expiry: %v", err)
 	}
-	err = f.v.db.View(func(tx *bolt.Tx) error {
+	err = f.v.engine().View(func(tx store.Tx) error {
 		return tx.Bucket(bucketIndex).ForEach(func(k, _ []byte) error {
 			if ID(k[tagLen:]) == gone {
 				t.Error("an index entry of the destroyed record remains")
@@ -351,7 +352,7 @@ func TestExpireEmptyVault(t *testing.T) {
 func TestExpireRefusesForgedDates(t *testing.T) {
 	f := newRetainFixture(t, consent.Policy{Years: 7})
 	ids := f.add(client("Jane Doe", day(1980, 1, 1), day(2014, 1, 1)))
-	err := f.v.db.Update(func(tx *bolt.Tx) error {
+	err := f.v.engine().Update(func(tx store.Tx) error {
 		slot := tx.Bucket(bucketIDs).Get(ids[0][:])
 		raw := clone(tx.Bucket(bucketRecords).Get(slot))
 		e, err := unmarshalEntry(raw)
@@ -375,7 +376,7 @@ func TestExpireRefusesForgedDates(t *testing.T) {
 			t.Fatalf("expire (dry run %v) over a forged date destroyed %v", dry, rep.Expired)
 		}
 	}
-	if err := f.v.db.View(func(tx *bolt.Tx) error {
+	if err := f.v.engine().View(func(tx store.Tx) error {
 		if tx.Bucket(bucketIDs).Get(ids[0][:]) == nil {
 			t.Fatal("the record with the forged date is gone")
 		}
@@ -445,8 +446,8 @@ func TestHoldAndRelease(t *testing.T) {
 	if err != nil || len(rep.Expired) != 1 {
 		t.Fatalf("expire after release: %+v, %v", rep, err)
 	}
-	err = f.v.db.View(func(tx *bolt.Tx) error {
-		if n := tx.Bucket(bucketHolds).Stats().KeyN; n != 0 {
+	err = f.v.engine().View(func(tx store.Tx) error {
+		if n := keyCount(tx.Bucket(bucketHolds)); n != 0 {
 			t.Errorf("%d holds of the destroyed record remain", n)
 		}
 		return nil
@@ -465,7 +466,7 @@ func TestHoldFlagIsAuthenticated(t *testing.T) {
 	if _, err := f.v.Hold(id.String(), HoldOptions{Reason: "claim"}); err != nil {
 		t.Fatal(err)
 	}
-	err := f.v.db.Update(func(tx *bolt.Tx) error {
+	err := f.v.engine().Update(func(tx store.Tx) error {
 		slot := tx.Bucket(bucketIDs).Get(id[:])
 		raw := clone(tx.Bucket(bucketRecords).Get(slot))
 		e, _ := unmarshalEntry(raw)

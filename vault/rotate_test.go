@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/clientvault/clientvault/vault/store"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,7 +16,6 @@ import (
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // rotateFixture is the sharing fixture with one of every kind of object a
@@ -474,8 +474,8 @@ func TestRotateLargerVault(t *testing.T) {
 			t.Errorf("view by name %d: %v", i, err)
 		}
 	}
-	tv.withDB(t, func(tx *bolt.Tx) error {
-		if n := tx.Bucket(bucketIndex).Stats().KeyN; n != 600 {
+	tv.withDB(t, func(tx store.Tx) error {
+		if n := keyCount(tx.Bucket(bucketIndex)); n != 600 {
 			t.Errorf("%d index keys, want 600", n)
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/clientvault/clientvault/vault/store"
 	"os"
 	"strings"
 	"testing"
@@ -58,7 +59,7 @@ func TestRecordIsPlainAgeCiphertext(t *testing.T) {
 	tv := newTestVault(t)
 	ids := tv.add(t, fakeRecord(1))
 	var sealed []byte
-	tv.withDB(t, func(tx *bolt.Tx) error {
+	tv.withDB(t, func(tx store.Tx) error {
 		slot := tx.Bucket(bucketIDs).Get(ids[0][:])
 		e, err := unmarshalEntry(tx.Bucket(bucketRecords).Get(slot))
 		if err != nil {
@@ -95,7 +96,7 @@ func TestFlipAnyByteOfAnEntryIsDetected(t *testing.T) {
 	tv := newTestVault(t)
 	ids := tv.add(t, fakeRecord(1), fakeRecord(2))
 	var slot, orig []byte
-	tv.withDB(t, func(tx *bolt.Tx) error {
+	tv.withDB(t, func(tx store.Tx) error {
 		slot = clone(tx.Bucket(bucketIDs).Get(ids[0][:]))
 		orig = clone(tx.Bucket(bucketRecords).Get(slot))
 		return nil
@@ -146,7 +147,7 @@ func TestFlipAnyByteOfAnEntryIsDetected(t *testing.T) {
 func TestSwappedEntriesAreDetected(t *testing.T) {
 	tv := newTestVault(t)
 	ids := tv.add(t, fakeRecord(1), fakeRecord(2))
-	tv.withDB(t, func(tx *bolt.Tx) error {
+	tv.withDB(t, func(tx store.Tx) error {
 		recs := tx.Bucket(bucketRecords)
 		s0, s1 := clone(tx.Bucket(bucketIDs).Get(ids[0][:])), clone(tx.Bucket(bucketIDs).Get(ids[1][:]))
 		e0, e1 := clone(recs.Get(s0)), clone(recs.Get(s1))
@@ -164,7 +165,7 @@ func TestSwappedEntriesAreDetected(t *testing.T) {
 	// Swapping only the ciphertexts, keeping each entry's header and MAC:
 	tv2 := newTestVault(t)
 	ids = tv2.add(t, fakeRecord(1), fakeRecord(2))
-	tv2.withDB(t, func(tx *bolt.Tx) error {
+	tv2.withDB(t, func(tx store.Tx) error {
 		recs := tx.Bucket(bucketRecords)
 		s0, s1 := clone(tx.Bucket(bucketIDs).Get(ids[0][:])), clone(tx.Bucket(bucketIDs).Get(ids[1][:]))
 		a, _ := unmarshalEntry(recs.Get(s0))
@@ -209,7 +210,7 @@ func TestForgedCiphertextIsRefused(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tv.withDB(t, func(tx *bolt.Tx) error {
+			tv.withDB(t, func(tx store.Tx) error {
 				slot := tx.Bucket(bucketIDs).Get(ids[0][:])
 				e, err := unmarshalEntry(tx.Bucket(bucketRecords).Get(slot))
 				if err != nil {
@@ -236,7 +237,7 @@ func TestIndexForgeryCannotRedirectAName(t *testing.T) {
 	ids := tv.add(t, fakeRecord(1), fakeRecord(2))
 	// Point record 1's name tag at record 2.
 	tag := tv.keys.nameTag(fakeRecord(1).Name)
-	tv.withDB(t, func(tx *bolt.Tx) error {
+	tv.withDB(t, func(tx store.Tx) error {
 		idx := tx.Bucket(bucketIndex)
 		if err := idx.Delete(append(clone(tag), ids[0][:]...)); err != nil {
 			return err
@@ -254,25 +255,25 @@ func TestIndexForgeryCannotRedirectAName(t *testing.T) {
 }
 
 func TestAuditTamperingIsDetected(t *testing.T) {
-	cases := map[string]func(tx *bolt.Tx) error{
-		"flip a byte": func(tx *bolt.Tx) error {
+	cases := map[string]func(tx store.Tx) error{
+		"flip a byte": func(tx store.Tx) error {
 			b := tx.Bucket(bucketAudit)
 			v := clone(b.Get(seqKey(2)))
 			v[len(v)-5] ^= 1
 			return b.Put(seqKey(2), v)
 		},
-		"edit the action": func(tx *bolt.Tx) error {
+		"edit the action": func(tx store.Tx) error {
 			b := tx.Bucket(bucketAudit)
 			v := bytes.Replace(clone(b.Get(seqKey(3))), []byte(`"view"`), []byte(`"list"`), 1)
 			return b.Put(seqKey(3), v)
 		},
-		"delete an entry": func(tx *bolt.Tx) error { return tx.Bucket(bucketAudit).Delete(seqKey(2)) },
-		"delete the last entry": func(tx *bolt.Tx) error {
+		"delete an entry": func(tx store.Tx) error { return tx.Bucket(bucketAudit).Delete(seqKey(2)) },
+		"delete the last entry": func(tx store.Tx) error {
 			b := tx.Bucket(bucketAudit)
 			k, _ := b.Cursor().Last()
 			return b.Delete(clone(k))
 		},
-		"swap two entries": func(tx *bolt.Tx) error {
+		"swap two entries": func(tx store.Tx) error {
 			b := tx.Bucket(bucketAudit)
 			a, c := clone(b.Get(seqKey(2))), clone(b.Get(seqKey(3)))
 			b.Put(seqKey(2), c)

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/clientvault/clientvault/vault/store"
 	"io"
 	"os"
 	"path/filepath"
@@ -581,7 +582,7 @@ func TestTamperSharingObjects(t *testing.T) {
 	}
 	shareKeyBytes := shareKeyOf(f.jane, "Bea")
 	var savedShare []byte
-	f.v.db.View(func(tx *bolt.Tx) error {
+	f.v.engine().View(func(tx store.Tx) error {
 		savedShare = clone(tx.Bucket(bucketShares).Get(shareKeyBytes))
 		return nil
 	})
@@ -915,7 +916,7 @@ func TestCoworkerRefusesMovedOrForgedShares(t *testing.T) {
 	}
 	body, _ := json.Marshal(shareBody{V: 1, Record: f.john.String(), Staff: "Bea", Scope: []string{"full"}, Sealed: sealed})
 	var jane []byte
-	f.v.db.View(func(tx *bolt.Tx) error {
+	f.v.engine().View(func(tx store.Tx) error {
 		jane = clone(tx.Bucket(bucketShares).Get(shareKeyOf(f.jane, "Bea")))
 		return nil
 	})
@@ -924,7 +925,7 @@ func TestCoworkerRefusesMovedOrForgedShares(t *testing.T) {
 		"forged": append(body, make([]byte, 2*macLen)...),
 	}
 	for name, val := range cases {
-		err := f.v.db.Update(func(tx *bolt.Tx) error {
+		err := f.v.engine().Update(func(tx store.Tx) error {
 			return tx.Bucket(bucketShares).Put(shareKeyOf(f.john, "Bea"), val)
 		})
 		if err != nil {

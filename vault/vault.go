@@ -273,6 +273,13 @@ func Open(path string, o Options) (*Vault, error) {
 	if pathEngine != nil {
 		return OpenEngine(pathEngine(path), path, o)
 	}
+	return openFile(path, o)
+}
+
+// openFile opens the vault file at path: Open, for the files the package
+// itself writes (backups, restores, copies), which are files whatever the
+// engine of the vault.
+func openFile(path string, o Options) (*Vault, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("vault %s: %w", path, ErrNoVault)
@@ -304,7 +311,7 @@ func Open(path string, o Options) (*Vault, error) {
 	}
 	if replacedSince(path, fi) {
 		db.Close()
-		return Open(path, o)
+		return openFile(path, o)
 	}
 	// The vault is the owner's alone: a file that others could read (a
 	// copy made with a permissive umask, a chmod) is made private again by

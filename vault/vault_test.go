@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"github.com/clientvault/clientvault/vault/store"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,6 @@ import (
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -97,7 +97,7 @@ func TestAddIsAllOrNothing(t *testing.T) {
 	tv := newTestVault(t)
 	tv.add(t, fakeRecord(0))
 	var indexBefore int
-	tv.db.View(func(tx *bolt.Tx) error { indexBefore = tx.Bucket(bucketIndex).Stats().KeyN; return nil })
+	tv.engine().View(func(tx store.Tx) error { indexBefore = keyCount(tx.Bucket(bucketIndex)); return nil })
 	defer func(n int) { publishEvery = n }(publishEvery)
 	// One transaction; staged batches; staged batches whose IDs and index
 	// entries are written before the end.
@@ -124,8 +124,8 @@ func TestAddIsAllOrNothing(t *testing.T) {
 		t.Errorf("verify after failed adds: %+v %v", rep, err)
 	}
 	var n, ids, index int
-	tv.db.View(func(tx *bolt.Tx) error {
-		n, ids, index = tx.Bucket(bucketRecords).Stats().KeyN, tx.Bucket(bucketIDs).Stats().KeyN, tx.Bucket(bucketIndex).Stats().KeyN
+	tv.engine().View(func(tx store.Tx) error {
+		n, ids, index = keyCount(tx.Bucket(bucketRecords)), keyCount(tx.Bucket(bucketIDs)), keyCount(tx.Bucket(bucketIndex))
 		return nil
 	})
 	if n != 1 || ids != 1 || index != indexBefore {
@@ -200,7 +200,7 @@ func TestInterruptedStageIsInvisibleThenRemoved(t *testing.T) {
 		t.Errorf("after cleanup: %+v", rep)
 	}
 	var n int
-	tv.withDB(t, func(tx *bolt.Tx) error { n = tx.Bucket(bucketRecords).Stats().KeyN; return nil })
+	tv.withDB(t, func(tx store.Tx) error { n = keyCount(tx.Bucket(bucketRecords)); return nil })
 	if n != 1 {
 		t.Errorf("%d entries left after cleanup, want 1", n)
 	}

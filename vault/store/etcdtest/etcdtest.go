@@ -73,7 +73,19 @@ func StartEtcd(t testing.TB, opts ...Option) *clientv3.Client {
 // Start starts a server for t; it is closed when t ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	dir := t.TempDir()
+	s, err := StartIn(t.TempDir(), opts...)
+	if err != nil {
+		t.Fatalf("etcdtest: %v", err)
+	}
+	t.Cleanup(s.Stop)
+	s.Client = s.NewClient(t, "", "")
+	return s
+}
+
+// StartIn starts a server with its data in dir, for a TestMain (which has
+// no testing.TB): the caller stops it. Its Client is nil: make one with
+// Dial.
+func StartIn(dir string, opts ...Option) (*Server, error) {
 	var (
 		e   *embed.Etcd
 		cfg *embed.Config
@@ -84,7 +96,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	// process may take one in between, and then the start is tried again.
 	for range 5 {
 		if cfg, err = config(dir, opts); err != nil {
-			t.Fatalf("etcdtest: %v", err)
+			return nil, err
 		}
 		e, err = embed.StartEtcd(cfg)
 		if !errors.Is(err, syscall.EADDRINUSE) {
@@ -92,28 +104,26 @@ func Start(t testing.TB, opts ...Option) *Server {
 		}
 	}
 	if err != nil {
-		t.Fatalf("etcdtest: starting etcd: %v", err)
+		return nil, fmt.Errorf("starting etcd: %w", err)
 	}
 	s := &Server{Etcd: e, Endpoint: cfg.AdvertiseClientUrls[0].String(), Dir: dir}
-	t.Cleanup(s.Stop)
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
-		t.Fatalf("etcdtest: etcd failed to start: %v", err)
+		s.Stop()
+		return nil, fmt.Errorf("etcd failed to start: %w", err)
 	case <-time.After(30 * time.Second):
-		t.Fatal("etcdtest: etcd was not ready in 30 s")
+		s.Stop()
+		return nil, errors.New("etcd was not ready in 30 s")
 	}
 	s.Started = time.Since(start)
-	s.Client = s.NewClient(t, "", "")
-	return s
+	return s, nil
 }
 
-// NewClient returns another client of the server, as user with password
-// if user is not empty (for a server with authentication on); it is closed
-// when t ends.
-func (s *Server) NewClient(t testing.TB, user, password string) *clientv3.Client {
-	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{
+// Dial returns a new client of the server, as user with password if user
+// is not empty; the caller closes it.
+func (s *Server) Dial(user, password string) (*clientv3.Client, error) {
+	return clientv3.New(clientv3.Config{
 		Endpoints:   []string{s.Endpoint},
 		DialTimeout: 5 * time.Second,
 		Username:    user,
@@ -123,6 +133,14 @@ func (s *Server) NewClient(t testing.TB, user, password string) *clientv3.Client
 		// (clientv3's own limit is 2 MiB).
 		MaxCallSendMsgSize: max(2<<20, int(s.Etcd.Config().MaxRequestBytes)+64<<10),
 	})
+}
+
+// NewClient returns another client of the server, as user with password
+// if user is not empty (for a server with authentication on); it is closed
+// when t ends.
+func (s *Server) NewClient(t testing.TB, user, password string) *clientv3.Client {
+	t.Helper()
+	cli, err := s.Dial(user, password)
 	if err != nil {
 		t.Fatalf("etcdtest: client: %v", err)
 	}
