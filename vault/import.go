@@ -467,12 +467,7 @@ func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	e := m.entry
 	e.Updated = v.now().Truncate(1e9)
 	e.RetainUntil = retainUntil(v.hdr.Retention, e.Created, rec)
-	if len(e.Readers) > 0 {
-		// A shared record is re-sealed for its readers in the final
-		// transaction's readerRecipients; refuse here rather than drop them.
-		return nil, recordErr(e.ID, fmt.Errorf("is shared: update it with 'note' or by hand: %w", ErrRefused))
-	}
-	if err := v.keys.seal(e, rec, nil); err != nil {
+	if err := v.sealAgain(e, rec); err != nil {
 		return nil, err
 	}
 	return &update{entry: e, record: rec, changed: changed}, nil

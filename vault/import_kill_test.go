@@ -207,7 +207,7 @@ func TestDropMapped(t *testing.T) {
 	tv := newTestVault(t)
 	ids := tv.add(t, fakeRecord(1), fakeRecord(2))
 	if runtime.GOOS == "linux" && (mappingEnd(tv.db.Info().Data) == 0 || fileResident() <= 0) {
-		t.Fatalf("the vault's memory map is not in /proc/self/maps, or smaps_rollup does not read (%d)", fileResident())
+		t.Fatalf("the vault's memory map is not in /proc/self/maps, or /proc/self/statm does not read (%d)", fileResident())
 	}
 	tv.unmapPages()
 	if s, err := tv.View(ids[1].String()); err != nil || s.Name != fakeRecord(2).Name {

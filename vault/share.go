@@ -51,7 +51,8 @@ type SharedRecord struct {
 	*records.Record
 }
 
-func shareKeyOf(id ID, staff string) []byte { return append(append([]byte{}, id[:]...), staff...) }
+// shareKeyOf is the key of the share of record id with a coworker.
+func shareKeyOf(id ID, staff string) []byte { return recordObjectKey(id, []byte(staff)) }
 
 // parseShare decodes a stored share and checks its vault MAC.
 func (v *Vault) parseShare(k, raw []byte) (*shareBody, error) {

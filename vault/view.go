@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,20 +25,33 @@ type Stored struct {
 	// record their consent covers (consent.Scopes); nil in the owner's.
 	Scope []string `json:"scope,omitempty"`
 	*records.Record
-	// SharedWith lists the staff the record is sealed to; not part of the
-	// record's JSON.
+	// SharedWith lists the coworkers the record is shared with (View and
+	// Export fill it in; a coworker's copy names its reader); not part of
+	// the record's JSON.
 	SharedWith []string `json:"-"`
 }
 
 func (v *Vault) stored(e *entry, rec *records.Record) *Stored {
 	return &Stored{
 		ID: e.ID.String(), Created: e.Created, RetainUntil: e.RetainUntil,
-		Holds: []consent.Hold{}, Record: rec, SharedWith: slices.Clone(e.Readers),
+		Holds: []consent.Hold{}, Record: rec,
 	}
 }
 
 // visible reports whether an entry is published (not part of a pending stage).
 func (v *Vault) visible(e *entry) bool { return e.Stage == 0 || !v.pending[e.Stage] }
+
+// sealAgain seals rec again into e, to the vault's key alone. No version of
+// clientvault has written an entry with readers besides the vault's key
+// (sharing makes shares instead): entry.Readers is parsed for the format's
+// sake, and an entry that names some is refused rather than re-sealed
+// without them.
+func (v *Vault) sealAgain(e *entry, rec *records.Record) error {
+	if len(e.Readers) > 0 {
+		return recordErr(e.ID, fmt.Errorf("sealed to %d staff this version does not know: %w", len(e.Readers), ErrRefused))
+	}
+	return v.keys.seal(e, rec, nil)
+}
 
 // getEntry returns the stored bytes of a visible record, or ErrNotFound.
 func (v *Vault) getEntry(tx *txn, id ID) ([]byte, error) {
@@ -239,15 +251,9 @@ func (v *Vault) noteIn(tx *txn, m *match, t records.Treatment, ev Event) (int, e
 	return n, err
 }
 
-// reseal seals rec again for e's readers and rewrites its entry.
+// reseal seals rec again into e and rewrites its entry.
 func (v *Vault) reseal(tx *txn, e *entry, rec *records.Record) error {
-	// Entries name no readers besides the vault's key (sharing makes
-	// shares instead); the field is read for the format's sake, and an
-	// entry that names some is not re-sealed without them.
-	if len(e.Readers) > 0 {
-		return recordErr(e.ID, fmt.Errorf("sealed to %d staff this version does not know: %w", len(e.Readers), ErrRefused))
-	}
-	if err := v.keys.seal(e, rec, nil); err != nil {
+	if err := v.sealAgain(e, rec); err != nil {
 		return err
 	}
 	if err := v.rewriteEntry(tx, e); err != nil {
