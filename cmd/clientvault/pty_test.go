@@ -295,6 +295,19 @@ func (c *console) typeLine(s string) {
 	time.Sleep(60 * time.Millisecond)
 }
 
+// typeSecret types s and Enter at a passphrase prompt, once the terminal no
+// longer echoes: the prompt is written just before echo is turned off
+// (term.ReadPassword), and a person types after reading it.
+func (c *console) typeSecret(s string) {
+	c.t.Helper()
+	for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(5 * time.Millisecond) {
+		if echo, err := terminalEchoes(c.pty); err != nil || !echo {
+			break // not known here (not Linux), or off
+		}
+	}
+	c.typeLine(s)
+}
+
 // Keys as a terminal sends them.
 const (
 	keyEnter     = "\r"
