@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -199,18 +198,4 @@ func listIDs(t testing.TB, v *Vault) []string {
 	}
 	slices.Sort(ids)
 	return ids
-}
-
-// TestDropMapped checks that unmapPages finds the vault's memory map and
-// that the vault reads the same after it.
-func TestDropMapped(t *testing.T) {
-	tv := newTestVault(t)
-	ids := tv.add(t, fakeRecord(1), fakeRecord(2))
-	if runtime.GOOS == "linux" && (mappingEnd(tv.db.Info().Data) == 0 || fileResident() <= 0) {
-		t.Fatalf("the vault's memory map is not in /proc/self/maps, or /proc/self/statm does not read (%d)", fileResident())
-	}
-	tv.unmapPages()
-	if s, err := tv.View(ids[1].String()); err != nil || s.Name != fakeRecord(2).Name {
-		t.Fatalf("view after dropMapped: %v", err)
-	}
 }
