@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,19 +12,58 @@ import (
 	"time"
 
 	"github.com/clientvault/clientvault/internal/fakesheet"
+	"github.com/clientvault/clientvault/internal/harden"
+	"github.com/clientvault/clientvault/vault"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// TestMain lets the test binary run as the clientvault command inside
-// scripts, with a low scrypt work factor so passphrase tests stay fast.
+// TestMain puts the programs the tests run in other processes on PATH, as
+// commands of this test binary (testscript.Main): clientvault itself
+// (testCommand), for the scripts, the pseudo-terminal tests and the unlock
+// agent they start, and holdvault, which holds a vault open. A test runs
+// them by name, as a person would, and never re-runs the test binary on a
+// test of its own.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"clientvault": func() {
-			a := System()
-			a.WorkFactor = 10
-			os.Exit(Run(os.Args[1:], a))
-		},
+		"clientvault": testCommand,
+		"holdvault":   holdVault,
 	})
+}
+
+// testCommand is main with a low scrypt work factor, so that the identities
+// tests make unlock in milliseconds. For scenarios that span days or export
+// sealed files without a terminal, TEST_NOW fixes the clock (RFC 3339) and
+// TEST_PASSPHRASE answers every passphrase prompt: only this test binary
+// reads them, a release build has no such switch.
+func testCommand() {
+	_ = harden.Process()
+	a := System()
+	a.WorkFactor = 10
+	if s := os.Getenv("TEST_NOW"); s != "" {
+		now, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "TEST_NOW:", err)
+			os.Exit(exitUsage)
+		}
+		a.Now = func() time.Time { return now }
+	}
+	if p := os.Getenv("TEST_PASSPHRASE"); p != "" {
+		a.ReadSecret = func(string) (string, error) { return p, nil }
+	}
+	os.Exit(Run(os.Args[1:], a))
+}
+
+// holdVault VAULT opens the vault for writing (bbolt's exclusive file
+// lock), says "holding", and holds it until its stdin closes.
+func holdVault() {
+	v, err := vault.Open(os.Args[1], vault.Options{Now: time.Now})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "holdvault:", err)
+		os.Exit(3)
+	}
+	fmt.Println("holding")
+	io.Copy(io.Discard, os.Stdin)
+	v.Close()
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script: each reads
