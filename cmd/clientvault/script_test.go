@@ -7,10 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/clientvault/clientvault/internal/fakesheet"
 	"github.com/clientvault/clientvault/internal/harden"
 	"github.com/clientvault/clientvault/vault"
@@ -131,6 +135,50 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s has mode %o; want %s%o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
 				}
 			},
+			// setfrom NAME FILE [REGEXP] sets $NAME to FILE's text (stdout
+			// and stderr are the last command's), trimmed, or to what the
+			// first group of REGEXP matches in it.
+			"setfrom": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 || len(args) > 3 {
+					ts.Fatalf("usage: setfrom NAME FILE [REGEXP]")
+				}
+				text := strings.TrimSpace(ts.ReadFile(args[1]))
+				if len(args) == 3 {
+					m := regexp.MustCompile(args[2]).FindStringSubmatch(text)
+					if len(m) < 2 {
+						ts.Fatalf("%s: no match for %s in %q", args[1], args[2], text)
+					}
+					text = m[1]
+				}
+				ts.Setenv(args[0], text)
+			},
+			// age ARGS... runs the real age command (filippo.io/age/cmd/age,
+			// the version in go.mod), built once per test binary.
+			"age": func(ts *testscript.TestScript, neg bool, args []string) {
+				bin, err := ageCommand()
+				ts.Check(err)
+				err = ts.Exec(bin, args...)
+				if err != nil && !neg {
+					ts.Fatalf("age: %v", err)
+				}
+				if err == nil && neg {
+					ts.Fatalf("age succeeded unexpectedly")
+				}
+			},
+			// unseal PASSPHRASE IN OUT decrypts the age file IN, sealed with
+			// a passphrase, into OUT.
+			"unseal": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 {
+					ts.Fatalf("usage: unseal PASSPHRASE IN OUT")
+				}
+				id, err := age.NewScryptIdentity(args[0])
+				ts.Check(err)
+				r, err := age.Decrypt(strings.NewReader(ts.ReadFile(args[1])), id)
+				ts.Check(err)
+				plain, err := io.ReadAll(r)
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[2]), plain, 0o600))
+			},
 			// exits CODE PROGRAM ARGS... runs the program and checks its exit
 			// code, keeping its output for stdout/stderr assertions.
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -155,4 +203,28 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+var (
+	ageOnce sync.Once
+	ageBin  string
+	ageErr  error
+)
+
+// ageCommand builds the real age command from the filippo.io/age module in
+// go.mod (a tool dependency), once per test binary: files the vault writes
+// for others must open with age alone.
+func ageCommand() (string, error) {
+	ageOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "clientvault-age-")
+		if err != nil {
+			ageErr = err
+			return
+		}
+		ageBin = filepath.Join(dir, "age")
+		if out, err := exec.Command("go", "build", "-o", ageBin, "filippo.io/age/cmd/age").CombinedOutput(); err != nil {
+			ageErr = fmt.Errorf("building age: %v\n%s", err, out)
+		}
+	})
+	return ageBin, ageErr
 }

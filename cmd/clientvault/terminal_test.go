@@ -19,6 +19,7 @@ const testPassphrase = "correct horse battery"
 var (
 	recoveryKeyRE = regexp.MustCompile(`AGE-SECRET-KEY-1[0-9A-Z]+`)
 	recordIDRE    = regexp.MustCompile(`\b([0-9a-f]{16})\s*$`)
+	publicKeyRE   = regexp.MustCompile(`age1[0-9a-z]+`)
 )
 
 // initOnTerminal runs init on the terminal as a person would, choosing
