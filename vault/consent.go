@@ -236,12 +236,7 @@ func (v *Vault) ConsentRevoke(consentID, by string) (*Revocation, error) {
 		if err := v.appendAudit(tx, Event{Action: ActionConsentRevoke, Record: id.String(), Staff: sc.To, Detail: detail}); err != nil {
 			return err
 		}
-		x, err := v.exposure(tx, id)
-		if err != nil {
-			return err
-		}
-		out.Exposure = *x
-		return nil
+		return v.exposure(tx, id, &out.Exposure)
 	})
 	if err != nil {
 		return nil, err

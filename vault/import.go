@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -493,18 +492,9 @@ func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*matc
 	var found *match
 	n := 0
 	err := v.view(func(tx *txn) error {
-		c := tx.Bucket(bucketIndex).Cursor()
-		for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
-			if len(k) != tagLen+8 {
-				continue
-			}
-			id := ID(k[tagLen:])
-			raw, err := v.getEntry(tx, id)
-			if err != nil {
-				continue
-			}
+		return v.eachUnderTag(tx, tag, func(id ID, raw []byte) error {
 			if e, err := unmarshalEntry(raw); err != nil || (stage != 0 && e.Stage == stage) {
-				continue
+				return nil
 			}
 			e, existing, err := v.keys.open(id, raw)
 			if err != nil {
@@ -515,8 +505,8 @@ func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*matc
 					found = &match{e, existing}
 				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	return found, n, err
 }

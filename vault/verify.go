@@ -73,7 +73,7 @@ type verifier struct {
 	rep *Report
 	// items are the visible records' entries, to open once the read
 	// transaction is over.
-	items []verifyItem
+	items []storedEntry
 	// index holds the index keys not yet matched to a record.
 	index map[string]bool
 	// staged are the records of interrupted bulk adds: invisible.
@@ -81,11 +81,6 @@ type verifier struct {
 	// audited are the records the audit log says exist, nil if the log
 	// cannot be read.
 	audited map[string]bool
-}
-
-type verifyItem struct {
-	id  ID
-	raw []byte
 }
 
 // add reports a problem, of the record rec if not "".
@@ -165,7 +160,7 @@ func (c *verifier) readEntries(tx *txn) error {
 			c.staged[id] = true
 			return nil
 		}
-		c.items = append(c.items, verifyItem{id, clone(raw)})
+		c.items = append(c.items, storedEntry{id, clone(raw)})
 		return nil
 	})
 	if err != nil {
@@ -229,11 +224,7 @@ func (c *verifier) openRecords() map[ID]*records.Record {
 	checked := make(map[ID]*records.Record, len(items))
 	recs := make([]*records.Record, len(items))
 	errs := make([]error, len(items))
-	raws := make([][]byte, len(items))
-	for i, it := range items {
-		raws[i] = it.raw
-	}
-	v.keys.prime(raws) // with the unlock agent: in batches
+	v.primeEntries(items)
 	parallel(len(items), func(i int) {
 		_, recs[i], errs[i] = v.keys.open(items[i].id, items[i].raw)
 	})

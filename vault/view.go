@@ -113,23 +113,18 @@ func (v *Vault) resolve(tx *txn, ref string) (*match, string, error) {
 	tag := v.keys.nameTag(ref)
 	want := records.NormalizeName(ref)
 	var found []*match
-	c := tx.Bucket(bucketIndex).Cursor()
-	for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
-		if len(k) != tagLen+8 {
-			continue
-		}
-		id := ID(k[tagLen:])
-		raw, err := v.getEntry(tx, id)
-		if err != nil {
-			continue // a pending or dangling index entry; verify reports it
-		}
+	err := v.eachUnderTag(tx, tag, func(id ID, raw []byte) error {
 		e, rec, err := v.keys.open(id, raw)
 		if err != nil {
-			return nil, "", err
+			return err
 		}
 		if records.NormalizeName(rec.Name) == want {
 			found = append(found, &match{e, rec})
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
 	}
 	switch len(found) {
 	case 0:
@@ -142,6 +137,64 @@ func (v *Vault) resolve(tx *txn, ref string) (*match, string, error) {
 		amb.Candidates = append(amb.Candidates, Candidate{ID: m.entry.ID.String(), DOB: m.record.DOB.String()})
 	}
 	return nil, "", amb
+}
+
+// storedEntry is a record's stored entry, copied out of the transaction
+// that read it.
+type storedEntry struct {
+	id  ID
+	raw []byte
+}
+
+// readEntries returns the stored entry of every visible record, read in one
+// transaction, and primes the unlock agent to open them.
+func (v *Vault) readEntries() ([]storedEntry, error) {
+	var items []storedEntry
+	err := v.view(func(tx *txn) error {
+		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
+			if raw, err := v.getEntry(tx, ID(k)); err == nil {
+				items = append(items, storedEntry{ID(k), clone(raw)})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	v.primeEntries(items)
+	return items, nil
+}
+
+// primeEntries asks the unlock agent, if there is one, for what opening the
+// entries needs, in batches.
+func (v *Vault) primeEntries(items []storedEntry) {
+	raws := make([][]byte, len(items))
+	for i, it := range items {
+		raws[i] = it.raw
+	}
+	v.keys.prime(raws)
+}
+
+// eachUnderTag calls fn with the ID and stored entry of each visible record
+// that the blind index lists under tag, in the order of their IDs, until fn
+// fails. A pending or dangling index entry is passed over; verify reports
+// it.
+func (v *Vault) eachUnderTag(tx *txn, tag []byte, fn func(id ID, raw []byte) error) error {
+	c := tx.Bucket(bucketIndex).Cursor()
+	for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
+		if len(k) != tagLen+8 {
+			continue
+		}
+		id := ID(k[tagLen:])
+		raw, err := v.getEntry(tx, id)
+		if err != nil {
+			continue
+		}
+		if err := fn(id, raw); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // idsWithPrefix returns the visible IDs that start with the hex prefix p.
@@ -278,29 +331,10 @@ func (v *Vault) List() ([]Summary, error) {
 	if v.keys == nil {
 		return nil, ErrLocked
 	}
-	type item struct {
-		id  ID
-		raw []byte
-	}
-	var items []item
-	err := v.view(func(tx *txn) error {
-		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
-			id := ID(k)
-			raw, err := v.getEntry(tx, id)
-			if err == nil {
-				items = append(items, item{id, clone(raw)})
-			}
-			return nil
-		})
-	})
+	items, err := v.readEntries()
 	if err != nil {
 		return nil, err
 	}
-	raws := make([][]byte, len(items))
-	for i, it := range items {
-		raws[i] = it.raw
-	}
-	v.keys.prime(raws)
 	out := make([]Summary, len(items))
 	errs := make([]error, len(items))
 	parallel(len(items), func(i int) {
