@@ -13,10 +13,9 @@ import (
 // as json.Marshal writes it, without reflection: encoding every record of a
 // bulk add through encoding/json was the largest cost of sealing after age
 // itself. It writes text itself, escaped as encoding/json escapes it, and
-// handles settings only when they are numbers or strings with plain keys,
-// falling back to encoding/json for a value, or the whole payload,
-// otherwise; ok is
-// false when the whole payload must go through encoding/json.
+// handles settings only when they are numbers or strings with plain keys.
+// ok is false when the payload must go through encoding/json whole: a
+// record with amendments, or any other setting.
 func appendPayload(b []byte, id string, r *Record) (_ []byte, ok bool) {
 	if !fastShapes || r == nil || len(r.Amendments) > 0 {
 		// An edited record is rare: its history goes through encoding/json.

@@ -12,6 +12,7 @@ const (
 	ActionView          = "view"
 	ActionList          = "list"
 	ActionNote          = "note"
+	ActionEdit          = "edit"
 	ActionExport        = "export"
 	ActionBackup        = "backup"
 	ActionRestore       = "restore"

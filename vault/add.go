@@ -40,7 +40,7 @@ func (v *Vault) Add(ctx context.Context, next func() (*records.Record, error), o
 		return nil, ErrLocked
 	}
 	w := v.newBulk(o)
-	err := sealAll(ctx, next, v.prepareNew(o.Sealed == nil, w.stage), func(s *sealed) error {
+	err := sealAll(ctx, recordsIn(next), v.prepareNew(o.Sealed == nil, w.stage), func(s *sealed) error {
 		if o.Sealed != nil {
 			o.Sealed(v.stored(s.entry, s.record))
 		}

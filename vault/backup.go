@@ -182,81 +182,30 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	if v.opts.ReadOnly {
 		return nil, fmt.Errorf("restore: the vault is open read-only: %w", ErrRefused)
 	}
-
+	if v.remote != nil {
+		return nil, fmt.Errorf("restore: a vault on etcd is restored as a file (restore into a file vault, then migrate --to a new PREFIX): %w", ErrRefused)
+	}
 	if fi, err := os.Stat(from); err == nil {
 		if vi, verr := os.Stat(v.path); verr == nil && os.SameFile(fi, vi) {
 			return nil, fmt.Errorf("restore %s: that is the vault itself: %w", from, ErrRefused)
 		}
 	}
-	// Check a private copy, so that what is checked is what is restored.
-	dir := v.scratchDir()
-	tmp, err := copyFileTo(from, dir, ".clientvault-restore-*.db")
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("backup %s: %w", from, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("restore: %w", err)
-	}
-	defer func() { os.Remove(tmp) }()
-	n, backupSeq, err := v.checkCopy(tmp)
-	if err != nil {
-		return nil, fmt.Errorf("backup %s: %w", from, err)
-	}
-	rep := &RestoreReport{From: from, Records: n, BackupSeq: backupSeq, Reapplied: []string{}, Revoked: []string{}}
-	var backupHead []byte
-	err = readVault(tmp, v, func(c *Vault, tx *txn) error {
-		_, backupHead, err = c.auditHead(tx)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("backup %s: %w", from, err)
-	}
-
-	// What happened in the vault since the backup, and every destruction.
-	var destroyed []Event
-	var kept *replaced
-	diverged := false
-	var wrapped []byte
-	err = v.view(func(tx *txn) error {
-		wrapped = clone(tx.Bucket(bucketMeta).Get(keyKeys))
-		err := v.walkAudit(tx, func(e Event) error {
-			if e.Seq > backupSeq && !readOnlyActions[e.Action] {
-				rep.Changes++
-			}
-			if live, ok := liveEffect[e.Action]; ok && !live {
-				destroyed = append(destroyed, e)
-			}
-			rep.VaultSeq = e.Seq
-			return nil
-		})
-		if err != nil {
-			return err
+	r := &restoring{v: v, from: from}
+	defer func() {
+		if r.tmp != "" {
+			os.Remove(r.tmp)
 		}
-		// The chain is intact, so the backup shares the vault's history if
-		// its last entry's MAC is the vault's entry of the same number.
-		at := tx.Bucket(bucketAudit).Get(seqKey(backupSeq))
-		diverged = len(at) < macLen || !bytes.Equal(at[:macLen], backupHead)
-		// A backup of another history shares none of the log: all of it
-		// is kept, and all its revocations are applied again.
-		base := backupSeq
-		if diverged {
-			base = 0
-		}
-		kept, err = v.readReplaced(tx, base)
-		return err
-	})
-	if err != nil {
+	}()
+	if err := r.checkBackup(); err != nil {
 		return nil, err
 	}
-	if !o.Force {
-		if diverged {
-			return nil, fmt.Errorf("backup %s: its history differs from the vault's at audit entry %d: %w", from, backupSeq, ErrRefused)
-		}
-		if rep.Changes > 0 {
-			return nil, fmt.Errorf("backup %s: the vault has %s made after it: %w", from, plural(rep.Changes, "change"), ErrRefused)
-		}
+	// What happened in the vault since the backup, and every destruction.
+	if err := v.view(r.readHistory); err != nil {
+		return nil, err
 	}
-
+	if err := r.refuse(o); err != nil {
+		return nil, err
+	}
 	// The restored state's version goes past the replaced vault's and the
 	// anchor's, so that the anchor accepts it and refuses the old file.
 	floor, err := v.StateVersion()
@@ -266,107 +215,221 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	if a, err := v.readAnchor(); err == nil && a != nil {
 		floor = max(floor, a.version)
 	}
-
-	// Build the restored vault beside the current one.
-	nv, err := openFile(tmp, Options{Now: v.opts.Now, Actor: v.opts.Actor, LockTimeout: v.opts.LockTimeout})
-	if err != nil {
+	if err := r.build(floor); err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
+	}
+	if err := r.install(); err != nil {
+		return nil, err
+	}
+	r.rep.Records -= len(r.rep.Reapplied)
+	return r.rep, nil
+}
+
+// restoring is one run of Restore.
+type restoring struct {
+	v    *Vault
+	from string
+	// tmp is the private copy of the backup that is checked, rebuilt and
+	// put in place.
+	tmp string
+	rep *RestoreReport
+	// backupHead is the MAC of the backup's last audit entry.
+	backupHead []byte
+	// destroyed are the destructions the vault's log records; kept is what
+	// of the vault's log the restored vault keeps; diverged is set when the
+	// backup is of another history; wrapped is the vault's current owner
+	// keys.
+	destroyed []Event
+	kept      *replaced
+	diverged  bool
+	wrapped   []byte
+}
+
+// checkBackup copies the backup beside the vault, so that what is checked
+// is what is restored, and checks the copy.
+func (r *restoring) checkBackup() error {
+	var err error
+	r.tmp, err = copyFileTo(r.from, r.v.scratchDir(), ".clientvault-restore-*.db")
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("backup %s: %w", r.from, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	n, backupSeq, err := r.v.checkCopy(r.tmp)
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", r.from, err)
+	}
+	r.rep = &RestoreReport{From: r.from, Records: n, BackupSeq: backupSeq, Reapplied: []string{}, Revoked: []string{}}
+	err = readVault(r.tmp, r.v, func(c *Vault, tx *txn) error {
+		_, r.backupHead, err = c.auditHead(tx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", r.from, err)
+	}
+	return nil
+}
+
+// readHistory reads the vault's log: the changes since the backup, every
+// destruction, whether the backup shares the vault's history, and what of
+// the log the restored vault keeps.
+func (r *restoring) readHistory(tx *txn) error {
+	v, rep := r.v, r.rep
+	r.wrapped = clone(tx.Bucket(bucketMeta).Get(keyKeys))
+	err := v.walkAudit(tx, func(e Event) error {
+		if e.Seq > rep.BackupSeq && !readOnlyActions[e.Action] {
+			rep.Changes++
+		}
+		if live, ok := liveEffect[e.Action]; ok && !live {
+			r.destroyed = append(r.destroyed, e)
+		}
+		rep.VaultSeq = e.Seq
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The chain is intact, so the backup shares the vault's history if its
+	// last entry's MAC is the vault's entry of the same number.
+	at := tx.Bucket(bucketAudit).Get(seqKey(rep.BackupSeq))
+	r.diverged = len(at) < macLen || !bytes.Equal(at[:macLen], r.backupHead)
+	// A backup of another history shares none of the log: all of it is
+	// kept, and all its revocations are applied again.
+	base := rep.BackupSeq
+	if r.diverged {
+		base = 0
+	}
+	r.kept, err = v.readReplaced(tx, base)
+	return err
+}
+
+// refuse refuses, without o.Force, a backup of another history or of a
+// vault that changed since.
+func (r *restoring) refuse(o RestoreOptions) error {
+	switch {
+	case o.Force:
+		return nil
+	case r.diverged:
+		return fmt.Errorf("backup %s: its history differs from the vault's at audit entry %d: %w", r.from, r.rep.BackupSeq, ErrRefused)
+	case r.rep.Changes > 0:
+		return fmt.Errorf("backup %s: the vault has %s made after it: %w", r.from, plural(r.rep.Changes, "change"), ErrRefused)
+	}
+	return nil
+}
+
+// build makes the restored vault of the copy, beside the current one, with
+// its state version raised to floor, and syncs it.
+func (r *restoring) build(floor uint64) error {
+	v := r.v
+	nv, err := openFile(r.tmp, Options{Now: v.opts.Now, Actor: v.opts.Actor, LockTimeout: v.opts.LockTimeout})
+	if err != nil {
+		return err
 	}
 	nv.keys = v.keys
 	nv.hooks = v.hooks
 	if err := nv.upgradeState(); err != nil {
 		nv.Close()
-		return nil, fmt.Errorf("restore: %w", err)
+		return err
 	}
-	err = nv.update(func(tx *txn) error {
-		if err := tx.raiseVersion(floor); err != nil {
-			return err
-		}
-		// The current owner keys and policy: the backup's may be those of
-		// an owner key since replaced.
-		if err := tx.Bucket(bucketMeta).Put(keyKeys, wrapped); err != nil {
-			return err
-		}
-		nv.hdr = v.hdr
-		if err := nv.putHeader(tx); err != nil {
-			return err
-		}
-		idb := tx.Bucket(bucketIDs)
-		done := map[ID]bool{}
-		for _, e := range destroyed {
-			var present []ID
-			for _, s := range append(slices.Clone(e.Records), e.Record) {
-				id, err := ParseID(s)
-				if err != nil || done[id] || idb.Get(id[:]) == nil {
-					continue
-				}
-				done[id] = true
-				present = append(present, id)
-			}
-			if len(present) == 0 {
-				continue
-			}
-			ev := Event{Action: e.Action, Detail: e.Detail + " (" + ReasonReapplied + ")", Note: e.Note}
-			if err := nv.destroy(tx, present, ev); err != nil {
-				return err
-			}
-			rep.Reapplied = append(rep.Reapplied, idStrings(present)...)
-		}
-		if rep.Revoked, err = nv.reapply(tx, kept); err != nil {
-			return err
-		}
-		seg, err := nv.archiveTail(tx, kept)
-		if err != nil {
-			return err
-		}
-		detail := fmt.Sprintf("backup up to audit entry %d replaced the vault at entry %d", backupSeq, rep.VaultSeq)
-		if seg > 0 {
-			rep.Archived = len(kept.tail)
-			detail += fmt.Sprintf("; its entries %d to %d are kept as archived segment %d", kept.base+1, rep.VaultSeq, seg)
-		}
-		return nv.appendAudit(tx, Event{Action: ActionRestore, Count: len(rep.Reapplied), Detail: detail})
-	})
+	err = nv.update(func(tx *txn) error { return r.rewrite(nv, tx, floor) })
 	// Always compacted: the backup file's freed pages, if it has any, may
 	// hold what was destroyed before it was taken.
 	if err == nil {
 		err = nv.compact()
-		tmp = nv.path // compact renamed a new file over the same name
+		r.tmp = nv.path // compact renamed a new file over the same name
 	}
 	if cerr := nv.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = syncFile(tmp)
+		err = syncFile(r.tmp)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("restore: %w", err)
-	}
-	if v.remote != nil {
-		err = v.replaceRemote(tmp)
-	} else {
-		err = v.putBackFile(dir, tmp)
-	}
-	if err != nil {
-		return nil, err
-	}
-	// The restored state is the newest now, whatever the anchor said.
-	if err := v.anchorCurrent(); err != nil {
-		return nil, err
-	}
-	rep.Records -= len(rep.Reapplied)
-	return rep, nil
+	return err
 }
 
-// putBackFile renames the restored file tmp, in dir, over the vault's, and
-// opens it.
-func (v *Vault) putBackFile(dir, tmp string) error {
-	if err := os.Rename(tmp, v.path); err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	if err := syncDir(dir); err != nil {
+// rewrite makes nv, the backup's copy, the restored vault, in tx.
+func (r *restoring) rewrite(nv *Vault, tx *txn, floor uint64) error {
+	rep := r.rep
+	if err := tx.raiseVersion(floor); err != nil {
 		return err
 	}
-	return v.reopen()
+	// The current owner keys and policy: the backup's may be those of an
+	// owner key since replaced.
+	if err := tx.Bucket(bucketMeta).Put(keyKeys, r.wrapped); err != nil {
+		return err
+	}
+	nv.hdr = r.v.hdr
+	if err := nv.putHeader(tx); err != nil {
+		return err
+	}
+	if err := r.destroyAgain(nv, tx); err != nil {
+		return err
+	}
+	var err error
+	if rep.Revoked, err = nv.reapply(tx, r.kept); err != nil {
+		return err
+	}
+	seg, err := nv.archiveTail(tx, r.kept)
+	if err != nil {
+		return err
+	}
+	detail := fmt.Sprintf("backup up to audit entry %d replaced the vault at entry %d", rep.BackupSeq, rep.VaultSeq)
+	if seg > 0 {
+		rep.Archived = len(r.kept.tail)
+		detail += fmt.Sprintf("; its entries %d to %d are kept as archived segment %d", r.kept.base+1, rep.VaultSeq, seg)
+	}
+	return nv.appendAudit(tx, Event{Action: ActionRestore, Count: len(rep.Reapplied), Detail: detail})
+}
+
+// destroyAgain destroys in nv the records the backup holds that the
+// replaced vault's log says were destroyed, each with its event.
+func (r *restoring) destroyAgain(nv *Vault, tx *txn) error {
+	idb := tx.Bucket(bucketIDs)
+	done := map[ID]bool{}
+	for _, e := range r.destroyed {
+		var present []ID
+		for _, s := range append(slices.Clone(e.Records), e.Record) {
+			id, err := ParseID(s)
+			if err != nil || done[id] || idb.Get(id[:]) == nil {
+				continue
+			}
+			done[id] = true
+			present = append(present, id)
+		}
+		if len(present) == 0 {
+			continue
+		}
+		ev := Event{Action: e.Action, Detail: e.Detail + " (" + ReasonReapplied + ")", Note: e.Note}
+		if err := nv.destroy(tx, present, ev); err != nil {
+			return err
+		}
+		r.rep.Reapplied = append(r.rep.Reapplied, idStrings(present)...)
+	}
+	return nil
+}
+
+// install puts the restored vault in place of the current one and opens
+// it; its state is the newest now, whatever the anchor said.
+func (r *restoring) install() error {
+	v := r.v
+	if v.remote != nil {
+		if err := v.replaceRemote(r.tmp); err != nil {
+			return err
+		}
+		return v.anchorCurrent()
+	}
+	if err := os.Rename(r.tmp, v.path); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	r.tmp = "" // nothing left to remove
+	if err := syncDir(filepath.Dir(v.path)); err != nil {
+		return err
+	}
+	if err := v.reopen(); err != nil {
+		return err
+	}
+	return v.anchorCurrent()
 }
 
 // replaceRemote replaces everything the vault's engine holds with the vault

@@ -1,5 +1,7 @@
 package vault
 
+import "slices"
+
 // The buckets of a vault, and what their keys and values are. Every bucket
 // of the file is declared here; the files named say more of each.
 var (
@@ -67,3 +69,9 @@ var (
 	keyKeys      = []byte("keys")
 	keyAuditHead = []byte("audit_head")
 )
+
+// recordObjectKey is the key of an object kept under a record in the
+// consents, disclosures and shares buckets: the record's ID followed by the
+// object's own (a consent's or a disclosure's 8-byte ID, a share's
+// coworker name), so that a record's objects are one key range.
+func recordObjectKey(id ID, own []byte) []byte { return slices.Concat(id[:], own) }

@@ -34,9 +34,6 @@ type storedConsent struct {
 	uid string
 }
 
-// consentKey is the record's ID followed by the consent's own 8-byte ID.
-func consentKey(id ID, cid []byte) []byte { return append(append([]byte{}, id[:]...), cid...) }
-
 // ConsentAdd records a client's consent to share the record ref names with
 // the coworker c.To, who must be registered. c.Record, c.ID and (when zero)
 // c.GivenAt are set by the vault; the consent is validated as
@@ -69,7 +66,7 @@ func (v *Vault) ConsentAdd(ref string, c consent.Consent) (*consent.Consent, err
 		if err := c.Validate(now); err != nil {
 			return recordErr(id, fmt.Errorf("consent: %w: %s", ErrInvalid, joinLines(err)))
 		}
-		if err := v.putObject(tx, bucketConsents, macConsent, consentKey(id, cid), []byte(st.UID), &c); err != nil {
+		if err := v.putObject(tx, bucketConsents, macConsent, recordObjectKey(id, cid), []byte(st.UID), &c); err != nil {
 			return err
 		}
 		return v.appendAudit(tx, Event{Action: ActionConsentAdd, Record: id.String(), Staff: st.Name,
@@ -239,12 +236,7 @@ func (v *Vault) ConsentRevoke(consentID, by string) (*Revocation, error) {
 		if err := v.appendAudit(tx, Event{Action: ActionConsentRevoke, Record: id.String(), Staff: sc.To, Detail: detail}); err != nil {
 			return err
 		}
-		x, err := v.exposure(tx, id)
-		if err != nil {
-			return err
-		}
-		out.Exposure = *x
-		return nil
+		return v.exposure(tx, id, &out.Exposure)
 	})
 	if err != nil {
 		return nil, err

@@ -93,7 +93,7 @@ func (v *Vault) Disclose(ref string, d consent.Disclosure, o DiscloseOptions) (*
 		if err != nil {
 			return err
 		}
-		if err := v.putObject(tx, bucketDisclosures, macDisclosure, consentKey(id, did), nil, &d); err != nil {
+		if err := v.putObject(tx, bucketDisclosures, macDisclosure, recordObjectKey(id, did), nil, &d); err != nil {
 			return err
 		}
 		if err := o.WriteFile(file); err != nil {

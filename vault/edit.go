@@ -66,7 +66,7 @@ func (v *Vault) Edit(ref string, change func(*records.Record) error) (*Edited, e
 			return err
 		}
 		out = &Edited{ID: id.String(), Amendment: len(next.Amendments), Fields: fields}
-		return v.appendAudit(tx, Event{Action: "edit", Record: id.String(),
+		return v.appendAudit(tx, Event{Action: ActionEdit, Record: id.String(),
 			Detail: fmt.Sprintf("amendment %d: %s", out.Amendment, strings.Join(fields, ", "))})
 	})
 	if err != nil {

@@ -235,7 +235,7 @@ func (v *Vault) scanDue(tx *txn, today records.Date) (due, held, stale []ID, n i
 // recordBuckets are the buckets, besides records, ids and index, whose keys
 // start with a record's ID and which go with it. Some come with other
 // features and may not exist in a vault yet.
-var recordBuckets = [][]byte{[]byte("consents"), []byte("shares"), bucketHolds}
+var recordBuckets = [][]byte{bucketConsents, bucketShares, bucketHolds}
 
 // destroy deletes the records ids, with their ID mappings, index entries
 // and everything kept under their IDs, appends ev naming them, and marks the

@@ -1,12 +1,10 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/clientvault/clientvault/records"
@@ -104,6 +102,51 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	if v.keys == nil {
 		return nil, ErrLocked
 	}
+	im, err := v.newImporter(next, o)
+	if err != nil {
+		return nil, err
+	}
+	err = sealAll(ctx, im.read, im.prepare, im.sink, v.keys.primeTags)
+	im.seen = nil // some 40 MB for a million rows, not needed to publish them
+	return im.finish(err)
+}
+
+// importer is one run of Import: the rows' pipeline (read, prepare on the
+// sealing workers, sink in row order) and what it has found so far.
+type importer struct {
+	v    *Vault
+	next func() (Row, error)
+	o    ImportOptions
+	rep  *ImportReport
+	w    *bulk
+	// adapt is set when the batch size is Import's to choose (bigBatches).
+	adapt bool
+	today records.Date
+	seal  func(*sealed) error
+	// rowsRead is written by the reading goroutine and read by the
+	// committer's progress reports.
+	rowsRead atomic.Int64
+	// stopped is set at the first row that makes the import fail: from then
+	// on rows are only checked, not sealed or written.
+	stopped atomic.Bool
+	// seen maps a person tag to the first row that has it; a fixed-size key
+	// keeps a million rows in about 40 MB, not twice that with string keys.
+	seen map[[tagLen]byte]int
+	// updates are the records that rows update, in the order first met;
+	// updated finds them by ID.
+	updates []*update
+	updated map[ID]*update
+	// lookup is whether the vault has records to look duplicates up in, and
+	// dirx its client directory, read once: names folded further than the
+	// blind index folds them (Ø, Ł, ß), phones and emails. Each lookup maps
+	// index pages, which dropMapped lets go every 1024 lookups.
+	lookup  bool
+	dirx    *dirIndex
+	lookups int
+}
+
+// newImporter checks o and sets an import up.
+func (v *Vault) newImporter(next func() (Row, error), o ImportOptions) (*importer, error) {
 	switch o.OnDuplicate {
 	case "":
 		o.OnDuplicate = DuplicateError
@@ -111,270 +154,289 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	default:
 		return nil, fmt.Errorf("%w: on-duplicate must be error, skip or update", ErrInvalid)
 	}
-	adapt := o.BatchSize <= 0
-	if adapt {
-		o.BatchSize = 5000
+	im := &importer{v: v, next: next, o: o, adapt: o.BatchSize <= 0, today: records.DateOf(v.now()),
+		seen: map[[tagLen]byte]int{}, updated: map[ID]*update{}}
+	if im.adapt {
+		im.o.BatchSize = 5000
 	}
-	rep := &ImportReport{Duplicates: []DuplicateRow{}, Invalid: []string{}, DryRun: o.DryRun}
-	w := v.newBulk(AddOptions{BatchSize: o.BatchSize, Action: ActionImport, Detail: o.Source})
-	// rowsRead is written by the reading goroutine and read by the
-	// committer's progress reports.
-	var rowsRead atomic.Int64
+	im.rep = &ImportReport{Duplicates: []DuplicateRow{}, Invalid: []string{}, DryRun: o.DryRun}
+	im.w = v.newBulk(AddOptions{BatchSize: im.o.BatchSize, Action: ActionImport, Detail: o.Source})
 	if o.Progress != nil {
-		w.o.Progress = func(n int) { o.Progress(int(rowsRead.Load()), n) }
+		im.w.o.Progress = func(n int) { o.Progress(int(im.rowsRead.Load()), n) }
 	}
-	// stopped is set at the first row that makes the import fail: from then
-	// on rows are only checked, not sealed or written.
-	var stopped atomic.Bool
-	stop := func() {
-		if !stopped.Swap(true) {
-			w.abort()
-			w.failed = ErrImport
-		}
-	}
-	// The sink sees rows in the order the source read them, so what it needs
-	// to know of each row goes through a queue.
-	type rowInfo struct {
-		n       int
-		problem string
-	}
-	var mu sync.Mutex
-	var queue []rowInfo
-	source := func() (*records.Record, error) {
-		r, err := next()
-		if err != nil {
-			return nil, err
-		}
-		if n := rowsRead.Add(1); o.Progress != nil && n%1000 == 0 {
-			o.Progress(int(n), -1)
-		}
-		info := rowInfo{n: r.N}
-		rec := r.Record
-		if r.Problem != nil {
-			info.problem = r.Problem.Error()
-			rec = &records.Record{Name: problemMarker}
-		}
-		mu.Lock()
-		queue = append(queue, info)
-		mu.Unlock()
-		return rec, nil
-	}
-	today := records.DateOf(v.now())
 	// The sink still needs each record to confirm duplicates; it lets the
 	// plaintext go itself.
-	seal := v.sealNew(false, w.stage)
-	prepare := func(s *sealed) error {
-		if s.record.Name == problemMarker {
-			return nil
-		}
-		if err := s.record.Validate(today); err != nil {
-			// A record that the reader passed but the vault refuses.
-			s.record = &records.Record{Name: problemMarker, Notes: joinLines(err)}
-			return nil
-		}
-		if o.DryRun || stopped.Load() {
-			s.tags = v.keys.indexTags(s.record)
-			return nil
-		}
-		return seal(s) // which computes the tags too
-	}
-	// person tag -> first row; a fixed-size key keeps a million rows in
-	// about 40 MB, not twice that with string keys.
-	seen := map[[tagLen]byte]int{}
-	var updates []*update
-	updated := map[ID]*update{}
+	im.seal = v.sealNew(false, im.w.stage)
 	// A vault without records has no duplicates to look up: rows are only
-	// checked against each other. In one that has records, each lookup
-	// maps index pages, which dropMapped lets go now and then.
-	lookup, err := v.hasRecords()
+	// checked against each other.
+	var err error
+	if im.lookup, err = v.hasRecords(); err != nil || !im.lookup {
+		return im, err
+	}
+	im.dirx, err = v.buildDirIndex()
+	return im, err
+}
+
+// stop makes the import fail, at the first row that does.
+func (im *importer) stop() {
+	if !im.stopped.Swap(true) {
+		im.w.abort()
+		im.w.failed = ErrImport
+	}
+}
+
+// read is the pipeline's source: the next row, with its record or its
+// problem.
+func (im *importer) read() (*sealed, error) {
+	r, err := im.next()
 	if err != nil {
 		return nil, err
 	}
-	// Beyond the blind index: names folded further (Ø, Ł, ß), phones and
-	// emails, from the client directory, read once.
-	var dirx *dirIndex
-	if lookup {
-		if dirx, err = v.buildDirIndex(); err != nil {
-			return nil, err
-		}
+	if n := im.rowsRead.Add(1); im.o.Progress != nil && n%1000 == 0 {
+		im.o.Progress(int(n), -1)
 	}
-	lookups := 0
-	sink := func(s *sealed) error {
-		mu.Lock()
-		info := queue[0]
-		queue = queue[1:]
-		mu.Unlock()
-		if s.record != nil && s.record.Name == problemMarker {
-			problem := info.problem
-			if problem == "" {
-				problem = fmt.Sprintf("row %d: %s", info.n, s.record.Notes)
-			}
-			if len(rep.Invalid) < maxReported {
-				rep.Invalid = append(rep.Invalid, problem)
-			}
-			if o.SkipInvalid {
-				rep.Skipped++
-			} else {
-				stop()
-			}
-			return nil
-		}
-		person := [tagLen]byte(s.tags[1])
-		d := DuplicateRow{Row: info.n}
-		policy := o.OnDuplicate // this row's, which Ask may decide
-		if first, ok := seen[person]; ok {
-			d.SameAs = first
-		} else {
-			seen[person] = info.n
-			var existing *match
-			if lookup {
-				var err error
-				if existing, _, err = v.findPerson(s.tags[1], w.stage, s.record); err != nil {
-					return err
-				}
-				if existing == nil {
-					// The same name without a date of birth on one side,
-					// or with the same phone or email: likely the client
-					// already in, whom a new record would duplicate.
-					var n int
-					if existing, n, err = v.findPerson(s.tags[0], w.stage, s.record); err != nil {
-						return err
-					}
-					d.Likely = existing != nil
-					if n > 1 {
-						d.Candidates = n
-					}
-				}
-				if existing == nil && dirx != nil {
-					var exact bool
-					var n int
-					if existing, exact, n, err = v.findInDirectory(dirx, w.stage, s.record); err != nil {
-						return err
-					}
-					d.Likely = existing != nil && !exact
-					if n > 1 {
-						d.Candidates = n
-					}
-				}
-				if d.Likely && d.Candidates == 0 && o.Ask != nil && policy == DuplicateError && !stopped.Load() &&
-					!existing.record.Covers(s.record) {
-					d.Record = existing.entry.ID.String()
-					answer, err := o.Ask(d)
-					if err != nil {
-						return err
-					}
-					switch answer {
-					case DuplicateNew:
-						existing, d.Likely, d.Record = nil, false, ""
-					case DuplicateSkip, DuplicateUpdate, DuplicateError:
-						policy = answer
-					default:
-						return fmt.Errorf("%w: row %d: no such answer to a likely duplicate", ErrInvalid, info.n)
-					}
-				}
-				if lookups++; lookups%1024 == 0 {
-					v.dropMapped()
-				}
-			}
-			if existing == nil {
-				if o.DryRun || stopped.Load() {
-					rep.Imported++
-					return nil
-				}
-				s.record = nil
-				if adapt && len(w.ids) == bigBatches {
-					w.o.BatchSize = min(w.o.BatchSize, 2000)
-				}
-				return w.put(s)
-			}
-			d.Record = existing.entry.ID.String()
-			if existing.record.Covers(s.record) {
-				// The record already holds all of this row: a second run
-				// of a file (after fixing the rows a --skip-invalid run
-				// left out) finds the rows it imported. Not a conflict.
-				d.Resolved = DuplicateAlreadyIn
-				rep.Skipped++
-				if len(rep.Duplicates) < maxReported {
-					rep.Duplicates = append(rep.Duplicates, d)
-				}
-				return nil
-			}
-			if d.Candidates > 1 {
-				// Which of several clients of that name the row is
-				// cannot be told: no policy decides it.
-				d.Resolved = "error"
-				stop()
-				if len(rep.Duplicates) < maxReported {
-					rep.Duplicates = append(rep.Duplicates, d)
-				}
-				return nil
-			}
-			if policy == DuplicateUpdate && !o.DryRun && !stopped.Load() {
-				// Two rows may update one record (likely matches): the
-				// second merges into what the first made of it.
-				prior := updated[existing.entry.ID]
-				m := existing
-				if prior != nil {
-					m = &match{prior.entry, prior.record}
-				}
-				u, err := v.prepareUpdate(m, s.record)
-				if err != nil {
-					return err
-				}
-				if prior == nil {
-					updates = append(updates, u)
-					updated[existing.entry.ID] = u
-				}
-				d.Changed = u.changed
-			}
-		}
-		switch {
-		case policy == DuplicateSkip || (policy == DuplicateUpdate && d.SameAs != 0):
-			d.Resolved = "skipped"
-			rep.Skipped++
-		case policy == DuplicateUpdate:
-			d.Resolved = "updated"
-			rep.Updated++
-		default:
-			d.Resolved = "error"
-			stop()
-		}
-		if len(rep.Duplicates) < maxReported {
-			rep.Duplicates = append(rep.Duplicates, d)
-		}
+	s := &sealed{row: r.N, problem: r.Problem}
+	if r.Problem == nil {
+		s.record = r.Record
+	}
+	return s, nil
+}
+
+// prepare validates a row's record and, unless the import only checks,
+// seals it; on a sealing worker.
+func (im *importer) prepare(s *sealed) error {
+	if s.problem != nil {
 		return nil
 	}
-	err = sealAll(ctx, source, prepare, sink, v.keys.primeTags)
-	seen = nil // some 40 MB for a million rows, not needed to publish them
-	rep.Rows = int(rowsRead.Load())
+	if err := s.record.Validate(im.today); err != nil {
+		// A record that the reader passed but the vault refuses.
+		s.problem = fmt.Errorf("row %d: %s", s.row, joinLines(err))
+		s.record = nil
+		return nil
+	}
+	if im.o.DryRun || im.stopped.Load() {
+		s.tags = im.v.keys.indexTags(s.record)
+		return nil
+	}
+	return im.seal(s) // which computes the tags too
+}
+
+// sink takes the rows in the order they were read: it reports an invalid
+// row, a duplicate of an earlier row or of a client in the vault, and
+// writes the others.
+func (im *importer) sink(s *sealed) error {
+	if s.problem != nil {
+		im.invalid(s.problem)
+		return nil
+	}
+	d := DuplicateRow{Row: s.row}
+	person := [tagLen]byte(s.tags[tagPerson])
+	if first, ok := im.seen[person]; ok {
+		d.SameAs = first
+		im.resolve(d, im.o.OnDuplicate)
+		return nil
+	}
+	im.seen[person] = s.row
+	existing, policy, err := im.existing(s, &d)
+	if err != nil {
+		return err
+	}
+	if existing == nil {
+		return im.add(s)
+	}
+	return im.duplicate(s, d, existing, policy)
+}
+
+// invalid reports a row that cannot be imported.
+func (im *importer) invalid(problem error) {
+	if len(im.rep.Invalid) < maxReported {
+		im.rep.Invalid = append(im.rep.Invalid, problem.Error())
+	}
+	if im.o.SkipInvalid {
+		im.rep.Skipped++
+	} else {
+		im.stop()
+	}
+}
+
+// existing returns the record in the vault that the row's client is, or is
+// likely to be (d says which), or nil; and the duplicate policy for the
+// row, which o.Ask may decide.
+func (im *importer) existing(s *sealed, d *DuplicateRow) (*match, string, error) {
+	policy := im.o.OnDuplicate
+	if !im.lookup {
+		return nil, policy, nil
+	}
+	m, err := im.lookUp(s, d)
+	if err != nil {
+		return nil, "", err
+	}
+	if d.Likely && d.Candidates == 0 && im.o.Ask != nil && policy == DuplicateError && !im.stopped.Load() &&
+		!m.record.Covers(s.record) {
+		if m, policy, err = im.ask(d, m); err != nil {
+			return nil, "", err
+		}
+	}
+	if im.lookups++; im.lookups%1024 == 0 {
+		im.v.dropMapped()
+	}
+	return m, policy, nil
+}
+
+// lookUp finds the record in the vault with the row's name and date of
+// birth; failing that, one likely the row's client (d.Likely), and how many
+// such records there are when more than one (d.Candidates).
+func (im *importer) lookUp(s *sealed, d *DuplicateRow) (*match, error) {
+	v, stage := im.v, im.w.stage
+	m, _, err := v.findPerson(s.tags[tagPerson], stage, s.record)
+	if err != nil || m != nil {
+		return m, err
+	}
+	// The same name without a date of birth on one side, or with the same
+	// phone or email: likely the client already in, whom a new record
+	// would duplicate.
+	m, n, err := v.findPerson(s.tags[tagName], stage, s.record)
+	if err != nil {
+		return nil, err
+	}
+	d.Likely = m != nil
+	if m == nil && im.dirx != nil {
+		var exact bool
+		if m, exact, n, err = v.findInDirectory(im.dirx, stage, s.record); err != nil {
+			return nil, err
+		}
+		d.Likely = m != nil && !exact
+	}
+	if n > 1 {
+		d.Candidates = n
+	}
+	return m, nil
+}
+
+// ask has o.Ask decide a row that is likely the client of record m: it
+// returns the record the row is a duplicate of (nil: another client, to
+// import as a new record) and the policy for the row.
+func (im *importer) ask(d *DuplicateRow, m *match) (*match, string, error) {
+	d.Record = m.entry.ID.String()
+	answer, err := im.o.Ask(*d)
+	if err != nil {
+		return nil, "", err
+	}
+	switch answer {
+	case DuplicateNew:
+		d.Likely, d.Record = false, ""
+		return nil, im.o.OnDuplicate, nil
+	case DuplicateSkip, DuplicateUpdate, DuplicateError:
+		return m, answer, nil
+	}
+	return nil, "", fmt.Errorf("%w: row %d: no such answer to a likely duplicate", ErrInvalid, d.Row)
+}
+
+// add writes a row's sealed record, or only counts it when nothing is
+// written.
+func (im *importer) add(s *sealed) error {
+	if im.o.DryRun || im.stopped.Load() {
+		im.rep.Imported++
+		return nil
+	}
+	s.record = nil
+	if im.adapt && len(im.w.ids) == bigBatches {
+		im.w.o.BatchSize = min(im.w.o.BatchSize, 2000)
+	}
+	return im.w.put(s)
+}
+
+// duplicate resolves a row whose client is the record m.
+func (im *importer) duplicate(s *sealed, d DuplicateRow, m *match, policy string) error {
+	d.Record = m.entry.ID.String()
+	switch {
+	case m.record.Covers(s.record):
+		// The record already holds all of this row: a second run of a
+		// file (after fixing the rows a --skip-invalid run left out)
+		// finds the rows it imported. Not a conflict.
+		d.Resolved = DuplicateAlreadyIn
+		im.rep.Skipped++
+		im.report(d)
+		return nil
+	case d.Candidates > 1:
+		// Which of several clients of that name the row is cannot be
+		// told: no policy decides it.
+		d.Resolved = "error"
+		im.stop()
+		im.report(d)
+		return nil
+	}
+	if policy == DuplicateUpdate && !im.o.DryRun && !im.stopped.Load() {
+		u, err := im.update(m, s.record)
+		if err != nil {
+			return err
+		}
+		d.Changed = u.changed
+	}
+	im.resolve(d, policy)
+	return nil
+}
+
+// update merges a row into the record m, as it is after the rows before
+// that updated it: two rows may update one record (likely matches), the
+// second merging into what the first made of it.
+func (im *importer) update(m *match, row *records.Record) (*update, error) {
+	id := m.entry.ID
+	prior := im.updated[id]
+	if prior != nil {
+		m = &match{prior.entry, prior.record}
+	}
+	u, err := im.v.prepareUpdate(m, row)
+	if err != nil || prior != nil {
+		return u, err
+	}
+	im.updates = append(im.updates, u)
+	im.updated[id] = u
+	return u, nil
+}
+
+// resolve reports a duplicate row as policy resolves it.
+func (im *importer) resolve(d DuplicateRow, policy string) {
+	switch {
+	case policy == DuplicateSkip || (policy == DuplicateUpdate && d.SameAs != 0):
+		d.Resolved = "skipped"
+		im.rep.Skipped++
+	case policy == DuplicateUpdate:
+		d.Resolved = "updated"
+		im.rep.Updated++
+	default:
+		d.Resolved = "error"
+		im.stop()
+	}
+	im.report(d)
+}
+
+// report lists a duplicate row, up to maxReported.
+func (im *importer) report(d DuplicateRow) {
+	if len(im.rep.Duplicates) < maxReported {
+		im.rep.Duplicates = append(im.rep.Duplicates, d)
+	}
+}
+
+// finish ends the import once the pipeline has: it publishes the staged
+// records and applies the updates, or leaves the vault as it was.
+func (im *importer) finish(err error) (*ImportReport, error) {
+	rep, w := im.rep, im.w
+	rep.Rows = int(im.rowsRead.Load())
 	if err != nil && !errors.Is(err, ErrImport) {
-		if !stopped.Load() {
+		if !im.stopped.Load() {
 			w.abort()
 		}
 		return rep, err
 	}
-	if stopped.Load() {
+	if im.stopped.Load() {
 		rep.Imported = 0
 		return rep, ErrImport
 	}
-	if o.DryRun {
+	if im.o.DryRun {
 		return rep, nil
 	}
-	err = w.finish(func(tx *txn) error {
-		var ids []string
-		for _, u := range updates {
-			if err := v.rewriteEntry(tx, u.entry); err != nil {
-				return err
-			}
-			ids = append(ids, u.entry.ID.String())
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		slices.Sort(ids)
-		return v.appendAudit(tx, Event{Action: ActionUpdate, Records: ids, Count: len(ids), Detail: "import"})
-	})
-	if err != nil {
+	if err := w.finish(im.applyUpdates); err != nil {
 		w.abort()
 		return rep, err
 	}
@@ -382,6 +444,23 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 	// The audit event's list, built once its transaction is over.
 	rep.IDs = idStrings(w.ids)
 	return rep, nil
+}
+
+// applyUpdates writes the updated records in the import's final
+// transaction, with one audit entry that lists them.
+func (im *importer) applyUpdates(tx *txn) error {
+	var ids []string
+	for _, u := range im.updates {
+		if err := im.v.rewriteEntry(tx, u.entry); err != nil {
+			return err
+		}
+		ids = append(ids, u.entry.ID.String())
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	return im.v.appendAudit(tx, Event{Action: ActionUpdate, Records: ids, Count: len(ids), Detail: "import"})
 }
 
 // bigBatches is how many rows an import stages in batches of 5000 before
@@ -392,10 +471,6 @@ func (v *Vault) Import(ctx context.Context, next func() (Row, error), o ImportOp
 // proportion to its size, and smaller batches keep the memory a commit
 // maps and allocates small.
 const bigBatches = 200000
-
-// problemMarker marks, inside the pipeline, a row that cannot be imported;
-// it is never stored.
-const problemMarker = "\x00invalid row"
 
 // hasRecords reports whether the vault holds any record; staged ones count
 // too, which errs towards looking duplicates up.
@@ -417,18 +492,9 @@ func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*matc
 	var found *match
 	n := 0
 	err := v.view(func(tx *txn) error {
-		c := tx.Bucket(bucketIndex).Cursor()
-		for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
-			if len(k) != tagLen+8 {
-				continue
-			}
-			id := ID(k[tagLen:])
-			raw, err := v.getEntry(tx, id)
-			if err != nil {
-				continue
-			}
+		return v.eachUnderTag(tx, tag, func(id ID, raw []byte) error {
 			if e, err := unmarshalEntry(raw); err != nil || (stage != 0 && e.Stage == stage) {
-				continue
+				return nil
 			}
 			e, existing, err := v.keys.open(id, raw)
 			if err != nil {
@@ -439,8 +505,8 @@ func (v *Vault) findPerson(tag []byte, stage uint64, rec *records.Record) (*matc
 					found = &match{e, existing}
 				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	return found, n, err
 }
@@ -467,12 +533,7 @@ func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	e := m.entry
 	e.Updated = v.now().Truncate(1e9)
 	e.RetainUntil = retainUntil(v.hdr.Retention, e.Created, rec)
-	if len(e.Readers) > 0 {
-		// A shared record is re-sealed for its readers in the final
-		// transaction's readerRecipients; refuse here rather than drop them.
-		return nil, recordErr(e.ID, fmt.Errorf("is shared: update it with 'note' or by hand: %w", ErrRefused))
-	}
-	if err := v.keys.seal(e, rec, nil); err != nil {
+	if err := v.sealAgain(e, rec); err != nil {
 		return nil, err
 	}
 	return &update{entry: e, record: rec, changed: changed}, nil

@@ -1,20 +1,17 @@
 package vault
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"github.com/clientvault/clientvault/vault/store"
 	"os"
-	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
-	"filippo.io/age"
 	"github.com/clientvault/clientvault/internal/fakesheet"
 	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/records/sheet"
@@ -28,24 +25,10 @@ const (
 	killAfter = 3 * killBatch // rows committed (staged) before the kill
 )
 
-// TestImportKilledChild is the child process of TestImportKilled; it does
-// nothing in a normal test run.
-func TestImportKilledChild(t *testing.T) {
-	path, key := os.Getenv("CLIENTVAULT_KILL_VAULT"), os.Getenv("CLIENTVAULT_KILL_KEY")
-	if path == "" {
-		t.Skip("the child of TestImportKilled")
-	}
-	id, err := age.ParseX25519Identity(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := Open(path, Options{Now: testClock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v.Unlock(id); err != nil {
-		t.Fatal(err)
-	}
+// importKilled is the child of TestImportKilled (the helper's "import"
+// mode): it imports killRows rows in batches of killBatch, saying after each
+// committed batch how many rows are written.
+func importKilled(v *Vault) {
 	// The vault is small, so each batch would publish its records at once
 	// (eagerPublish; TestAddIsAllOrNothing covers that): here, as in a
 	// large vault, they wait.
@@ -57,17 +40,16 @@ func TestImportKilledChild(t *testing.T) {
 	var csv bytes.Buffer
 	fakesheet.Write(&csv, killRows)
 	r, err := sheet.OpenCSV(&csv, sheet.Options{})
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		_, err = v.Import(context.Background(), sheetRows(r, records.DateOf(testClock())), ImportOptions{
+			BatchSize: killBatch,
+			Progress: func(read, written int) {
+				if written >= 0 {
+					fmt.Printf("written %d\n", written)
+				}
+			},
+		})
 	}
-	_, err = v.Import(context.Background(), sheetRows(r, records.DateOf(testClock())), ImportOptions{
-		BatchSize: killBatch,
-		Progress: func(read, written int) {
-			if written >= 0 {
-				fmt.Printf("written %d\n", written)
-			}
-		},
-	})
 	fmt.Printf("import finished: %v\n", err)
 }
 
@@ -101,38 +83,25 @@ func testImportKilled(t *testing.T, published bool) {
 	}
 	was := counts()
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestImportKilledChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "CLIENTVAULT_KILL_VAULT="+tv.path, "CLIENTVAULT_KILL_KEY="+tv.owner.String())
+	var env []string
 	if published {
-		cmd.Env = append(cmd.Env, "CLIENTVAULT_KILL_PUBLISH=1")
+		env = append(env, "CLIENTVAULT_KILL_PUBLISH=1")
 	}
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		line := sc.Text()
-		if n, ok := strings.CutPrefix(line, "written "); ok {
-			if w, _ := strconv.Atoi(n); w >= killAfter && !killed {
-				if err := cmd.Process.Kill(); err != nil {
-					t.Fatal(err)
-				}
-				killed = true
-			}
+	c := startHelper(t, "import", tv.path, tv.owner, env...)
+	for {
+		line, ok := c.next(t, time.Minute)
+		if !ok {
+			t.Fatal("the child never reported enough committed batches")
 		}
-		if strings.HasPrefix(line, "import finished") && !killed {
+		if strings.HasPrefix(line, "import finished") {
 			t.Fatalf("the import ended before it was killed: %s", line)
 		}
-	}
-	cmd.Wait()
-	if !killed {
-		t.Fatal("the child never reported a committed batch")
+		if n, ok := strings.CutPrefix(line, "written "); ok {
+			if w, _ := strconv.Atoi(n); w >= killAfter {
+				c.kill(t)
+				break
+			}
+		}
 	}
 
 	// The kill left staged entries behind, invisible.
@@ -199,18 +168,4 @@ func listIDs(t testing.TB, v *Vault) []string {
 	}
 	slices.Sort(ids)
 	return ids
-}
-
-// TestDropMapped checks that unmapPages finds the vault's memory map and
-// that the vault reads the same after it.
-func TestDropMapped(t *testing.T) {
-	tv := newTestVault(t)
-	ids := tv.add(t, fakeRecord(1), fakeRecord(2))
-	if runtime.GOOS == "linux" && (mappingEnd(tv.db.Info().Data) == 0 || fileResident() <= 0) {
-		t.Fatalf("the vault's memory map is not in /proc/self/maps, or smaps_rollup does not read (%d)", fileResident())
-	}
-	tv.unmapPages()
-	if s, err := tv.View(ids[1].String()); err != nil || s.Name != fakeRecord(2).Name {
-		t.Fatalf("view after dropMapped: %v", err)
-	}
 }

@@ -81,6 +81,9 @@ func runHelper(mode, path, key string) error {
 			}
 			fmt.Printf("added %d\n", i)
 		}
+	case "import":
+		// TestImportKilled's large import (importKilled).
+		importKilled(v)
 	case "hold":
 		// Hold the vault open (bbolt's write lock) until stdin closes.
 		fmt.Println("holding")

@@ -1,11 +1,12 @@
 package vault
 
 import (
-	"bufio"
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // dropMapped lets the kernel drop the vault file's pages from this process's
@@ -34,37 +35,33 @@ func (v *Vault) unmapPages() {
 	}
 	// The map cannot move (bbolt remaps only with no read transaction
 	// open) while this runs.
-	_ = v.view(func(*txn) error {
-		start := v.db.Info().Data
-		end := mappingEnd(start)
-		if end <= start {
-			return nil
+	_ = v.view(func(tx *txn) error {
+		if m := mappedData(tx); m != nil {
+			unix.Madvise(m, unix.MADV_DONTNEED)
 		}
-		syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_DONTNEED)
 		return nil
 	})
 }
 
-// mappingEnd returns the end of this process's memory mapping that starts
-// at start, or 0 if there is none.
-func mappingEnd(start uintptr) uintptr {
-	f, err := os.Open("/proc/self/maps")
-	if err != nil {
-		return 0
+// mappedData returns the part of bbolt's memory map of the vault file that
+// holds tx's pages, from the map's start (bbolt's Info.Data) to the file's
+// size as tx sees it, or nil if there is none. bbolt does not report the
+// map's own size, which is larger (initialMmapSize), but every page that a
+// read or a commit touches lies within this part. The slice stays valid
+// while tx is a read transaction (bbolt maps the file again only when none
+// is open); a write transaction that grows the file past the map moves it,
+// so there the slice serves only for hints (readAround), never to drop
+// pages.
+func mappedData(tx *txn) []byte {
+	f := tx.file()
+	if f == nil {
+		return nil // not a file: nothing mapped
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// "start-end perms offset dev inode path", addresses in hex.
-		from, rest, _ := strings.Cut(sc.Text(), "-")
-		to, _, _ := strings.Cut(rest, " ")
-		s, err1 := strconv.ParseUint(from, 16, 64)
-		e, err2 := strconv.ParseUint(to, 16, 64)
-		if err1 == nil && err2 == nil && uintptr(s) == start {
-			return uintptr(e)
-		}
+	start, size := f.DB().Info().Data, f.Size()
+	if start == 0 || size <= 0 {
+		return nil
 	}
-	return 0
+	return unsafe.Slice((*byte)(unsafe.Add(nil, start)), size)
 }
 
 // mappedBudget is how much of the vault file may stay mapped in memory

@@ -7,6 +7,4 @@ func (v *Vault) dropMapped() {}
 
 func (v *Vault) unmapPages() {}
 
-func mappingEnd(uintptr) uintptr { return 0 }
-
 func fileResident() int64 { return 0 }

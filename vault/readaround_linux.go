@@ -1,8 +1,6 @@
 package vault
 
-import (
-	"syscall"
-)
+import "golang.org/x/sys/unix"
 
 // readAround lets the kernel read the vault file ahead of the pages that tx
 // touches, until the returned function is called. bbolt maps the file with
@@ -15,17 +13,10 @@ import (
 // Expire's and the compaction's. The map cannot move while tx is open; the
 // returned function must be called before tx ends.
 func readAround(tx *txn) (restore func()) {
-	f := tx.file()
-	if f == nil {
+	m := mappedData(tx)
+	if m == nil {
 		return func() {}
 	}
-	start := f.DB().Info().Data
-	end := mappingEnd(start)
-	if end <= start {
-		return func() {}
-	}
-	syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_NORMAL)
-	return func() {
-		syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_RANDOM)
-	}
+	unix.Madvise(m, unix.MADV_NORMAL)
+	return func() { unix.Madvise(m, unix.MADV_RANDOM) }
 }

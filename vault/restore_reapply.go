@@ -94,7 +94,7 @@ func (v *Vault) reapply(tx *txn, r *replaced) ([]string, error) {
 				if err := sc.Withdraw(e.Time, ReasonReapplied); err != nil {
 					return nil, err
 				}
-				key := consentKey(id, mustHex(sc.ID))
+				key := recordObjectKey(id, mustHex(sc.ID))
 				if err := v.putObject(tx, bucketConsents, macConsent, key, []byte(sc.uid), &sc.Consent); err != nil {
 					return nil, err
 				}

@@ -50,30 +50,19 @@ func (v *Vault) SetRetention(p consent.Policy) (_ *RetentionReport, err error) {
 		return nil, fmt.Errorf("retention: %w: %s", ErrInvalid, joinLines(err))
 	}
 	type item struct {
-		id    ID
-		raw   []byte
+		storedEntry
 		e     *entry
 		until records.Date
 		err   error
 	}
-	var items []*item
-	err = v.view(func(tx *txn) error {
-		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
-			raw, err := v.getEntry(tx, ID(k))
-			if err == nil {
-				items = append(items, &item{id: ID(k), raw: clone(raw)})
-			}
-			return nil
-		})
-	})
+	stored, err := v.readEntries()
 	if err != nil {
 		return nil, err
 	}
-	raws := make([][]byte, len(items))
-	for i, it := range items {
-		raws[i] = it.raw
+	items := make([]*item, len(stored))
+	for i, se := range stored {
+		items[i] = &item{storedEntry: se}
 	}
-	v.keys.prime(raws) // with the unlock agent: in batches
 	parallel(len(items), func(i int) {
 		it := items[i]
 		e, rec, err := v.keys.open(it.id, it.raw)

@@ -16,10 +16,31 @@ import (
 type sealed struct {
 	n      int // position in the input, from 1
 	entry  *entry
-	raw    []byte // the entry's stored bytes, if the worker encoded them
-	tags   [][]byte
+	raw    []byte   // the entry's stored bytes, if the worker encoded them
+	tags   [][]byte // indexed by tagName and tagPerson
 	err    error
 	record *records.Record
+	// row and problem are an import's: the row's number in the file, and
+	// why the row cannot be imported (then record is nil, and nothing is
+	// sealed). A problem goes on to the sink, to be reported, where err
+	// would stop everything.
+	row     int
+	problem error
+}
+
+// The blind index tags of a record, in the order indexTags and sealTags
+// return them.
+const (
+	tagName   = iota // of the normalised name
+	tagPerson        // of the normalised name and the date of birth
+)
+
+// recordsIn makes a record source into sealAll's.
+func recordsIn(next func() (*records.Record, error)) func() (*sealed, error) {
+	return func() (*sealed, error) {
+		rec, err := next()
+		return &sealed{record: rec}, err
+	}
 }
 
 // seal encrypts rec for e.ID to the vault and the extra recipients.
@@ -94,7 +115,7 @@ func (v *Vault) rewriteEntry(tx *txn, e *entry) error {
 	return v.putDirectory(tx, slot, e)
 }
 
-// sealAll reads records from next, prepares them (validates and seals) on
+// sealAll reads records from next (recordsIn), prepares them (validates and seals) on
 // all cores, and hands them to sink in input order. next returns io.EOF after
 // the last. The first failure of next, prepare or sink stops everything and
 // is returned as it is (prepare and sink may name the record's position,
@@ -102,69 +123,18 @@ func (v *Vault) rewriteEntry(tx *txn, e *entry) error {
 // beforeRun sees a run of records as it is read, before a worker prepares
 // them one by one (keySet.primeTags asks the unlock agent for their tags in
 // one batch).
-func sealAll(ctx context.Context, next func() (*records.Record, error), prepare func(*sealed) error, sink func(*sealed) error, beforeRun ...func([]*sealed)) error {
-	// A job is a run of consecutive records, sealed by one worker: handed
-	// over one record at a time, every record woke a parked goroutine or
-	// two, and between those hand-offs the cores of an import sat idle for
-	// about a tenth of its time.
-	type job struct {
-		s    []*sealed
-		done chan struct{} // closed when every record of s is prepared
-	}
+func sealAll(ctx context.Context, next func() (*sealed, error), prepare func(*sealed) error, sink func(*sealed) error, beforeRun ...func([]*sealed)) error {
 	workers := runtime.GOMAXPROCS(0)
 	ctx, cancel := context.WithCancel(ctx)
-	jobs := make(chan *job, workers*2)
+	jobs := make(chan *sealJob, workers*2)
 	// results holds the jobs in input order, so that the sink sees records
 	// in the order they were read while sealing runs in parallel.
-	results := make(chan *job, workers*4)
+	results := make(chan *sealJob, workers*4)
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	wg.Go(func() {
-		defer close(jobs)
-		defer close(results)
-		// Runs start at one record and double up to sealRun, so that the
-		// first records of a slow source are not held back waiting for
-		// more.
-		size := 1
-		for n := 1; ; size = min(2*size, sealRun) {
-			j := &job{s: make([]*sealed, 0, size), done: make(chan struct{})}
-			last := false
-			for len(j.s) < size && !last {
-				rec, err := next()
-				if errors.Is(err, io.EOF) {
-					last = true
-					break
-				}
-				j.s = append(j.s, &sealed{n: n, record: rec, err: err})
-				n++
-				last = err != nil
-			}
-			if len(j.s) == 0 {
-				return
-			}
-			// Here, not on the workers: the reader runs ahead of them,
-			// so a hook that waits (a round trip to the unlock agent)
-			// overlaps with their sealing instead of stalling it.
-			for _, before := range beforeRun {
-				before(j.s)
-			}
-			select {
-			case results <- j:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case jobs <- j:
-			case <-ctx.Done():
-				return
-			}
-			if last {
-				return
-			}
-		}
-	})
+	wg.Go(func() { readRuns(ctx, next, beforeRun, jobs, results) })
 	for range workers {
 		wg.Go(func() {
 			for j := range jobs {
@@ -199,6 +169,66 @@ func sealAll(ctx context.Context, next func() (*records.Record, error), prepare 
 		}
 	}
 	return ctx.Err()
+}
+
+// A sealJob is a run of consecutive records, sealed by one worker: handed
+// over one record at a time, every record woke a parked goroutine or two,
+// and between those hand-offs the cores of an import sat idle for about a
+// tenth of its time.
+type sealJob struct {
+	s    []*sealed
+	done chan struct{} // closed when every record of s is prepared
+}
+
+// readRuns is sealAll's reader: it reads runs of records from next, shows
+// each run to beforeRun, and sends it to results, then to jobs, until next
+// ends or fails, or ctx is done. It closes both channels.
+func readRuns(ctx context.Context, next func() (*sealed, error), beforeRun []func([]*sealed), jobs, results chan<- *sealJob) {
+	defer close(jobs)
+	defer close(results)
+	// Runs start at one record and double up to sealRun, so that the first
+	// records of a slow source are not held back waiting for more.
+	size := 1
+	for n := 1; ; size = min(2*size, sealRun) {
+		j := &sealJob{s: make([]*sealed, 0, size), done: make(chan struct{})}
+		last := false
+		for len(j.s) < size && !last {
+			s, err := next()
+			if errors.Is(err, io.EOF) {
+				last = true
+				break
+			}
+			if s == nil {
+				s = &sealed{}
+			}
+			s.n, s.err = n, err
+			j.s = append(j.s, s)
+			n++
+			last = err != nil
+		}
+		if len(j.s) == 0 {
+			return
+		}
+		// Here, not on the workers: the reader runs ahead of them, so a
+		// hook that waits (a round trip to the unlock agent) overlaps with
+		// their sealing instead of stalling it.
+		for _, before := range beforeRun {
+			before(j.s)
+		}
+		select {
+		case results <- j:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			return
+		}
+		if last {
+			return
+		}
+	}
 }
 
 // sealRun is the most records one sealing job holds.

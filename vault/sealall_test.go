@@ -44,7 +44,7 @@ func runSealAll(t *testing.T, ctx context.Context, next func() (*records.Record,
 	var seen []int
 	done := make(chan error, 1)
 	go func() {
-		done <- sealAll(ctx, next, func(s *sealed) error {
+		done <- sealAll(ctx, recordsIn(next), func(s *sealed) error {
 			if s.n == prepareFails {
 				return fmt.Errorf("prepare %d", s.n)
 			}
@@ -169,7 +169,7 @@ func TestSealAllFirstRecordNotHeldBack(t *testing.T) {
 		}
 		return nil, io.EOF
 	}
-	err := sealAll(context.Background(), next, func(*sealed) error { return nil }, func(s *sealed) error {
+	err := sealAll(context.Background(), recordsIn(next), func(*sealed) error { return nil }, func(s *sealed) error {
 		sunk <- s.n
 		return nil
 	})

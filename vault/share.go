@@ -51,7 +51,8 @@ type SharedRecord struct {
 	*records.Record
 }
 
-func shareKeyOf(id ID, staff string) []byte { return append(append([]byte{}, id[:]...), staff...) }
+// shareKeyOf is the key of the share of record id with a coworker.
+func shareKeyOf(id ID, staff string) []byte { return recordObjectKey(id, []byte(staff)) }
 
 // parseShare decodes a stored share and checks its vault MAC.
 func (v *Vault) parseShare(k, raw []byte) (*shareBody, error) {
@@ -390,12 +391,7 @@ func (v *Vault) Unshare(ref, name string) (*Unshared, error) {
 				return err
 			}
 		}
-		x, err := v.exposure(tx, id)
-		if err != nil {
-			return err
-		}
-		out.Exposure = *x
-		return nil
+		return v.exposure(tx, id, &out.Exposure)
 	})
 	if err != nil {
 		return nil, err
@@ -490,9 +486,10 @@ type Copy struct {
 	At   time.Time `json:"at"`
 }
 
-// exposure reads the audit log for what record id's shares and copies were.
-func (v *Vault) exposure(tx *txn, id ID) (*Exposure, error) {
-	x := &Exposure{Record: id.String(), Readers: []string{}, Copies: []Copy{}}
+// exposure reads the audit log for what record id's shares and copies
+// were, into x.
+func (v *Vault) exposure(tx *txn, id ID, x *Exposure) error {
+	*x = Exposure{Record: id.String(), Readers: []string{}, Copies: []Copy{}}
 	fn := func(e Event) error {
 		if e.Record != id.String() && !slices.Contains(e.Records, id.String()) {
 			return nil
@@ -502,21 +499,18 @@ func (v *Vault) exposure(tx *txn, id ID) (*Exposure, error) {
 			if !slices.Contains(x.Readers, e.Staff) {
 				x.Readers = append(x.Readers, e.Staff)
 			}
-		case "share-file":
+		case ActionShareFile:
 			x.Copies = append(x.Copies, Copy{Kind: "share file", For: e.Staff, At: e.Time})
-		case "disclose":
+		case ActionDisclose:
 			x.Copies = append(x.Copies, Copy{Kind: "disclosure", For: e.Detail, At: e.Time})
-		case "export":
+		case ActionExport:
 			if strings.Contains(e.Detail, "file") {
 				x.Copies = append(x.Copies, Copy{Kind: "export", For: "client", At: e.Time})
 			}
 		}
 		return nil
 	}
-	if err := v.walkAudit(tx, fn); err != nil {
-		return nil, err
-	}
-	return x, nil
+	return v.walkAudit(tx, fn)
 }
 
 // viewShared is View for a coworker: ref is an ID (or unique prefix) or a

@@ -109,7 +109,7 @@ func buildStaffRemoveTemplate(path string) error {
 
 func consentKeyFromHex(id ID, cid string) []byte {
 	b, _ := base16(cid)
-	return consentKey(id, b)
+	return recordObjectKey(id, b)
 }
 
 func copyFile(dst, src string) error {

@@ -637,7 +637,7 @@ func consentKeyFromID(t *testing.T, rec ID, cid string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return consentKey(rec, b)
+	return recordObjectKey(rec, b)
 }
 
 func TestNoteRefreshesShareAndHoldAllowsSharing(t *testing.T) {

@@ -326,7 +326,7 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 			return err
 		}
 		err = v.walkAudit(tx, func(e Event) error {
-			if e.Action == "share-file" && e.Staff == name {
+			if e.Action == ActionShareFile && e.Staff == name {
 				out.Copies = append(out.Copies, Copy{Kind: "share file", For: e.Record, At: e.Time})
 			}
 			return nil

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,20 +25,33 @@ type Stored struct {
 	// record their consent covers (consent.Scopes); nil in the owner's.
 	Scope []string `json:"scope,omitempty"`
 	*records.Record
-	// SharedWith lists the staff the record is sealed to; not part of the
-	// record's JSON.
+	// SharedWith lists the coworkers the record is shared with (View and
+	// Export fill it in; a coworker's copy names its reader); not part of
+	// the record's JSON.
 	SharedWith []string `json:"-"`
 }
 
 func (v *Vault) stored(e *entry, rec *records.Record) *Stored {
 	return &Stored{
 		ID: e.ID.String(), Created: e.Created, RetainUntil: e.RetainUntil,
-		Holds: []consent.Hold{}, Record: rec, SharedWith: slices.Clone(e.Readers),
+		Holds: []consent.Hold{}, Record: rec,
 	}
 }
 
 // visible reports whether an entry is published (not part of a pending stage).
 func (v *Vault) visible(e *entry) bool { return e.Stage == 0 || !v.pending[e.Stage] }
+
+// sealAgain seals rec again into e, to the vault's key alone. No version of
+// clientvault has written an entry with readers besides the vault's key
+// (sharing makes shares instead): entry.Readers is parsed for the format's
+// sake, and an entry that names some is refused rather than re-sealed
+// without them.
+func (v *Vault) sealAgain(e *entry, rec *records.Record) error {
+	if len(e.Readers) > 0 {
+		return recordErr(e.ID, fmt.Errorf("sealed to %d staff this version does not know: %w", len(e.Readers), ErrRefused))
+	}
+	return v.keys.seal(e, rec, nil)
+}
 
 // getEntry returns the stored bytes of a visible record, or ErrNotFound.
 func (v *Vault) getEntry(tx *txn, id ID) ([]byte, error) {
@@ -101,23 +113,18 @@ func (v *Vault) resolve(tx *txn, ref string) (*match, string, error) {
 	tag := v.keys.nameTag(ref)
 	want := records.NormalizeName(ref)
 	var found []*match
-	c := tx.Bucket(bucketIndex).Cursor()
-	for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
-		if len(k) != tagLen+8 {
-			continue
-		}
-		id := ID(k[tagLen:])
-		raw, err := v.getEntry(tx, id)
-		if err != nil {
-			continue // a pending or dangling index entry; verify reports it
-		}
+	err := v.eachUnderTag(tx, tag, func(id ID, raw []byte) error {
 		e, rec, err := v.keys.open(id, raw)
 		if err != nil {
-			return nil, "", err
+			return err
 		}
 		if records.NormalizeName(rec.Name) == want {
 			found = append(found, &match{e, rec})
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
 	}
 	switch len(found) {
 	case 0:
@@ -130,6 +137,64 @@ func (v *Vault) resolve(tx *txn, ref string) (*match, string, error) {
 		amb.Candidates = append(amb.Candidates, Candidate{ID: m.entry.ID.String(), DOB: m.record.DOB.String()})
 	}
 	return nil, "", amb
+}
+
+// storedEntry is a record's stored entry, copied out of the transaction
+// that read it.
+type storedEntry struct {
+	id  ID
+	raw []byte
+}
+
+// readEntries returns the stored entry of every visible record, read in one
+// transaction, and primes the unlock agent to open them.
+func (v *Vault) readEntries() ([]storedEntry, error) {
+	var items []storedEntry
+	err := v.view(func(tx *txn) error {
+		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
+			if raw, err := v.getEntry(tx, ID(k)); err == nil {
+				items = append(items, storedEntry{ID(k), clone(raw)})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	v.primeEntries(items)
+	return items, nil
+}
+
+// primeEntries asks the unlock agent, if there is one, for what opening the
+// entries needs, in batches.
+func (v *Vault) primeEntries(items []storedEntry) {
+	raws := make([][]byte, len(items))
+	for i, it := range items {
+		raws[i] = it.raw
+	}
+	v.keys.prime(raws)
+}
+
+// eachUnderTag calls fn with the ID and stored entry of each visible record
+// that the blind index lists under tag, in the order of their IDs, until fn
+// fails. A pending or dangling index entry is passed over; verify reports
+// it.
+func (v *Vault) eachUnderTag(tx *txn, tag []byte, fn func(id ID, raw []byte) error) error {
+	c := tx.Bucket(bucketIndex).Cursor()
+	for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
+		if len(k) != tagLen+8 {
+			continue
+		}
+		id := ID(k[tagLen:])
+		raw, err := v.getEntry(tx, id)
+		if err != nil {
+			continue
+		}
+		if err := fn(id, raw); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // idsWithPrefix returns the visible IDs that start with the hex prefix p.
@@ -239,15 +304,9 @@ func (v *Vault) noteIn(tx *txn, m *match, t records.Treatment, ev Event) (int, e
 	return n, err
 }
 
-// reseal seals rec again for e's readers and rewrites its entry.
+// reseal seals rec again into e and rewrites its entry.
 func (v *Vault) reseal(tx *txn, e *entry, rec *records.Record) error {
-	// Entries name no readers besides the vault's key (sharing makes
-	// shares instead); the field is read for the format's sake, and an
-	// entry that names some is not re-sealed without them.
-	if len(e.Readers) > 0 {
-		return recordErr(e.ID, fmt.Errorf("sealed to %d staff this version does not know: %w", len(e.Readers), ErrRefused))
-	}
-	if err := v.keys.seal(e, rec, nil); err != nil {
+	if err := v.sealAgain(e, rec); err != nil {
 		return err
 	}
 	if err := v.rewriteEntry(tx, e); err != nil {
@@ -272,29 +331,10 @@ func (v *Vault) List() ([]Summary, error) {
 	if v.keys == nil {
 		return nil, ErrLocked
 	}
-	type item struct {
-		id  ID
-		raw []byte
-	}
-	var items []item
-	err := v.view(func(tx *txn) error {
-		return tx.Bucket(bucketIDs).ForEach(func(k, _ []byte) error {
-			id := ID(k)
-			raw, err := v.getEntry(tx, id)
-			if err == nil {
-				items = append(items, item{id, clone(raw)})
-			}
-			return nil
-		})
-	})
+	items, err := v.readEntries()
 	if err != nil {
 		return nil, err
 	}
-	raws := make([][]byte, len(items))
-	for i, it := range items {
-		raws[i] = it.raw
-	}
-	v.keys.prime(raws)
 	out := make([]Summary, len(items))
 	errs := make([]error, len(items))
 	parallel(len(items), func(i int) {

@@ -213,12 +213,12 @@ func (g *stanzaGrabber) Unwrap(s []*age.Stanza) ([]byte, error) {
 // TestUnlockSaysWhatIsTrue: unlock of an identity it cannot hold says why,
 // truly, for each kind, and asks for nothing.
 func TestUnlockSaysWhatIsTrue(t *testing.T) {
-	ta := newTestApp(t)
-	ta.env["XDG_RUNTIME_DIR"] = filepath.Join(ta.home, "run")
-	os.Mkdir(ta.env["XDG_RUNTIME_DIR"], 0o700)
+	e := newPersonEnv(t)
+	e.env["XDG_RUNTIME_DIR"] = filepath.Join(e.dir, "run")
+	os.Mkdir(e.env["XDG_RUNTIME_DIR"], 0o700)
 
 	plain, _ := age.GenerateX25519Identity()
-	plainPath := filepath.Join(ta.home, "plain.txt")
+	plainPath := filepath.Join(e.dir, "plain.txt")
 	os.WriteFile(plainPath, []byte(plain.String()+"\n"), 0o600)
 
 	_, priv, _ := ed25519.GenerateKey(nil)
@@ -226,10 +226,10 @@ func TestUnlockSaysWhatIsTrue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sshPath := filepath.Join(ta.home, "id_ed25519")
+	sshPath := filepath.Join(e.dir, "id_ed25519")
 	os.WriteFile(sshPath, pem.EncodeToMemory(block), 0o600)
 	block, _ = ssh.MarshalPrivateKey(priv, "")
-	sshPlainPath := filepath.Join(ta.home, "id_plain")
+	sshPlainPath := filepath.Join(e.dir, "id_plain")
 	os.WriteFile(sshPlainPath, pem.EncodeToMemory(block), 0o600)
 
 	for _, c := range []struct{ path, want, not string }{
@@ -237,14 +237,13 @@ func TestUnlockSaysWhatIsTrue(t *testing.T) {
 		{sshPlainPath, "id_plain needs no passphrase", ""},
 		{sshPath, "id_ed25519 is an SSH key with a passphrase of its own", "needs no passphrase"},
 	} {
-		code := ta.run("unlock", "--identity", c.path, "--for", "1m")
-		msg := ta.er.String()
+		_, msg, code := e.run("", "unlock", "--identity", c.path, "--for", "1m")
 		if code == 0 || !strings.Contains(msg, c.want) || (c.not != "" && strings.Contains(msg, c.not)) {
 			t.Errorf("unlock --identity %s: exit %d, %q", filepath.Base(c.path), code, msg)
 		}
 	}
-	if ta.asked != 0 {
-		t.Errorf("asked for a passphrase %d times", ta.asked)
+	if e.asked != 0 {
+		t.Errorf("asked for a passphrase %d times", e.asked)
 	}
 }
 

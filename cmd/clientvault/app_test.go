@@ -6,49 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
-
-// testApp is an App for a person at a terminal in a fresh HOME, whose
-// passphrase answers are scripted.
-type testApp struct {
-	*App
-	home    string
-	out, er *bytes.Buffer
-	answers []string
-	asked   int
-	env     map[string]string
-}
-
-func newTestApp(t *testing.T, answers ...string) *testApp {
-	t.Helper()
-	home := t.TempDir()
-	env := map[string]string{"HOME": home}
-	ta := &testApp{home: home, out: &bytes.Buffer{}, er: &bytes.Buffer{}, answers: answers, env: env}
-	ta.App = &App{
-		In: strings.NewReader(""), Out: ta.out, Err: ta.er,
-		StdinTTY: true, StdoutTTY: true,
-		Getenv:     func(k string) string { return env[k] },
-		Now:        func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) },
-		WorkFactor: 10,
-	}
-	ta.ReadSecret = func(string) (string, error) {
-		if ta.asked >= len(ta.answers) {
-			t.Fatalf("asked for a passphrase %d times; only %d answers", ta.asked+1, len(ta.answers))
-		}
-		ta.asked++
-		return ta.answers[ta.asked-1], nil
-	}
-	return ta
-}
-
-func (ta *testApp) run(args ...string) int {
-	ta.out.Reset()
-	ta.er.Reset()
-	// Flags are per invocation, as in a new process.
-	ta.vaultPath, ta.identityPath, ta.jsonOut, ta.ids = "", "", false, nil
-	return Run(args, ta.App)
-}
 
 func mode(t *testing.T, path string) os.FileMode {
 	t.Helper()
@@ -60,15 +18,16 @@ func mode(t *testing.T, path string) os.FileMode {
 }
 
 func TestFirstAddCreatesPrivateVaultAndIdentity(t *testing.T) {
-	ta := newTestApp(t, "a long passphrase", "a long passphrase")
-	if code := ta.run("add", "--name", "Jane Doe", "--dob", "1990-04-02"); code != 0 {
-		t.Fatalf("add exited %d: %s", code, ta.er)
+	e := newPersonEnv(t, "a long passphrase", "a long passphrase")
+	out, errs, code := e.run("", "add", "--name", "Jane Doe", "--dob", "1990-04-02")
+	if code != 0 {
+		t.Fatalf("add exited %d: %s", code, errs)
 	}
-	if ta.asked != 2 {
-		t.Errorf("asked for the passphrase %d times, want 2 (new, again)", ta.asked)
+	if e.asked != 2 {
+		t.Errorf("asked for the passphrase %d times, want 2 (new, again)", e.asked)
 	}
-	vaultPath := filepath.Join(ta.home, ".local", "share", "clientvault", "vault.db")
-	idPath := filepath.Join(ta.home, ".config", "clientvault", "identity.age")
+	vaultPath := filepath.Join(e.dir, ".local", "share", "clientvault", "vault.db")
+	idPath := filepath.Join(e.dir, ".config", "clientvault", "identity.age")
 	for path, want := range map[string]os.FileMode{
 		vaultPath: 0o600, filepath.Dir(vaultPath): 0o700,
 		idPath: 0o600, filepath.Dir(idPath): 0o700,
@@ -77,7 +36,7 @@ func TestFirstAddCreatesPrivateVaultAndIdentity(t *testing.T) {
 			t.Errorf("%s: mode %v, want %v", path, got, want)
 		}
 	}
-	if n := strings.Count(ta.out.String(), "AGE-SECRET-KEY-1"); n != 1 {
+	if n := strings.Count(out, "AGE-SECRET-KEY-1"); n != 1 {
 		t.Errorf("recovery key shown %d times, want once", n)
 	}
 	id, _ := os.ReadFile(idPath)
@@ -86,25 +45,23 @@ func TestFirstAddCreatesPrivateVaultAndIdentity(t *testing.T) {
 	}
 
 	// A later command asks once, and a wrong passphrase is asked again.
-	ta.answers, ta.asked = []string{"wrong", "a long passphrase"}, 0
-	if code := ta.run("view", "Jane Doe"); code != 0 || !strings.Contains(ta.out.String(), "Jane Doe") {
-		t.Fatalf("view exited %d: %s", code, ta.er)
+	e.answer("wrong", "a long passphrase")
+	if out, errs, code := e.run("", "view", "Jane Doe"); code != 0 || !strings.Contains(out, "Jane Doe") {
+		t.Fatalf("view exited %d: %s", code, errs)
+	} else if e.asked != 2 || !strings.Contains(errs, "wrong passphrase, try again") {
+		t.Errorf("asked %d times; stderr %q", e.asked, errs)
 	}
-	if ta.asked != 2 || !strings.Contains(ta.er.String(), "wrong passphrase, try again") {
-		t.Errorf("asked %d times; stderr %q", ta.asked, ta.er)
-	}
-	ta.answers, ta.asked = []string{"x", "y", "z"}, 0
-	if code := ta.run("list"); code != exitWrongPassphrase {
+	e.answer("x", "y", "z")
+	if _, errs, code := e.run("", "list"); code != exitWrongPassphrase {
 		t.Errorf("three wrong passphrases: exit %d, want %d", code, exitWrongPassphrase)
-	}
-	if strings.Contains(ta.er.String(), "Jane") {
-		t.Errorf("error output carries client data: %q", ta.er)
+	} else if strings.Contains(errs, "Jane") {
+		t.Errorf("error output carries client data: %q", errs)
 	}
 
 	// init again never overwrites.
 	before, _ := os.ReadFile(vaultPath)
-	ta.answers, ta.asked = nil, 0
-	if code := ta.run("init"); code != exitRefused {
+	e.answer()
+	if _, _, code := e.run("", "init"); code != exitRefused {
 		t.Errorf("second init exited %d, want %d", code, exitRefused)
 	}
 	after, _ := os.ReadFile(vaultPath)
@@ -114,26 +71,22 @@ func TestFirstAddCreatesPrivateVaultAndIdentity(t *testing.T) {
 }
 
 func TestRekeyReplacesTheIdentity(t *testing.T) {
-	ta := newTestApp(t, "first passphrase", "first passphrase")
-	if code := ta.run("add", "--name", "Jane Doe"); code != 0 {
-		t.Fatalf("add: %s", ta.er)
-	}
-	idPath := filepath.Join(ta.home, ".config", "clientvault", "identity.age")
-	oldID := filepath.Join(ta.home, "old-identity.age")
+	e := newPersonEnv(t, "first passphrase", "first passphrase")
+	e.mustRun("", "add", "--name", "Jane Doe")
+	idPath := filepath.Join(e.dir, ".config", "clientvault", "identity.age")
+	oldID := filepath.Join(e.dir, "old-identity.age")
 	b, _ := os.ReadFile(idPath)
 	os.WriteFile(oldID, b, 0o600)
 
-	ta.answers, ta.asked = []string{"first passphrase", "second passphrase", "second passphrase"}, 0
-	if code := ta.run("rekey"); code != 0 {
-		t.Fatalf("rekey exited %d: %s", code, ta.er)
+	e.answer("first passphrase", "second passphrase", "second passphrase")
+	e.mustRun("", "rekey")
+	e.answer("first passphrase")
+	if _, errs, code := e.run("", "list", "--identity", oldID); code != exitWrongKey {
+		t.Errorf("old identity after rekey: exit %d, want %d (%s)", code, exitWrongKey, errs)
 	}
-	ta.answers, ta.asked = []string{"first passphrase"}, 0
-	if code := ta.run("list", "--identity", oldID); code != exitWrongKey {
-		t.Errorf("old identity after rekey: exit %d, want %d (%s)", code, exitWrongKey, ta.er)
-	}
-	ta.answers, ta.asked = []string{"second passphrase"}, 0
-	if code := ta.run("list"); code != 0 || !strings.Contains(ta.out.String(), "Jane Doe") {
-		t.Errorf("new identity: exit %d: %s", code, ta.er)
+	e.answer("second passphrase")
+	if out, errs, code := e.run("", "list"); code != 0 || !strings.Contains(out, "Jane Doe") {
+		t.Errorf("new identity: exit %d: %s", code, errs)
 	}
 	if _, err := os.Stat(idPath + ".new"); !os.IsNotExist(err) {
 		t.Error("the staged identity was left behind")
@@ -141,45 +94,46 @@ func TestRekeyReplacesTheIdentity(t *testing.T) {
 }
 
 func TestScriptsGetFlagsNotPrompts(t *testing.T) {
-	ta := newTestApp(t)
-	ta.StdinTTY, ta.StdoutTTY, ta.ReadSecret = false, false, nil
-	if code := ta.run("add"); code != exitUsage || !strings.Contains(ta.er.String(), "use flags such as --name") {
-		t.Errorf("add with no data off a terminal: exit %d, %q", code, ta.er)
+	e := newPersonEnv(t)
+	e.terminal = false
+	if _, errs, code := e.run("", "add"); code != exitUsage || !strings.Contains(errs, "use flags such as --name") {
+		t.Errorf("add with no data off a terminal: exit %d, %q", code, errs)
 	}
-	if code := ta.run("init", "--recovery-out", filepath.Join(ta.home, "r.key")); code != exitUsage ||
-		!strings.Contains(ta.er.String(), "keygen") {
-		t.Errorf("init off a terminal without --identity: exit %d, %q", code, ta.er)
+	if _, errs, code := e.run("", "init", "--recovery-out", filepath.Join(e.dir, "r.key")); code != exitUsage ||
+		!strings.Contains(errs, "keygen") {
+		t.Errorf("init off a terminal without --identity: exit %d, %q", code, errs)
 	}
+}
+
+// ownerAtTerminal is a person's machine with a vault owned by a plain key
+// (returned) that holds Jane Doe, whose forms read plain lines, as for a
+// screen reader.
+func ownerAtTerminal(t *testing.T, args ...string) (e *testEnv, key, id string) {
+	e = newPersonEnv(t)
+	e.env["ACCESSIBLE"] = "1"
+	key = filepath.Join(e.dir, "owner.key")
+	e.mustRun("", "keygen", "-o", key)
+	e.mustRun("", "init", "--identity", key, "--recovery-out", filepath.Join(e.dir, "rec.key"))
+	id = strings.TrimSpace(e.mustRun("", append([]string{"add", "--identity", key, "--name", "Jane Doe"}, args...)...))
+	return e, key, id
 }
 
 // Destroying, sharing or disclosing asks first on a terminal; No keeps
 // everything as it was.
 func TestDestructiveStepsAskFirst(t *testing.T) {
-	ta := newTestApp(t)
-	ta.env["ACCESSIBLE"] = "1" // forms read plain lines, as for a screen reader
-	key := filepath.Join(ta.home, "owner.key")
-	for _, args := range [][]string{
-		{"keygen", "-o", key},
-		{"init", "--identity", key, "--recovery-out", filepath.Join(ta.home, "rec.key")},
-		{"add", "--identity", key, "--name", "Jane Doe"},
-	} {
-		if code := ta.run(args...); code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, code, ta.er)
-		}
+	e, key, id := ownerAtTerminal(t)
+	e.keyboard = []string{"n"}
+	if _, errs, code := e.run("", "erase", id, "--identity", key, "--reason", "asked", "--force"); code != exitCanceled {
+		t.Fatalf("erase answered No: exit %d: %s", code, errs)
 	}
-	id := strings.TrimSpace(ta.out.String())
-	ta.In = &lineReader{[]string{"n"}}
-	if code := ta.run("erase", id, "--identity", key, "--reason", "asked", "--force"); code != exitCanceled {
-		t.Fatalf("erase answered No: exit %d: %s", code, ta.er)
+	if _, errs, code := e.run("", "view", id, "--identity", key); code != 0 {
+		t.Fatalf("the record is gone after No: %s", errs)
 	}
-	if code := ta.run("view", id, "--identity", key); code != 0 {
-		t.Fatalf("the record is gone after No: %s", ta.er)
+	e.keyboard = []string{"y"}
+	if _, errs, code := e.run("", "erase", id, "--identity", key, "--reason", "asked", "--force"); code != 0 {
+		t.Fatalf("erase answered Yes: exit %d: %s", code, errs)
 	}
-	ta.In = &lineReader{[]string{"y"}}
-	if code := ta.run("erase", id, "--identity", key, "--reason", "asked", "--force"); code != 0 {
-		t.Fatalf("erase answered Yes: exit %d: %s", code, ta.er)
-	}
-	if code := ta.run("view", id, "--identity", key); code != exitNotFound {
+	if _, _, code := e.run("", "view", id, "--identity", key); code != exitNotFound {
 		t.Errorf("view after erase: exit %d", code)
 	}
 }
@@ -187,29 +141,14 @@ func TestDestructiveStepsAskFirst(t *testing.T) {
 // On a terminal, share without a consent offers the consent form, records
 // the consent, then shares: the coworker's key then opens their copy.
 func TestShareOffersTheConsentForm(t *testing.T) {
-	ta := newTestApp(t)
-	ta.env["ACCESSIBLE"] = "1" // forms read plain lines, as for a screen reader
-	key := filepath.Join(ta.home, "owner.key")
-	bea := filepath.Join(ta.home, "bea.key")
-	for _, args := range [][]string{
-		{"keygen", "-o", key}, {"keygen", "-o", bea},
-		{"init", "--identity", key, "--recovery-out", filepath.Join(ta.home, "rec.key")},
-		{"add", "--identity", key, "--name", "Jane Doe", "--allergy", "latex"},
-	} {
-		if code := ta.run(args...); code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, code, ta.er)
-		}
-	}
+	e, key, _ := ownerAtTerminal(t, "--allergy", "latex")
+	bea := filepath.Join(e.dir, "bea.key")
+	e.mustRun("", "keygen", "-o", bea)
 	b, _ := os.ReadFile(bea)
 	pub := strings.TrimSpace(strings.TrimPrefix(strings.Split(string(b), "\n")[1], "# public key:"))
-	if code := ta.run("staff", "add", "Bea", pub, "--identity", key); code != 0 {
-		t.Fatalf("staff add: %s", ta.er)
-	}
-	trust := strings.Fields(ta.out.String())
-	if code := ta.run("trust", trust[len(trust)-1]); code != 0 {
-		t.Fatalf("trust: %s", ta.er)
-	}
-	ta.In = &lineReader{[]string{
+	trust := strings.Fields(e.mustRun("", "staff", "add", "Bea", pub, "--identity", key))
+	e.mustRun("", "trust", trust[len(trust)-1])
+	e.keyboard = []string{
 		"y",      // share Jane Doe with Bea?
 		"Bea",    // the coworker
 		"1",      // given by the client
@@ -219,18 +158,18 @@ func TestShareOffersTheConsentForm(t *testing.T) {
 		"",                    // no witness
 		"form C-12", "Olivia", // evidence, obtained by
 		"", // no expiry
-	}}
-	if code := ta.run("share", "Jane Doe", "--with", "Bea", "--identity", key); code != 0 {
-		t.Fatalf("share with the consent form: exit %d\n%s\n%s", code, ta.out, ta.er)
 	}
-	if !strings.Contains(ta.er.String(), "no active consent") || !strings.Contains(ta.out.String(), "shared record") {
-		t.Errorf("stdout %q\nstderr %q", ta.out, ta.er)
+	out, errs, code := e.run("", "share", "Jane Doe", "--with", "Bea", "--identity", key)
+	if code != 0 {
+		t.Fatalf("share with the consent form: exit %d\n%s\n%s", code, out, errs)
 	}
-	ta.In = strings.NewReader("")
-	if code := ta.run("view", "Jane Doe", "--identity", bea); code != 0 || !strings.Contains(ta.out.String(), "latex") {
-		t.Errorf("the coworker's view: exit %d: %s %s", code, ta.out, ta.er)
+	if !strings.Contains(errs, "no active consent") || !strings.Contains(out, "shared record") {
+		t.Errorf("stdout %q\nstderr %q", out, errs)
 	}
-	if code := ta.run("consent", "list", "Jane Doe", "--identity", key); code != 0 || !strings.Contains(ta.out.String(), "Bea") {
-		t.Errorf("consent list: %s", ta.out)
+	if out, errs, code := e.run("", "view", "Jane Doe", "--identity", bea); code != 0 || !strings.Contains(out, "latex") {
+		t.Errorf("the coworker's view: exit %d: %s %s", code, out, errs)
+	}
+	if out, _, code := e.run("", "consent", "list", "Jane Doe", "--identity", key); code != 0 || !strings.Contains(out, "Bea") {
+		t.Errorf("consent list: %s", out)
 	}
 }

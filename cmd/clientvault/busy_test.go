@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,27 +16,7 @@ import (
 
 // Issue 2: a second process that opens the vault while another holds it
 // waits at most about a second, then says the vault is busy; it never
-// hangs. The other process is real: this test binary re-executed with
-// CLIENTVAULT_TEST_HOLD naming the vault to hold open.
-
-// TestHoldVaultHelper is the child: it opens the vault for writing (bbolt's
-// exclusive file lock), says so, and holds it until its stdin closes. It
-// does nothing in a normal run.
-func TestHoldVaultHelper(t *testing.T) {
-	path := os.Getenv("CLIENTVAULT_TEST_HOLD")
-	if path == "" {
-		return
-	}
-	v, err := vault.Open(path, vault.Options{Now: time.Now})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "helper:", err)
-		os.Exit(3)
-	}
-	fmt.Println("holding")
-	io.Copy(io.Discard, os.Stdin)
-	v.Close()
-	os.Exit(0)
-}
+// hangs. The other process is real: holdvault (TestMain).
 
 func TestBusyVaultCLI(t *testing.T) {
 	dir := t.TempDir()
@@ -55,8 +33,7 @@ func TestBusyVaultCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHoldVaultHelper$")
-	cmd.Env = append(os.Environ(), "CLIENTVAULT_TEST_HOLD="+path)
+	cmd := exec.Command("holdvault", path)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -106,19 +106,17 @@ func (p *lockProbe) Write(b []byte) (int, error) {
 // find and list print after they have closed the vault, so that output
 // piped into a pager does not keep writers waiting.
 func TestFindAndListPrintWithoutHoldingTheVault(t *testing.T) {
-	ta := newTestApp(t, "a long passphrase", "a long passphrase")
-	if code := ta.run("add", "--name", "Jane Doe", "--dob", "1990-04-02"); code != 0 {
-		t.Fatalf("add exited %d: %s", code, ta.er)
-	}
-	path := filepath.Join(ta.home, ".local", "share", "clientvault", "vault.db")
+	e := newPersonEnv(t, "a long passphrase", "a long passphrase")
+	e.mustRun("", "add", "--name", "Jane Doe", "--dob", "1990-04-02")
+	path := filepath.Join(e.dir, ".local", "share", "clientvault", "vault.db")
 	for _, args := range [][]string{{"list"}, {"list", "--json"}, {"find", "jane"}} {
-		ta.answers, ta.asked = []string{"a long passphrase"}, 0
+		e.answer("a long passphrase")
+		a, _, errOut := e.app("")
 		p := &lockProbe{path: path}
-		ta.Out, ta.StdoutTTY = p, false
-		code := ta.run(args...)
-		ta.Out = ta.out
+		a.Out, a.StdoutTTY = p, false
+		code := Run(args, a)
 		if code != 0 || !p.tried || p.err != nil || !strings.Contains(p.String(), "Jane Doe") {
-			t.Errorf("%v: exit %d, wrote %v, a writer opening the vault meanwhile: %v\n%s", args, code, p.tried, p.err, ta.er)
+			t.Errorf("%v: exit %d, wrote %v, a writer opening the vault meanwhile: %v\n%s", args, code, p.tried, p.err, errOut)
 		}
 	}
 }

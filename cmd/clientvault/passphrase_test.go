@@ -29,11 +29,12 @@ func TestWeakPassphrase(t *testing.T) {
 // and the identity) asks again after one of the most common passphrases,
 // and says why.
 func TestInitRefusesCommonPassphrase(t *testing.T) {
-	ta := newTestApp(t, "password123", "a long passphrase", "a long passphrase")
-	if code := ta.run("add", "--name", "Jane Doe"); code != 0 {
-		t.Fatalf("add exited %d: %s", code, ta.er)
+	e := newPersonEnv(t, "password123", "a long passphrase", "a long passphrase")
+	_, errs, code := e.run("", "add", "--name", "Jane Doe")
+	if code != 0 {
+		t.Fatalf("add exited %d: %s", code, errs)
 	}
-	if ta.asked != 3 || !strings.Contains(ta.er.String(), "among the easiest to guess") || strings.Contains(ta.er.String(), "password123") {
-		t.Fatalf("asked %d times; stderr %q", ta.asked, ta.er)
+	if e.asked != 3 || !strings.Contains(errs, "among the easiest to guess") || strings.Contains(errs, "password123") {
+		t.Fatalf("asked %d times; stderr %q", e.asked, errs)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,38 +23,18 @@ import (
 // pseudo-terminal, as a person at the keyboard would: they type into the
 // forms and the passphrase prompts and read what the terminal shows.
 //
-// The binary is built once per test run, on first use, with
-// -ldflags "-X main.testWorkFactor=10": identities made by the tests use a
-// low scrypt work factor so that each unlock costs milliseconds. Release
-// builds leave testWorkFactor empty (see main.go).
+// The binary is the clientvault command that TestMain puts on PATH: this
+// test binary run as clientvault (testCommand), whose identities use a low
+// scrypt work factor so that each unlock costs milliseconds.
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-	binDir  string
-)
-
-// clientvaultBinary returns the path of the test build of the binary.
+// clientvaultBinary returns the path of the clientvault command.
 func clientvaultBinary(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "clientvault-bin-")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "clientvault")
-		cmd := exec.Command("go", "build", "-o", binPath, "-ldflags", "-X main.testWorkFactor=10", ".")
-		var out []byte
-		out, binErr = cmd.CombinedOutput()
-		if binErr != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", binErr, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
+	p, err := exec.LookPath("clientvault")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binPath
+	return p
 }
 
 // testTimeout bounds each pseudo-terminal test: a hang fails it.
@@ -293,6 +272,19 @@ func (c *console) typeLine(s string) {
 	time.Sleep(30 * time.Millisecond)
 	c.send("\r")
 	time.Sleep(60 * time.Millisecond)
+}
+
+// typeSecret types s and Enter at a passphrase prompt, once the terminal no
+// longer echoes: the prompt is written just before echo is turned off
+// (term.ReadPassword), and a person types after reading it.
+func (c *console) typeSecret(s string) {
+	c.t.Helper()
+	for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(5 * time.Millisecond) {
+		if echo, err := terminalEchoes(c.pty); err != nil || !echo {
+			break // not known here (not Linux), or off
+		}
+	}
+	c.typeLine(s)
 }
 
 // Keys as a terminal sends them.

@@ -2,27 +2,72 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/clientvault/clientvault/internal/fakesheet"
+	"github.com/clientvault/clientvault/internal/harden"
+	"github.com/clientvault/clientvault/vault"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// TestMain lets the test binary run as the clientvault command inside
-// scripts, with a low scrypt work factor so passphrase tests stay fast.
+// TestMain puts the programs the tests run in other processes on PATH, as
+// commands of this test binary (testscript.Main): clientvault itself
+// (testCommand), for the scripts, the pseudo-terminal tests and the unlock
+// agent they start, and holdvault, which holds a vault open. A test runs
+// them by name, as a person would, and never re-runs the test binary on a
+// test of its own.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"clientvault": func() {
-			a := System()
-			a.WorkFactor = 10
-			os.Exit(Run(os.Args[1:], a))
-		},
+		"clientvault": testCommand,
+		"holdvault":   holdVault,
 	})
+}
+
+// testCommand is main with a low scrypt work factor, so that the identities
+// tests make unlock in milliseconds. For scenarios that span days or export
+// sealed files without a terminal, TEST_NOW fixes the clock (RFC 3339) and
+// TEST_PASSPHRASE answers every passphrase prompt: only this test binary
+// reads them, a release build has no such switch.
+func testCommand() {
+	_ = harden.Process()
+	a := System()
+	a.WorkFactor = 10
+	if s := os.Getenv("TEST_NOW"); s != "" {
+		now, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "TEST_NOW:", err)
+			os.Exit(exitUsage)
+		}
+		a.Now = func() time.Time { return now }
+	}
+	if p := os.Getenv("TEST_PASSPHRASE"); p != "" {
+		a.ReadSecret = func(string) (string, error) { return p, nil }
+	}
+	os.Exit(Run(os.Args[1:], a))
+}
+
+// holdVault VAULT opens the vault for writing (bbolt's exclusive file
+// lock), says "holding", and holds it until its stdin closes.
+func holdVault() {
+	v, err := vault.Open(os.Args[1], vault.Options{Now: time.Now})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "holdvault:", err)
+		os.Exit(3)
+	}
+	fmt.Println("holding")
+	io.Copy(io.Discard, os.Stdin)
+	v.Close()
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script: each reads
@@ -90,6 +135,50 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s has mode %o; want %s%o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
 				}
 			},
+			// setfrom NAME FILE [REGEXP] sets $NAME to FILE's text (stdout
+			// and stderr are the last command's), trimmed, or to what the
+			// first group of REGEXP matches in it.
+			"setfrom": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 || len(args) > 3 {
+					ts.Fatalf("usage: setfrom NAME FILE [REGEXP]")
+				}
+				text := strings.TrimSpace(ts.ReadFile(args[1]))
+				if len(args) == 3 {
+					m := regexp.MustCompile(args[2]).FindStringSubmatch(text)
+					if len(m) < 2 {
+						ts.Fatalf("%s: no match for %s in %q", args[1], args[2], text)
+					}
+					text = m[1]
+				}
+				ts.Setenv(args[0], text)
+			},
+			// age ARGS... runs the real age command (filippo.io/age/cmd/age,
+			// the version in go.mod), built once per test binary.
+			"age": func(ts *testscript.TestScript, neg bool, args []string) {
+				bin, err := ageCommand()
+				ts.Check(err)
+				err = ts.Exec(bin, args...)
+				if err != nil && !neg {
+					ts.Fatalf("age: %v", err)
+				}
+				if err == nil && neg {
+					ts.Fatalf("age succeeded unexpectedly")
+				}
+			},
+			// unseal PASSPHRASE IN OUT decrypts the age file IN, sealed with
+			// a passphrase, into OUT.
+			"unseal": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 {
+					ts.Fatalf("usage: unseal PASSPHRASE IN OUT")
+				}
+				id, err := age.NewScryptIdentity(args[0])
+				ts.Check(err)
+				r, err := age.Decrypt(strings.NewReader(ts.ReadFile(args[1])), id)
+				ts.Check(err)
+				plain, err := io.ReadAll(r)
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[2]), plain, 0o600))
+			},
 			// exits CODE PROGRAM ARGS... runs the program and checks its exit
 			// code, keeping its output for stdout/stderr assertions.
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -114,4 +203,28 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+var (
+	ageOnce sync.Once
+	ageBin  string
+	ageErr  error
+)
+
+// ageCommand builds the real age command from the filippo.io/age module in
+// go.mod (a tool dependency), once per test binary: files the vault writes
+// for others must open with age alone.
+func ageCommand() (string, error) {
+	ageOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "clientvault-age-")
+		if err != nil {
+			ageErr = err
+			return
+		}
+		ageBin = filepath.Join(dir, "age")
+		if out, err := exec.Command("go", "build", "-o", ageBin, "filippo.io/age/cmd/age").CombinedOutput(); err != nil {
+			ageErr = fmt.Errorf("building age: %v\n%s", err, out)
+		}
+	})
+	return ageBin, ageErr
 }

@@ -5,15 +5,17 @@ import (
 	"io"
 	"os"
 	"os/signal"
+
+	"golang.org/x/term"
 )
 
 // readSecret prints label to prompt and reads one line from the terminal fd
-// without echo. Echo is turned off before the prompt appears, so that nothing
-// typed ahead of it shows. Ctrl-C at the prompt restores the terminal as it
-// was (echo back on) and returns errCanceled, so the command exits with the
-// cancel code having written nothing; Ctrl-D is errCanceled too.
+// without echo (term.ReadPassword). Ctrl-C at the prompt restores the
+// terminal as it was (echo back on: ReadPassword, still blocked reading,
+// never gets to restore it) and returns errCanceled, so the command exits
+// with the cancel code having written nothing; Ctrl-D is errCanceled too.
 func readSecret(fd int, prompt io.Writer, label string) (string, error) {
-	restore, err := noEcho(fd)
+	state, err := term.GetState(fd)
 	if err != nil {
 		return "", errNoTerminal
 	}
@@ -22,27 +24,26 @@ func readSecret(fd int, prompt io.Writer, label string) (string, error) {
 	defer signal.Stop(interrupt)
 
 	type result struct {
-		line string
+		line []byte
 		err  error
 	}
 	done := make(chan result, 1)
 	fmt.Fprint(prompt, label)
 	go func() {
-		line, err := readLine(fd)
+		line, err := term.ReadPassword(fd)
 		done <- result{line, err}
 	}()
 	select {
 	case r := <-done:
-		restore()
 		fmt.Fprintln(prompt)
 		if r.err != nil {
 			return "", errCanceled
 		}
-		return r.line, nil
+		return string(r.line), nil
 	case <-interrupt:
 		// The reading goroutine stays blocked on the terminal; the command
 		// returns errCanceled and the process exits before it matters.
-		restore()
+		term.Restore(fd, state)
 		fmt.Fprintln(prompt)
 		return "", errCanceled
 	}

@@ -19,6 +19,7 @@ const testPassphrase = "correct horse battery"
 var (
 	recoveryKeyRE = regexp.MustCompile(`AGE-SECRET-KEY-1[0-9A-Z]+`)
 	recordIDRE    = regexp.MustCompile(`\b([0-9a-f]{16})\s*$`)
+	publicKeyRE   = regexp.MustCompile(`age1[0-9a-z]+`)
 )
 
 // initOnTerminal runs init on the terminal as a person would, choosing
@@ -30,9 +31,9 @@ func (e *ptyEnv) initOnTerminal() {
 	c.field("Keep records for", "")  // the default, 7y
 	c.field("Recovery key file", "") // shown on the terminal
 	c.expect("New passphrase:")
-	c.typeLine(testPassphrase)
+	c.typeSecret(testPassphrase)
 	c.expect("Same passphrase again:")
-	c.typeLine(testPassphrase)
+	c.typeSecret(testPassphrase)
 	c.expect("Recovery key")
 	if code := c.wait(); code != 0 {
 		e.t.Fatalf("init: exit %d\n%s", code, c.text())
@@ -68,7 +69,7 @@ func (e *ptyEnv) viewJSON(id string) map[string]any {
 func (c *console) unlock(pass string) {
 	c.t.Helper()
 	c.expect("Passphrase for identity.age:")
-	c.typeLine(pass)
+	c.typeSecret(pass)
 }
 
 // addedID returns the record ID the command printed.
@@ -251,9 +252,9 @@ func TestTerminalFirstAddCreatesVault(t *testing.T) {
 	c := e.start("add")
 	c.expect("no vault yet; creating one at " + e.vaultPath())
 	c.expect("New passphrase:")
-	c.typeLine(testPassphrase)
+	c.typeSecret(testPassphrase)
 	c.expect("Same passphrase again:")
-	c.typeLine(testPassphrase)
+	c.typeSecret(testPassphrase)
 	c.expect("Recovery key")
 	c.field("Full name", "First Client")
 	for _, f := range []string{"Preferred name", "Date of birth", "Phone", "Email", "Address", "Emergency contact",
@@ -584,9 +585,9 @@ func TestTerminalInitForm(t *testing.T) {
 	c.typeLine("10y")
 	c.field("Recovery key file", rec)
 	c.expect("New passphrase:")
-	c.typeLine(testPassphrase)
+	c.typeSecret(testPassphrase)
 	c.expect("Same passphrase again:")
-	c.typeLine(testPassphrase)
+	c.typeSecret(testPassphrase)
 	if code := c.wait(); code != 0 {
 		t.Fatalf("init: exit %d\n%s", code, tail(c.text()))
 	}

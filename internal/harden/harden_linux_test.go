@@ -11,9 +11,11 @@ import (
 
 // TestHardenProcess: every command runs non-dumpable, with a zero core size
 // limit (a core of `add` held the plaintext and the secret key). It checks
-// in a child process, so that the test binary itself stays as it was.
+// in a child process, so that the test binary itself stays as it was: the
+// test binary re-executed with CLIENTVAULT_TEST_HELPER naming what it
+// should do, as the vault's kill tests do.
 func TestHardenProcess(t *testing.T) {
-	if os.Getenv("CLIENTVAULT_HARDEN_CHILD") == "1" {
+	if os.Getenv("CLIENTVAULT_TEST_HELPER") == "harden" {
 		if err := Process(); err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +33,7 @@ func TestHardenProcess(t *testing.T) {
 		return
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHardenProcess$", "-test.v")
-	cmd.Env = append(os.Environ(), "CLIENTVAULT_HARDEN_CHILD=1")
+	cmd.Env = append(os.Environ(), "CLIENTVAULT_TEST_HELPER=harden")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestHardenProcess") {
 		t.Fatalf("child: %v\n%s", err, out)

@@ -66,27 +66,35 @@ func parseDate(s, format string) (records.Date, error) {
 	if yearDigits == 2 {
 		return records.Date{}, errTwoDigitYear
 	}
-	var day, month int
-	switch {
-	case format == DateDMY:
-		day, month = a, b
-	case format == DateMDY:
-		month, day = a, b
-	case a > 12 && b <= 12:
-		day, month = a, b
-	case b > 12 && a <= 12:
-		month, day = a, b
-	case a == b:
-		day, month = a, b
-	case a > 12 && b > 12:
-		return records.Date{}, errImpossible
-	default:
-		return records.Date{}, ErrAmbiguousDate
+	day, month, err := dayMonth(a, b, format, false)
+	if err != nil {
+		return records.Date{}, err
 	}
 	if month < 1 || month > 12 || day < 1 || day > 31 {
 		return records.Date{}, errImpossible
 	}
 	return isoDate(fmt.Sprintf("%04d-%02d-%02d", y, month, day))
+}
+
+// dayMonth tells the day and the month in the two numbers a and b of a
+// date written day and month first (DMY) or month first (MDY, or
+// monthFirst whatever the format but DMY); with DateAuto, by the one order
+// that makes a date: a number over 12 is the day, and equal numbers are
+// both.
+func dayMonth(a, b int, format string, monthFirst bool) (day, month int, err error) {
+	switch {
+	case format == DateDMY:
+		return a, b, nil
+	case format == DateMDY || monthFirst:
+		return b, a, nil
+	case a > 12 && b <= 12, a == b:
+		return a, b, nil
+	case b > 12 && a <= 12:
+		return b, a, nil
+	case a > 12 && b > 12:
+		return 0, 0, errImpossible
+	}
+	return 0, 0, ErrAmbiguousDate
 }
 
 // isoDate reads YYYY-MM-DD with records.ParseDate, which refuses impossible
@@ -215,24 +223,11 @@ func parseMonthDay(s, format string) (md string, ok bool, err error) {
 			b = b*10 + int(c-'0')
 		}
 	}
-	var day, month int
-	switch {
-	case format == DateDMY:
-		day, month = a, b
-	case format == DateMDY || format == DateISO || s[sep] == '-':
-		// With a dash, month first: ISO 8601's order (--MM-DD), which
-		// is what exports that write a dash use.
-		month, day = a, b
-	case a > 12 && b <= 12:
-		day, month = a, b
-	case b > 12 && a <= 12:
-		month, day = a, b
-	case a == b:
-		day, month = a, b
-	case a > 12 && b > 12:
-		return "", true, errImpossible
-	default:
-		return "", true, ErrAmbiguousDate
+	// With a dash, month first: ISO 8601's order (--MM-DD), which is what
+	// exports that write a dash use.
+	day, month, err := dayMonth(a, b, format, format == DateISO || s[sep] == '-')
+	if err != nil {
+		return "", true, err
 	}
 	md = records.MonthDay(time.Month(month), day)
 	if _, err := records.ParseBirthday(md); err != nil {
