@@ -362,6 +362,9 @@ type etcdBucket struct {
 	// cache holds the snapshot's values read by Get; nil for a key that is
 	// not there.
 	cache map[string][]byte
+	// known are ranges [from, to) of the snapshot's keys read whole into
+	// cache (Prefetch): a key in one that is not in cache is not there.
+	known [][2]string
 	// writes are the transaction's puts and deletes (a nil value), by key;
 	// order is their keys in order.
 	writes map[string]write
@@ -463,7 +466,7 @@ func (tx *etcdTx) DeleteBucket(name []byte) error {
 		return ErrBucketNotFound
 	}
 	b.exists, b.wiped, b.markerDirty, b.seq = false, b.inBase, false, 0
-	b.cache, b.writes, b.order = nil, nil, nil
+	b.cache, b.known, b.writes, b.order = nil, nil, nil, nil
 	return nil
 }
 
@@ -503,6 +506,10 @@ func (b *etcdBucket) Get(key []byte) []byte {
 		tx.mu.Unlock()
 		return v
 	}
+	if b.absent(string(key)) {
+		tx.mu.Unlock()
+		return nil
+	}
 	tx.mu.Unlock()
 	resp, err := tx.read(b.prefix + string(key))
 	if err != nil {
@@ -520,6 +527,54 @@ func (b *etcdBucket) Get(key []byte) []byte {
 	}
 	b.cache[string(key)] = v
 	return v
+}
+
+// absent reports whether the transaction knows that key is not among the
+// snapshot's: it read it, or a range around it. Under tx.mu.
+func (b *etcdBucket) absent(key string) bool {
+	if v, ok := b.cache[key]; ok {
+		return v == nil
+	}
+	for _, r := range b.known {
+		if r[0] <= key && (r[1] == "" || key < r[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// Prefetch reads every key of the snapshot in [from, to) (to the bucket's
+// end if to is nil) in one request, so that Gets of keys in that range,
+// there or not, ask etcd nothing (store.Prefetcher). The keys and values of
+// the range are held to the transaction's end: the vault prefetches what a
+// bulk write is about to fill, a range of a few hundred keys at most.
+func (b *etcdBucket) Prefetch(from, to []byte) error {
+	tx := b.tx
+	tx.mu.Lock()
+	base := b.base()
+	tx.mu.Unlock()
+	if !base || to != nil && string(to) <= string(from) {
+		return nil
+	}
+	end := b.end
+	if to != nil {
+		end = b.prefix + string(to)
+	}
+	resp, err := tx.read(b.prefix+string(from), clientv3.WithRange(end))
+	if err != nil {
+		tx.fail(err)
+		return etcdErr(err)
+	}
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if b.cache == nil {
+		b.cache = make(map[string][]byte, len(resp.Kvs))
+	}
+	for _, kv := range resp.Kvs {
+		b.cache[string(kv.Key[len(b.prefix):])] = nonNil(kv.Value)
+	}
+	b.known = append(b.known, [2]string{string(from), string(to)})
+	return nil
 }
 
 // nonNil is v, or an empty value for nil: etcd hands an empty value back as
@@ -1202,10 +1257,10 @@ func (tx *etcdTx) ops() (ops []clientv3.Op, size, keys, keyBytes int) {
 			w := b.writes[k]
 			keys++
 			keyBytes += len(k) + len(w.value)
-			switch v, cached := b.cache[k]; {
+			switch {
 			case w.value != nil:
 				add(clientv3.OpPut(b.prefix+k, string(w.value)), b.prefix+k, "", w.value)
-			case b.base() && (!cached || v != nil):
+			case b.base() && !b.absent(k):
 				add(clientv3.OpDelete(b.prefix+k), b.prefix+k, "", nil)
 			}
 		}
