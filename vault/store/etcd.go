@@ -12,8 +12,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
@@ -44,7 +46,12 @@ import (
 // served by any member that has it), so a View is a snapshot and never
 // waits for a writer. A transaction reads each key once: what it read, and
 // what it wrote, it answers from memory. Cursors read pages of keys, never
-// a whole bucket at once. An Update keeps its writes in memory, and its
+// a whole bucket at once: going forward, the chunks of one stream of the
+// range (etcd 3.7's RangeStream: a Range with a limit costs the server as
+// much as every key after the page, which it counts); going back, keys
+// alone, then their values a page at a time (etcd has no reverse range: a
+// descending one is read whole and sorted, so Last on a large bucket costs
+// as much as a walk of its keys). An Update keeps its writes in memory, and its
 // reads see them merged in order; when its function returns nil, they are
 // sent as one etcd transaction that is applied only if the commit counter
 // was not written after the snapshot's revision, and that writes the
@@ -59,12 +66,15 @@ import (
 // the engine writes itself; a transaction over them is refused by Update
 // with ErrTooLarge before anything is sent.
 type Etcd struct {
-	cli     *clientv3.Client
-	o       EtcdOptions
-	prefix  string
-	counter string // P + "c"
-	markers string // P + "b/"
-	keys    string // P + "k/"
+	cli *clientv3.Client
+	o   EtcdOptions
+	// noStreams: the server cannot stream a range, or the options say not
+	// to.
+	noStreams atomic.Bool
+	prefix    string
+	counter   string // P + "c"
+	markers   string // P + "b/"
+	keys      string // P + "k/"
 }
 
 // EtcdOptions are the settings of an Etcd engine; zero values are defaults.
@@ -78,9 +88,16 @@ type EtcdOptions struct {
 	// most unless its MaxCallSendMsgSize says more.
 	MaxTxnOps       int
 	MaxRequestBytes int
-	// PageSize is the most keys a cursor reads in one request: 512 unless
-	// set.
+	// PageSize is the most keys a cursor reads in one request going back,
+	// and going forward on a server that cannot stream a range (before
+	// etcd 3.7, or with NoStreams): 512 unless set.
 	PageSize int
+	// NoStreams makes cursors read forward in pages of PageSize keys
+	// (Range requests) rather than in one stream (RangeStream, etcd 3.7).
+	// A page costs the server as much as all the keys after it in the
+	// bucket, which it counts; the engine falls back to pages by itself on
+	// a server that has no streams.
+	NoStreams bool
 	// Attempts is how many times Update runs its function when other
 	// writers keep committing first, before it gives up with ErrConflict:
 	// 32 unless set.
@@ -146,7 +163,9 @@ func NewEtcd(cli *clientv3.Client, prefix string, o EtcdOptions) (*Etcd, error) 
 	if o.Attempts <= 0 {
 		o.Attempts = 32
 	}
-	return &Etcd{cli: cli, o: o, prefix: prefix, counter: prefix + "c", markers: prefix + "b/", keys: prefix + "k/"}, nil
+	e := &Etcd{cli: cli, o: o, prefix: prefix, counter: prefix + "c", markers: prefix + "b/", keys: prefix + "k/"}
+	e.noStreams.Store(o.NoStreams)
+	return e, nil
 }
 
 // Limits are the server's, less what the engine itself writes: the commit
@@ -232,6 +251,7 @@ func (e *Etcd) View(fn func(Tx) error) error {
 		return err
 	}
 	ferr := fn(tx)
+	tx.end()
 	if err := tx.failure(); err != nil {
 		return err
 	}
@@ -246,6 +266,7 @@ func (e *Etcd) Update(fn func(Tx) error) error {
 			return err
 		}
 		ferr := fn(tx)
+		tx.end()
 		err = tx.failure()
 		if err == nil && ferr != nil {
 			return ferr
@@ -305,6 +326,19 @@ type etcdTx struct {
 	err error
 	// buckets are those of the snapshot and those the transaction made.
 	buckets map[string]*etcdBucket
+	// streams are the cursors' streams, closed when the transaction ends.
+	streams []*etcdStream
+}
+
+// end closes what the transaction's cursors left open.
+func (tx *etcdTx) end() {
+	tx.mu.Lock()
+	streams := tx.streams
+	tx.streams = nil
+	tx.mu.Unlock()
+	for _, s := range streams {
+		s.close()
+	}
 }
 
 // etcdBucket is a bucket as a transaction sees it: the snapshot's keys, and
@@ -328,6 +362,9 @@ type etcdBucket struct {
 	// cache holds the snapshot's values read by Get; nil for a key that is
 	// not there.
 	cache map[string][]byte
+	// known are ranges [from, to) of the snapshot's keys read whole into
+	// cache (Prefetch): a key in one that is not in cache is not there.
+	known [][2]string
 	// writes are the transaction's puts and deletes (a nil value), by key;
 	// order is their keys in order.
 	writes map[string]write
@@ -429,7 +466,7 @@ func (tx *etcdTx) DeleteBucket(name []byte) error {
 		return ErrBucketNotFound
 	}
 	b.exists, b.wiped, b.markerDirty, b.seq = false, b.inBase, false, 0
-	b.cache, b.writes, b.order = nil, nil, nil
+	b.cache, b.known, b.writes, b.order = nil, nil, nil, nil
 	return nil
 }
 
@@ -469,6 +506,10 @@ func (b *etcdBucket) Get(key []byte) []byte {
 		tx.mu.Unlock()
 		return v
 	}
+	if b.absent(string(key)) {
+		tx.mu.Unlock()
+		return nil
+	}
 	tx.mu.Unlock()
 	resp, err := tx.read(b.prefix + string(key))
 	if err != nil {
@@ -486,6 +527,54 @@ func (b *etcdBucket) Get(key []byte) []byte {
 	}
 	b.cache[string(key)] = v
 	return v
+}
+
+// absent reports whether the transaction knows that key is not among the
+// snapshot's: it read it, or a range around it. Under tx.mu.
+func (b *etcdBucket) absent(key string) bool {
+	if v, ok := b.cache[key]; ok {
+		return v == nil
+	}
+	for _, r := range b.known {
+		if r[0] <= key && (r[1] == "" || key < r[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// Prefetch reads every key of the snapshot in [from, to) (to the bucket's
+// end if to is nil) in one request, so that Gets of keys in that range,
+// there or not, ask etcd nothing (store.Prefetcher). The keys and values of
+// the range are held to the transaction's end: the vault prefetches what a
+// bulk write is about to fill, a range of a few hundred keys at most.
+func (b *etcdBucket) Prefetch(from, to []byte) error {
+	tx := b.tx
+	tx.mu.Lock()
+	base := b.base()
+	tx.mu.Unlock()
+	if !base || to != nil && string(to) <= string(from) {
+		return nil
+	}
+	end := b.end
+	if to != nil {
+		end = b.prefix + string(to)
+	}
+	resp, err := tx.read(b.prefix+string(from), clientv3.WithRange(end))
+	if err != nil {
+		tx.fail(err)
+		return etcdErr(err)
+	}
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if b.cache == nil {
+		b.cache = make(map[string][]byte, len(resp.Kvs))
+	}
+	for _, kv := range resp.Kvs {
+		b.cache[string(kv.Key[len(b.prefix):])] = nonNil(kv.Value)
+	}
+	b.known = append(b.known, [2]string{string(from), string(to)})
+	return nil
 }
 
 // nonNil is v, or an empty value for nil: etcd hands an empty value back as
@@ -609,9 +698,12 @@ type etcdCursor struct {
 	at  position
 	key []byte
 	// page is the last page of the snapshot's keys read; next is the size
-	// of the next forward page, back that of the next backward one.
+	// of the next forward page (without streams), back that of the next
+	// backward one.
 	page       page
 	next, back int
+	// stream is the stream of forward pages.
+	stream *etcdStream
 }
 
 type position int
@@ -832,27 +924,146 @@ func (c *etcdCursor) end() string {
 	return c.b.end
 }
 
-// fetchForward reads the page of keys from k on, with their values.
+// fetchForward reads the page of keys from k on, with their values: the
+// next chunk of the cursor's stream if it is at k, else the first of a new
+// one (or a page of a Range request, on a server that cannot stream).
 func (c *etcdCursor) fetchForward(k []byte) bool {
 	b := c.b
-	resp, err := b.tx.read(b.prefix+string(k), clientv3.WithRange(c.end()), clientv3.WithLimit(int64(c.next)))
+	kvs, more, err := c.streamed(k)
+	if errors.Is(err, errNoStreams) {
+		var resp *clientv3.GetResponse
+		resp, err = b.tx.read(b.prefix+string(k), clientv3.WithRange(c.end()), clientv3.WithLimit(int64(c.next)))
+		if err == nil {
+			kvs, more = resp.Kvs, resp.More
+		}
+		c.next = min(2*c.next, b.tx.e.o.PageSize)
+	}
 	if err != nil {
 		b.tx.fail(err)
 		c.page.valid = false
 		return false
 	}
-	c.next = min(2*c.next, b.tx.e.o.PageSize)
 	p := &c.page
-	p.valid, p.from, p.toEnd = true, k, !resp.More
+	p.valid, p.from, p.toEnd = true, k, !more
 	p.keys, p.values = p.keys[:0], p.values[:0]
-	for _, kv := range resp.Kvs {
+	for _, kv := range kvs {
 		p.keys = append(p.keys, kv.Key[len(b.prefix):])
 		p.values = append(p.values, nonNil(kv.Value))
 	}
-	if resp.More {
+	if more {
 		p.to = append(slices.Clip(p.keys[len(p.keys)-1]), 0)
+		if c.stream != nil {
+			c.stream.at = p.to
+		}
 	}
 	return true
+}
+
+var errNoStreams = errors.New("store: etcd: the server cannot stream a range")
+
+// etcdStream is a range the server streams to a cursor, chunk by chunk,
+// from at to the cursor's end. The server reads a chunk as the last is
+// taken (gRPC's flow control holds it back), so a stream that is left after
+// a few keys costs little; and unlike a Range with a limit, it does not
+// count the keys after the chunk.
+type etcdStream struct {
+	ch     clientv3.GetStreamChan
+	cancel context.CancelFunc
+	// at is where its next chunk starts.
+	at []byte
+	// err is the failure to open it.
+	err    error
+	closed atomic.Bool
+}
+
+// close ends the stream, and takes what is still on its way so that
+// clientv3's goroutine ends.
+func (s *etcdStream) close() {
+	if s.closed.Swap(true) {
+		return
+	}
+	s.cancel()
+	go func() {
+		for range s.ch {
+		}
+	}()
+}
+
+// streamed returns the next chunk of the stream from k, opening it (and
+// closing the last) if the cursor's stream is not at k, and whether the
+// range has more.
+func (c *etcdCursor) streamed(k []byte) ([]*mvccpb.KeyValue, bool, error) {
+	tx := c.b.tx
+	if tx.e.noStreams.Load() {
+		return nil, false, errNoStreams
+	}
+	first := c.stream == nil || c.stream.closed.Load() || string(c.stream.at) != string(k)
+	if first {
+		if c.stream != nil {
+			c.stream.close()
+		}
+		c.stream = tx.stream(c.b.prefix+string(k), c.end(), clientv3.WithSerializable())
+	}
+	resp, err := c.stream.recv(tx.e.o.RequestTimeout)
+	if first && errors.Is(err, rpctypes.ErrFutureRev) {
+		// The member asked has not caught up with the revision: through
+		// the leader.
+		c.stream.close()
+		c.stream = tx.stream(c.b.prefix+string(k), c.end())
+		resp, err = c.stream.recv(tx.e.o.RequestTimeout)
+	}
+	if status.Code(err) == codes.Unimplemented || errors.Is(rpctypes.Error(err), errUnimplemented) {
+		tx.e.noStreams.Store(true)
+		err = errNoStreams
+	}
+	if err != nil {
+		c.stream.close()
+		return nil, false, err
+	}
+	// Only the last chunk has a header.
+	more := resp.Header == nil
+	if !more {
+		c.stream.close()
+	}
+	return resp.Kvs, more, nil
+}
+
+var errUnimplemented = status.Error(codes.Unimplemented, "")
+
+// stream opens a stream of the range [key, end) at the transaction's
+// revision.
+func (tx *etcdTx) stream(key, end string, opts ...clientv3.OpOption) *etcdStream {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &etcdStream{cancel: cancel}
+	ch, err := tx.e.cli.GetStream(ctx, key, append(opts, clientv3.WithRange(end), clientv3.WithRev(tx.rev))...)
+	if err != nil {
+		c := make(chan clientv3.RangeStreamResponse)
+		close(c)
+		ch, s.err = c, err
+	}
+	s.ch = ch
+	tx.mu.Lock()
+	tx.streams = append(tx.streams, s)
+	tx.mu.Unlock()
+	return s
+}
+
+// recv returns the stream's next chunk, waiting at most timeout.
+func (s *etcdStream) recv(timeout time.Duration) (clientv3.RangeStreamResponse, error) {
+	if s.err != nil {
+		return clientv3.RangeStreamResponse{}, s.err
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r, ok := <-s.ch:
+		if !ok {
+			return r, errors.New("store: etcd: the stream of a range ended before its last chunk")
+		}
+		return r, r.Err()
+	case <-t.C:
+		return clientv3.RangeStreamResponse{}, context.DeadlineExceeded
+	}
 }
 
 // fetchBackward reads the keys before k (nil: the bucket's end), without
@@ -922,10 +1133,18 @@ func (tx *etcdTx) commit() error {
 		return nil
 	}
 	err = etcdErr(err)
-	if !errors.Is(err, ErrUnavailable) {
+	var fence bool
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		// The commit may be on its way still.
+		fence = true
+	case errors.Is(err, ErrNoSpace):
+		// etcd applies the request that fills its quota, then answers it
+		// NOSPACE (and refuses those after it).
+	default:
 		return err
 	}
-	made, rerr := e.resolve(tx.rev, id)
+	made, rerr := e.resolve(tx.rev, id, fence)
 	switch {
 	case rerr != nil:
 		return fmt.Errorf("%w: %w (asking whether it was: %v)", ErrCommitUnknown, err, rerr)
@@ -950,21 +1169,32 @@ func newCommitID() string {
 }
 
 // resolve tells whether the commit id, made on a snapshot at revision rev,
-// whose answer did not come, was made; once it returns without error, the
-// commit is made or never will be. Only one commit can follow rev (each
-// compares the counter with its snapshot), so: if no commit followed rev,
-// one that moves the counter on is made now, and the lost one, compared
-// with rev, will fail if it arrives later; if one did, the first write of
-// the counter after rev says whose it was.
-func (e *Etcd) resolve(rev int64, id string) (bool, error) {
+// whose answer was lost or was an error, was made. Only one commit can
+// follow rev (each compares the counter with its snapshot), so the first
+// write of the counter after rev, if there is one, says whose it was. A
+// commit whose answer was lost may still be on its way: with fence, a commit
+// that moves the counter on is made first if none followed rev, so that the
+// lost one, compared with rev, fails if it arrives later. Once resolve
+// returns without error, the commit is made or never will be.
+func (e *Etcd) resolve(rev int64, id string, fence bool) (bool, error) {
 	ctx, cancel := e.ctx()
 	defer cancel()
-	resp, err := e.cli.Txn(ctx).If(unchangedSince(e.counter, rev)).Then(clientv3.OpPut(e.counter, newCommitID())).Commit()
-	if err != nil {
-		return false, err
-	}
-	if resp.Succeeded {
-		return false, nil
+	if fence {
+		resp, err := e.cli.Txn(ctx).If(unchangedSince(e.counter, rev)).Then(clientv3.OpPut(e.counter, newCommitID())).Commit()
+		if err != nil {
+			return false, err
+		}
+		if resp.Succeeded {
+			return false, nil
+		}
+	} else {
+		resp, err := e.cli.Get(ctx, e.counter)
+		if err != nil {
+			return false, err
+		}
+		if len(resp.Kvs) == 0 || resp.Kvs[0].ModRevision <= rev {
+			return false, nil
+		}
 	}
 	for w := range e.cli.Watch(ctx, e.counter, clientv3.WithRev(rev+1)) {
 		if err := w.Err(); err != nil {
@@ -1027,10 +1257,10 @@ func (tx *etcdTx) ops() (ops []clientv3.Op, size, keys, keyBytes int) {
 			w := b.writes[k]
 			keys++
 			keyBytes += len(k) + len(w.value)
-			switch v, cached := b.cache[k]; {
+			switch {
 			case w.value != nil:
 				add(clientv3.OpPut(b.prefix+k, string(w.value)), b.prefix+k, "", w.value)
-			case b.base() && (!cached || v != nil):
+			case b.base() && !b.absent(k):
 				add(clientv3.OpDelete(b.prefix+k), b.prefix+k, "", nil)
 			}
 		}

@@ -43,12 +43,12 @@ func TestResolve(t *testing.T) {
 		t.Fatal("the commit failed")
 	}
 	commit(snapshot(), "later") // commits after it do not hide it
-	if made, err := e.resolve(rev, "mine"); err != nil || !made {
+	if made, err := e.resolve(rev, "mine", true); err != nil || !made {
 		t.Errorf("a commit made: resolve says %v, %v", made, err)
 	}
 
 	rev = snapshot()
-	if made, err := e.resolve(rev, "lost"); err != nil || made {
+	if made, err := e.resolve(rev, "lost", true); err != nil || made {
 		t.Errorf("a commit never made: resolve says %v, %v", made, err)
 	}
 	if commit(rev, "lost") {
@@ -59,8 +59,21 @@ func TestResolve(t *testing.T) {
 	if !commit(rev, "another") {
 		t.Fatal("another's commit failed")
 	}
-	if made, err := e.resolve(rev, "mine"); err != nil || made {
-		t.Errorf("another's commit first: resolve says %v, %v", made, err)
+	for _, fence := range []bool{true, false} {
+		if made, err := e.resolve(rev, "mine", fence); err != nil || made {
+			t.Errorf("another's commit first (fence %v): resolve says %v, %v", fence, made, err)
+		}
+	}
+	// An answer that was an error: no fence is needed, none is made.
+	rev = snapshot()
+	if made, err := e.resolve(rev, "refused", false); err != nil || made {
+		t.Errorf("a commit refused: resolve says %v, %v", made, err)
+	}
+	if !commit(rev, "next") {
+		t.Error("resolve without a fence wrote the counter")
+	}
+	if made, err := e.resolve(rev, "next", false); err != nil || !made {
+		t.Errorf("a commit made, without a fence: resolve says %v, %v", made, err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -39,7 +40,9 @@ func TestEtcd(t *testing.T) {
 // time, so that every walk crosses pages.
 func TestEtcdSmallPages(t *testing.T) {
 	cli := etcdtest.StartEtcd(t)
-	storetest.Run(t, func(t *testing.T) store.Engine { return openEtcd(t, cli, store.EtcdOptions{PageSize: 3}) })
+	storetest.Run(t, func(t *testing.T) store.Engine {
+		return openEtcd(t, cli, store.EtcdOptions{PageSize: 3, NoStreams: true})
+	})
 }
 
 // TestEtcdRaisedLimits: the engine's limits follow the server's when the
@@ -271,8 +274,9 @@ func TestEtcdNoSpace(t *testing.T) {
 	e := openEtcd(t, cli, store.EtcdOptions{})
 	big := bytes.Repeat([]byte("x"), 256<<10)
 	var (
-		err error
-		key []byte
+		err  error
+		key  []byte
+		made int
 	)
 	// The server sees its database grow when its backend commits, every
 	// 100 ms.
@@ -285,6 +289,9 @@ func TestEtcdNoSpace(t *testing.T) {
 			key = fmt.Appendf(nil, "k%d", i)
 			return b.Put(key, big)
 		})
+		if err == nil {
+			made++
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if !errors.Is(err, store.ErrNoSpace) {
@@ -294,6 +301,13 @@ func TestEtcdNoSpace(t *testing.T) {
 	if err := e.View(func(tx store.Tx) error {
 		if v := tx.Bucket([]byte("b")).Get(key); v != nil {
 			t.Errorf("the refused transaction's key %s is there", key)
+		}
+		// etcd applies the transaction that fills its quota and answers
+		// it NOSPACE: Update finds it made and says so.
+		n := 0
+		tx.Bucket([]byte("b")).ForEach(func(k, v []byte) error { n++; return nil })
+		if n != made {
+			t.Errorf("%d keys for %d transactions made", n, made)
 		}
 		return nil
 	}); err != nil {
@@ -383,4 +397,146 @@ func TestEtcdCompact(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestEtcdStreamsEnd: cursors left in the middle of a bucket leave nothing
+// running when their transactions end.
+func TestEtcdStreamsEnd(t *testing.T) {
+	cli := etcdtest.StartEtcd(t)
+	e := openEtcd(t, cli, store.EtcdOptions{})
+	for start := 0; start < 2000; start += 100 {
+		if err := e.Update(func(tx store.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("b"))
+			if err != nil {
+				return err
+			}
+			for i := start; i < start+100; i++ {
+				if err := b.Put(fmt.Appendf(nil, "%05d", i), make([]byte, 100)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	walk := func() {
+		if err := e.View(func(tx store.Tx) error {
+			c := tx.Bucket([]byte("b")).Cursor()
+			k, _ := c.First()
+			for range 50 {
+				k, _ = c.Next()
+			}
+			if string(k) != "00050" {
+				t.Errorf("at %q", k)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	walk()
+	time.Sleep(100 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for range 100 {
+		walk()
+	}
+	var after int
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if after = runtime.NumGoroutine(); after <= before+5 {
+			return
+		}
+	}
+	t.Errorf("%d goroutines before 100 walks left in the middle, %d after", before, after)
+}
+
+// countingKV counts the reads the engine asks of etcd.
+type countingKV struct {
+	clientv3.KV
+	n atomic.Int64
+}
+
+func (c *countingKV) Get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	c.n.Add(1)
+	return c.KV.Get(ctx, key, opts...)
+}
+
+func (c *countingKV) GetStream(ctx context.Context, key string, opts ...clientv3.OpOption) (clientv3.GetStreamChan, error) {
+	c.n.Add(1)
+	return c.KV.GetStream(ctx, key, opts...)
+}
+
+// TestEtcdRequests: a transaction reads the bucket markers once, a key
+// once, and a prefetched range once.
+func TestEtcdRequests(t *testing.T) {
+	cli := etcdtest.Start(t).NewClient(t, "", "")
+	kv := &countingKV{KV: cli.KV}
+	cli.KV = kv
+	e := openEtcd(t, cli, store.EtcdOptions{})
+	if err := e.Update(func(tx store.Tx) error {
+		for _, name := range []string{"a", "b"} {
+			b, err := tx.CreateBucket([]byte(name))
+			if err != nil {
+				return err
+			}
+			for i := range 10 {
+				if err := b.Put(fmt.Appendf(nil, "k%d", i*2), []byte("v")); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	asked := func(what string, want int64, fn func()) {
+		t.Helper()
+		before := kv.n.Load()
+		fn()
+		if n := kv.n.Load() - before; n != want {
+			t.Errorf("%s: %d requests, want %d", what, n, want)
+		}
+	}
+	prefetcher := func(b store.Bucket) interface{ Prefetch(from, to []byte) error } {
+		return b.(interface{ Prefetch(from, to []byte) error })
+	}
+	asked("a View", 5, func() { // the markers, and the reads below
+		if err := e.View(func(tx store.Tx) error {
+			a, b := tx.Bucket([]byte("a")), tx.Bucket([]byte("b"))
+			asked("buckets looked up again", 0, func() { tx.Bucket([]byte("a")); tx.Bucket([]byte("none")) })
+			asked("a key read twice", 1, func() { a.Get([]byte("k2")); a.Get([]byte("k2")) })
+			asked("a missing key read twice", 1, func() { a.Get([]byte("k1")); a.Get([]byte("k1")) })
+			asked("a prefetch", 1, func() {
+				if err := prefetcher(b).Prefetch([]byte("k10"), []byte("k16")); err != nil {
+					t.Fatal(err)
+				}
+			})
+			asked("keys in the prefetched range", 0, func() {
+				for _, k := range []string{"k10", "k11", "k12", "k14", "k15", "k155"} {
+					want := k == "k10" || k == "k12" || k == "k14"
+					if v := b.Get([]byte(k)); (v != nil) != want {
+						t.Errorf("%s = %q after a prefetch", k, v)
+					}
+				}
+			})
+			asked("a key past the prefetched range", 1, func() { b.Get([]byte("k16")) })
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	asked("an Update that reads what it wrote", 2, func() { // the markers, and the prefetch
+		if err := e.Update(func(tx store.Tx) error {
+			b := tx.Bucket([]byte("a"))
+			if err := b.Put([]byte("new"), []byte("x")); err != nil {
+				return err
+			}
+			if v := b.Get([]byte("new")); string(v) != "x" {
+				t.Errorf("new = %q", v)
+			}
+			return prefetcher(b).Prefetch([]byte("z"), nil)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
