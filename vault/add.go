@@ -485,10 +485,16 @@ func (v *Vault) discardStages() error {
 		if err != nil {
 			return err
 		}
+		// Each record: its entry, expiry and directory rows, ID and
+		// two index entries.
+		per := 5000
+		if n := v.perTxn(6, 64); n > 0 {
+			per = min(per, n)
+		}
 		for more := first != 0; more; {
 			err := v.update(func(tx *txn) error {
 				var err error
-				more, err = v.discardBatch(tx, stage, first, 5000)
+				more, err = v.discardBatch(tx, stage, first, per)
 				if err != nil || more {
 					return err
 				}

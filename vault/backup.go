@@ -182,9 +182,7 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	if v.opts.ReadOnly {
 		return nil, fmt.Errorf("restore: the vault is open read-only: %w", ErrRefused)
 	}
-	if v.remote != nil {
-		return nil, fmt.Errorf("restore: a vault on etcd is restored as a file (restore into a file vault, then migrate --to a new PREFIX): %w", ErrRefused)
-	}
+
 	if fi, err := os.Stat(from); err == nil {
 		if vi, verr := os.Stat(v.path); verr == nil && os.SameFile(fi, vi) {
 			return nil, fmt.Errorf("restore %s: that is the vault itself: %w", from, ErrRefused)

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"github.com/clientvault/clientvault/vault/store"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,24 +12,18 @@ import (
 
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // assertDirectoryRows checks that the vault file at path has a directory
 // with n rows, none of them readable: each must open only with the key.
 func assertDirectoryRows(t *testing.T, path string, n int) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.View(func(tx *bolt.Tx) error {
+	err := rawEngine(t, path, true, func(tx store.Tx) error {
 		b := tx.Bucket(bucketDirectory)
 		if b == nil {
 			t.Fatal("the vault has no directory")
 		}
-		if got := b.Stats().KeyN; got != n {
+		if got := keyCount(b); got != n {
 			t.Errorf("directory has %d rows, want %d", got, n)
 		}
 		return nil
@@ -335,8 +328,7 @@ func TestDirectoryRowsGoWithExpiredRecords(t *testing.T) {
 	}
 	tv.close(t)
 	assertDirectoryRows(t, tv.path, 1)
-	raw, _ := os.ReadFile(tv.path)
-	if bytes.Contains(raw, []byte("Numbered00001")) {
+	if bytes.Contains(storedBytes(t, tv.path), []byte("Numbered00001")) {
 		t.Error("plaintext")
 	}
 }

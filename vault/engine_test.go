@@ -1,13 +1,19 @@
 package vault
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
-	"sync"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/clientvault/clientvault/vault/store"
 	"github.com/clientvault/clientvault/vault/store/etcdtest"
+	bolt "go.etcd.io/bbolt"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // The package's tests run on a bbolt file by default. With
@@ -20,6 +26,10 @@ import (
 //	CLIENTVAULT_TEST_ENGINE=etcd go test ./vault
 var testEngine = os.Getenv("CLIENTVAULT_TEST_ENGINE")
 
+// testEtcd is the server of an etcd run, nil in a child process (which
+// reaches its parent's server through CLIENTVAULT_TEST_ETCD).
+var testEtcd *etcdtest.Server
+
 func TestMain(m *testing.M) {
 	switch testEngine {
 	case "", "bbolt":
@@ -29,49 +39,64 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "CLIENTVAULT_TEST_ENGINE=%s: bbolt or etcd\n", testEngine)
 		os.Exit(2)
 	}
-	dir, err := os.MkdirTemp("", "clientvault-etcd-*")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	// The limits raised as a salon's cluster would be for bulk writes
-	// (README: A salon on several computers).
-	srv, err := etcdtest.StartIn(dir, etcdtest.MaxTxnOps(8192), etcdtest.MaxRequestBytes(16<<20))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cli, err := srv.Dial("", "")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	var mu sync.Mutex
-	prefixes := map[string]string{}
-	pathEngine = func(path string) store.Engine {
-		mu.Lock()
-		p, ok := prefixes[path]
-		if !ok {
-			p = fmt.Sprintf("/test/%d/", len(prefixes))
-			prefixes[path] = p
+	os.Exit(runOnEtcd(m))
+}
+
+// runOnEtcd runs the tests with every path on an etcd server: a new one, or
+// for a child process (kill_test.go), its parent's.
+func runOnEtcd(m *testing.M) int {
+	endpoint := os.Getenv("CLIENTVAULT_TEST_ETCD")
+	if endpoint == "" {
+		dir, err := os.MkdirTemp("", "clientvault-etcd-*")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
 		}
-		mu.Unlock()
-		e, err := store.NewEtcd(cli, p, store.EtcdOptions{MaxTxnOps: 8192, MaxRequestBytes: 16 << 20})
+		defer os.RemoveAll(dir)
+		// The limits raised as a salon's cluster would be for bulk writes
+		// (README: A salon on several computers).
+		testEtcd, err = etcdtest.StartIn(dir, etcdtest.MaxTxnOps(testMaxOps), etcdtest.MaxRequestBytes(testMaxBytes))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer testEtcd.Stop()
+		endpoint = testEtcd.Endpoint
+		os.Setenv("CLIENTVAULT_TEST_ETCD", endpoint) // for the children
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second,
+		Logger: zap.NewNop(), MaxCallSendMsgSize: testMaxBytes + 64<<10})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer cli.Close()
+	pathEngine = func(path string) store.Engine {
+		e, err := store.NewEtcd(cli, pathPrefix(path), store.EtcdOptions{MaxTxnOps: testMaxOps, MaxRequestBytes: testMaxBytes})
 		if err != nil {
 			panic(err)
 		}
 		return e
 	}
-	code := m.Run()
-	cli.Close()
-	srv.Stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return m.Run()
 }
 
-// fileOnly marks a test that is about the vault file itself, which on etcd
-// has no equivalent (the engine's own integrity is tested by the attacks
-// in etcd_attack_test.go).
+const (
+	testMaxOps   = 8192
+	testMaxBytes = 16 << 20
+)
+
+// pathPrefix is the etcd prefix that stands for path: the same in every
+// process of a run.
+func pathPrefix(path string) string {
+	h := sha256.Sum256([]byte(filepath.Clean(path)))
+	return "/test/" + hex.EncodeToString(h[:8]) + "/"
+}
+
+// fileOnly marks a test that is about the vault file itself (its lock, its
+// pages, its memory map, the crash of a compaction that copies it), which
+// has no equivalent on etcd. The attacks on stored bytes are not among
+// them: they run on etcd's keys too (withDB, snapshots).
 func fileOnly(t testing.TB, why string) {
 	t.Helper()
 	if pathEngine != nil {
@@ -87,4 +112,130 @@ func keyCount(b store.Bucket) int {
 		n++
 	}
 	return n
+}
+
+// storedBytes returns every byte the engine of path keeps on disk where
+// live and deleted data lie: the vault file, or the etcd member's database
+// file (its write-ahead log is another matter: README, destroyed means
+// gone). etcd writes its database in batches; they are committed first.
+func storedBytes(t testing.TB, path string) []byte {
+	t.Helper()
+	file := path
+	if testEtcd != nil {
+		testEtcd.Etcd.Server.Backend().ForceCommit()
+		file = filepath.Join(testEtcd.Dir, "member", "snap", "db")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// snapshotOf reads every bucket of the vault at path, through its engine
+// alone (the attacker's view).
+func snapshotOf(t testing.TB, path string) snapshot {
+	t.Helper()
+	s := snapshot{}
+	err := rawEngine(t, path, true, func(tx store.Tx) error {
+		return tx.ForEach(func(name []byte, b store.Bucket) error {
+			m := map[string][]byte{}
+			s[string(name)] = m
+			return b.ForEach(func(k, v []byte) error {
+				m[string(k)] = clone(v)
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// rawEngine runs fn on the store of the vault at path, as an attacker with
+// the engine alone: bbolt opening the file, or an etcd client.
+func rawEngine(t testing.TB, path string, readOnly bool, fn func(store.Tx) error) error {
+	t.Helper()
+	if pathEngine != nil {
+		if readOnly {
+			return pathEngine(path).View(fn)
+		}
+		return pathEngine(path).Update(fn)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: readOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if readOnly {
+		return db.View(func(tx *bolt.Tx) error { return fn(store.BoltTx{Tx: tx}) })
+	}
+	return db.Update(func(tx *bolt.Tx) error { return fn(store.BoltTx{Tx: tx}) })
+}
+
+// copyVault copies the vault at from over the one at to, whole: cp of the
+// file, or every key of from's prefix in place of to's.
+func copyVault(t testing.TB, from, to string) {
+	t.Helper()
+	if pathEngine == nil {
+		if err := copyFile(to, from); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	snap := snapshotOf(t, from)
+	err := pathEngine(to).Update(func(tx store.Tx) error {
+		var names [][]byte
+		tx.ForEach(func(name []byte, _ store.Bucket) error { names = append(names, clone(name)); return nil })
+		for _, n := range names {
+			if err := tx.DeleteBucket(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = pathEngine(to).Update(func(tx store.Tx) error {
+		for name, m := range snap {
+			b, err := tx.CreateBucket([]byte(name))
+			if err != nil {
+				return err
+			}
+			for k, v := range m {
+				if err := b.Put([]byte(k), v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// asFile returns a vault file holding the vault at path, byte for byte in
+// every bucket: path itself on bbolt, a new file copied from etcd's keys
+// otherwise (for Restore, which reads backups from files).
+func asFile(t testing.TB, path string) string {
+	t.Helper()
+	if pathEngine == nil {
+		return path
+	}
+	file := filepath.Join(t.TempDir(), "copy.db")
+	db, err := bolt.Open(file, 0o600, &bolt.Options{Timeout: time.Second, PageSize: vaultPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = pathEngine(path).View(func(src store.Tx) error {
+		return copyStore(store.Bolt{DB: db}, src, &MigrateReport{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file
 }

@@ -406,6 +406,7 @@ func TestKillSingleAdd(t *testing.T) {
 // for writing or reading, must give up after about the lock timeout with
 // ErrBusy, never hang, and succeed once the child has let go.
 func TestBusy(t *testing.T) {
+	fileOnly(t, "the file's lock: etcd has none, a reader never waits")
 	path, owner, _ := killVault(t)
 	c := startHelper(t, "hold", path, owner)
 	if line, ok := c.next(t, time.Minute); !ok || line != "holding" {

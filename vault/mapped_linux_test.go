@@ -10,6 +10,7 @@ import (
 // go of the file pages a read mapped, and that the vault reads the same
 // after it.
 func TestDropMapped(t *testing.T) {
+	fileOnly(t, "bbolt's memory map")
 	tv := newTestVault(t)
 	recs := make([]*records.Record, 2000)
 	for i := range recs {

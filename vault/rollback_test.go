@@ -5,16 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/clientvault/clientvault/vault/store"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 )
 
 // The attacks of this file are made as an attacker with write access to the
@@ -25,40 +24,13 @@ import (
 type snapshot map[string]map[string][]byte
 
 // readSnapshot reads every bucket of the vault file at path.
-func readSnapshot(t *testing.T, path string) snapshot {
-	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	s := snapshot{}
-	err = db.View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			m := map[string][]byte{}
-			s[string(name)] = m
-			return b.ForEach(func(k, v []byte) error {
-				m[string(k)] = clone(v)
-				return nil
-			})
-		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func readSnapshot(t *testing.T, path string) snapshot { return snapshotOf(t, path) }
 
-// putBack sets bucket/key in the file at path to old (deleting it if old is
-// nil), as an attacker who kept an older copy would.
+// putBack sets bucket/key in the vault at path to old (deleting it if old is
+// nil), as an attacker who kept an older copy would, with the engine alone.
 func putBack(t *testing.T, path, bucket, key string, old []byte) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(func(tx *bolt.Tx) error {
+	err := rawEngine(t, path, false, func(tx store.Tx) error {
 		b, err := tx.CreateBucketIfNotExists([]byte(bucket))
 		if err != nil {
 			return err
@@ -73,12 +45,8 @@ func putBack(t *testing.T, path, bucket, key string, old []byte) {
 	}
 }
 
-func cp(t *testing.T, from, to string) {
-	t.Helper()
-	if err := copyFile(to, from); err != nil {
-		t.Fatal(err)
-	}
-}
+// cp copies the vault at from over the one at to, whole.
+func cp(t *testing.T, from, to string) { copyVault(t, from, to) }
 
 // TestPutBackAnyObject takes a copy of a vault, makes changes of every kind
 // (a note, a consent and its withdrawal, a share and its end, a legal hold
@@ -347,7 +315,7 @@ func TestWholeFileRollback(t *testing.T) {
 	if err := rv.Unlock(f.owner); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rv.Restore(old, RestoreOptions{Force: true}); err != nil {
+	if _, err := rv.Restore(asFile(t, old), RestoreOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	rv.Close()
@@ -429,18 +397,13 @@ func TestCoworkerForgesOwnerEvent(t *testing.T) {
 	uid := bv.staff.entry.UID
 	bv.Close()
 	f.v = nil
-	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err := rawEngine(t, f.path, false, func(tx store.Tx) error {
 		b := tx.Bucket(bucketStaffAudit)
 		seq, _ := b.NextSequence()
 		body, _ := json.Marshal(Event{Action: "erase", Actor: "owner", Staff: "Bea", Record: f.john.String(), Time: f.clk.now()})
 		key := seqKey(seq)
 		return b.Put(key, append(body, macWith(sk, macStaffAudit, key, []byte(uid), body)...))
 	})
-	db.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -698,14 +661,9 @@ func TestSequenceSetBack(t *testing.T) {
 	f := newFixture(t)
 	f.v.Close()
 	f.v = nil
-	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
+	if err := rawEngine(t, f.path, false, func(tx store.Tx) error { return tx.Bucket(bucketRecords).SetSequence(0) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRecords).SetSequence(0) }); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
 	f.reopenOwner(t)
 	if _, err := f.v.Add(context.Background(), sliceNext([]*records.Record{{Name: "Ann Other"}}), AddOptions{}); !errors.Is(err, ErrTampered) {
 		t.Fatalf("add over a sequence set back: %v, want ErrTampered", err)
@@ -741,18 +699,13 @@ func TestCoworkerNoteOnlyOnSharedRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = rawEngine(t, f.path, false, func(tx store.Tx) error {
 		b := tx.Bucket(bucketStaffAudit)
 		seq, _ := b.NextSequence()
 		body, _ := json.Marshal(Event{Action: ActionNote, Staff: "Bea", Record: f.john.String(), Time: f.clk.now(), Note: sealed})
 		key := seqKey(seq)
 		return b.Put(key, append(body, macWith(sk, macStaffAudit, key, []byte(uid), body)...))
 	})
-	db.Close()
 	if err != nil {
 		t.Fatal(err)
 	}

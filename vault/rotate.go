@@ -87,9 +87,6 @@ func (v *Vault) Rotate(o RotateOptions) (*Rotation, error) {
 	if v.opts.ReadOnly {
 		return nil, fmt.Errorf("rotate: opened read-only: %w", ErrRefused)
 	}
-	if v.remote != nil {
-		return nil, fmt.Errorf("rotate: a vault on etcd is rotated as a file (migrate --to FILE, rekey --rotate there, migrate --to a new PREFIX): %w", ErrRefused)
-	}
 	if len(o.Check) == 0 {
 		return nil, fmt.Errorf("rotate: an identity that opens the new keys is required: %w", ErrRefused)
 	}
@@ -116,8 +113,10 @@ func (v *Vault) Rotate(o RotateOptions) (*Rotation, error) {
 	hdr.Owner, hdr.Recovery = recipientStrings(owner), recipientStrings(recovery)
 	nv := &Vault{path: v.path, opts: v.opts, hdr: hdr, keys: nk, pending: map[uint64]bool{}, rooted: map[string]map[byte]bool{}}
 
-	dir, prefix := filepath.Dir(v.path), compactPrefix+filepath.Base(v.path)+"-"
-	removeStale(dir, prefix)
+	dir, prefix := v.scratchDir(), compactPrefix+filepath.Base(v.path)+"-"
+	if v.remote == nil {
+		removeStale(dir, prefix)
+	}
 	if err := v.hooks.at("copy"); err != nil {
 		return nil, fmt.Errorf("rotate: %w", err)
 	}
@@ -135,7 +134,19 @@ func (v *Vault) Rotate(o RotateOptions) (*Rotation, error) {
 		return nil, fmt.Errorf("rotate: %w", err)
 	}
 	oldVault := &Vault{opts: v.opts, hdr: v.hdr, keys: v.keys}
-	published, err = v.putInPlace(dir, tmp)
+	if v.remote != nil {
+		// On etcd the rotated copy replaces the engine's keys, and the
+		// old ciphertexts leave its history (replaceRemote).
+		v.hdr, v.keys = hdr, nk
+		if err = v.replaceRemote(tmp); err != nil {
+			// The engine may hold half of either: the rotated vault is
+			// kept in its file, which is the only whole copy now.
+			return out, fmt.Errorf("rotate: the engine took only part of the rotated vault (%v); it is whole in %s: empty the prefix and run 'clientvault --vault %s migrate --to URL' with the new identity: %w", err, tmp, tmp, ErrRefused)
+		}
+		published = true
+	} else {
+		published, err = v.putInPlace(dir, tmp)
+	}
 	if published {
 		v.hdr, v.keys, v.rooted = hdr, nk, map[string]map[byte]bool{}
 	}

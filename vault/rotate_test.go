@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -157,10 +158,7 @@ func TestRotate(t *testing.T) {
 	if n != 3 {
 		t.Errorf("%d records in the file, want 3", n)
 	}
-	file, err := os.ReadFile(f.path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := storedBytes(t, f.path)
 	for _, tag := range tags {
 		if bytes.Contains(file, tag) {
 			t.Fatalf("the rotated file holds a tag %x of the old key set", tag)
@@ -299,14 +297,14 @@ func TestRotateRefusesTamperedVault(t *testing.T) {
 		val[len(val)-macLen-3] ^= 1
 		putBack(t, f.path, string(bucketConsents), k, val)
 	}
-	before := readFile(t, f.path)
+	before := snapshotOf(t, f.path)
 	f.reopenOwner(t)
 	if _, err := f.v.Rotate(RotateOptions{Check: []age.Identity{f.owner}}); !errors.Is(err, ErrTampered) {
 		t.Fatalf("rotation of a tampered vault: %v, want ErrTampered", err)
 	}
 	f.v.Close()
 	f.v = nil
-	if !bytes.Equal(before, readFile(t, f.path)) {
+	if !reflect.DeepEqual(before, snapshotOf(t, f.path)) {
 		t.Error("a refused rotation changed the vault file")
 	}
 }
@@ -332,6 +330,9 @@ func TestRotateKilledOrDiskFull(t *testing.T) {
 		}},
 		{"disk full", func(h *compactHooks) { h.maxSize = int(fileSize(f.path)) / 2 }},
 	} {
+		if c.name == "disk full" && pathEngine != nil {
+			continue // a full disk under the file's copy (fileOnly)
+		}
 		newOwner, _ := age.GenerateX25519Identity()
 		c.set(&f.v.hooks)
 		if _, err := f.v.Rotate(RotateOptions{Owner: []age.Recipient{newOwner.Recipient()}, Check: []age.Identity{newOwner}}); err == nil {
@@ -354,7 +355,7 @@ func TestRotateKilledOrDiskFull(t *testing.T) {
 	if _, err := f.v.Rotate(RotateOptions{Owner: []age.Recipient{newOwner.Recipient()}, Check: []age.Identity{newOwner}}); err != nil {
 		t.Fatalf("the rotation run again: %v", err)
 	}
-	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+	if _, err := os.Stat(stale); pathEngine == nil && !os.IsNotExist(err) {
 		t.Error("the killed rotation's file is still there")
 	}
 	f.owner = newOwner

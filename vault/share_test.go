@@ -11,7 +11,6 @@ import (
 	"errors"
 	"github.com/clientvault/clientvault/vault/store"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,7 +21,6 @@ import (
 	"filippo.io/age/agessh"
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -163,11 +161,6 @@ func validConsent(to string, scope ...string) consent.Consent {
 // MACs) and tries to decrypt each. It returns the plaintexts it opened.
 func coworkerOpens(t *testing.T, path string, id age.Identity) []string {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var opened []string
 	try := func(b []byte) {
 		for i := 0; ; {
@@ -200,8 +193,8 @@ func coworkerOpens(t *testing.T, path string, id age.Identity) []string {
 			}
 		}
 	}
-	err = db.View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+	err := rawEngine(t, path, true, func(tx store.Tx) error {
+		return tx.ForEach(func(name []byte, b store.Bucket) error {
 			return b.ForEach(func(k, val []byte) error {
 				try(val)
 				for _, trim := range []int{0, macLen, 2 * macLen} {
@@ -541,12 +534,7 @@ func TestStaffKeySwapped(t *testing.T) {
 
 func editValue(t *testing.T, path string, bucket, key []byte, fn func([]byte) []byte) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(func(tx *bolt.Tx) error {
+	err := rawEngine(t, path, false, func(tx store.Tx) error {
 		b := tx.Bucket(bucket)
 		old := b.Get(key)
 		if old == nil {
@@ -621,9 +609,9 @@ func TestTamperSharingObjects(t *testing.T) {
 	}
 	f.v.Close()
 	f.v = nil
-	db, _ := bolt.Open(f.path, 0o600, nil)
-	db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketShares).Put(shareKeyBytes, savedShare) })
-	db.Close()
+	if err := rawEngine(t, f.path, false, func(tx store.Tx) error { return tx.Bucket(bucketShares).Put(shareKeyBytes, savedShare) }); err != nil {
+		t.Fatal(err)
+	}
 	f.reopenOwner(t)
 	rep, err := f.v.Verify()
 	if err != nil || !problemSays(rep, "without an active consent") {
@@ -763,7 +751,7 @@ func TestFileHoldsNoSharingPlaintext(t *testing.T) {
 	}
 	f.v.Close()
 	f.v = nil
-	raw := readFile(t, f.path)
+	raw := storedBytes(t, f.path)
 	for _, secret := range []string{janeName, janePhone, guardian, purposeTxt, "latex"} {
 		if bytes.Contains(raw, []byte(secret)) {
 			t.Errorf("the vault file holds %q in the clear", secret)
@@ -772,15 +760,6 @@ func TestFileHoldsNoSharingPlaintext(t *testing.T) {
 }
 
 func base16(s string) ([]byte, error) { return hex.DecodeString(s) }
-
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // TestShareWithSSHKey registers a coworker by an ssh-ed25519 public key, as
 // authorized_keys writes it, and opens their share with the private key.

@@ -129,6 +129,12 @@ func Create(path string, o CreateOptions) error {
 	if pathEngine != nil {
 		return CreateIn(pathEngine(path), path, o)
 	}
+	return createFile(path, o)
+}
+
+// createFile makes a new vault file at path: Create, for a file whatever
+// the engine the package's tests put paths on.
+func createFile(path string, o CreateOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}

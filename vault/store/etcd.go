@@ -1302,3 +1302,5 @@ func etcdErr(err error) error {
 	}
 	return fmt.Errorf("%w: %w", kind, err)
 }
+
+var _ Prefetcher = (*etcdBucket)(nil)
