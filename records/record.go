@@ -266,11 +266,13 @@ func digits(s string) string {
 	}, s)
 }
 
-// LikelySameClient reports whether two records are likely one client's:
-// the same name (as FoldName folds it) and the same date of birth, or
-// no date of birth on one side to tell them apart, or the same phone
-// number or email address. Two clients of one name with different dates
-// of birth and nothing else in common are two clients.
+// LikelySameClient reports whether two records of one name (as FoldName
+// folds it) are likely one client's: the same date of birth, or no date
+// of birth on one side to tell them apart, or the same phone number
+// (SamePhone, or the same 5 or 6 digits) or email address. Two clients of
+// one name with different dates of birth and nothing else in common are
+// two clients. (Records of different names are compared by their phones
+// and emails with SharedContact.)
 func LikelySameClient(a, b *Record) bool {
 	if FoldName(a.Name) != FoldName(b.Name) {
 		return false
@@ -278,7 +280,7 @@ func LikelySameClient(a, b *Record) bool {
 	switch {
 	case a.DOB == b.DOB, a.DOB.IsZero(), b.DOB.IsZero():
 		return true
-	case len(digits(a.Phone)) >= 5 && digits(a.Phone) == digits(b.Phone):
+	case SamePhone(a.Phone, b.Phone), len(digits(a.Phone)) >= 5 && digits(a.Phone) == digits(b.Phone):
 		return true
 	}
 	return a.Email != "" && strings.EqualFold(a.Email, b.Email)

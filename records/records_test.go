@@ -415,6 +415,7 @@ func TestLikelySameClient(t *testing.T) {
 		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Phone: "(1) 555-0100"}, true},
 		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Email: "JANE@example.com"}, true},
 		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Phone: "+1 555 0199"}, false},
+		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Phone: "555-0100"}, true}, // the number without its country code
 		{Record{Name: "Jane Doe", DOB: Date{1990, 4, 2}}, false},
 	} {
 		if got := LikelySameClient(jane, &c.r); got != c.want {
