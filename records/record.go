@@ -124,12 +124,27 @@ func (r *Record) Clone() *Record {
 // Covers reports whether r already holds everything that row gives: each
 // field row sets has the same value in r, each entry of its lists is in
 // r's, its patch tests and treatments are among r's. An import uses it to
-// tell a row it imported before (a second run of the same file) from a new
-// row about the same client.
+// tell a row it imported before (a second run of the same file, or another
+// export of the same clients) from a new row about the same client. The
+// name, the phone and the email are the same however they are written as
+// as long as nothing is learnt from the row's: a name that folds to r's
+// (FoldName), one phone number written another way without a "+" or an
+// extension that r's lacks ("(212) 555 0110" is "+1 212-555-0110"), an
+// email in other case.
 func (r *Record) Covers(row *Record) bool {
+	if row.Name != "" && r.Name != row.Name && FoldName(r.Name) != FoldName(row.Name) {
+		return false
+	}
+	if row.Phone != "" && r.Phone != row.Phone && !(digits(r.Phone) == digits(row.Phone) ||
+		SamePhone(r.Phone, row.Phone) && (strings.HasPrefix(r.Phone, "+") || !strings.HasPrefix(row.Phone, "+")) &&
+			trimExtension(row.Phone) == row.Phone) {
+		return false
+	}
+	if row.Email != "" && !strings.EqualFold(r.Email, row.Email) {
+		return false
+	}
 	for _, f := range [][2]string{
-		{r.Name, row.Name}, {r.PreferredName, row.PreferredName}, {r.Birthday, row.Birthday},
-		{r.Phone, row.Phone}, {r.Email, row.Email}, {r.Address, row.Address},
+		{r.PreferredName, row.PreferredName}, {r.Birthday, row.Birthday}, {r.Address, row.Address},
 		{r.EmergencyContact, row.EmergencyContact}, {r.SkinType, row.SkinType}, {r.Notes, row.Notes},
 	} {
 		if f[1] != "" && f[0] != f[1] {
