@@ -451,7 +451,7 @@ func (im *importer) finish(err error) (*ImportReport, error) {
 func (im *importer) applyUpdates(tx *txn) error {
 	var ids []string
 	for _, u := range im.updates {
-		if err := im.v.rewriteEntry(tx, u.entry); err != nil {
+		if err := im.v.applyUpdate(tx, u); err != nil {
 			return err
 		}
 		ids = append(ids, u.entry.ID.String())
@@ -517,6 +517,7 @@ type update struct {
 	entry   *entry
 	record  *records.Record
 	changed []string
+	prev    *records.Record // the record as it was, for its index entries
 }
 
 // prepareUpdate merges a row into an existing record (records.Record.Merge:
@@ -536,5 +537,15 @@ func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	if err := v.sealAgain(e, rec); err != nil {
 		return nil, err
 	}
-	return &update{entry: e, record: rec, changed: changed}, nil
+	return &update{entry: e, record: rec, changed: changed, prev: prev}, nil
+}
+
+// applyUpdate writes an update in the import's final transaction: the
+// record's entry, and its index entries when the merge gave it a date of
+// birth.
+func (v *Vault) applyUpdate(tx *txn, u *update) error {
+	if err := v.moveIndexKeys(tx, u.entry.ID, u.prev, u.record); err != nil {
+		return err
+	}
+	return v.rewriteEntry(tx, u.entry)
 }
