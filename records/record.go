@@ -124,12 +124,27 @@ func (r *Record) Clone() *Record {
 // Covers reports whether r already holds everything that row gives: each
 // field row sets has the same value in r, each entry of its lists is in
 // r's, its patch tests and treatments are among r's. An import uses it to
-// tell a row it imported before (a second run of the same file) from a new
-// row about the same client.
+// tell a row it imported before (a second run of the same file, or another
+// export of the same clients) from a new row about the same client. The
+// name, the phone and the email are the same however they are written as
+// as long as nothing is learnt from the row's: a name that folds to r's
+// (FoldName), one phone number written another way without a "+" or an
+// extension that r's lacks ("(212) 555 0110" is "+1 212-555-0110"), an
+// email in other case.
 func (r *Record) Covers(row *Record) bool {
+	if row.Name != "" && r.Name != row.Name && FoldName(r.Name) != FoldName(row.Name) {
+		return false
+	}
+	if row.Phone != "" && r.Phone != row.Phone && !(digits(r.Phone) == digits(row.Phone) ||
+		SamePhone(r.Phone, row.Phone) && (strings.HasPrefix(r.Phone, "+") || !strings.HasPrefix(row.Phone, "+")) &&
+			trimExtension(row.Phone) == row.Phone) {
+		return false
+	}
+	if row.Email != "" && !strings.EqualFold(r.Email, row.Email) {
+		return false
+	}
 	for _, f := range [][2]string{
-		{r.Name, row.Name}, {r.PreferredName, row.PreferredName}, {r.Birthday, row.Birthday},
-		{r.Phone, row.Phone}, {r.Email, row.Email}, {r.Address, row.Address},
+		{r.PreferredName, row.PreferredName}, {r.Birthday, row.Birthday}, {r.Address, row.Address},
 		{r.EmergencyContact, row.EmergencyContact}, {r.SkinType, row.SkinType}, {r.Notes, row.Notes},
 	} {
 		if f[1] != "" && f[0] != f[1] {
@@ -266,11 +281,13 @@ func digits(s string) string {
 	}, s)
 }
 
-// LikelySameClient reports whether two records are likely one client's:
-// the same name (as FoldName folds it) and the same date of birth, or
-// no date of birth on one side to tell them apart, or the same phone
-// number or email address. Two clients of one name with different dates
-// of birth and nothing else in common are two clients.
+// LikelySameClient reports whether two records of one name (as FoldName
+// folds it) are likely one client's: the same date of birth, or no date
+// of birth on one side to tell them apart, or the same phone number
+// (SamePhone, or the same 5 or 6 digits) or email address. Two clients of
+// one name with different dates of birth and nothing else in common are
+// two clients. (Records of different names are compared by their phones
+// and emails with SharedContact.)
 func LikelySameClient(a, b *Record) bool {
 	if FoldName(a.Name) != FoldName(b.Name) {
 		return false
@@ -278,7 +295,7 @@ func LikelySameClient(a, b *Record) bool {
 	switch {
 	case a.DOB == b.DOB, a.DOB.IsZero(), b.DOB.IsZero():
 		return true
-	case len(digits(a.Phone)) >= 5 && digits(a.Phone) == digits(b.Phone):
+	case SamePhone(a.Phone, b.Phone), len(digits(a.Phone)) >= 5 && digits(a.Phone) == digits(b.Phone):
 		return true
 	}
 	return a.Email != "" && strings.EqualFold(a.Email, b.Email)

@@ -321,7 +321,7 @@ func TestDecoderInput(t *testing.T) {
 // A record covers a row that adds nothing to it: what a second run of the
 // same import finds.
 func TestCovers(t *testing.T) {
-	rec := &Record{Name: "Jane Doe", DOB: Date{1990, 4, 2}, Phone: "+1 555 0100", Allergies: []string{"latex", "nuts"},
+	rec := &Record{Name: "Jane Doe", DOB: Date{1990, 4, 2}, Phone: "+1 555 0100", Email: "Jane@example.com", Allergies: []string{"latex", "nuts"},
 		LastVisited: Date{2018, 3, 4}, Notes: "Tags: VIP",
 		Treatments: []Treatment{{N: 1, Date: Date{2026, 1, 1}, Service: "peel"}}}
 	for _, c := range []struct {
@@ -332,7 +332,13 @@ func TestCovers(t *testing.T) {
 		{Record{Name: "Jane Doe", Phone: "+1 555 0100", Allergies: []string{"nuts"}, LastVisited: Date{2018, 3, 4}, Notes: "Tags: VIP"}, true},
 		{Record{Name: "Jane Doe", Treatments: []Treatment{{Date: Date{2026, 1, 1}, Service: "peel"}}}, true},
 		{Record{Name: "Jane Doe", Phone: "+1 555 0199"}, false},
-		{Record{Name: "Jane Doe", Email: "jane@example.com"}, false},
+		{Record{Name: "JANE DÖE", Phone: "(1) 555-0100", Email: ""}, true},
+		{Record{Name: "Jane Doe", Phone: "555 0100"}, true},
+		{Record{Name: "Jane Doe", Phone: "+44 555 0100"}, false},
+		{Record{Name: "Jane Doe", Phone: "555 0100 ext. 3"}, false},
+		{Record{Name: "Jane Dough"}, false},
+		{Record{Name: "Jane Doe", Email: "jane@EXAMPLE.com"}, true},
+		{Record{Name: "Jane Doe", Email: "jane.doe@example.com"}, false},
 		{Record{Name: "Jane Doe", Allergies: []string{"latex", "penicillin"}}, false},
 		{Record{Name: "Jane Doe", LastVisited: Date{2019, 3, 4}}, false},
 		{Record{Name: "Jane Doe", Pregnant: true}, false},
@@ -415,6 +421,7 @@ func TestLikelySameClient(t *testing.T) {
 		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Phone: "(1) 555-0100"}, true},
 		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Email: "JANE@example.com"}, true},
 		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Phone: "+1 555 0199"}, false},
+		{Record{Name: "Jose Doe", DOB: Date{1991, 4, 2}, Phone: "555-0100"}, true}, // the number without its country code
 		{Record{Name: "Jane Doe", DOB: Date{1990, 4, 2}}, false},
 	} {
 		if got := LikelySameClient(jane, &c.r); got != c.want {

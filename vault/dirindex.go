@@ -9,20 +9,23 @@ import (
 
 // dirIndex finds clients already in the vault by a name folded further
 // than the blind index folds it (Ø as o, Ł as l, ß as ss: records.FoldName),
-// which the index cannot without a new format. It is built once per import
-// from the client directory, in memory only. (A phone or an email shared
-// with another client, which a family may share, is not a match here: it
-// would stop an import that means no duplicate.)
+// which the index cannot without a new format, and by their phones and
+// emails (contacts: what a phone or an email that a row shares with them
+// makes of it is records.SharedContact's rule, since a family may share
+// them). It is built once per import from the client directory, in memory
+// only.
 type dirIndex struct {
 	byNameDOB, byName map[string][]ID
+	contacts          *contactIndex
 }
 
 // buildDirIndex reads the directory into a dirIndex; nil if the vault has
 // no directory yet.
 func (v *Vault) buildDirIndex() (*dirIndex, error) {
-	x := &dirIndex{byNameDOB: map[string][]ID{}, byName: map[string][]ID{}}
+	x := &dirIndex{byNameDOB: map[string][]ID{}, byName: map[string][]ID{}, contacts: newContactIndex(false)}
 	err := v.eachClient(1, func(*clientRow) bool { return true }, func(_ int, r *clientRow) error {
 		name := records.FoldName(string(r.name))
+		x.contacts.addClient(r, name)
 		x.byName[name] = append(x.byName[name], r.id)
 		if r.dob != 0 {
 			k := name + "|" + strconv.FormatUint(uint64(r.dob), 10)
@@ -34,6 +37,17 @@ func (v *Vault) buildDirIndex() (*dirIndex, error) {
 		return nil, nil
 	}
 	return x, err
+}
+
+// contactIndex returns the index of the phones and emails of the
+// directory's clients (of none if x is nil), for an import that looks for
+// earlier rows of its file too if inFile.
+func (x *dirIndex) contactIndex(inFile bool) *contactIndex {
+	if x == nil {
+		return newContactIndex(inFile)
+	}
+	x.contacts.inFile = inFile
+	return x.contacts
 }
 
 // findInDirectory looks for rec's client through x: the same folded name

@@ -65,20 +65,31 @@ type ImportReport struct {
 	Invalid    []string       `json:"invalid"`
 	DryRun     bool           `json:"dry_run,omitempty"`
 	IDs        []string       `json:"ids,omitempty"`
+	// Shared lists rows imported as new clients that share a phone number
+	// or an email address with other clients (at most maxReported);
+	// SharedRows counts them all.
+	Shared     []SharedRow `json:"shared,omitempty"`
+	SharedRows int         `json:"shared_rows,omitempty"`
 }
 
 // DuplicateRow is a row whose client is already in the vault or earlier in
-// the file: the same normalised name and date of birth or, in the vault,
-// likely the same client (see Likely).
+// the file: the same normalised name and date of birth or likely the same
+// client (see Likely).
 type DuplicateRow struct {
 	Row      int    `json:"row"`
 	Record   string `json:"record,omitempty"` // the existing record's ID
 	SameAs   int    `json:"same_as_row,omitempty"`
 	Resolved string `json:"resolved"` // "error", "skipped", "updated" or "already imported"
+	// Match says what makes the row that client: MatchNameDOB, MatchName
+	// (likely: no date of birth to tell them apart), or MatchEmail or
+	// MatchPhone (likely: another name, by records.SharedContact).
+	Match string `json:"match,omitempty"`
 	// Changed lists the fields an update changed, by their JSON names.
 	Changed []string `json:"changed,omitempty"`
 	// Likely is set when the record has the row's name but not its date
-	// of birth: one of them has none, or they share a phone or an email.
+	// of birth (one of them has none, or they share a phone or an email),
+	// or when they share an email or a phone that makes them likely one
+	// client whatever the name (Match says which).
 	Likely bool `json:"likely,omitempty"`
 	// Candidates is how many records are likely the row's client, when
 	// more than one: the row cannot be told to be any of them, and stops
@@ -143,6 +154,9 @@ type importer struct {
 	lookup  bool
 	dirx    *dirIndex
 	lookups int
+	// contacts finds the clients of the vault and the rows before that
+	// share a row's phone or email.
+	contacts *contactIndex
 }
 
 // newImporter checks o and sets an import up.
@@ -170,10 +184,10 @@ func (v *Vault) newImporter(next func() (Row, error), o ImportOptions) (*importe
 	// A vault without records has no duplicates to look up: rows are only
 	// checked against each other.
 	var err error
-	if im.lookup, err = v.hasRecords(); err != nil || !im.lookup {
-		return im, err
+	if im.lookup, err = v.hasRecords(); err == nil && im.lookup {
+		im.dirx, err = v.buildDirIndex()
 	}
-	im.dirx, err = v.buildDirIndex()
+	im.contacts = im.dirx.contactIndex(o.OnDuplicate != DuplicateUpdate)
 	return im, err
 }
 
@@ -232,16 +246,24 @@ func (im *importer) sink(s *sealed) error {
 	d := DuplicateRow{Row: s.row}
 	person := [tagLen]byte(s.tags[tagPerson])
 	if first, ok := im.seen[person]; ok {
-		d.SameAs = first
+		d.SameAs, d.Match = first, MatchNameDOB
+		im.resolve(d, im.o.OnDuplicate)
+		return nil
+	}
+	c := im.contacts.find(s.record, s.row)
+	if c.row != 0 {
+		// Another name, and the phone or email of an earlier row.
+		d.SameAs, d.Likely, d.Match, d.Candidates = c.row, true, c.match, c.candidates
 		im.resolve(d, im.o.OnDuplicate)
 		return nil
 	}
 	im.seen[person] = s.row
-	existing, policy, err := im.existing(s, &d)
+	existing, policy, err := im.existing(s, &d, c)
 	if err != nil {
 		return err
 	}
 	if existing == nil {
+		im.contacts.imported(s.record, s.row, c, im.rep)
 		return im.add(s)
 	}
 	return im.duplicate(s, d, existing, policy)
@@ -261,18 +283,26 @@ func (im *importer) invalid(problem error) {
 
 // existing returns the record in the vault that the row's client is, or is
 // likely to be (d says which), or nil; and the duplicate policy for the
-// row, which o.Ask may decide.
-func (im *importer) existing(s *sealed, d *DuplicateRow) (*match, string, error) {
+// row, which o.Ask may decide. c is what the row's phone and email found.
+func (im *importer) existing(s *sealed, d *DuplicateRow, c contactMatch) (*match, string, error) {
 	policy := im.o.OnDuplicate
 	if !im.lookup {
 		return nil, policy, nil
 	}
 	m, err := im.lookUp(s, d)
+	if err == nil && m == nil && c.record != nil {
+		// Another name, and the phone or email of a client.
+		m, _, err = im.v.firstMatch([]ID{*c.record}, im.w.stage, nil)
+		d.Likely, d.Match, d.Candidates = m != nil, c.match, c.candidates
+	}
 	if err != nil {
 		return nil, "", err
 	}
+	if m != nil && d.Match == "" {
+		d.Match = nameMatch(d.Likely, s.record)
+	}
 	if d.Likely && d.Candidates == 0 && im.o.Ask != nil && policy == DuplicateError && !im.stopped.Load() &&
-		!m.record.Covers(s.record) {
+		!covers(m.record, s.record, d.Match) {
 		if m, policy, err = im.ask(d, m); err != nil {
 			return nil, "", err
 		}
@@ -350,7 +380,7 @@ func (im *importer) add(s *sealed) error {
 func (im *importer) duplicate(s *sealed, d DuplicateRow, m *match, policy string) error {
 	d.Record = m.entry.ID.String()
 	switch {
-	case m.record.Covers(s.record):
+	case covers(m.record, s.record, d.Match):
 		// The record already holds all of this row: a second run of a
 		// file (after fixing the rows a --skip-invalid run left out)
 		// finds the rows it imported. Not a conflict.
@@ -451,7 +481,7 @@ func (im *importer) finish(err error) (*ImportReport, error) {
 func (im *importer) applyUpdates(tx *txn) error {
 	var ids []string
 	for _, u := range im.updates {
-		if err := im.v.rewriteEntry(tx, u.entry); err != nil {
+		if err := im.v.applyUpdate(tx, u); err != nil {
 			return err
 		}
 		ids = append(ids, u.entry.ID.String())
@@ -517,6 +547,7 @@ type update struct {
 	entry   *entry
 	record  *records.Record
 	changed []string
+	prev    *records.Record // the record as it was, for its index entries
 }
 
 // prepareUpdate merges a row into an existing record (records.Record.Merge:
@@ -536,5 +567,15 @@ func (v *Vault) prepareUpdate(m *match, row *records.Record) (*update, error) {
 	if err := v.sealAgain(e, rec); err != nil {
 		return nil, err
 	}
-	return &update{entry: e, record: rec, changed: changed}, nil
+	return &update{entry: e, record: rec, changed: changed, prev: prev}, nil
+}
+
+// applyUpdate writes an update in the import's final transaction: the
+// record's entry, and its index entries when the merge gave it a date of
+// birth.
+func (v *Vault) applyUpdate(tx *txn, u *update) error {
+	if err := v.moveIndexKeys(tx, u.entry.ID, u.prev, u.record); err != nil {
+		return err
+	}
+	return v.rewriteEntry(tx, u.entry)
 }

@@ -295,3 +295,23 @@ func TestImportFoldedNames(t *testing.T) {
 		}
 	}
 }
+
+// An update that gives a record its date of birth moves its index entries:
+// verify finds them, and the record is found by its name and date of birth.
+func TestImportUpdateGivesDateOfBirth(t *testing.T) {
+	tv := newTestVault(t)
+	id := tv.add(t, &records.Record{Name: "Kim Testnodob", Email: "kim@example.test"})[0]
+	dob := records.Date{Year: 1980, Month: 1, Day: 2}
+	rows := rowsOf(&records.Record{Name: "Kim Testnodob", DOB: dob}, &records.Record{Name: "Kim Testnodob", Phone: "555 0100"})
+	rep, err := tv.Import(context.Background(), rowSource(rows), ImportOptions{OnDuplicate: DuplicateUpdate})
+	if err != nil || rep.Updated != 2 || strings.Join(rep.Duplicates[0].Changed, ",") != "dob" {
+		t.Fatalf("update: %+v, %v", rep, err)
+	}
+	if r, _ := tv.Verify(); !r.OK() {
+		t.Errorf("verify: %v", r.Problems)
+	}
+	rep, err = tv.Import(context.Background(), rowSource(rowsOf(&records.Record{Name: "Kim Testnodob", DOB: dob})), ImportOptions{})
+	if err != nil || len(rep.Duplicates) != 1 || rep.Duplicates[0].Record != id.String() || rep.Duplicates[0].Likely {
+		t.Errorf("found by name and date of birth: %+v, %v", rep, err)
+	}
+}

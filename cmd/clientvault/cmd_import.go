@@ -41,6 +41,11 @@ earlier run of the same file) is skipped and said to be already imported.
 --on-duplicate update merges a row into the client's record field by field,
 and the rows of one client within the file into one record.
 
+A client is the same name (accents aside) and date of birth; likely the
+same with no date of birth on one side, or with the same given name and
+email (a surname changed). A row that only shares a phone or an email with
+other clients (a mother and her daughter) is imported and listed as such.
+
 FILE is a .csv or .xlsx file, or - for CSV on standard input. Columns are
 matched by their headers as booking systems export them, in English, French,
 German, Spanish, Italian, Portuguese and Dutch (First Name, Nom, Vorname,
@@ -302,19 +307,64 @@ func quoteNames(names []string) string {
 
 // buildLikelyForm asks what to do with a row that is likely a client
 // already in the vault: the same name, and no date of birth on one side to
-// tell. It names the row and the record's ID, never client data (view the
-// record to compare). Stopping is the default, which imports nothing.
+// tell; or another name, and the same email or phone. It names the row,
+// the record's ID and why (likelyWhy, in the title, which an accessible
+// form shows too), never client data (view the record to compare).
+// Stopping is the default, which imports nothing.
 func buildLikelyForm(d vault.DuplicateRow, answer *string) *huh.Form {
 	*answer = vault.DuplicateError
 	return huh.NewForm(huh.NewGroup(huh.NewSelect[string]().
-		Title(fmt.Sprintf("Row %d is likely record %s, already in the vault", d.Row, d.Record)).
-		Description("The same name, and no date of birth on one side to tell them apart, or the same phone or email.").
+		Title(fmt.Sprintf("Row %d is likely record %s, already in the vault (%s)", d.Row, d.Record, likelyWhy(d.Match))).
 		Options(
 			huh.NewOption("stop the import; nothing is imported", vault.DuplicateError),
 			huh.NewOption("the same client: skip this row", vault.DuplicateSkip),
 			huh.NewOption("the same client: update the record with this row", vault.DuplicateUpdate),
 			huh.NewOption("another client: import this row as a new record", vault.DuplicateNew),
 		).Value(answer)))
+}
+
+// likelyWhy says why a row is likely a client that its name and date of
+// birth do not make it (vault.DuplicateRow.Match).
+func likelyWhy(match string) string {
+	switch match {
+	case vault.MatchEmail:
+		return "another surname, and the same email and date of birth, or none on one side to compare"
+	case vault.MatchPhone:
+		return "another surname, and the same phone and date of birth"
+	}
+	return "the same name, and no date of birth on one side to tell them apart, or the same phone or email"
+}
+
+// maxSharedShown is how many rows that share a phone or an email with
+// other clients the plain report lists (--json: up to 1000).
+const maxSharedShown = 20
+
+// sharedWith says which clients a row imported as a new client shares its
+// phone or email with, by record ID and row number.
+func sharedWith(sh vault.SharedRow) string {
+	var with []string
+	if sh.Record != "" {
+		with = append(with, "record "+sh.Record)
+	}
+	if sh.SameAs != 0 {
+		with = append(with, fmt.Sprintf("row %d", sh.SameAs))
+	}
+	if sh.Several {
+		with = append(with, "other clients")
+	}
+	what := "a phone"
+	if sh.Contact == records.ContactEmail {
+		what = "an email"
+	}
+	return fmt.Sprintf("shares %s with %s (imported as another client)", what, joinAnd(with))
+}
+
+// joinAnd joins words as a sentence lists them: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // importFieldHelp lists the fields a column can be mapped to, one a line.
@@ -371,7 +421,7 @@ func printImportReport(a *App, rep *importReport) {
 		case d.Record != "":
 			who := "the client is already in the vault"
 			if d.Likely {
-				who = "likely the client already in the vault (the same name, and no date of birth to tell them apart or the same phone or email)"
+				who = "likely the client already in the vault (" + likelyWhy(d.Match) + ")"
 			}
 			if d.Candidates > 1 {
 				who = fmt.Sprintf("likely one of %d clients of that name already in the vault, which cannot be told (add the date of birth)", d.Candidates)
@@ -381,9 +431,18 @@ func printImportReport(a *App, rep *importReport) {
 				how += ": " + strings.Join(d.Changed, ", ")
 			}
 			fmt.Fprintf(a.Err, "  row %d: %s as record %s (%s)\n", d.Row, who, d.Record, how)
+		case d.Likely:
+			fmt.Fprintf(a.Err, "  row %d: likely the same client as row %d (%s) (%s)\n", d.Row, d.SameAs, likelyWhy(d.Match), d.Resolved)
 		default:
 			fmt.Fprintf(a.Err, "  row %d: the same client as row %d (%s)\n", d.Row, d.SameAs, d.Resolved)
 		}
+	}
+	for i, sh := range rep.Shared {
+		if i == maxSharedShown {
+			fmt.Fprintf(a.Err, "  ... and more rows that share a phone or an email (%d in all; --json lists %d)\n", rep.SharedRows, len(rep.Shared))
+			break
+		}
+		fmt.Fprintf(a.Err, "  row %d: %s\n", sh.Row, sharedWith(sh))
 	}
 	verb := "imported"
 	if rep.DryRun {
@@ -392,6 +451,9 @@ func printImportReport(a *App, rep *importReport) {
 	cells := ""
 	if len(rep.Merged) > 0 {
 		cells += ", " + count(len(rep.Merged), "row") + " merged"
+	}
+	if rep.SharedRows > 0 {
+		cells += ", " + count(rep.SharedRows, "row") + " sharing a phone or email"
 	}
 	if rep.LeftOutCells > 0 {
 		cells += ", " + count(rep.LeftOutCells, "cell") + " left out"

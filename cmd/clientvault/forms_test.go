@@ -193,4 +193,9 @@ func TestLikelyForm(t *testing.T) {
 			t.Errorf("the question does not name the row and record:\n%s", out)
 		}
 	}
+	d.Match = vault.MatchEmail
+	var answer string
+	if out := fillForm(t, buildLikelyForm(d, &answer), "1"); !strings.Contains(out, "(another surname, and the same email and date of birth") {
+		t.Errorf("the question does not say why:\n%s", out)
+	}
 }
