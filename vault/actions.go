@@ -15,6 +15,7 @@ const (
 	ActionEdit          = "edit"
 	ActionExport        = "export"
 	ActionBackup        = "backup"
+	ActionMigrate       = "migrate"
 	ActionRestore       = "restore"
 	ActionVerify        = "verify"
 	ActionAudit         = "audit"

@@ -17,6 +17,11 @@ import (
 type BackupOptions struct {
 	// Force replaces an existing file (never the vault itself).
 	Force bool
+	// Migrate makes the copy the vault's next home (migrate --to FILE):
+	// the audit entry that records it is written before the copy, which
+	// holds it, so that the copy is at the vault's own version, not one
+	// behind it (which the rollback anchor would refuse).
+	Migrate bool
 }
 
 // BackupReport describes a backup that was written and checked.
@@ -51,6 +56,11 @@ func (v *Vault) Backup(path string, o BackupOptions) (*BackupReport, error) {
 	if err := ensureDir(dir); err != nil {
 		return nil, err
 	}
+	if o.Migrate {
+		if err := v.noteMigration(path); err != nil {
+			return nil, err
+		}
+	}
 	tmp, _, err := v.compactCopy(dir, ".clientvault-backup-*.db", nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
@@ -72,7 +82,7 @@ func (v *Vault) Backup(path string, o BackupOptions) (*BackupReport, error) {
 		return nil, err
 	}
 	rep := &BackupReport{Path: path, Size: fileSize(path), Records: n, AuditSeq: seq}
-	if v.opts.ReadOnly {
+	if v.opts.ReadOnly || o.Migrate {
 		return rep, nil
 	}
 	err = v.update(func(tx *txn) error {
@@ -165,7 +175,7 @@ type RestoreReport struct {
 
 // readOnlyActions are the audit actions that change no record: a vault
 // whose log has only these after a backup's last entry has not changed.
-var readOnlyActions = map[string]bool{ActionView: true, ActionList: true, ActionBackup: true, ActionExport: true, ActionVerify: true, ActionAudit: true}
+var readOnlyActions = map[string]bool{ActionView: true, ActionList: true, ActionBackup: true, ActionMigrate: true, ActionExport: true, ActionVerify: true, ActionAudit: true}
 
 // Restore replaces the vault with the backup at from. The backup must be a
 // clientvault vault (ErrCorrupt), of this same vault (ErrRefused) and pass

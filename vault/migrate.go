@@ -36,6 +36,9 @@ func (v *Vault) MigrateTo(dst store.Engine, to string) (*MigrateReport, error) {
 	if !empty {
 		return nil, fmt.Errorf("migrate to %s: it holds data already (a vault, or another program's keys): %w", to, ErrExists)
 	}
+	if err := v.noteMigration(to); err != nil {
+		return nil, err
+	}
 	rep := &MigrateReport{To: to}
 	err = v.view(func(src *txn) error {
 		return copyStore(dst, src.Tx, rep)
@@ -138,4 +141,16 @@ func hasNested(b *bolt.Bucket) bool {
 	nested := false
 	_ = b.ForEachBucket(func([]byte) error { nested = true; return nil })
 	return nested
+}
+
+// noteMigration records in the audit log that the vault is copied to to,
+// before the copy, so that the copy holds the entry and is at the vault's
+// version: the rollback anchor takes either as the newest.
+func (v *Vault) noteMigration(to string) error {
+	if v.opts.ReadOnly {
+		return fmt.Errorf("migrate: opened read-only: %w", ErrRefused)
+	}
+	return v.update(func(tx *txn) error {
+		return v.appendAudit(tx, Event{Action: ActionMigrate, Detail: "copied to " + to})
+	})
 }

@@ -34,7 +34,7 @@ DEST when the copy is checked.`,
 				if err := parentExists(to); err != nil {
 					return err
 				}
-				rep, err := v.Backup(to, vault.BackupOptions{})
+				rep, err := v.Backup(to, vault.BackupOptions{Migrate: true})
 				if errors.Is(err, vault.ErrExists) {
 					return withHint(err, "migrate never overwrites: choose a new file name")
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/clientvault/clientvault/internal/fakesheet"
 	"github.com/clientvault/clientvault/internal/harden"
 	"github.com/clientvault/clientvault/vault"
+	"github.com/clientvault/clientvault/vault/store/etcdtest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -73,9 +74,14 @@ func holdVault() {
 // TestScripts runs the end-to-end scripts in testdata/script: each reads
 // like a shell session against a fresh HOME.
 func TestScripts(t *testing.T) {
+	srv := etcdtest.Start(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
+			// $ETCD is an etcd cluster inside this test process, with
+			// etcd's default limits, and a prefix of the script's own:
+			// etcd://127.0.0.1:PORT/NAME names a vault on it.
+			env.Setenv("ETCD", "etcd://"+strings.TrimPrefix(srv.Endpoint, "http://"))
 			home := filepath.Join(env.WorkDir, "home")
 			env.Setenv("HOME", home)
 			env.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local", "share"))
