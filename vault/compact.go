@@ -460,18 +460,24 @@ func (c *copier) copyBucket(src *bolt.Bucket, parent [][]byte, name []byte) erro
 		if marker && bytes.Equal(k, keyCompactPending) {
 			continue
 		}
-		if err := c.account(len(k) + len(val) + inodeSize); err != nil {
-			return err
-		}
-		b, err := c.bucket(path)
-		if err != nil {
-			return err
-		}
-		if err := b.Put(k, val); err != nil {
+		if err := c.put(path, k, val); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// put copies one key into the bucket at path, committing first if the
+// transaction is full.
+func (c *copier) put(path [][]byte, k, val []byte) error {
+	if err := c.account(len(k) + len(val) + inodeSize); err != nil {
+		return err
+	}
+	b, err := c.bucket(path)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, val)
 }
 
 // copyStore copies the bucket name of another engine, which has no nested
@@ -494,14 +500,7 @@ func (c *copier) copyStore(src store.Bucket, name []byte) error {
 		if c.skip(path, k) || marker && bytes.Equal(k, keyCompactPending) {
 			continue
 		}
-		if err := c.account(len(k) + len(val) + inodeSize); err != nil {
-			return err
-		}
-		b, err := c.bucket(path)
-		if err != nil {
-			return err
-		}
-		if err := b.Put(k, val); err != nil {
+		if err := c.put(path, k, val); err != nil {
 			return err
 		}
 	}
