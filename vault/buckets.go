@@ -53,6 +53,10 @@ var (
 	// shardroots: bucket name || 0 || shard (1) → the shard's root (32),
 	// for the guarded buckets. shards.go.
 	bucketShardRoots = []byte("shardroots")
+	// lapsing: share key → when it expires (8) || its element || MAC, for
+	// the shares an engine deletes by itself (etcd leases). Outside the
+	// state root; each entry is MAC'd. lapsing.go.
+	bucketLapsing = []byte("lapsing")
 
 	// allBuckets are the buckets Open requires. Those made since the first
 	// format (expiry, holds, directory, archive, objects, shardroots) are

@@ -165,6 +165,11 @@ func (t *txn) checkShard(b *bucket, key []byte) {
 			xorInto(&root, v.keys.element(b.name, k, val))
 		}
 	}
+	if root != roots[s] && bytes.Equal(b.name, bucketShares) {
+		// Shares the engine deleted at their time (lapsing.go).
+		lapsed := v.lapsedInShard(t, s)
+		xorInto(&root, lapsed[:])
+	}
 	if root != roots[s] {
 		t.fail(fmt.Errorf("%s: %w", stateMismatch(b.name), ErrTampered))
 		return

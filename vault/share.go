@@ -134,7 +134,7 @@ func (v *Vault) putShare(tx *txn, id ID, rec *records.Record, st *staffEntry, sh
 	k := shareKeyOf(id, st.Name)
 	val := append(body, v.keys.mac(macShare, k, body)...)
 	val = append(val, macWith(shareKey, macShare, k, body)...)
-	return tx.Bucket(bucketShares).Put(k, val)
+	return v.putShareObject(tx, k, val, sb.End)
 }
 
 // resyncShare brings the share of record id for staff name in line with the
@@ -420,11 +420,13 @@ func (v *Vault) LapseAndFold() (int, error) {
 
 // lapseShares is Lapse in the caller's transaction.
 func (v *Vault) lapseShares(tx *txn, today records.Date) (int, error) {
-	type due struct {
-		id   ID
-		name string
+	// Shares the engine deleted at their time first: they leave the root
+	// before anything reads the shares (lapsing.go), and are narrowed to
+	// what the remaining consents cover, as the others are below.
+	n, err := v.lapseExpired(tx)
+	if err != nil {
+		return 0, err
 	}
-	n := 0
 	for _, st := range v.allStaffRaw(tx) {
 		st, err := v.getStaff(tx, st.Name)
 		if err != nil {
@@ -438,34 +440,51 @@ func (v *Vault) lapseShares(tx *txn, today records.Date) (int, error) {
 			return 0, err
 		}
 	}
-	var list []due
-	err := tx.Bucket(bucketShares).ForEach(func(k, raw []byte) error {
+	var list [][]byte
+	err = tx.Bucket(bucketShares).ForEach(func(k, raw []byte) error {
 		sb, err := v.parseShare(k, raw)
 		if err != nil {
 			return recordErr(ID(k[:8]), err)
 		}
 		if !sb.End.IsZero() && today.After(sb.End) {
-			list = append(list, due{ID(k[:8]), sb.Staff})
+			list = append(list, clone(k))
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	for _, d := range list {
-		if err := v.resyncShare(tx, d.id, nil, d.name, false); err != nil {
+	m, err := v.lapseEach(tx, list)
+	return n + m, err
+}
+
+// lapseExpired folds in the shares the engine deleted at their time
+// (foldLapsed) and lapses each as lapseEach does.
+func (v *Vault) lapseExpired(tx *txn) (int, error) {
+	folded, err := v.foldLapsed(tx)
+	if err != nil {
+		return 0, err
+	}
+	return v.lapseEach(tx, folded)
+}
+
+// lapseEach narrows each share (by key) whose period or consent ended to
+// what the consents that remain cover, or removes it, and logs it.
+func (v *Vault) lapseEach(tx *txn, keys [][]byte) (int, error) {
+	for _, k := range keys {
+		id, name := ID(k[:8]), string(k[8:])
+		if err := v.resyncShare(tx, id, nil, name, false); err != nil {
 			return 0, err
 		}
 		detail := "share period or consent ended; share narrowed"
-		if tx.Bucket(bucketShares).Get(shareKeyOf(d.id, d.name)) == nil {
+		if tx.Bucket(bucketShares).Get(shareKeyOf(id, name)) == nil {
 			detail = "share period or consent ended; share removed"
 		}
-		if err := v.appendAudit(tx, Event{Action: ActionUnshare, Record: d.id.String(), Staff: d.name, Detail: detail}); err != nil {
+		if err := v.appendAudit(tx, Event{Action: ActionUnshare, Record: id.String(), Staff: name, Detail: detail}); err != nil {
 			return 0, err
 		}
-		n++
 	}
-	return n, nil
+	return len(keys), nil
 }
 
 // Exposure is what no unshare, revocation or removal can take back: the

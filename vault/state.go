@@ -193,6 +193,21 @@ func (t *txn) track(bucket, key, old, new []byte) error {
 	return t.indexObject(bucket, key, newElem)
 }
 
+// untrack takes out of the roots the object key of the guarded bucket
+// whose element is elem, which the engine deleted by itself (lapsing.go).
+func (t *txn) untrack(bucket, key, elem []byte) error {
+	st, err := t.state()
+	if err != nil {
+		return err
+	}
+	xorInto(&st.roots[stateIndex(bucket)], elem)
+	if err := t.trackShard(guardedIndex(bucket), key, elem); err != nil {
+		return err
+	}
+	t.changed = true
+	return t.indexObject(bucket, key, nil)
+}
+
 // state returns the transaction's state, read from the audit head the first
 // time it is needed.
 func (t *txn) state() (*state, error) {

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/clientvault/clientvault/vault/store"
 	bolt "go.etcd.io/bbolt"
@@ -119,6 +120,19 @@ func (b *bucket) Put(key, value []byte) error {
 		return err
 	}
 	return b.Bucket.Put(key, value)
+}
+
+// putExpiring is Put of an object that the engine deletes by itself at at
+// (store.Expirer), or Put where nothing expires.
+func (b *bucket) putExpiring(key, value []byte, at time.Time) error {
+	e, ok := b.Bucket.(store.Expirer)
+	if !ok {
+		return b.Put(key, value)
+	}
+	if err := b.tx.track(b.name, key, b.Bucket.Get(key), value); err != nil {
+		return err
+	}
+	return e.PutExpiring(key, value, at)
 }
 
 // Delete removes key, and its value from the state root.

@@ -445,6 +445,17 @@ func (v *Vault) unlockWith(keys *keySet, wrapped, hdrBytes, hdrMAC []byte) error
 		if err := v.signAllStaff(); err != nil {
 			return err
 		}
+		if v.remote != nil {
+			// Shares the engine deleted at their time leave the state
+			// root before anything checks it (lapsing.go).
+			err := v.update(func(tx *txn) error {
+				_, err := v.lapseExpired(tx)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
 	}
 	if !v.opts.ReadOnly && len(v.pending) > 0 {
 		if err := v.discardStages(); err != nil {

@@ -371,7 +371,12 @@ type etcdBucket struct {
 	order  []string
 }
 
-type write struct{ key, value []byte }
+type write struct {
+	key, value []byte
+	// expires, if set, is when etcd deletes the key by itself: the key is
+	// put with a lease of that time (PutExpiring).
+	expires time.Time
+}
 
 func (tx *etcdTx) newBucket(name string) *etcdBucket {
 	prefix := tx.e.bucketPrefix(name)
@@ -612,7 +617,23 @@ func (b *etcdBucket) write(key, value []byte) error {
 		i, _ := slices.BinarySearch(b.order, string(key))
 		b.order = slices.Insert(b.order, i, string(key))
 	}
-	b.writes[string(key)] = write{key, value}
+	b.writes[string(key)] = write{key: key, value: value}
+	return nil
+}
+
+// PutExpiring puts key, which etcd deletes by itself at (or within a
+// second after) the time at: the key is attached to a lease of that time,
+// granted when the transaction commits. A time already past is a lease of
+// one second.
+func (b *etcdBucket) PutExpiring(key, value []byte, at time.Time) error {
+	if err := b.Put(key, value); err != nil {
+		return err
+	}
+	b.tx.mu.Lock()
+	defer b.tx.mu.Unlock()
+	w := b.writes[string(key)]
+	w.expires = at
+	b.writes[string(key)] = w
 	return nil
 }
 
@@ -913,7 +934,7 @@ func (c *etcdCursor) entry(i int, forward bool) (write, bool) {
 			p.values[lo+j] = nonNil(kv.Value)
 		}
 	}
-	return write{p.keys[i], p.values[i]}, true
+	return write{key: p.keys[i], value: p.values[i]}, true
 }
 
 // end is the end of the etcd range the cursor reads.
@@ -1108,7 +1129,11 @@ func (c *etcdCursor) fetchBackward(k []byte) bool {
 // if no commit was made since the snapshot; errStale if one was.
 func (tx *etcdTx) commit() error {
 	e := tx.e
-	ops, size, keys, keyBytes := tx.ops()
+	leases, err := tx.grantLeases()
+	if err != nil {
+		return err
+	}
+	ops, size, keys, keyBytes := tx.ops(leases)
 	if len(ops) == 0 {
 		return nil
 	}
@@ -1211,7 +1236,35 @@ func (e *Etcd) resolve(rev int64, id string, fence bool) (bool, error) {
 // about how many bytes they take in a request; and the keys the
 // transaction put or deleted, and the bytes of those put with their values,
 // for Limits.
-func (tx *etcdTx) ops() (ops []clientv3.Op, size, keys, keyBytes int) {
+// grantLeases grants a lease for each time at which keys the transaction
+// puts expire (PutExpiring). A lease of a transaction that does not commit
+// lapses by itself, with nothing attached.
+func (tx *etcdTx) grantLeases() (map[time.Time]clientv3.LeaseID, error) {
+	tx.mu.Lock()
+	var times []time.Time
+	for _, b := range tx.buckets {
+		for _, w := range b.writes {
+			if !w.expires.IsZero() && w.value != nil && !slices.ContainsFunc(times, w.expires.Equal) {
+				times = append(times, w.expires)
+			}
+		}
+	}
+	tx.mu.Unlock()
+	leases := map[time.Time]clientv3.LeaseID{}
+	for _, at := range times {
+		ttl := max(int64(time.Until(at)+time.Second-1)/int64(time.Second), 1)
+		ctx, cancel := tx.e.ctx()
+		l, err := tx.e.cli.Grant(ctx, ttl)
+		cancel()
+		if err != nil {
+			return nil, etcdErr(err)
+		}
+		leases[at] = l.ID
+	}
+	return leases, nil
+}
+
+func (tx *etcdTx) ops(leases map[time.Time]clientv3.LeaseID) (ops []clientv3.Op, size, keys, keyBytes int) {
 	tx.mu.Lock()
 	defer tx.mu.Unlock()
 	add := func(op clientv3.Op, key, end string, value []byte) {
@@ -1258,6 +1311,8 @@ func (tx *etcdTx) ops() (ops []clientv3.Op, size, keys, keyBytes int) {
 			keys++
 			keyBytes += len(k) + len(w.value)
 			switch {
+			case w.value != nil && !w.expires.IsZero():
+				add(clientv3.OpPut(b.prefix+k, string(w.value), clientv3.WithLease(leases[w.expires])), b.prefix+k, "", w.value)
 			case w.value != nil:
 				add(clientv3.OpPut(b.prefix+k, string(w.value)), b.prefix+k, "", w.value)
 			case b.base() && !b.absent(k):

@@ -18,7 +18,10 @@
 //   - a bucket, cursor or value is used by one goroutine at a time.
 package store
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Engine is a store of buckets.
 type Engine interface {
@@ -94,6 +97,14 @@ type Cursor interface {
 // none. A nil to is the end of the bucket.
 type Prefetcher interface {
 	Prefetch(from, to []byte) error
+}
+
+// Expirer is a bucket whose keys can expire by themselves: PutExpiring
+// puts key, which the engine deletes at (or within a second after) at, with
+// no transaction of the vault's (etcd: a lease). bbolt's buckets have none:
+// a file has no one awake to delete it.
+type Expirer interface {
+	PutExpiring(key, value []byte, at time.Time) error
 }
 
 // Limits are how much one read-write transaction may write on an engine.
