@@ -44,6 +44,14 @@ func (t *txn) indexObject(bucket, key, elem []byte) error {
 // buildObjectIndex indexes every object of the guarded buckets, for a vault
 // that has no index yet (upgradeState).
 func (v *Vault) buildObjectIndex(tx *txn) error {
+	return eachGuarded(tx, func(name, k, val []byte) error {
+		return tx.indexObject(name, k, v.keys.element(name, k, val))
+	})
+}
+
+// eachGuarded calls fn for every object of the guarded buckets, as stored
+// (unchecked: for the index's own building and checking).
+func eachGuarded(tx *txn, fn func(name, k, val []byte) error) error {
 	for _, name := range guardedBuckets {
 		b := tx.Tx.Bucket(name)
 		if b == nil {
@@ -51,7 +59,7 @@ func (v *Vault) buildObjectIndex(tx *txn) error {
 		}
 		c := b.Cursor()
 		for k, val := c.First(); k != nil; k, val = c.Next() {
-			if err := tx.indexObject(name, k, v.keys.element(name, k, val)); err != nil {
+			if err := fn(name, k, val); err != nil {
 				return err
 			}
 		}
@@ -64,28 +72,22 @@ func (v *Vault) buildObjectIndex(tx *txn) error {
 func (v *Vault) verifyObjects(tx *txn, add func(rec, format string, args ...any)) {
 	idx := tx.Tx.Bucket(bucketObjects)
 	seen := map[string]bool{}
-	for _, name := range guardedBuckets {
-		b := tx.Tx.Bucket(name)
-		if b == nil {
-			continue
+	_ = eachGuarded(tx, func(name, k, val []byte) error {
+		ok := objectKey(name, k)
+		seen[string(ok)] = true
+		var want []byte
+		if idx != nil {
+			want = idx.Get(ok)
 		}
-		c := b.Cursor()
-		for k, val := c.First(); k != nil; k, val = c.Next() {
-			ok := objectKey(name, k)
-			seen[string(ok)] = true
-			var want []byte
-			if idx != nil {
-				want = idx.Get(ok)
-			}
-			rec, what := describeObject(name, k)
-			switch {
-			case want == nil:
-				add(rec, "%s was added outside clientvault", what)
-			case !hmac.Equal(want, v.keys.element(name, k, val)[:objectTagLen]):
-				add(rec, "%s is not as last written (put back from an older copy, or edited)", what)
-			}
+		rec, what := describeObject(name, k)
+		switch {
+		case want == nil:
+			add(rec, "%s was added outside clientvault", what)
+		case !hmac.Equal(want, v.keys.element(name, k, val)[:objectTagLen]):
+			add(rec, "%s is not as last written (put back from an older copy, or edited)", what)
 		}
-	}
+		return nil
+	})
 	if idx == nil {
 		return
 	}

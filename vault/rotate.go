@@ -228,9 +228,6 @@ type rotator struct {
 	n  int
 	// slots maps each slot of the source's ID map to its record's ID.
 	slots map[string]ID
-	// readers are the staff recipients, by name, for entries sealed to
-	// coworkers as well (Readers, from before shares).
-	readers map[string]age.Recipient
 	// index collects the new index keys, written in order at the end.
 	index [][]byte
 	// tags maps each audit entry's sequence number to its new MAC, for
@@ -246,7 +243,7 @@ func (v *Vault) rotateCopy(dir, pattern string, nv *Vault, wrapped []byte) (stri
 		return "", nil, nil, err
 	}
 	r := &rotator{v: v, nv: nv, dst: dst, st: newState(), out: &Rotation{Staff: []string{}},
-		slots: map[string]ID{}, readers: map[string]age.Recipient{}, tags: map[uint64][]byte{}}
+		slots: map[string]ID{}, tags: map[uint64][]byte{}}
 	err = v.view(func(src *txn) error {
 		defer readAround(src)() // every page, once
 		src.unguarded = true
@@ -360,18 +357,7 @@ func (r *rotator) copyBucket(name []byte, b store.Bucket) error {
 	case string(bucketArchive):
 		return r.copyArchive(b)
 	case string(bucketStaff):
-		if err := r.reseal(name, b, r.staffEntry); err != nil {
-			return err
-		}
-		// Entries from before shares may be sealed to coworkers too.
-		return r.each(b, func(k, raw []byte) error {
-			if st, _, err := parseStaff(k, raw); err == nil {
-				if rr, err := ParseStaffKey(st.Recipient); err == nil {
-					r.readers[st.Name] = rr
-				}
-			}
-			return nil
-		})
+		return r.reseal(name, b, r.staffEntry)
 	case string(bucketConsents):
 		return r.reseal(name, b, func(k, val []byte) ([]byte, error) { return r.object(macConsent, k, val) })
 	case string(bucketDisclosures):
@@ -681,15 +667,12 @@ func (r *rotator) record(it *rotItem) error {
 	if err != nil || inner != id.String() {
 		return recordErr(id, ErrTampered)
 	}
-	to := []age.Recipient{nk.recipient}
-	for _, name := range e.Readers {
-		rr, ok := r.readers[name]
-		if !ok {
-			return recordErr(id, fmt.Errorf("sealed to coworker %s, who is not registered: %w", name, ErrTampered))
-		}
-		to = append(to, rr)
+	if len(e.Readers) > 0 {
+		// No clientvault writes an entry sealed to coworkers (shares are
+		// sealed to them instead): it is refused, as sealAgain does.
+		return recordErr(id, fmt.Errorf("an entry that names readers: %w", ErrTampered))
 	}
-	if e.Sealed, err = encrypt(plain, to...); err != nil {
+	if e.Sealed, err = encrypt(plain, nk.recipient); err != nil {
 		return err
 	}
 	it.entry = e.marshal(nk)

@@ -10,6 +10,7 @@
 package vault
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
@@ -473,9 +474,6 @@ func (v *Vault) Unlocked() bool { return v.keys != nil }
 
 func (v *Vault) now() time.Time { return v.opts.Now().UTC() }
 
-func clone(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	return append([]byte(nil), b...)
-}
+// clone is bytes.Clone: a copy that outlives the transaction b was read in
+// (nil stays nil, and an empty value stays empty, which is "present").
+func clone(b []byte) []byte { return bytes.Clone(b) }
