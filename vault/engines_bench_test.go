@@ -46,6 +46,7 @@ import (
 //     and, on both, the sum of the keys' and values' bytes (for etcd, the
 //     keys under the vault's prefix, as etcd stores them) and the keys per
 //     record. etcd also keeps every write in its write-ahead log (wal-B).
+//     compact-s is the time of that Compact.
 //   - view/by=ID|Name/records=N: View of one of 64 records spread over the
 //     vault (each View commits an audit entry), viewRounds times, each
 //     followed by a View on the other engine, so that both see the same
@@ -57,8 +58,9 @@ import (
 //   - expire/records=N: Expire of another vault of N records of about 1 KB,
 //     10% of them due (expire_bench_test.go's), built for it untimed: on
 //     the file, the rewrite into a new file; on etcd, the deletes and the
-//     engine's Compact. ns/op is the Expire alone; find-due-s a dry run
-//     before it; the bytes on the engine per record before and after.
+//     engine's Compact (compact-s of it). ns/op is the Expire alone;
+//     find-due-s a dry run before it; the bytes on the engine per record
+//     before and after.
 //
 // ns/op means the operation's time for import and expire; for view and
 // list it is viewRounds and listRounds of them, and ms/view and ms/list say
@@ -236,8 +238,12 @@ func (e *engineBench) compare(b *testing.B, op string, wall, cpu float64) {
 func (e *engineBench) benchSize(b *testing.B) {
 	v := e.fixture(b)
 	var sz engineBytes
+	e.fx.compacted = 0
 	for range b.N {
 		sz = e.fx.bytes(b, v)
+	}
+	if e.fx.compacted > 0 {
+		b.ReportMetric(e.fx.compacted.Seconds()/float64(b.N), "compact-s")
 	}
 	per := func(n int64) float64 { return float64(n) / float64(benchRows) }
 	b.ReportMetric(per(sz.file), "B/record")
@@ -342,7 +348,7 @@ func (e *engineBench) benchExpire(b *testing.B) {
 	const dueEvery = 10
 	n := benchRows
 	b.StopTimer()
-	var wall, cpu, dry time.Duration
+	var wall, cpu, dry, compact time.Duration
 	var before, after engineBytes
 	for range b.N {
 		t := newBenchTarget(b, e.name)
@@ -357,11 +363,13 @@ func (e *engineBench) benchExpire(b *testing.B) {
 		if err != nil || len(rep.Expired) != n/dueEvery {
 			b.Fatalf("dry run on %s: %v", e.name, err)
 		}
+		t.compacted = 0
 		b.StartTimer()
 		start, c := time.Now(), processCPU()
 		rep, err = v.Expire(ExpireOptions{})
 		wall, cpu = wall+time.Since(start), cpu+processCPU()-c
 		b.StopTimer()
+		compact += t.compacted
 		if err != nil || len(rep.Expired) != n/dueEvery {
 			b.Fatalf("expire on %s: %v", e.name, err)
 		}
@@ -372,6 +380,9 @@ func (e *engineBench) benchExpire(b *testing.B) {
 	perOp := func(d time.Duration) float64 { return d.Seconds() / float64(b.N) }
 	b.ReportMetric(perOp(cpu), "cpu-s/op")
 	b.ReportMetric(perOp(dry), "find-due-s")
+	if compact > 0 {
+		b.ReportMetric(perOp(compact), "compact-s")
+	}
 	b.ReportMetric(float64(before.file)/float64(n), "B/record-before")
 	b.ReportMetric(float64(after.file)/float64(n-n/dueEvery), "B/record-after")
 	e.compare(b, "expire", perOp(wall), perOp(cpu))
@@ -388,6 +399,22 @@ type benchTarget struct {
 	close func()
 	// kv counts the requests of the etcd engine's client; nil on bbolt.
 	kv *countKV
+	// compacted is the time the etcd engine spent in Compact (etcd's
+	// compaction and defragmentation), the vault's and bytes'.
+	compacted time.Duration
+}
+
+// timedEtcd is the etcd engine, timing its Compact.
+type timedEtcd struct {
+	*store.Etcd
+	spent *time.Duration
+}
+
+func (t timedEtcd) Compact(ctx context.Context) error {
+	start := time.Now()
+	err := t.Etcd.Compact(ctx)
+	*t.spent += time.Since(start)
+	return err
 }
 
 // vault makes a vault on the target, sealed to a new owner key, with the
@@ -471,15 +498,16 @@ func newBenchTarget(b *testing.B, engine string) *benchTarget {
 	}
 	kv := &countKV{KV: cli.KV}
 	cli.KV = kv
-	etcdEngine := func() *store.Etcd {
+	t := &benchTarget{kv: kv}
+	etcdEngine := func() timedEtcd {
 		e, err := store.NewEtcd(cli, benchEtcdPrefix, store.EtcdOptions{MaxTxnOps: benchEtcdOps, MaxRequestBytes: benchEtcdBytes})
 		if err != nil {
 			panic(err)
 		}
-		return e
+		return timedEtcd{e, &t.compacted}
 	}
 	name := "etcd://" + s.Endpoint + "/" + benchEtcdPrefix
-	return &benchTarget{
+	*t = benchTarget{
 		kv:     kv,
 		create: func(o CreateOptions) error { return CreateIn(etcdEngine(), name, o) },
 		open:   func(o Options) (*Vault, error) { return OpenEngine(etcdEngine(), name, o) },
@@ -518,6 +546,7 @@ func newBenchTarget(b *testing.B, engine string) *benchTarget {
 			os.RemoveAll(dir)
 		},
 	}
+	return t
 }
 
 // dirSize is the sum of the sizes of the files under dir.
