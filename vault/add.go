@@ -436,9 +436,6 @@ type publishedRecord struct {
 // in key order, so that a bulk add fills each page as it writes it.
 func publish(tx *txn, recs []publishedRecord) error {
 	slices.SortFunc(recs, func(a, b publishedRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
-	if err := putIDs(tx, recs); err != nil {
-		return err
-	}
 	keys := make([][]byte, 0, 2*len(recs))
 	for _, r := range recs {
 		for _, t := range r.tags {
@@ -446,7 +443,41 @@ func publish(tx *txn, recs []publishedRecord) error {
 		}
 	}
 	slices.SortFunc(keys, bytes.Compare)
+	if err := prefetchPublish(tx, recs, keys); err != nil {
+		return err
+	}
+	if err := putIDs(tx, recs); err != nil {
+		return err
+	}
 	return putIndexKeys(tx, keys)
+}
+
+// prefetchRatio bounds the vault's size, in slots ever taken, for a
+// publication of so many records to read the ranges it fills whole
+// (prefetchPublish).
+const prefetchRatio = 16
+
+// prefetchPublish reads, on an engine where each Get is a request (etcd),
+// the ranges of the ID map and of the index that publishing recs (sorted)
+// fills, whose index keys are keys (sorted): one request each, not one or
+// two a record (putIDs checks that each ID is free, and every Put reads the
+// old value, for the state root). IDs and tags are random, so the ranges
+// hold about all of both trees: they are read only while the vault has
+// taken at most prefetchRatio times as many slots as there are records to
+// publish, as in the first batches of a staged add (eagerPublish), so that
+// what is read is at most that many times what is written. publishStaged
+// reads its own ranges.
+func prefetchPublish(tx *txn, recs []publishedRecord, keys [][]byte) error {
+	if len(recs) == 0 || tx.Bucket(bucketRecords).Sequence() > prefetchRatio*uint64(len(recs)) {
+		return nil
+	}
+	if err := tx.Bucket(bucketIDs).prefetch(recs[0].id[:], append(clone(recs[len(recs)-1].id[:]), 0)); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return tx.Bucket(bucketIndex).prefetch(keys[0], append(clone(keys[len(keys)-1]), 0))
 }
 
 // beginStage records a new stage, MAC'd, with the first slot its entries

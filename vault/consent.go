@@ -89,7 +89,7 @@ func expiresText(d string) string {
 // checked to belong to it.
 func (v *Vault) consentsOf(tx *txn, id ID) ([]storedConsent, error) {
 	var out []storedConsent
-	c := tx.Bucket(bucketConsents).Cursor()
+	c := tx.Bucket(bucketConsents).prefixCursor(id[:])
 	for k, raw := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, raw = c.Next() {
 		sc, err := v.openConsent(k, raw)
 		if err != nil {

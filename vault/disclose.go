@@ -133,7 +133,7 @@ func (v *Vault) Disclosures(ref string) ([]consent.Disclosure, error) {
 
 func (v *Vault) disclosuresOf(tx *txn, prefix []byte) ([]consent.Disclosure, error) {
 	out := []consent.Disclosure{}
-	c := tx.Bucket(bucketDisclosures).Cursor()
+	c := tx.Bucket(bucketDisclosures).prefixCursor(prefix)
 	for k, raw := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, raw = c.Next() {
 		d, err := v.openDisclosure(k, raw)
 		if err != nil {

@@ -313,7 +313,7 @@ func doomedBy(tx *txn, ids []ID) (doomed, error) {
 		}
 		for _, id := range ids {
 			for _, p := range [][]byte{id[:], []byte(id.String())} {
-				c := b.Cursor()
+				c := b.prefixCursor(p)
 				for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
 					add(name, k)
 				}

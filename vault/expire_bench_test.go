@@ -116,10 +116,18 @@ func BenchmarkExpire100k(b *testing.B) {
 // buildExpireVault adds n records of about 1 KB, every dueEvery-th one past
 // its retention.
 func buildExpireVault(b *testing.B, n, dueEvery int) *retainFixture {
-	notes := strings.Repeat("prefers afternoons; sensitive skin. ", 22) // a ~1 KB record
 	f := newRetainFixture(b, consent.Policy{Years: 3})
+	addExpireRecords(b, f.v, n, dueEvery)
+	return f
+}
+
+// addExpireRecords adds to v n records of about 1 KB, every dueEvery-th one
+// past its retention in a vault whose policy keeps records 3 years and
+// whose clock says 1 March 2015 (newRetainFixture's).
+func addExpireRecords(b *testing.B, v *Vault, n, dueEvery int) {
+	notes := strings.Repeat("prefers afternoons; sensitive skin. ", 22) // a ~1 KB record
 	i := 0
-	_, err := f.v.Add(context.Background(), func() (*records.Record, error) {
+	_, err := v.Add(context.Background(), func() (*records.Record, error) {
 		if i == n {
 			return nil, io.EOF
 		}
@@ -135,7 +143,6 @@ func buildExpireVault(b *testing.B, n, dueEvery int) *retainFixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return f
 }
 
 func (f *retainFixture) dryRun(want int) {

@@ -186,7 +186,7 @@ func (v *Vault) putHold(b *bucket, k []byte, h *consent.Hold) error {
 // eachHold opens the holds whose keys start with prefix, checking each MAC
 // and that the hold names the record its key does.
 func (v *Vault) eachHold(b *bucket, prefix []byte, fn func(k []byte, h *consent.Hold) error) error {
-	c := b.Cursor()
+	c := b.prefixCursor(prefix)
 	for k, val := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, val = c.Next() {
 		if len(k) != 16 || len(val) < macLen {
 			return fmt.Errorf("legal hold: %w", errEntry)

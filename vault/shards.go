@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+
+	"github.com/clientvault/clientvault/vault/store"
 )
 
 // Shards of the guarded buckets. A command must not use a consent, share,
@@ -73,7 +75,7 @@ func (t *txn) shards(gi int) (*shardRoots, error) {
 	if b := t.Tx.Bucket(bucketShardRoots); b != nil {
 		// One walk, not 256 lookups: on etcd each lookup is a request.
 		prefix := shardRootKey(name, 0)[:len(name)+1]
-		c := b.Cursor()
+		c := store.PrefixCursor(b, prefix)
 		for k, r := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, r = c.Next() {
 			if len(k) == len(prefix)+1 && len(r) == macLen {
 				copy(s[k[len(prefix)]][:], r)
@@ -159,7 +161,9 @@ func (t *txn) checkShard(b *bucket, key []byte) {
 		return
 	}
 	var root [macLen]byte
-	c := b.Bucket.Cursor()
+	// The shard's keys alone: on etcd, a cursor over the bucket streams
+	// the keys after them ahead.
+	c := store.PrefixCursor(b.Bucket, []byte{s})
 	for k, val := c.Seek([]byte{s}); k != nil && shardOf(k) == s; k, val = c.Next() {
 		if len(k) > 0 && val != nil {
 			xorInto(&root, v.keys.element(b.name, k, val))

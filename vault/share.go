@@ -197,7 +197,7 @@ func (v *Vault) resyncShare(tx *txn, id ID, rec *records.Record, name string, fo
 // content, in the transaction that changed it (Note).
 func (v *Vault) refreshShares(tx *txn, id ID, rec *records.Record) error {
 	var names []string
-	c := tx.Bucket(bucketShares).Cursor()
+	c := tx.Bucket(bucketShares).prefixCursor(id[:])
 	for k, _ := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, _ = c.Next() {
 		if len(k) > 8 {
 			names = append(names, string(k[8:]))
@@ -638,7 +638,7 @@ func (v *Vault) openShare(k, raw []byte) (*Stored, error) {
 // sharedWith returns the names of the coworkers record id is shared with.
 func (v *Vault) sharedWith(tx *txn, id ID) []string {
 	var out []string
-	c := tx.Bucket(bucketShares).Cursor()
+	c := tx.Bucket(bucketShares).prefixCursor(id[:])
 	for k, _ := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, _ = c.Next() {
 		if len(k) > 8 {
 			out = append(out, string(k[8:]))

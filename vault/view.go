@@ -180,7 +180,7 @@ func (v *Vault) primeEntries(items []storedEntry) {
 // fails. A pending or dangling index entry is passed over; verify reports
 // it.
 func (v *Vault) eachUnderTag(tx *txn, tag []byte, fn func(id ID, raw []byte) error) error {
-	c := tx.Bucket(bucketIndex).Cursor()
+	c := tx.Bucket(bucketIndex).prefixCursor(tag)
 	for k, _ := c.Seek(tag); k != nil && bytes.HasPrefix(k, tag); k, _ = c.Next() {
 		if len(k) != tagLen+8 {
 			continue
@@ -205,7 +205,10 @@ func (v *Vault) idsWithPrefix(tx *txn, p string) ([]ID, error) {
 		return nil, err
 	}
 	var out []ID
-	c := tx.Bucket(bucketIDs).Cursor()
+	// The IDs start with the whole bytes of p: a cursor over them alone
+	// reads no further on etcd (where a cursor over the bucket streams
+	// its keys after them ahead).
+	c := tx.Bucket(bucketIDs).prefixCursor(padded[:len(p)/2])
 	for k, _ := c.Seek(padded); k != nil && strings.HasPrefix(hex.EncodeToString(k), p); k, _ = c.Next() {
 		id := ID(k)
 		if _, err := v.getEntry(tx, id); err == nil {

@@ -1,0 +1,85 @@
+package vault
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/clientvault/clientvault/vault/store"
+	"github.com/clientvault/clientvault/vault/store/etcdtest"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// TestEtcdRequests: on etcd, where each read is a request, a bulk add into
+// a new vault reads the ranges it publishes whole, not one or two keys a
+// record (prefetchPublish), and a View asks a handful of things, not one
+// for each shard of the shares after the record's (prefixCursor). It runs
+// on a server of its own, whatever the engine of the other tests.
+func TestEtcdRequests(t *testing.T) {
+	s := etcdtest.Start(t, etcdtest.MaxTxnOps(testMaxOps), etcdtest.MaxRequestBytes(testMaxBytes))
+	cli := s.NewClient(t, "", "")
+	kv := &countKV{KV: cli.KV}
+	cli.KV = kv
+	e, err := store.NewEtcd(cli, "v/", store.EtcdOptions{MaxTxnOps: testMaxOps, MaxRequestBytes: testMaxBytes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, _ := age.GenerateX25519Identity()
+	if err := CreateIn(e, "etcd", CreateOptions{Owner: []age.Recipient{owner.Recipient()}, Now: testClock}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := OpenEngine(e, "etcd", Options{Now: testClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.Unlock(owner); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	recs, _ := benchRecords(0, n)
+	before := kv.all()
+	ids, err := v.Add(context.Background(), source(recs), AddOptions{BatchSize: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four batches of 500: the stage, the markers, the state, the slots'
+	// ranges of three buckets and the published ranges of two, each.
+	if got := kv.all() - before; got > 60 {
+		t.Errorf("an add of %d records: %d requests, want at most 60", n, got)
+	}
+	for _, ref := range []string{ids[n/2].String(), recs[n/2].Name} {
+		before := kv.all()
+		if _, err := v.View(ref); err != nil {
+			t.Fatal(err)
+		}
+		if got := kv.all() - before; got > 12 {
+			t.Errorf("a view by %q: %d requests, want at most 12", ref, got)
+		}
+	}
+}
+
+// countKV counts the requests the etcd engine makes of its client: reads
+// (Get, GetStream) and transactions (its commits).
+type countKV struct {
+	clientv3.KV
+	reads, txns atomic.Int64
+}
+
+func (c *countKV) all() int64 { return c.reads.Load() + c.txns.Load() }
+
+func (c *countKV) Get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	c.reads.Add(1)
+	return c.KV.Get(ctx, key, opts...)
+}
+
+func (c *countKV) GetStream(ctx context.Context, key string, opts ...clientv3.OpOption) (clientv3.GetStreamChan, error) {
+	c.reads.Add(1)
+	return c.KV.GetStream(ctx, key, opts...)
+}
+
+func (c *countKV) Txn(ctx context.Context) clientv3.Txn {
+	c.txns.Add(1)
+	return c.KV.Txn(ctx)
+}
