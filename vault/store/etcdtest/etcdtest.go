@@ -58,6 +58,8 @@ type Server struct {
 	Started time.Duration
 
 	stop sync.Once
+	// closed is closed once a cluster member that was killed is closed.
+	closed chan struct{}
 }
 
 // Stop stops the server, as a crash would for its clients: they fail to
@@ -124,15 +126,21 @@ func StartIn(dir string, opts ...Option) (*Server, error) {
 // Dial returns a new client of the server, as user with password if user
 // is not empty; the caller closes it.
 func (s *Server) Dial(user, password string) (*clientv3.Client, error) {
+	return dial([]string{s.Endpoint}, s.Etcd.Config().MaxRequestBytes, user, password)
+}
+
+// dial returns a client of the endpoints of servers that take requests of
+// maxRequest bytes.
+func dial(endpoints []string, maxRequest uint, user, password string) (*clientv3.Client, error) {
 	return clientv3.New(clientv3.Config{
-		Endpoints:   []string{s.Endpoint},
+		Endpoints:   endpoints,
 		DialTimeout: 5 * time.Second,
 		Username:    user,
 		Password:    password,
 		Logger:      zap.NewNop(),
 		// The client sends requests as large as the server takes
 		// (clientv3's own limit is 2 MiB).
-		MaxCallSendMsgSize: max(2<<20, int(s.Etcd.Config().MaxRequestBytes)+64<<10),
+		MaxCallSendMsgSize: max(2<<20, int(maxRequest)+64<<10),
 	})
 }
 
@@ -156,21 +164,8 @@ func config(dir string, opts []Option) (*embed.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := url.URL{Scheme: "http", Host: ports[0]}
-	peer := url.URL{Scheme: "http", Host: ports[1]}
-	cfg := embed.NewConfig()
-	cfg.Name = "etcdtest"
-	cfg.Dir = dir
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
+	cfg := memberConfig("etcdtest", dir, ports[0], ports[1])
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-	cfg.LogLevel = "error"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	cfg.EnableGRPCGateway = false
-	cfg.UnsafeNoFsync = true
-	// Users' passwords hashed at bcrypt's least cost: authentication in a
-	// test takes no time.
-	cfg.BcryptCost = 4
 	// A one-member cluster elects itself at its first election timeout:
 	// short ticks make it ready sooner.
 	cfg.TickMs, cfg.ElectionMs = 10, 100
@@ -178,6 +173,27 @@ func config(dir string, opts []Option) (*embed.Config, error) {
 		o(cfg)
 	}
 	return cfg, nil
+}
+
+// memberConfig is the configuration of a member named name with its data
+// in dir, serving clients on the loopback address client and its peers on
+// peer, silent and without fsync.
+func memberConfig(name, dir, client, peer string) *embed.Config {
+	cu := url.URL{Scheme: "http", Host: client}
+	pu := url.URL{Scheme: "http", Host: peer}
+	cfg := embed.NewConfig()
+	cfg.Name = name
+	cfg.Dir = dir
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{cu}, []url.URL{cu}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{pu}, []url.URL{pu}
+	cfg.LogLevel = "error"
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	cfg.EnableGRPCGateway = false
+	cfg.UnsafeNoFsync = true
+	// Users' passwords hashed at bcrypt's least cost: authentication in a
+	// test takes no time.
+	cfg.BcryptCost = 4
+	return cfg
 }
 
 // freePorts returns n loopback addresses whose ports are free now.
