@@ -218,6 +218,9 @@ func (w *bulk) committer() {
 			published = true
 			return publish(tx, w.published)
 		})
+		if err == nil {
+			letGo(batch)
+		}
 		if err == nil && published {
 			clear(w.published)
 			w.published = w.published[:0]
@@ -262,6 +265,7 @@ func (w *bulk) finish(extra func(tx *txn) error) error {
 			return w.writeBatch(tx, w.batch)
 		})
 		if err == nil {
+			letGo(w.batch)
 			w.batch = nil
 			err = w.publishStaged()
 		}
@@ -304,6 +308,7 @@ func (w *bulk) finish(extra func(tx *txn) error) error {
 		w.failed = err
 		return err
 	}
+	letGo(w.batch)
 	w.published = nil
 	if w.o.Progress != nil {
 		w.o.Progress(len(w.ids))
@@ -422,6 +427,16 @@ func (w *bulk) writeBatch(tx *txn, batch []*sealed) error {
 		w.published = append(w.published, p)
 	}
 	return nil
+}
+
+// letGo lets go of the directory fields (the plaintext) of a batch's
+// entries once it is committed: until then, a transaction that is run again
+// on etcd (another computer committed first) writes their rows again
+// (putDirectory).
+func letGo(batch []*sealed) {
+	for _, s := range batch {
+		s.entry.dir, s.entry.dirRow, s.entry.dirSlot = nil, nil, nil
+	}
 }
 
 // publishedRecord is what makes a stored entry findable: its ID's slot and

@@ -306,18 +306,19 @@ func (d dirView) fields() *dirFields {
 // takes e's retain-until date, hold flag and stage. A row that is missing
 // or does not open is left for Verify to report and for the next rebuild;
 // a vault without the bucket gets it whole when it is built.
+//
+// e keeps its fields: a transaction run again on etcd (another computer
+// committed first) writes the row again, maybe in another slot. A bulk
+// write lets them go once its batch is committed (bulk.letGo).
 func (v *Vault) putDirectory(tx *txn, slot []byte, e *entry) error {
 	b := tx.Bucket(bucketDirectory)
 	if b == nil {
 		return nil
 	}
 	if e.dirRow != nil && bytes.Equal(e.dirSlot, slot) {
-		val := e.dirRow
-		e.dir, e.dirRow, e.dirSlot = nil, nil, nil
-		return b.Put(clone(slot), val)
+		return b.Put(clone(slot), e.dirRow)
 	}
 	f := e.dir
-	e.dir = nil // the plaintext is let go as soon as it is sealed
 	if f == nil {
 		val := b.Get(slot)
 		if val == nil {
