@@ -5,6 +5,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,12 +24,16 @@ import (
 // of what a salon's three-member cluster does when a member, or all of
 // them, go away.
 //
-// Members are stopped as etcd's own integration tests stop theirs
-// (tests/framework/integration: Member.Stop): the server is stopped hard,
-// with no handing over of leadership (EtcdServer.HardStop), and then its
-// listeners and connections are closed (embed.Etcd.Close), so that the
-// requests in flight to it fail. Its data directory stays, and Restart
-// starts it again from there on the same ports.
+// Members are killed as etcd's own integration tests stop theirs
+// (tests/framework/integration: Member.Stop): the connections of its
+// clients are cut, then the server is stopped hard, with no handing over of
+// leadership (EtcdServer.HardStop), and its listeners closed
+// (embed.Etcd.Close). Clients reach a member through a bridge, as those
+// tests' do: the connections a member's gRPC server has open are out of
+// reach of embed, and a member stopped hard while a client still reaches
+// it serves a read from its closed database, a nil dereference that takes
+// the test's process down. Its data directory stays, and Restart starts it
+// again from there on the same ports.
 type Cluster struct {
 	specs   []memberSpec
 	opts    []Option
@@ -35,12 +42,15 @@ type Cluster struct {
 
 	mu      sync.Mutex
 	members []*Server
+	bridges []*bridge
 	running []bool
 }
 
-// memberSpec is what a member is started with, the first time and again.
+// memberSpec is what a member is started with, the first time and again:
+// the addresses it serves its clients and its peers on, and that of its
+// bridge, which its clients dial.
 type memberSpec struct {
-	name, dir, client, peer string
+	name, dir, client, bridge, peer string
 }
 
 // Cluster members have longer ticks than a one-member server: three members
@@ -77,17 +87,17 @@ func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 }
 
 func startCluster(dir string, n int, opts []Option) (*Cluster, error) {
-	ports, err := freePorts(2 * n)
+	ports, err := freePorts(3 * n)
 	if err != nil {
 		return nil, err
 	}
 	var token [8]byte
 	rand.Read(token[:])
 	c := &Cluster{opts: opts, token: "etcdtest-" + hex.EncodeToString(token[:]),
-		members: make([]*Server, n), running: make([]bool, n)}
+		members: make([]*Server, n), bridges: make([]*bridge, n), running: make([]bool, n)}
 	var initial []string
 	for i := range n {
-		s := memberSpec{name: fmt.Sprintf("m%d", i), client: ports[2*i], peer: ports[2*i+1]}
+		s := memberSpec{name: fmt.Sprintf("m%d", i), client: ports[3*i], bridge: ports[3*i+1], peer: ports[3*i+2]}
 		s.dir = filepath.Join(dir, s.name)
 		c.specs = append(c.specs, s)
 		initial = append(initial, s.name+"=http://"+s.peer)
@@ -115,8 +125,14 @@ func (c *Cluster) start(members []int) error {
 		if err != nil {
 			return fmt.Errorf("starting member %s: %w", c.specs[i].name, err)
 		}
+		b, err := newBridge(c.specs[i].bridge, c.specs[i].client)
+		if err != nil {
+			e.Close()
+			return fmt.Errorf("the bridge of member %s: %w", c.specs[i].name, err)
+		}
 		c.mu.Lock()
 		c.members[i] = &Server{Etcd: e, Endpoint: cfg.AdvertiseClientUrls[0].String(), Dir: c.specs[i].dir}
+		c.bridges[i] = b
 		c.running[i] = true
 		c.mu.Unlock()
 	}
@@ -138,6 +154,9 @@ func (c *Cluster) start(members []int) error {
 func (c *Cluster) config(i int) *embed.Config {
 	s := c.specs[i]
 	cfg := memberConfig(s.name, s.dir, s.client, s.peer)
+	// Its clients, and the engine's Compact (which defragments each member
+	// at the URL the cluster lists), go through the bridge.
+	cfg.AdvertiseClientUrls = []url.URL{{Scheme: "http", Host: s.bridge}}
 	cfg.InitialCluster, cfg.InitialClusterToken = c.initial, c.token
 	cfg.ClusterState = embed.ClusterStateFlagNew // ignored on a restart: the member's log says
 	cfg.TickMs, cfg.ElectionMs = clusterTickMs, clusterElectionMs
@@ -161,7 +180,7 @@ func (c *Cluster) Member(i int) *Server {
 func (c *Cluster) Endpoints() []string {
 	var eps []string
 	for _, s := range c.specs {
-		eps = append(eps, "http://"+s.client)
+		eps = append(eps, "http://"+s.bridge)
 	}
 	return eps
 }
@@ -188,19 +207,15 @@ func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 // nothing.
 func (c *Cluster) Kill(i int) {
 	c.mu.Lock()
-	s, running := c.members[i], c.running[i]
+	s, b, running := c.members[i], c.bridges[i], c.running[i]
 	c.running[i] = false
 	c.mu.Unlock()
 	if s == nil || !running {
 		return
 	}
 	s.stop.Do(func() {
+		b.Close()
 		s.Etcd.Server.HardStop()
-		// No new connection from a client; those open are answered that
-		// the server stopped until Close closes them, a moment later.
-		for _, l := range s.Etcd.Clients {
-			l.Close()
-		}
 		// Close takes a second, most of it waiting for the peers'
 		// connections to the member to go idle, which they never do: it
 		// goes on while the test does.
@@ -288,4 +303,78 @@ func (c *Cluster) WaitLeader(t testing.TB) int {
 		}
 		time.Sleep(clusterTickMs * time.Millisecond)
 	}
+}
+
+// bridge passes the connections made to one address on to another, and
+// cuts them all at once when closed.
+type bridge struct {
+	l  net.Listener
+	to string
+
+	mu     sync.Mutex
+	conns  map[net.Conn]bool
+	closed bool
+	wg     sync.WaitGroup
+}
+
+func newBridge(addr, to string) (*bridge, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	b := &bridge{l: l, to: to, conns: map[net.Conn]bool{}}
+	b.wg.Add(1)
+	go b.serve()
+	return b, nil
+}
+
+func (b *bridge) serve() {
+	defer b.wg.Done()
+	for {
+		in, err := b.l.Accept()
+		if err != nil {
+			return
+		}
+		out, err := net.Dial("tcp", b.to)
+		if err != nil {
+			in.Close()
+			continue
+		}
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			in.Close()
+			out.Close()
+			return
+		}
+		b.conns[in], b.conns[out] = true, true
+		b.wg.Add(2)
+		b.mu.Unlock()
+		go b.pipe(in, out)
+		go b.pipe(out, in)
+	}
+}
+
+// pipe copies from src to dst until either ends, and closes both.
+func (b *bridge) pipe(dst, src net.Conn) {
+	defer b.wg.Done()
+	io.Copy(dst, src)
+	dst.Close()
+	src.Close()
+	b.mu.Lock()
+	delete(b.conns, dst)
+	delete(b.conns, src)
+	b.mu.Unlock()
+}
+
+// Close stops taking connections and cuts those it passes on.
+func (b *bridge) Close() {
+	b.l.Close()
+	b.mu.Lock()
+	b.closed = true
+	for c := range b.conns {
+		c.Close()
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
 }
