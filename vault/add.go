@@ -331,14 +331,15 @@ func (w *bulk) stopCommitter() error {
 	return <-w.done
 }
 
-// abort stops the committer and removes what was staged. The stage is
+// abort stops the committer and removes what was staged: its own stage
+// only, for on etcd another computer's may be an add going on. The stage is
 // invisible either way; if removal fails, the next command that writes
 // removes it.
 func (w *bulk) abort() {
 	w.stopCommitter()
 	if w.started {
 		w.v.pending[w.stage] = true
-		_ = w.v.discardStages()
+		_ = w.v.discardStage(w.stage)
 	}
 }
 
@@ -516,42 +517,58 @@ func (v *Vault) writeStage(tx *txn, stage uint64) error {
 // stages themselves.
 func (v *Vault) discardStages() error {
 	for stage := range v.pending {
-		var first uint64
-		err := v.view(func(tx *txn) error {
-			val := tx.Bucket(bucketStages).Get(seqKey(stage))
-			if val == nil {
+		if err := v.discardStage(stage); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// discardStage removes the entries of stage, in batches, and then the
+// stage.
+func (v *Vault) discardStage(stage uint64) error {
+	var first uint64
+	err := v.view(func(tx *txn) error {
+		val := tx.Bucket(bucketStages).Get(seqKey(stage))
+		if val == nil {
+			return nil
+		}
+		if len(val) != 8+macLen || !hmac.Equal(val[8:], v.keys.mac(macObject, []byte("stage"), seqKey(stage), val[:8])) {
+			return fmt.Errorf("staged add: %w", ErrTampered)
+		}
+		first = binary.BigEndian.Uint64(val[:8])
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Each record: its entry, expiry and directory rows, ID and
+	// two index entries.
+	per := 5000
+	if n := v.perTxn(6, 64); n > 0 {
+		per = min(per, n)
+	}
+	for more := first != 0; more; {
+		err := v.update(func(tx *txn) error {
+			if tx.Bucket(bucketStages).Get(seqKey(stage)) == nil {
+				// Removed by another command since, or, on etcd, the
+				// add of another computer that was going on and is
+				// published now: its entries are not to be touched.
+				more = false
 				return nil
 			}
-			if len(val) != 8+macLen || !hmac.Equal(val[8:], v.keys.mac(macObject, []byte("stage"), seqKey(stage), val[:8])) {
-				return fmt.Errorf("staged add: %w", ErrTampered)
+			var err error
+			more, err = v.discardBatch(tx, stage, first, per)
+			if err != nil || more {
+				return err
 			}
-			first = binary.BigEndian.Uint64(val[:8])
-			return nil
+			return tx.Bucket(bucketStages).Delete(seqKey(stage))
 		})
 		if err != nil {
 			return err
 		}
-		// Each record: its entry, expiry and directory rows, ID and
-		// two index entries.
-		per := 5000
-		if n := v.perTxn(6, 64); n > 0 {
-			per = min(per, n)
-		}
-		for more := first != 0; more; {
-			err := v.update(func(tx *txn) error {
-				var err error
-				more, err = v.discardBatch(tx, stage, first, per)
-				if err != nil || more {
-					return err
-				}
-				return tx.Bucket(bucketStages).Delete(seqKey(stage))
-			})
-			if err != nil {
-				return err
-			}
-		}
-		delete(v.pending, stage)
 	}
+	delete(v.pending, stage)
 	return nil
 }
 
