@@ -208,6 +208,8 @@ func (w *bulk) committer() {
 				if err := w.v.writeStage(tx, w.stage); err != nil {
 					return err
 				}
+			} else if err := w.stageThere(tx); err != nil {
+				return err
 			}
 			if err := w.writeBatch(tx, batch); err != nil {
 				return err
@@ -262,6 +264,9 @@ func (w *bulk) finish(extra func(tx *txn) error) error {
 		n0 := len(w.published)
 		err := w.v.update(func(tx *txn) error {
 			w.published = w.published[:n0] // from the start again, if run again
+			if err := w.stageThere(tx); err != nil {
+				return err
+			}
 			return w.writeBatch(tx, w.batch)
 		})
 		if err == nil {
@@ -278,6 +283,11 @@ func (w *bulk) finish(extra func(tx *txn) error) error {
 	n0 := len(w.published)
 	err := w.v.update(func(tx *txn) error {
 		w.published = w.published[:n0] // from the start again, if run again
+		if w.started {
+			if err := w.stageThere(tx); err != nil {
+				return err
+			}
+		}
 		if err := w.writeBatch(tx, w.batch); err != nil {
 			return err
 		}
@@ -329,6 +339,19 @@ func (w *bulk) stopCommitter() error {
 	}
 	w.doneRead = true
 	return <-w.done
+}
+
+// stageThere fails when the bulk write's stage is no longer there: on a
+// shared engine (etcd), a command that opened the vault on another computer
+// took the add for an interrupted one and removed what it had staged (see
+// Unlock). Entries written under the stage now would be visible at once,
+// and IDs published would lead to removed entries: the add stops, and
+// writes nothing more.
+func (w *bulk) stageThere(tx *txn) error {
+	if tx.Bucket(bucketStages).Get(seqKey(w.stage)) == nil {
+		return fmt.Errorf("%w: another command removed what this add had staged, taking it for an interrupted add; nothing was added", ErrBusy)
+	}
+	return nil
 }
 
 // abort stops the committer and removes what was staged: its own stage

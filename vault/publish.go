@@ -72,6 +72,9 @@ func (w *bulk) publishStaged() error {
 			continue
 		}
 		err := w.v.update(func(tx *txn) error {
+			if err := w.stageThere(tx); err != nil {
+				return err
+			}
 			// On etcd, each bucket's keys in the part's range in one
 			// request, not one per key (the state root reads old values).
 			if i > 0 {
