@@ -148,7 +148,7 @@ func (v *Vault) scanDue(tx *txn, today records.Date) (due, held, stale []ID, n i
 	}
 	var checks []check
 	classify := func(id ID, s expiryState) {
-		if s.stage != 0 && v.pending[s.stage] {
+		if s.stage != 0 && tx.pending[s.stage] {
 			return // part of an unpublished bulk add
 		}
 		n++

@@ -278,7 +278,7 @@ func (v *Vault) eachClientIn(part int, from, to []byte, match func(*clientRow) b
 			} else if row, err = o.open(k, val); err != nil {
 				return tampered(k, val)
 			}
-			if row.stage != 0 && v.pending[row.stage] {
+			if row.stage != 0 && tx.pending[row.stage] {
 				continue
 			}
 			d, ok := decodeDir(row.plain)

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -71,15 +72,34 @@ func (v *Vault) update(fn func(*txn) error) error {
 }
 
 // begin starts the vault's side of the engine's transaction tx. On a shared
-// engine (etcd) other computers write between two transactions, so the
-// shards checked by earlier ones (rooted) are checked again against this
-// transaction's state; an optimistic transaction that is run again after a
-// conflict begins anew here too.
+// engine (etcd) other computers write between two transactions: the shards
+// checked by earlier ones (rooted) are checked again against this
+// transaction's state, and the adds staged and not published (pending) are
+// those of its snapshot, not those of when the vault was opened (an add
+// published since is seen, one begun since is not). Both are the
+// transaction's own, for a bulk add runs transactions on two goroutines.
+// An optimistic transaction that is run again after a conflict begins anew
+// here too.
 func (v *Vault) begin(tx store.Tx) *txn {
+	t := &txn{Tx: tx, v: v, pending: v.pending, rooted: v.rooted}
 	if v.remote != nil {
-		clear(v.rooted)
+		t.pending, t.rooted = pendingIn(tx), map[string]map[byte]bool{}
 	}
-	return &txn{Tx: tx, v: v}
+	return t
+}
+
+// pendingIn returns the stages of the bulk adds in tx not published.
+func pendingIn(tx store.Tx) map[uint64]bool {
+	pending := map[uint64]bool{}
+	if b := tx.Bucket(bucketStages); b != nil {
+		b.ForEach(func(k, _ []byte) error {
+			if len(k) == 8 {
+				pending[binary.BigEndian.Uint64(k)] = true
+			}
+			return nil
+		})
+	}
+	return pending
 }
 
 // guard runs fn with memory faults turned into panics (debug.SetPanicOnFault),

@@ -139,10 +139,10 @@ func (t *txn) checkShard(b *bucket, key []byte) {
 		return
 	}
 	s := shardOf(key)
-	seen := v.rooted[string(b.name)]
+	seen := t.rooted[string(b.name)]
 	if seen == nil {
 		seen = map[byte]bool{}
-		v.rooted[string(b.name)] = seen
+		t.rooted[string(b.name)] = seen
 	}
 	if seen[s] {
 		return

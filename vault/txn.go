@@ -39,7 +39,17 @@ type txn struct {
 	// unguarded turns the check of guarded buckets off, for Verify, which
 	// checks every bucket and reports what it finds instead.
 	unguarded bool
+	// pending are the stages of the bulk adds not published, whose
+	// entries are invisible, and rooted the shards of the guarded buckets
+	// already checked: the vault's own on a file; on a shared engine
+	// (etcd), the transaction's, read from its snapshot (begin).
+	pending map[uint64]bool
+	rooted  map[string]map[byte]bool
 }
+
+// visible reports whether an entry is published (not part of a pending
+// stage) in the transaction.
+func (t *txn) visible(e *entry) bool { return e.Stage == 0 || !t.pending[e.Stage] }
 
 // bucket is a bucket of the store, read and written through txn.
 type bucket struct {

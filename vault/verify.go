@@ -142,7 +142,6 @@ func (c *verifier) readStages(tx *txn) error {
 // readEntries collects the visible records' entries through the ID map,
 // and checks that every entry belongs to a record ID.
 func (c *verifier) readEntries(tx *txn) error {
-	v := c.v
 	slotsSeen := map[string]bool{}
 	err := tx.Bucket(bucketIDs).ForEach(func(k, slot []byte) error {
 		if len(k) != 8 {
@@ -156,7 +155,7 @@ func (c *verifier) readEntries(tx *txn) error {
 			return nil
 		}
 		slotsSeen[string(slot)] = true
-		if e, err := unmarshalEntry(raw); err == nil && !v.visible(e) {
+		if e, err := unmarshalEntry(raw); err == nil && !tx.visible(e) {
 			c.staged[id] = true
 			return nil
 		}
@@ -168,7 +167,7 @@ func (c *verifier) readEntries(tx *txn) error {
 	}
 	return tx.Bucket(bucketRecords).ForEach(func(k, raw []byte) error {
 		if !slotsSeen[string(k)] {
-			if e, err := unmarshalEntry(raw); err == nil && !v.visible(e) {
+			if e, err := unmarshalEntry(raw); err == nil && !tx.visible(e) {
 				return nil
 			}
 			c.add("", "an entry in slot %d belongs to no record ID", binary.BigEndian.Uint64(k))

@@ -87,7 +87,7 @@ func (v *Vault) verifyDirectory(checked map[ID]*records.Record, add func(rec, fo
 				add("", "a directory entry in slot %x is malformed", k)
 				continue
 			}
-			if stage := binary.BigEndian.Uint64(val[9:17]); stage != 0 && v.pending[stage] {
+			if stage := binary.BigEndian.Uint64(val[9:17]); stage != 0 && tx.pending[stage] {
 				continue // an interrupted bulk add's, which goes with it
 			}
 			id := ID(val[1:9])

@@ -68,7 +68,7 @@ func (v *Vault) verifyExpiry(tx *txn, add func(rec, format string, args ...any))
 			continue
 		}
 		// A row of an interrupted bulk add has no ID mapping yet.
-		if v.pending[binary.BigEndian.Uint64(val[13:21])] {
+		if tx.pending[binary.BigEndian.Uint64(val[13:21])] {
 			continue
 		}
 		id := ID(val[:8])

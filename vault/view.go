@@ -63,7 +63,7 @@ func (v *Vault) getEntry(tx *txn, id ID) ([]byte, error) {
 	if raw == nil {
 		return nil, recordErr(id, fmt.Errorf("its slot is empty: %w", ErrTampered))
 	}
-	if e, err := unmarshalEntry(raw); err == nil && !v.visible(e) {
+	if e, err := unmarshalEntry(raw); err == nil && !tx.visible(e) {
 		return nil, recordErr(id, ErrNotFound)
 	}
 	return raw, nil
