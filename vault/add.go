@@ -295,7 +295,7 @@ func (w *bulk) finish(extra func(tx *txn) error) error {
 			return err
 		}
 		if w.started {
-			if err := tx.Bucket(bucketStages).Delete(seqKey(w.stage)); err != nil {
+			if err := endStage(tx, w.stage); err != nil {
 				return err
 			}
 		}
@@ -348,10 +348,63 @@ func (w *bulk) stopCommitter() error {
 // and IDs published would lead to removed entries: the add stops, and
 // writes nothing more.
 func (w *bulk) stageThere(tx *txn) error {
-	if tx.Bucket(bucketStages).Get(seqKey(w.stage)) == nil {
+	gone := tx.Bucket(bucketStages).Get(seqKey(w.stage)) == nil
+	if b := tx.Bucket(bucketStageBeats); b != nil {
+		if t := b.Get(seqKey(w.stage)); t != nil && len(t) == 0 {
+			gone = true // being removed (discardStage)
+		}
+	}
+	if gone {
 		return fmt.Errorf("%w: another command removed what this add had staged, taking it for an interrupted add; nothing was added", ErrBusy)
 	}
-	return nil
+	return w.v.beat(tx, w.stage)
+}
+
+// stageAlive is how long, on a shared engine, a staged add that wrote
+// nothing is taken for one still going on (on another computer): a command
+// that unlocks the vault removes only the stages older than that. Each
+// transaction of a staged add beats (stagebeats), so an add is seconds
+// apart at most between beats. On a file, the lock says it: a stage found
+// by the next writer is always an interrupted add's.
+var stageAlive = 2 * time.Minute
+
+// beat records, on a shared engine, that the add of stage is going on now.
+func (v *Vault) beat(tx *txn, stage uint64) error {
+	if v.remote == nil {
+		return nil
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketStageBeats)
+	if err != nil {
+		return err
+	}
+	return b.Put(seqKey(stage), binary.BigEndian.AppendUint64(nil, uint64(time.Now().Unix())))
+}
+
+// endStage removes the record of stage, and its beat.
+func endStage(tx *txn, stage uint64) error {
+	if b := tx.Bucket(bucketStageBeats); b != nil {
+		if err := b.Delete(seqKey(stage)); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketStages).Delete(seqKey(stage))
+}
+
+// alive reports whether the add of stage beat less than stageAlive ago.
+func (v *Vault) alive(stage uint64) bool {
+	if v.remote == nil {
+		return false
+	}
+	alive := false
+	_ = v.view(func(tx *txn) error {
+		if b := tx.Bucket(bucketStageBeats); b != nil {
+			if t := b.Get(seqKey(stage)); len(t) == 8 {
+				alive = time.Since(time.Unix(int64(binary.BigEndian.Uint64(t)), 0)) < stageAlive
+			}
+		}
+		return nil
+	})
+	return alive
 }
 
 // abort stops the committer and removes what was staged: its own stage
@@ -532,6 +585,9 @@ func (v *Vault) writeStage(tx *txn, stage uint64) error {
 	first := tx.Bucket(bucketRecords).Sequence() + 1
 	val := binary.BigEndian.AppendUint64(nil, first)
 	val = append(val, v.keys.mac(macObject, []byte("stage"), seqKey(stage), val)...)
+	if err := v.beat(tx, stage); err != nil {
+		return err
+	}
 	return tx.Bucket(bucketStages).Put(seqKey(stage), val)
 }
 
@@ -540,6 +596,24 @@ func (v *Vault) writeStage(tx *txn, stage uint64) error {
 // stages themselves.
 func (v *Vault) discardStages() error {
 	for stage := range v.pending {
+		if v.alive(stage) {
+			continue // another computer's add, going on
+		}
+		if v.remote != nil {
+			// First, in a transaction of its own: the add, if it goes on
+			// after all, stops at its next transaction (stageThere), not
+			// in the middle of the removal, which takes several.
+			err := v.update(func(tx *txn) error {
+				b, err := tx.CreateBucketIfNotExists(bucketStageBeats)
+				if err != nil {
+					return err
+				}
+				return b.Put(seqKey(stage), []byte{})
+			})
+			if err != nil {
+				return err
+			}
+		}
 		if err := v.discardStage(stage); err != nil {
 			return err
 		}
@@ -585,7 +659,7 @@ func (v *Vault) discardStage(stage uint64) error {
 			if err != nil || more {
 				return err
 			}
-			return tx.Bucket(bucketStages).Delete(seqKey(stage))
+			return endStage(tx, stage)
 		})
 		if err != nil {
 			return err

@@ -57,6 +57,12 @@ var (
 	// the shares an engine deletes by itself (etcd leases). Outside the
 	// state root; each entry is MAC'd. lapsing.go.
 	bucketLapsing = []byte("lapsing")
+	// stagebeats: stage number (8) → when its add last wrote (Unix
+	// seconds, 8), on a shared engine: a staged add that beat lately is
+	// going on, not interrupted. Outside the state root: an edit can only
+	// keep an interrupted add's invisible entries a while longer, or fail
+	// an add going on with nothing added. add.go.
+	bucketStageBeats = []byte("stagebeats")
 
 	// allBuckets are the buckets Open requires. Those made since the first
 	// format (expiry, holds, directory, archive, objects, shardroots) are

@@ -239,3 +239,13 @@ func asFile(t testing.TB, path string) string {
 	}
 	return file
 }
+
+// beatsLongStopped makes a staged add that stopped beating count as
+// interrupted at once (stageAlive), as it does on a file: for the tests
+// that kill an add and open the vault right after, which on etcd would
+// otherwise wait for stageAlive to pass.
+func beatsLongStopped(t testing.TB) {
+	saved := stageAlive
+	stageAlive = 0
+	t.Cleanup(func() { stageAlive = saved })
+}

@@ -60,6 +60,7 @@ func importKilled(v *Vault) {
 // written the ID map and index entries of its first batches (in parts)
 // before it was killed.
 func TestImportKilled(t *testing.T) {
+	beatsLongStopped(t)
 	if testing.Short() {
 		t.Skip("seals thousands of records")
 	}

@@ -279,6 +279,7 @@ func killSizes() (n, batch int) {
 // be invisible, and the next command that opens the vault for writing must
 // remove them.
 func TestKillBulkAdd(t *testing.T) {
+	beatsLongStopped(t)
 	n, batch := killSizes()
 	last := n/batch - 1
 	for _, after := range []int{1, 2, n / batch / 2, last} {
@@ -361,6 +362,7 @@ func TestKillBulkAdd(t *testing.T) {
 // few points; the add in flight when the kill lands is all there or not at
 // all, and every add that finished is there.
 func TestKillSingleAdd(t *testing.T) {
+	beatsLongStopped(t)
 	for _, after := range []int{1, 7, 25} {
 		t.Run(fmt.Sprintf("after_add_%d", after), func(t *testing.T) {
 			path, owner, before := killVault(t)

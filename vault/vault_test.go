@@ -148,6 +148,7 @@ func TestAddIsAllOrNothing(t *testing.T) {
 }
 
 func TestInterruptedStageIsInvisibleThenRemoved(t *testing.T) {
+	beatsLongStopped(t)
 	tv := newTestVault(t)
 	tv.add(t, fakeRecord(0))
 	// What a process killed after its first batch leaves: entries written
