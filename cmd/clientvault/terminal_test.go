@@ -613,6 +613,9 @@ func TestTerminalEraseForm(t *testing.T) {
 	c.typeLine("client's request of 2026-11-20")
 	c.expect("It must be kept until ")
 	c.expect("Erase it even so?")
+	// Focused, not only shown (its keys in the help line): a key sent
+	// before the focus moves lands in the reason.
+	c.expect("y Yes • n No")
 	c.send("y")
 	c.expect("Destroy the record of Jane Doe (" + id + ") for good?")
 	c.send("y")
