@@ -203,6 +203,9 @@ func (a *App) dialEngine(loc string) (store.Engine, error) {
 
 // openVault opens the vault at loc: a file, or an etcd vault.
 func (a *App) openVault(loc string, o vault.Options) (*vault.Vault, error) {
+	if _, err := a.config(); err != nil {
+		return nil, err // a config file that does not parse is not silently passed by
+	}
 	if !isRemote(loc) {
 		return vault.Open(loc, o)
 	}
@@ -219,6 +222,9 @@ func (a *App) openVault(loc string, o vault.Options) (*vault.Vault, error) {
 
 // createVault creates the vault at loc: a file, or an etcd vault.
 func (a *App) createVault(loc string, o vault.CreateOptions) error {
+	if _, err := a.config(); err != nil {
+		return err
+	}
 	if !isRemote(loc) {
 		return vault.Create(loc, o)
 	}
