@@ -41,16 +41,17 @@ func shareExpiry(end records.Date) time.Time {
 // whose keys expire, with its lapsing entry.
 func (v *Vault) putShareObject(tx *txn, k, val []byte, end records.Date) error {
 	b := tx.Bucket(bucketShares)
-	_, expiring := b.Bucket.(store.Expirer)
+	if _, expiring := b.Bucket.(store.Expirer); end.IsZero() || !expiring {
+		if l := tx.Bucket(bucketLapsing); l != nil {
+			if err := l.Delete(k); err != nil { // it lapses no more
+				return err
+			}
+		}
+		return b.Put(k, val)
+	}
 	lapsing, err := tx.CreateBucketIfNotExists(bucketLapsing)
 	if err != nil {
 		return err
-	}
-	if end.IsZero() || !expiring {
-		if err := lapsing.Delete(k); err != nil {
-			return err
-		}
-		return b.Put(k, val)
 	}
 	at := shareExpiry(end)
 	if err := b.putExpiring(k, val, at); err != nil {

@@ -90,7 +90,7 @@ type etcdTarget struct {
 func parseEtcdURL(loc string) (*etcdTarget, error) {
 	u, err := url.Parse(loc)
 	if err != nil || u.Host == "" {
-		return nil, usagef("%s: not an etcd vault URL (etcd://HOST:2379/PREFIX)", loc)
+		return nil, badURL("%s: not an etcd vault URL (etcd://HOST:2379/PREFIX)", loc)
 	}
 	t := &etcdTarget{prefix: strings.Trim(u.Path, "/")}
 	if t.prefix == "" {
@@ -100,7 +100,7 @@ func parseEtcdURL(loc string) (*etcdTarget, error) {
 	for _, h := range strings.Split(u.Host, ",") {
 		host, _, err := net.SplitHostPort(h)
 		if err != nil {
-			return nil, usagef("%s: the host %q needs a port (etcd listens on 2379)", loc, h)
+			return nil, badURL("%s: the host %q needs a port (etcd listens on 2379)", loc, h)
 		}
 		ip := net.ParseIP(host)
 		local := host == "localhost" || ip != nil && ip.IsLoopback()
@@ -108,11 +108,11 @@ func parseEtcdURL(loc string) (*etcdTarget, error) {
 		case "", "on":
 		case "off":
 			if !local {
-				return nil, usagef("%s: tls=off is refused for a cluster on another computer: client records would cross the network readable by anyone on the way to etcd's access control (use --ca, --cert, --key)", loc)
+				return nil, badURL("%s: tls=off is refused for a cluster on another computer: client records would cross the network readable by anyone on the way to etcd's access control (use --ca, --cert, --key)", loc)
 			}
 			t.plain = true
 		default:
-			return nil, usagef("%s: tls must be on or off", loc)
+			return nil, badURL("%s: tls must be on or off", loc)
 		}
 		t.endpoints = append(t.endpoints, h)
 	}
@@ -120,12 +120,31 @@ func parseEtcdURL(loc string) (*etcdTarget, error) {
 		if q := u.Query().Get(name); q != "" {
 			n, err := strconv.Atoi(q)
 			if err != nil || n < 1 {
-				return nil, usagef("%s: %s must be a positive number", loc, name)
+				return nil, badURL("%s: %s must be a positive number", loc, name)
 			}
 			*dst = n
 		}
 	}
 	return t, nil
+}
+
+// badURL is a mistake in an etcd vault's URL, with a hint that says how one
+// is written.
+func badURL(format string, args ...any) error {
+	return withHint(usagef(format, args...),
+		"an etcd vault is named etcd://HOST:2379[,HOST:2379...]/PREFIX, with ?tls=off only for this computer's own etcd (README: A salon on several computers)")
+}
+
+// readPEM reads a PEM file named by flag; a missing one is not found (exit 3).
+func readPEM(flag, path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s %s: no such file: %w", flag, path, vault.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
+	}
+	return b, nil
 }
 
 // tlsConfig builds the TLS of a connection to etcd from --ca, --cert and
@@ -147,9 +166,9 @@ func (a *App) tlsConfig() (*tls.Config, error) {
 	ca, cert, key := pick(a.etcdCA, "CLIENTVAULT_CA", cfg.CA), pick(a.etcdCert, "CLIENTVAULT_CERT", cfg.Cert), pick(a.etcdKey, "CLIENTVAULT_KEY", cfg.Key)
 	t := &tls.Config{MinVersion: tls.VersionTLS12}
 	if ca != "" {
-		pem, err := os.ReadFile(ca)
+		pem, err := readPEM("--ca", ca)
 		if err != nil {
-			return nil, fmt.Errorf("--ca: %w", err)
+			return nil, err
 		}
 		t.RootCAs = x509.NewCertPool()
 		if !t.RootCAs.AppendCertsFromPEM(pem) {
@@ -160,7 +179,15 @@ func (a *App) tlsConfig() (*tls.Config, error) {
 		return nil, usagef("--cert and --key go together")
 	}
 	if cert != "" {
-		pair, err := tls.LoadX509KeyPair(cert, key)
+		certPEM, err := readPEM("--cert", cert)
+		if err != nil {
+			return nil, err
+		}
+		keyPEM, err := readPEM("--key", key)
+		if err != nil {
+			return nil, err
+		}
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			return nil, usagef("--cert/--key: %v", err)
 		}
@@ -175,7 +202,10 @@ func (a *App) dialEngine(loc string) (store.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc := clientv3.Config{Endpoints: t.endpoints, DialTimeout: engineTimeout, Logger: zap.NewNop()}
+	cc := clientv3.Config{Endpoints: t.endpoints, DialTimeout: engineTimeout, Logger: zap.NewNop(),
+		// clientv3 sends at most 2 MiB unless told: as much as the
+		// cluster takes, when the URL says it takes more.
+		MaxCallSendMsgSize: max(2<<20, t.maxBytes+64<<10)}
 	if !t.plain {
 		if cc.TLS, err = a.tlsConfig(); err != nil {
 			return nil, err

@@ -205,7 +205,8 @@ func notFoundHint(err error) string {
 		return "see 'clientvault consent list RECORD' for the consents' IDs"
 	case strings.Contains(msg, "no legal hold"):
 		return "see 'clientvault hold list' for the holds that stand"
-	case strings.HasPrefix(msg, "input file "), strings.HasPrefix(msg, "backup "), strings.HasPrefix(msg, "identity file "), strings.HasPrefix(msg, "no identity file "):
+	case strings.HasPrefix(msg, "input file "), strings.HasPrefix(msg, "backup "), strings.HasPrefix(msg, "identity file "), strings.HasPrefix(msg, "no identity file "),
+		strings.HasPrefix(msg, "--ca "), strings.HasPrefix(msg, "--cert "), strings.HasPrefix(msg, "--key "):
 		return "check the path and run the command again"
 	}
 	return "see 'clientvault list' for the records' IDs and names"
