@@ -114,10 +114,10 @@ type Compacter interface {
 func (v *Vault) rewriteRemote(drop doomed, after func(tx *txn) error) error {
 	keys := drop.sorted()
 	per := len(keys)
-	if ops := store.LimitsOf(v.remote).Ops; ops > 0 {
-		// A delete of a guarded object moves its index entry and shard
-		// root too; the audit head and entry take a few more.
-		per = max((ops-8)/3, 1)
+	// A delete of a guarded object moves its index entry and shard root
+	// too.
+	if n := v.perTxn(3, 64); n > 0 {
+		per = n
 	}
 	for first := true; first || len(keys) > 0; first = false {
 		n := min(per, len(keys))

@@ -83,23 +83,36 @@ func (v *Vault) update(fn func(*txn) error) error {
 func (v *Vault) begin(tx store.Tx) *txn {
 	t := &txn{Tx: tx, v: v, pending: v.pending, rooted: v.rooted}
 	if v.remote != nil {
-		t.pending, t.rooted = pendingIn(tx), map[string]map[byte]bool{}
+		// A malformed stage key fails the transaction where it is read
+		// (readHeader); here it is only not a stage.
+		t.pending, _ = pendingIn(tx)
+		t.rooted = map[string]map[byte]bool{}
 	}
 	return t
 }
 
-// pendingIn returns the stages of the bulk adds in tx not published.
-func pendingIn(tx store.Tx) map[uint64]bool {
+// pendingIn returns the stages of the bulk adds in tx not published; a key
+// that is not a stage number is ErrCorrupt, with the stages listed all the
+// same.
+func pendingIn(tx store.Tx) (map[uint64]bool, error) {
 	pending := map[uint64]bool{}
-	if b := tx.Bucket(bucketStages); b != nil {
-		b.ForEach(func(k, _ []byte) error {
-			if len(k) == 8 {
-				pending[binary.BigEndian.Uint64(k)] = true
-			}
-			return nil
-		})
+	b := tx.Bucket(bucketStages)
+	if b == nil {
+		return pending, nil
 	}
-	return pending
+	var bad error
+	err := b.ForEach(func(k, _ []byte) error {
+		if len(k) != 8 {
+			bad = ErrCorrupt // and every well-formed stage is still listed
+			return nil
+		}
+		pending[binary.BigEndian.Uint64(k)] = true
+		return nil
+	})
+	if err == nil {
+		err = bad
+	}
+	return pending, err
 }
 
 // guard runs fn with memory faults turned into panics (debug.SetPanicOnFault),

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -382,13 +383,12 @@ func (v *Vault) readHeader(tx *txn) error {
 	if err := json.Unmarshal(meta.Get(keyHeader), &v.hdr); err != nil {
 		return ErrCorrupt
 	}
-	return tx.Bucket(bucketStages).ForEach(func(k, _ []byte) error {
-		if len(k) != 8 {
-			return ErrCorrupt
-		}
-		v.pending[binary.BigEndian.Uint64(k)] = true
-		return nil
-	})
+	pending, err := pendingIn(tx.Tx)
+	if err != nil {
+		return err
+	}
+	maps.Copy(v.pending, pending)
+	return nil
 }
 
 // Close releases the vault, and the engine it was opened on.
