@@ -151,6 +151,6 @@ func (v *Vault) noteMigration(to string) error {
 		return fmt.Errorf("migrate: opened read-only: %w", ErrRefused)
 	}
 	return v.update(func(tx *txn) error {
-		return v.appendAudit(tx, Event{Action: ActionMigrate, Detail: "copied to " + to})
+		return v.appendAudit(tx, Event{Action: ActionMigrate, Detail: "a copy to " + to + " begins (verify of the copy follows)"})
 	})
 }
