@@ -40,6 +40,16 @@ func MaxRequestBytes(n uint) Option { return func(c *embed.Config) { c.MaxReques
 // 2 GiB unless set).
 func QuotaBackendBytes(n int64) Option { return func(c *embed.Config) { c.QuotaBackendBytes = n } }
 
+// SnapshotCount sets how many applied changes make the server take a
+// snapshot (etcd's --snapshot-count; 10,000 unless set). Only after a
+// snapshot may the write-ahead log files before it be removed.
+func SnapshotCount(n uint64) Option { return func(c *embed.Config) { c.SnapshotCount = n } }
+
+// MaxWALs sets how many write-ahead log files the server keeps (etcd's
+// --max-wals; 5 unless set); older ones are removed once a snapshot covers
+// them, at most 30 seconds later.
+func MaxWALs(n uint) Option { return func(c *embed.Config) { c.MaxWalFiles = n } }
+
 // Fsync makes the server sync its log and database to disk as a real one
 // does; without it (the default here, to keep tests fast) it does not.
 func Fsync() Option { return func(c *embed.Config) { c.UnsafeNoFsync = false } }
