@@ -1026,6 +1026,14 @@ func (c *etcdCursor) streamed(k []byte) ([]*mvccpb.KeyValue, bool, error) {
 		c.stream = tx.stream(c.b.prefix+string(k), c.end(), clientv3.WithSerializable())
 	}
 	resp, err := c.stream.recv(tx.e.o.RequestTimeout)
+	if status.Code(err) == codes.Unavailable {
+		// The member streaming it failed: once more, from the same key
+		// at the same revision, through another.
+		c.stream.close()
+		c.stream = tx.stream(c.b.prefix+string(k), c.end(), clientv3.WithSerializable())
+		resp, err = c.stream.recv(tx.e.o.RequestTimeout)
+		first = true
+	}
 	if first && errors.Is(err, rpctypes.ErrFutureRev) {
 		// The member asked has not caught up with the revision: through
 		// the leader.
@@ -1175,6 +1183,11 @@ func (tx *etcdTx) commit() error {
 		return fmt.Errorf("%w: %w (asking whether it was: %v)", ErrCommitUnknown, err, rerr)
 	case made:
 		return nil
+	case fence:
+		// The member that had it failed, and the fence, made through
+		// another, keeps it from ever being made: run the transaction
+		// again, as after a conflict.
+		return errStale
 	}
 	return err
 }
