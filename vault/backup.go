@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/vault/store"
@@ -207,6 +208,15 @@ func (v *Vault) Restore(from string, o RestoreOptions) (*RestoreReport, error) {
 	if err := r.checkBackup(); err != nil {
 		return nil, err
 	}
+	// On a shared engine, the restored vault is written aside and put in
+	// place only if nothing was committed since this point, before the
+	// vault's history is read: a change made meanwhile on another computer
+	// is never undone by the restore.
+	var err error
+	if r.aside, err = v.beginReplace(); err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	defer r.aside.abort()
 	// What happened in the vault since the backup, and every destruction.
 	if err := v.view(r.readHistory); err != nil {
 		return nil, err
@@ -240,7 +250,9 @@ type restoring struct {
 	// tmp is the private copy of the backup that is checked, rebuilt and
 	// put in place.
 	tmp string
-	rep *RestoreReport
+	// aside is where it is written on a shared engine (beginReplace).
+	aside *replacement
+	rep   *RestoreReport
 	// backupHead is the MAC of the backup's last audit entry.
 	backupHead []byte
 	// destroyed are the destructions the vault's log records; kept is what
@@ -422,8 +434,8 @@ func (r *restoring) destroyAgain(nv *Vault, tx *txn) error {
 func (r *restoring) install() error {
 	v := r.v
 	if v.remote != nil {
-		if err := v.replaceRemote(r.tmp); err != nil {
-			return err
+		if err := v.replaceRemote(r.aside, r.tmp); err != nil {
+			return fmt.Errorf("restore: %w", err)
 		}
 		return v.anchorCurrent()
 	}
@@ -440,47 +452,79 @@ func (r *restoring) install() error {
 	return v.anchorCurrent()
 }
 
-// replaceRemote replaces everything the vault's engine holds with the vault
-// file tmp: first the meta bucket goes, so that from then on the engine
-// holds no vault that opens (a command on another computer says so rather
-// than read half of each), then every other bucket, then the file's buckets
-// are copied in, the meta bucket last (copyStore).
-func (v *Vault) replaceRemote(tmp string) error {
+// replacement is a vault written aside on a shared engine, which replaces
+// the vault on it in one step (store.Replacer); nil on a file.
+type replacement struct {
+	store.Replacement
+	done bool
+}
+
+// beginReplace begins a replacement of the vault on a shared engine; it is
+// nil on a file, which is replaced by renaming a new file over it.
+func (v *Vault) beginReplace() (*replacement, error) {
+	if v.remote == nil {
+		return nil, nil
+	}
+	r, ok := v.remote.(store.Replacer)
+	if !ok {
+		return nil, fmt.Errorf("the engine cannot replace the vault in one step: %w", ErrRefused)
+	}
+	rep, err := r.Replace()
+	if err != nil {
+		return nil, err
+	}
+	return &replacement{Replacement: rep}, nil
+}
+
+// abort deletes what was written aside, unless it was published.
+func (r *replacement) abort() {
+	if r != nil && !r.done {
+		r.Abort()
+	}
+}
+
+// replaceRemote copies the vault file tmp into the replacement r and
+// publishes it: the engine's readers see the old vault until then, and the
+// new one whole after. A commit made to the engine since the replacement
+// began, on any computer, makes it fail with ErrBusy and changes nothing.
+// The replaced vault's ciphertexts then leave the engine's history.
+func (v *Vault) replaceRemote(r *replacement, tmp string) error {
 	src, err := openFile(tmp, Options{Now: v.opts.Now, ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return err
 	}
 	defer src.Close()
-	err = v.remote.Update(func(tx store.Tx) error { return tx.DeleteBucket(bucketMeta) })
-	if err == nil {
-		err = v.remote.Update(func(tx store.Tx) error {
-			var names [][]byte
-			err := tx.ForEach(func(name []byte, _ store.Bucket) error {
-				names = append(names, clone(name))
-				return nil
-			})
-			for _, name := range names {
-				if err == nil {
-					err = tx.DeleteBucket(name)
-				}
-			}
-			return err
-		})
+	if err := src.view(func(tx *txn) error { return copyStore(r.Engine(), tx.Tx, &MigrateReport{}) }); err != nil {
+		return fmt.Errorf("the engine did not take the new vault, and holds the old one as it was: %w", err)
 	}
-	if err == nil {
-		err = src.view(func(tx *txn) error { return copyStore(v.remote, tx.Tx, &MigrateReport{}) })
+	if err := v.hooks.at("publish"); err != nil {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("restore: the vault on the engine is half replaced; run the same restore again: %w", err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	err = r.Publish(ctx)
+	if errors.Is(err, store.ErrReplaced) {
+		return fmt.Errorf("%w: a change was made on another computer while the vault was replaced; nothing was replaced: run the command again", ErrBusy)
+	}
+	published := err == nil || errors.Is(err, store.ErrOldContentLeft)
+	r.done = published || errors.Is(err, store.ErrCommitUnknown)
+	switch {
+	case errors.Is(err, store.ErrCommitUnknown):
+		return fmt.Errorf("the engine did not say whether it took the new vault; run 'clientvault verify' to see which it holds: %w", err)
+	case !published:
+		return fmt.Errorf("the engine holds the old vault as it was: %w", err)
 	}
 	v.pending, v.rooted = map[uint64]bool{}, map[string]map[byte]bool{}
-	if err := v.view(v.readHeader); err != nil {
-		return fmt.Errorf("restore: %w", err)
+	if rerr := v.view(v.readHeader); rerr != nil {
+		return rerr
+	}
+	if err != nil {
+		return fmt.Errorf("the new vault is in place: %w", err)
 	}
 	if c, ok := v.remote.(Compacter); ok {
 		// What the replaced vault held, destroyed since the backup
 		// or not, leaves the engine's history too.
-		return c.Compact(context.Background())
+		return c.Compact(ctx)
 	}
 	return nil
 }

@@ -51,7 +51,8 @@ type compactHooks struct {
 	// maxSize, if non-zero, caps the size of the new file (bbolt's
 	// Options.MaxSize): a full disk.
 	maxSize int
-	// step, if set, is called before each step ("copy", "rename"); an
+	// step, if set, is called before each step ("copy", "rename", and
+	// "publish" of a vault replaced on a shared engine); an
 	// error stops the compaction there as a crash would.
 	step func(name string) error
 	// noStateRoot, set only by benchmarks, keeps no state root, so that

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -120,6 +121,13 @@ func (v *Vault) Rotate(o RotateOptions) (*Rotation, error) {
 	if err := v.hooks.at("copy"); err != nil {
 		return nil, fmt.Errorf("rotate: %w", err)
 	}
+	// On a shared engine the rotated vault is written aside and put in
+	// place only if nothing was committed since this point.
+	aside, err := v.beginReplace()
+	if err != nil {
+		return nil, fmt.Errorf("rotate: %w", err)
+	}
+	defer aside.abort()
 	tmp, st, out, err := v.rotateCopy(dir, prefix+"*", nv, wrapped)
 	if err != nil {
 		return nil, fmt.Errorf("rotate: %w", err)
@@ -138,10 +146,15 @@ func (v *Vault) Rotate(o RotateOptions) (*Rotation, error) {
 		// On etcd the rotated copy replaces the engine's keys, and the
 		// old ciphertexts leave its history (replaceRemote).
 		v.hdr, v.keys = hdr, nk
-		if err = v.replaceRemote(tmp); err != nil {
-			// The engine may hold half of either: the rotated vault is
-			// kept in its file, which is the only whole copy now.
-			return out, fmt.Errorf("rotate: the engine took only part of the rotated vault (%v); it is whole in %s: empty the prefix and run 'clientvault --vault %s migrate --to URL' with the new identity: %w", err, tmp, tmp, ErrRefused)
+		if err = v.replaceRemote(aside, tmp); err != nil && !aside.done {
+			v.hdr, v.keys = oldVault.hdr, oldVault.keys
+			return nil, fmt.Errorf("rotate: %w", err)
+		}
+		if err != nil && errors.Is(err, store.ErrCommitUnknown) {
+			// Either vault may be on the engine: the rotated one is
+			// kept in its file, and its identity with the caller.
+			published = true
+			return out, fmt.Errorf("rotate: %w; the rotated vault is also in %s", err, tmp)
 		}
 		published = true
 	} else {

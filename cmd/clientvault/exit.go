@@ -128,7 +128,7 @@ func defaultHint(err error) string {
 	case errors.Is(err, vault.ErrTampered):
 		return "do not trust this vault: run 'clientvault verify' and restore it from a backup"
 	case errors.Is(err, vault.ErrBusy):
-		return "wait for the other clientvault command to finish, then run this one again"
+		return "wait for the other clientvault command to finish (on etcd: another computer's), then run this one again"
 	case errors.Is(err, vault.ErrOwnerUnknown):
 		return "ask the vault's owner for the line 'clientvault staff add' printed for you ('clientvault trust cvowner1…') and run it once"
 	case errors.Is(err, vault.ErrRolledBack):

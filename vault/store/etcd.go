@@ -29,9 +29,16 @@ import (
 //
 // The keys under the prefix P:
 //
+//	P + "b/"                                 the generation G of the content ("" until a Replace)
+//	P + "b/" + G + "/" + name                bucket name's marker: its sequence (8 bytes, big-endian)
 //	P + "c"                                  the commit counter
-//	P + "b/" + name                          bucket name's marker: its sequence (8 bytes, big-endian)
-//	P + "k/" + len(name) + name + key        a key of bucket name (len(name) is one byte)
+//	P + "c/" + G                             the commit counter of a generation written aside
+//	P + "d"                                  when Compact last ran
+//	P + "k/" + G + "/" + len(name) + name + key   a key of bucket name (len(name) is one byte)
+//
+// Replace writes a whole new content aside, as a new generation, which no
+// reader sees; its Publish then makes it the content in one commit, which
+// writes P + "b/", and deletes the old one (see Replacer).
 //
 // A bucket's keys are one contiguous range of etcd's keys that no other
 // bucket's keys share: the name's length goes before it, so that bucket
@@ -72,10 +79,29 @@ type Etcd struct {
 	// to.
 	noStreams atomic.Bool
 	prefix    string
-	counter   string // P + "c"
-	markers   string // P + "b/"
-	keys      string // P + "k/"
+	counter   string // P + "c"; that of its generation for content written aside
+	// current is the layout of the content the last transaction read
+	// (P + "a" says which it is).
+	current atomic.Pointer[etcdLayout]
+	// aside: the engine writes a content aside (Replace): it has its own
+	// commit counter, and its layout is fixed.
+	aside bool
 }
+
+// etcdLayout is where one generation of the engine's content is.
+type etcdLayout struct {
+	gen     string // "" for the first
+	markers string // P + "b/" + gen + "/"
+	keys    string // P + "k/" + gen + "/"
+}
+
+// layoutOf is the layout of generation gen under prefix.
+func layoutOf(prefix, gen string) *etcdLayout {
+	return &etcdLayout{gen: gen, markers: prefix + "b/" + gen + "/", keys: prefix + "k/" + gen + "/"}
+}
+
+// genLen is the length of a generation's name: hex of 8 random bytes.
+const genLen = 16
 
 // EtcdOptions are the settings of an Etcd engine; zero values are defaults.
 type EtcdOptions struct {
@@ -163,7 +189,8 @@ func NewEtcd(cli *clientv3.Client, prefix string, o EtcdOptions) (*Etcd, error) 
 	if o.Attempts <= 0 {
 		o.Attempts = 32
 	}
-	e := &Etcd{cli: cli, o: o, prefix: prefix, counter: prefix + "c", markers: prefix + "b/", keys: prefix + "k/"}
+	e := &Etcd{cli: cli, o: o, prefix: prefix, counter: prefix + "c"}
+	e.current.Store(layoutOf(prefix, ""))
 	e.noStreams.Store(o.NoStreams)
 	return e, nil
 }
@@ -172,7 +199,7 @@ func NewEtcd(cli *clientv3.Client, prefix string, o EtcdOptions) (*Etcd, error) 
 // counter, sequenceOps bucket markers, and the framing and key prefixes of
 // every operation. A transaction within them is always taken.
 func (e *Etcd) Limits() Limits {
-	perOp := opOverhead + len(e.keys) + 1 + maxBucketName
+	perOp := opOverhead + len(layoutOf(e.prefix, strings.Repeat("0", genLen)).keys) + 1 + maxBucketName
 	return Limits{
 		Ops:   max(e.o.MaxTxnOps-1-sequenceOps, 1),
 		Bytes: max(e.o.MaxRequestBytes-txnOverhead-(e.o.MaxTxnOps)*perOp, 1),
@@ -183,7 +210,7 @@ func (e *Etcd) Limits() Limits {
 // of bucket that start with keyPrefix (all of the bucket's with an empty
 // one): what an etcd role is granted to read them and nothing else.
 func (e *Etcd) KeyRange(bucket, keyPrefix []byte) (start, end string) {
-	start = e.bucketPrefix(string(bucket)) + string(keyPrefix)
+	start = e.current.Load().bucketPrefix(string(bucket)) + string(keyPrefix)
 	return start, clientv3.GetPrefixRangeEnd(start)
 }
 
@@ -192,7 +219,7 @@ func (e *Etcd) KeyRange(bucket, keyPrefix []byte) (start, end string) {
 // commit writes (the commit counter, and the markers of buckets made,
 // deleted or whose sequence changes): a role needs read on it to use the
 // engine at all, and write to commit.
-func (e *Etcd) MetaRange() (start, end string) { return e.prefix, e.keys }
+func (e *Etcd) MetaRange() (start, end string) { return e.prefix, e.counter + "\x00" }
 
 // Close releases the engine, and the client if the options say so.
 func (e *Etcd) Close() error {
@@ -212,11 +239,24 @@ func (e *Etcd) Close() error {
 // an older revision when Compact runs fails. Compact is bounded by ctx, not
 // by RequestTimeout: a large database takes a while to defragment.
 func (e *Etcd) Compact(ctx context.Context) error {
-	resp, err := e.cli.Get(ctx, e.counter, clientv3.WithCountOnly())
+	// etcd keeps what the revision it compacts to reads: a value deleted
+	// by the last write would stay. A write of its own comes after it,
+	// unless etcd is out of space (then the compaction is what frees it).
+	var rev int64
+	put, err := e.cli.Put(ctx, e.prefix+"d", time.Now().UTC().Format(time.RFC3339))
+	if errors.Is(etcdErr(err), ErrNoSpace) {
+		get, gerr := e.cli.Get(ctx, e.counter, clientv3.WithCountOnly())
+		if gerr == nil {
+			rev = get.Header.Revision
+		}
+		err = gerr
+	} else if err == nil {
+		rev = put.Header.Revision
+	}
 	if err != nil {
 		return etcdErr(err)
 	}
-	_, err = e.cli.Compact(ctx, resp.Header.Revision, clientv3.WithCompactPhysical())
+	_, err = e.cli.Compact(ctx, rev, clientv3.WithCompactPhysical())
 	if err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
 		return etcdErr(err)
 	}
@@ -241,8 +281,12 @@ func (e *Etcd) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), e.o.RequestTimeout)
 }
 
-func (e *Etcd) bucketPrefix(name string) string {
-	return e.keys + string([]byte{byte(len(name))}) + name
+// pointer is the key that says which generation is the content; its range
+// as a prefix holds every generation's bucket markers too.
+func (e *Etcd) pointer() string { return e.prefix + "b/" }
+
+func (l *etcdLayout) bucketPrefix(name string) string {
+	return l.keys + string([]byte{byte(len(name))}) + name
 }
 
 func (e *Etcd) View(fn func(Tx) error) error {
@@ -289,18 +333,32 @@ func (e *Etcd) Update(fn func(Tx) error) error {
 // compare failed, or the revision was compacted under a read.
 var errStale = errors.New("store: the snapshot is no longer the present")
 
-// begin starts a transaction: one read of every bucket marker, which fixes
-// its revision.
+// begin starts a transaction: one read of which generation is the content
+// and of every bucket marker, which fixes its revision.
 func (e *Etcd) begin(writable bool) (*etcdTx, error) {
 	ctx, cancel := e.ctx()
 	defer cancel()
-	resp, err := e.cli.Get(ctx, e.markers, clientv3.WithPrefix())
+	resp, err := e.cli.Get(ctx, e.pointer(), clientv3.WithPrefix())
 	if err != nil {
 		return nil, etcdErr(err)
 	}
-	tx := &etcdTx{e: e, writable: writable, rev: resp.Header.Revision, buckets: make(map[string]*etcdBucket, len(resp.Kvs))}
+	lay := e.current.Load()
+	if !e.aside {
+		gen := ""
+		if len(resp.Kvs) > 0 && string(resp.Kvs[0].Key) == e.pointer() {
+			gen = string(resp.Kvs[0].Value)
+		}
+		if gen != lay.gen {
+			lay = layoutOf(e.prefix, gen)
+			e.current.Store(lay)
+		}
+	}
+	tx := &etcdTx{e: e, lay: lay, writable: writable, rev: resp.Header.Revision, buckets: map[string]*etcdBucket{}}
 	for _, kv := range resp.Kvs {
-		name := string(kv.Key[len(e.markers):])
+		if !strings.HasPrefix(string(kv.Key), lay.markers) {
+			continue // the pointer, or another generation's
+		}
+		name := string(kv.Key[len(lay.markers):])
 		if len(kv.Value) != 8 || name == "" || len(name) > maxBucketName {
 			return nil, fmt.Errorf("store: etcd: the bucket marker %q is not one the engine wrote", kv.Key)
 		}
@@ -315,7 +373,9 @@ func (e *Etcd) begin(writable bool) (*etcdTx, error) {
 // transaction may be used by several goroutines, each its own: what they
 // share (the buckets' caches and writes) is under mu.
 type etcdTx struct {
-	e        *Etcd
+	e *Etcd
+	// lay is the layout of the generation of the content it reads.
+	lay      *etcdLayout
 	writable bool
 	// rev is the revision the transaction reads.
 	rev int64
@@ -379,7 +439,7 @@ type write struct {
 }
 
 func (tx *etcdTx) newBucket(name string) *etcdBucket {
-	prefix := tx.e.bucketPrefix(name)
+	prefix := tx.lay.bucketPrefix(name)
 	b := &etcdBucket{tx: tx, name: name, prefix: prefix, end: clientv3.GetPrefixRangeEnd(prefix)}
 	tx.buckets[name] = b
 	return b
@@ -1292,7 +1352,7 @@ func (tx *etcdTx) ops(leases map[time.Time]clientv3.LeaseID) (ops []clientv3.Op,
 	slices.Sort(names)
 	for _, name := range names {
 		b := tx.buckets[name]
-		marker := tx.e.markers + name
+		marker := tx.lay.markers + name
 		if !b.exists {
 			if b.inBase {
 				add(clientv3.OpDelete(marker), marker, "", nil)
@@ -1372,3 +1432,103 @@ func etcdErr(err error) error {
 }
 
 var _ Prefetcher = (*etcdBucket)(nil)
+
+var _ Replacer = (*Etcd)(nil)
+
+// Replace begins writing a new content aside, as a new generation: it is
+// published by one commit that compares the commit counter with the
+// revision read here, so that a commit made meanwhile, on any computer, is
+// never undone by it.
+func (e *Etcd) Replace() (Replacement, error) {
+	if e.aside {
+		return nil, errors.New("store: etcd: a content written aside cannot be replaced")
+	}
+	ctx, cancel := e.ctx()
+	defer cancel()
+	resp, err := e.cli.Get(ctx, e.pointer())
+	if err != nil {
+		return nil, etcdErr(err)
+	}
+	old := ""
+	if len(resp.Kvs) == 1 {
+		old = string(resp.Kvs[0].Value)
+	}
+	gen := newCommitID()[:genLen]
+	aside := &Etcd{cli: e.cli, o: e.o, prefix: e.prefix, counter: e.counter + "/" + gen, aside: true}
+	aside.o.CloseClient = false
+	aside.current.Store(layoutOf(e.prefix, gen))
+	aside.noStreams.Store(e.noStreams.Load())
+	return &etcdReplacement{e: e, aside: aside, old: layoutOf(e.prefix, old), rev: resp.Header.Revision}, nil
+}
+
+// etcdReplacement is a content of an Etcd engine written aside (Replace).
+type etcdReplacement struct {
+	e, aside *Etcd
+	// old is the layout of the content it replaces, read at rev.
+	old *etcdLayout
+	rev int64
+}
+
+func (r *etcdReplacement) Engine() Engine { return r.aside }
+
+// Publish points the engine at the new generation and writes the commit
+// counter, in one etcd transaction that compares the counter with the
+// revision of Replace; then it deletes the old content, and any other
+// generation left aside by a replacement that never ended.
+func (r *etcdReplacement) Publish(ctx context.Context) error {
+	e, lay := r.e, r.aside.current.Load()
+	id := newCommitID()
+	rctx, cancel := e.ctx()
+	resp, err := e.cli.Txn(rctx).If(unchangedSince(e.counter, r.rev)).Then(
+		clientv3.OpPut(e.pointer(), lay.gen),
+		clientv3.OpPut(e.counter, id),
+		clientv3.OpDelete(r.aside.counter),
+	).Commit()
+	cancel()
+	switch {
+	case err == nil && !resp.Succeeded:
+		return errors.Join(ErrReplaced, r.Abort())
+	case err != nil:
+		err = etcdErr(err)
+		made, rerr := e.resolve(r.rev, id, errors.Is(err, ErrUnavailable))
+		switch {
+		case rerr != nil:
+			return fmt.Errorf("%w: %w (asking whether it was: %v)", ErrCommitUnknown, err, rerr)
+		case !made:
+			return errors.Join(err, r.Abort())
+		}
+	}
+	e.current.Store(lay)
+	// The old content, and what replacements that never ended left.
+	// Every generation's markers and keys but the new one's (the
+	// pointer, P + "b/", is before the first marker), and the counters
+	// of replacements that never ended.
+	var ops []clientv3.Op
+	for _, r := range [][3]string{{e.pointer() + "\x00", lay.markers, e.pointer()}, {e.prefix + "k/", lay.keys, e.prefix + "k/"}} {
+		from, mine, all := r[0], r[1], r[2]
+		ops = append(ops, clientv3.OpDelete(from, clientv3.WithRange(mine)),
+			clientv3.OpDelete(clientv3.GetPrefixRangeEnd(mine), clientv3.WithRange(clientv3.GetPrefixRangeEnd(all))))
+	}
+	ops = append(ops, clientv3.OpDelete(e.counter+"/", clientv3.WithPrefix()))
+	_, err = e.cli.Txn(ctx).Then(ops...).Commit()
+	if err != nil {
+		return fmt.Errorf("%w (the next replacement deletes it): %w", ErrOldContentLeft, etcdErr(err))
+	}
+	return nil
+}
+
+// ErrOldContentLeft is returned by Publish when the new content is in
+// place but the old could not be deleted.
+var ErrOldContentLeft = errors.New("store: etcd: the new content is in place, but the old is not deleted yet")
+
+// Abort deletes the generation written aside.
+func (r *etcdReplacement) Abort() error {
+	ctx, cancel := r.e.ctx()
+	defer cancel()
+	lay := r.aside.current.Load()
+	_, err := r.e.cli.Txn(ctx).Then(
+		clientv3.OpDelete(lay.markers, clientv3.WithPrefix()),
+		clientv3.OpDelete(lay.keys, clientv3.WithPrefix()),
+		clientv3.OpDelete(r.aside.counter)).Commit()
+	return etcdErr(err)
+}

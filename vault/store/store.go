@@ -19,6 +19,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -106,6 +107,34 @@ type Prefetcher interface {
 type Expirer interface {
 	PutExpiring(key, value []byte, at time.Time) error
 }
+
+// Replacer is an engine whose whole content can be replaced in one step,
+// larger than one transaction may write: its readers see the old content or
+// the new, never part of each. A file has none (the vault writes a new file
+// and renames it over the old).
+type Replacer interface {
+	// Replace begins a replacement: the new content is written into the
+	// Replacement's Engine, in as many transactions as it takes.
+	Replace() (Replacement, error)
+}
+
+// Replacement is a new content of an engine, written aside.
+type Replacement interface {
+	// Engine is where the new content is written; no reader of the
+	// replaced engine sees it.
+	Engine() Engine
+	// Publish makes the new content the engine's, in one commit, if no
+	// other commit was made to the engine since Replace; otherwise it
+	// returns ErrReplaced and nothing changes. The old content is deleted.
+	Publish(ctx context.Context) error
+	// Abort deletes what was written aside, if Publish was not called or
+	// failed.
+	Abort() error
+}
+
+// ErrReplaced is returned by Publish when another commit was made to the
+// engine after Replace: the replacement would have undone it.
+var ErrReplaced = errors.New("store: the content changed while its replacement was written")
 
 // Limits are how much one read-write transaction may write on an engine.
 // Zero means no limit. The vault sizes its bulk writes by them.
