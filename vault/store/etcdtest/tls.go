@@ -37,14 +37,19 @@ type CA struct {
 // NewCA makes a CA in a temporary directory of t.
 func NewCA(t testing.TB) *CA {
 	t.Helper()
-	ca, err := newCA(t.TempDir())
+	ca, err := NewCAIn(t.TempDir())
 	if err != nil {
 		t.Fatalf("etcdtest: %v", err)
 	}
 	return ca
 }
 
-func newCA(dir string) (*CA, error) {
+// NewCAIn makes a CA in dir, for a caller that has no testing.TB (a
+// script's command).
+func NewCAIn(dir string) (*CA, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -77,8 +82,8 @@ func newCA(dir string) (*CA, error) {
 	return ca, writePEM(filepath.Join(dir, "ca-key.pem"), "PRIVATE KEY", kb)
 }
 
-// loadCA reads the CA of dir back (for a server's own clients).
-func loadCA(dir string) (*CA, error) {
+// LoadCA reads the CA that NewCA or NewCAIn made in dir back.
+func LoadCA(dir string) (*CA, error) {
 	read := func(name string) ([]byte, error) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -201,7 +206,7 @@ func (s *Server) DialCert(cn string) (*clientv3.Client, error) {
 	if !info.ClientCertAuth {
 		return nil, errors.New("etcdtest: the server takes no client certificates")
 	}
-	ca, err := loadCA(filepath.Dir(info.TrustedCAFile))
+	ca, err := LoadCA(filepath.Dir(info.TrustedCAFile))
 	if err != nil {
 		return nil, err
 	}
