@@ -279,4 +279,8 @@ func (e *Etcd) grantOf(key, end string, write bool) (Grant, bool) {
 	return g, true
 }
 
+// EtcdError maps an error of an etcd client to the store's (ErrAccessDenied,
+// ErrUnavailable, ...), for the requests made outside an engine.
+func EtcdError(err error) error { return etcdErr(err) }
+
 var _ AccessControl = (*Etcd)(nil)
