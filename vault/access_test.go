@@ -289,7 +289,9 @@ func TestEtcdCoworkerReadsOnlyTheirShares(t *testing.T) {
 
 // TestEtcdStaffAddNeedsRoot: an owner whose etcd user may read and write
 // the vault's keys but is not etcd's root cannot make a coworker's user:
-// staff add fails with ErrAccessAdmin and registers no one.
+// staff add fails with ErrAccessAdmin and registers no one. A coworker
+// connecting as that user, which staff add did not make, reads their
+// shares as on an etcd without roles.
 func TestEtcdStaffAddNeedsRoot(t *testing.T) {
 	sl := newSalon(t)
 	ctx := context.Background()
@@ -303,6 +305,26 @@ func TestEtcdStaffAddNeedsRoot(t *testing.T) {
 	must(sl.s.Client.RoleGrantPermission(ctx, "manager", salonPrefix, clientv3.GetPrefixRangeEnd(salonPrefix), clientv3.PermissionType(clientv3.PermReadWrite)))
 	must(sl.s.Client.UserAddWithOptions(ctx, "manager", "", &clientv3.UserAddOptions{NoPassword: true}))
 	must(sl.s.Client.UserGrantRole(ctx, "manager", "manager"))
+	// A coworker on an etcd user set up by hand, which staff add did not
+	// make (it may read the whole prefix): their shares are walked.
+	ids, err := sl.v.Add(context.Background(), sliceNext([]*records.Record{{Name: janeName}}), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cy, _ := age.GenerateX25519Identity()
+	if _, err := sl.v.StaffAdd("Cy", cy.Recipient()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sl.v.ConsentAdd(ids[0].String(), validConsent("Cy")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sl.v.Share(ids[0].String(), "Cy", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cv, _ := sl.coworker(t, "manager", cy)
+	if got, err := cv.View(janeName); err != nil || got.ID != ids[0].String() {
+		t.Errorf("a coworker on a user set up by hand: %v", err)
+	}
 	sl.v.Close()
 	e, err := store.NewEtcd(sl.s.NewCertClient(t, "manager"), salonPrefix, store.EtcdOptions{User: "manager"})
 	if err != nil {
@@ -323,7 +345,7 @@ func TestEtcdStaffAddNeedsRoot(t *testing.T) {
 	}
 	t.Logf("staff add by a user who is not root: %v", err)
 	staff, err := v.StaffList()
-	if err != nil || len(staff) != 0 {
+	if err != nil || len(staff) != 1 {
 		t.Errorf("staff after a refused add: %+v, %v", staff, err)
 	}
 }
