@@ -102,23 +102,26 @@ func slug(s string) string {
 // (the bucket markers each transaction starts with, and the commit
 // counter), and write of the counter, which every commit compares and
 // writes.
-func (e *Etcd) engineGrants() [][3]string {
+func (e *Etcd) engineGrants() []etcdPerm {
 	start, end := e.MetaRange()
-	return [][3]string{{start, end, "r"}, {e.counter, "", "rw"}}
+	return []etcdPerm{{start, end, false}, {e.counter, "", true}}
 }
 
-// grantRange is the range of etcd's keys of g, and its permission.
-func (e *Etcd) grantRange(g Grant) [3]string {
+// etcdPerm is a permission of an etcd role: on the key, or on the range
+// [key, end), to read, or to read and write.
+type etcdPerm struct {
+	key, end string
+	write    bool
+}
+
+// permOf is the etcd permission of g.
+func (e *Etcd) permOf(g Grant) etcdPerm {
 	start := e.bucketPrefix(string(g.Bucket)) + string(g.Key)
 	end := ""
 	if g.Prefix {
 		end = clientv3.GetPrefixRangeEnd(start)
 	}
-	perm := "r"
-	if g.Write {
-		perm = "rw"
-	}
-	return [3]string{start, end, perm}
+	return etcdPerm{start, end, g.Write}
 }
 
 // adminErr maps etcd's refusal of a user's management to ErrAccessAdmin.
@@ -126,77 +129,83 @@ func adminErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if is(err, rpctypes.ErrPermissionDenied) || is(err, rpctypes.ErrUserEmpty) {
+	if isEtcd(err, rpctypes.ErrPermissionDenied) || isEtcd(err, rpctypes.ErrUserEmpty) {
 		return fmt.Errorf("%w (%v)", ErrAccessAdmin, err)
 	}
 	return etcdErr(err)
 }
 
-// is reports whether err is etcd's error target.
-func is(err, target error) bool {
+// isEtcd reports whether err is etcd's error target.
+func isEtcd(err, target error) bool {
 	return errors.Is(err, target) || errors.Is(rpctypes.Error(err), target)
 }
 
+// AddMember makes member's etcd role and user of the same name (MemberUser),
+// the user without a password, and grants the role what every member needs
+// and grants (store.AccessControl).
 func (e *Etcd) AddMember(member string, grants ...Grant) error {
 	user := e.MemberUser(member)
 	ctx, cancel := e.ctx()
 	defer cancel()
 	_, err := e.cli.RoleAdd(ctx, user)
-	if err != nil && !is(err, rpctypes.ErrRoleAlreadyExist) {
+	if err != nil && !isEtcd(err, rpctypes.ErrRoleAlreadyExist) {
 		return adminErr(err)
 	}
 	// A user of a client certificate alone: etcd takes their name from
 	// its common name, and no password opens it.
 	_, err = e.cli.UserAddWithOptions(ctx, user, "", &clientv3.UserAddOptions{NoPassword: true})
-	if err != nil && !is(err, rpctypes.ErrUserAlreadyExist) {
+	if err != nil && !isEtcd(err, rpctypes.ErrUserAlreadyExist) {
 		return adminErr(err)
 	}
 	if _, err := e.cli.UserGrantRole(ctx, user, user); err != nil {
 		return adminErr(err)
 	}
-	for _, r := range e.engineGrants() {
-		if err := e.grant(user, r); err != nil {
+	for _, p := range e.engineGrants() {
+		if err := e.grant(user, p); err != nil {
 			return err
 		}
 	}
 	return e.GrantMember(member, grants...)
 }
 
-func (e *Etcd) grant(role string, r [3]string) error {
+func (e *Etcd) grant(role string, p etcdPerm) error {
 	perm := clientv3.PermissionType(clientv3.PermRead)
-	if r[2] == "rw" {
+	if p.write {
 		perm = clientv3.PermissionType(clientv3.PermReadWrite)
 	}
 	ctx, cancel := e.ctx()
 	defer cancel()
-	_, err := e.cli.RoleGrantPermission(ctx, role, r[0], r[1], perm)
-	if is(err, rpctypes.ErrRoleNotFound) {
+	_, err := e.cli.RoleGrantPermission(ctx, role, p.key, p.end, perm)
+	if isEtcd(err, rpctypes.ErrRoleNotFound) {
 		return fmt.Errorf("%w: etcd user %s", ErrNoMember, role)
 	}
 	return adminErr(err)
 }
 
+// GrantMember grants member's role grants; ErrNoMember if it has none.
 func (e *Etcd) GrantMember(member string, grants ...Grant) error {
 	user := e.MemberUser(member)
 	for _, g := range grants {
-		if err := e.grant(user, e.grantRange(g)); err != nil {
+		if err := e.grant(user, e.permOf(g)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// RevokeMember revokes grants from member's role; a grant not there, or no
+// role, is no error.
 func (e *Etcd) RevokeMember(member string, grants ...Grant) error {
 	user := e.MemberUser(member)
 	for _, g := range grants {
-		r := e.grantRange(g)
+		p := e.permOf(g)
 		ctx, cancel := e.ctx()
-		_, err := e.cli.RoleRevokePermission(ctx, user, r[0], r[1])
+		_, err := e.cli.RoleRevokePermission(ctx, user, p.key, p.end)
 		cancel()
 		switch {
-		case is(err, rpctypes.ErrRoleNotFound):
+		case isEtcd(err, rpctypes.ErrRoleNotFound):
 			return nil
-		case is(err, rpctypes.ErrPermissionNotGranted):
+		case isEtcd(err, rpctypes.ErrPermissionNotGranted):
 		case err != nil:
 			return adminErr(err)
 		}
@@ -204,19 +213,21 @@ func (e *Etcd) RevokeMember(member string, grants ...Grant) error {
 	return nil
 }
 
+// RemoveMember deletes member's etcd user and role.
 func (e *Etcd) RemoveMember(member string) error {
 	user := e.MemberUser(member)
 	ctx, cancel := e.ctx()
 	defer cancel()
-	if _, err := e.cli.UserDelete(ctx, user); err != nil && !is(err, rpctypes.ErrUserNotFound) {
+	if _, err := e.cli.UserDelete(ctx, user); err != nil && !isEtcd(err, rpctypes.ErrUserNotFound) {
 		return adminErr(err)
 	}
-	if _, err := e.cli.RoleDelete(ctx, user); err != nil && !is(err, rpctypes.ErrRoleNotFound) {
+	if _, err := e.cli.RoleDelete(ctx, user); err != nil && !isEtcd(err, rpctypes.ErrRoleNotFound) {
 		return adminErr(err)
 	}
 	return nil
 }
 
+// Enforced reports whether etcd's authentication is enabled.
 func (e *Etcd) Enforced() (bool, error) {
 	ctx, cancel := e.ctx()
 	defer cancel()
