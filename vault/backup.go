@@ -457,6 +457,9 @@ func (r *restoring) install() error {
 type replacement struct {
 	store.Replacement
 	done bool
+	// staff are the coworkers of the vault it replaces, whose access on
+	// the engine is renewed or taken away once it is published.
+	staff []string
 }
 
 // beginReplace begins a replacement of the vault on a shared engine; it is
@@ -473,7 +476,14 @@ func (v *Vault) beginReplace() (*replacement, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &replacement{Replacement: rep}, nil
+	aside := &replacement{Replacement: rep}
+	if v.access() != nil {
+		if aside.staff, err = v.staffNames(); err != nil {
+			aside.abort()
+			return nil, err
+		}
+	}
+	return aside, nil
 }
 
 // abort deletes what was written aside, unless it was published.
@@ -520,6 +530,9 @@ func (v *Vault) replaceRemote(r *replacement, tmp string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("the new vault is in place: %w", err)
+	}
+	if err := v.regrantAll(r.staff); err != nil {
+		return fmt.Errorf("the new vault is in place, but its coworkers' access on the engine was not renewed (connect as its administrator and share again): %w", err)
 	}
 	if c, ok := v.remote.(Compacter); ok {
 		// What the replaced vault held, destroyed since the backup

@@ -305,23 +305,22 @@ func (v *Vault) eachClientIn(part int, from, to []byte, match func(*clientRow) b
 // shares (with age: a coworker holds few) and makes its row from the parts
 // shared with them. Shares past their end are left out.
 func (v *Vault) eachSharedClient(match func(*clientRow) bool, fn func(*clientRow) error) error {
+	if err := v.reloadGrants(); err != nil {
+		return err
+	}
 	var found []*Stored
 	err := v.view(func(tx *txn) error {
-		c := tx.Bucket(bucketShares).Cursor()
-		for k, raw := c.First(); k != nil; k, raw = c.Next() {
-			if len(k) <= 8 || string(k[8:]) != v.staff.entry.Name {
-				continue
-			}
+		return v.eachOwnShare(tx, func(k, raw []byte) error {
 			st, err := v.openShare(k, raw)
 			if errors.Is(err, ErrNotShared) {
-				continue
+				return nil
 			}
 			if err != nil {
 				return err
 			}
 			found = append(found, st)
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return err

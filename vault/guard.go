@@ -61,6 +61,9 @@ func (v *Vault) update(fn func(*txn) error) error {
 			if err := t.commit(); err != nil {
 				return err
 			}
+			if err := v.applyAccess(t); err != nil {
+				return err
+			}
 			return v.keys.failure()
 		})
 	})

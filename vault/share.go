@@ -302,6 +302,9 @@ func (v *Vault) Share(ref, name string, o ShareOptions) (*ShareResult, error) {
 			}
 			out.Already = old.UID == st.UID && slices.Equal(old.Scope, scope) && old.Until == o.Until && old.End == end
 			sb.Created = old.Created
+			// Sharing again grants it again, should the engine's
+			// grant have gone missing (access.go).
+			tx.noteShare(k, true)
 		}
 		if !out.Already {
 			shareKey, err := v.shareKey(st)
@@ -465,6 +468,10 @@ func (v *Vault) lapseExpired(tx *txn) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	for _, k := range folded {
+		// The engine deleted the share; its grant goes too (access.go).
+		tx.noteShare(k, false)
+	}
 	return v.lapseEach(tx, folded)
 }
 
@@ -535,6 +542,9 @@ func (v *Vault) exposure(tx *txn, id ID, x *Exposure) error {
 // viewShared is View for a coworker: ref is an ID (or unique prefix) or a
 // client's name, matched against only the records shared with them.
 func (v *Vault) viewShared(ref string) (*Stored, error) {
+	if err := v.reloadGrants(); err != nil {
+		return nil, err
+	}
 	var out *Stored
 	err := v.update(func(tx *txn) error {
 		st, how, err := v.findShared(tx, ref)
@@ -558,17 +568,34 @@ func (v *Vault) findShared(tx *txn, ref string) (*Stored, string, error) {
 	ref = strings.TrimSpace(ref)
 	var found []*Stored
 	how := "by name"
-	if looksLikeIDPrefix(ref) {
+	if keys, ok := v.ownShareKeys(); ok && looksLikeIDPrefix(ref) {
+		// The engine lets them read their own shares alone: the ID is
+		// looked for among those.
+		p := strings.ToLower(ref)
+		var ids []ID
+		for _, k := range keys {
+			if id := ID(k[:8]); strings.HasPrefix(id.String(), p) && tx.Bucket(bucketShares).Get(k) != nil {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > 1 {
+			return nil, "", &AmbiguousError{Ref: "id prefix", Candidates: candidates(ids)}
+		}
+		if len(ids) == 1 {
+			k := shareKeyOf(ids[0], s.entry.Name)
+			st, err := v.openShare(k, tx.Bucket(bucketShares).Get(k))
+			if err != nil {
+				return nil, "", err
+			}
+			found, how = append(found, st), "by id"
+		}
+	} else if looksLikeIDPrefix(ref) {
 		ids, err := v.idsWithPrefix(tx, strings.ToLower(ref))
 		if err != nil {
 			return nil, "", err
 		}
 		if len(ids) > 1 {
-			amb := &AmbiguousError{Ref: "id prefix"}
-			for _, id := range ids {
-				amb.Candidates = append(amb.Candidates, Candidate{ID: id.String()})
-			}
-			return nil, "", amb
+			return nil, "", &AmbiguousError{Ref: "id prefix", Candidates: candidates(ids)}
 		}
 		if len(ids) == 1 {
 			k := shareKeyOf(ids[0], s.entry.Name)
@@ -585,18 +612,18 @@ func (v *Vault) findShared(tx *txn, ref string) (*Stored, string, error) {
 	}
 	if how == "by name" {
 		want := records.NormalizeName(ref)
-		c := tx.Bucket(bucketShares).Cursor()
-		for k, raw := c.First(); k != nil; k, raw = c.Next() {
-			if len(k) <= 8 || string(k[8:]) != s.entry.Name {
-				continue
-			}
+		err := v.eachOwnShare(tx, func(k, raw []byte) error {
 			st, err := v.openShare(k, raw)
 			if err != nil {
-				return nil, "", err
+				return err
 			}
 			if records.NormalizeName(st.Name) == want {
 				found = append(found, st)
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, "", err
 		}
 	}
 	switch len(found) {
@@ -678,6 +705,9 @@ func (v *Vault) noteShared(ref string, t records.Treatment) error {
 	to, err := age.ParseX25519Recipient(v.hdr.VaultRecipient)
 	if err != nil {
 		return fmt.Errorf("vault header: %w", ErrCorrupt)
+	}
+	if err := v.reloadGrants(); err != nil {
+		return err
 	}
 	return v.update(func(tx *txn) error {
 		st, _, err := v.findShared(tx, ref)

@@ -583,7 +583,7 @@ func TestTamperSharingObjects(t *testing.T) {
 		{bucketConsents, consentKeyFromID(t, f.jane, c.ID), func(n int) int { return n / 2 }, "consent"},
 		{bucketShares, shareKeyBytes, func(n int) int { return n - 1 }, "share"},
 		{bucketShares, shareKeyBytes, func(n int) int { return n - macLen - 1 }, "share"},
-		{bucketStaffAudit, seqKey(1), func(n int) int { return n - 1 }, "coworker audit"},
+		{bucketStaffAudit, append(staffAuditPrefix("Bea"), seqKey(1)...), func(n int) int { return n - 1 }, "coworker audit"},
 	}
 	for _, tg := range targets {
 		f.v.Close()

@@ -18,6 +18,7 @@ import (
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
 	"github.com/clientvault/clientvault/records"
+	"github.com/clientvault/clientvault/vault/store"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -41,6 +42,13 @@ type Staff struct {
 	Added    time.Time `json:"added"`
 	// Shares is how many records are shared with them now.
 	Shares int `json:"shares"`
+	// EngineUser, set by StaffAdd on an engine that enforces who reads
+	// what (etcd), is the engine's user made for them: the common name
+	// (CN) their client certificate must have.
+	EngineUser string `json:"engine_user,omitempty"`
+	// Unenforced, with EngineUser, says that the engine does not enforce
+	// its access control now (etcd's authentication is not enabled).
+	Unenforced bool `json:"unenforced,omitempty"`
 }
 
 // staffEntry is a staff member as stored: their public key, and a random
@@ -68,6 +76,11 @@ type staffSession struct {
 	entry    *staffEntry
 	shareKey []byte
 	ids      []age.Identity
+	// restricted: the engine lets them read only what grants say
+	// (access.go), so their shares are found from these, not by a walk
+	// that the engine refuses.
+	restricted bool
+	grants     []store.Grant
 }
 
 // ParseStaffKey reads a coworker's public key: an age X25519 (age1…) or
@@ -174,6 +187,7 @@ func (v *Vault) StaffAdd(name string, key age.Recipient) (*Staff, error) {
 		if err := v.putStaff(tx, st); err != nil {
 			return err
 		}
+		tx.access.added = []string{name}
 		return v.appendAudit(tx, Event{Action: ActionStaffAdd, Staff: name})
 	})
 	if err != nil {
@@ -183,7 +197,16 @@ func (v *Vault) StaffAdd(name string, key age.Recipient) (*Staff, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Staff{Name: name, Recipient: rs, Added: st.Added, OwnerKey: ok}, nil
+	out := &Staff{Name: name, Recipient: rs, Added: st.Added, OwnerKey: ok}
+	if ac := v.access(); ac != nil {
+		out.EngineUser = ac.MemberUser(name)
+		// The coworker is registered whatever etcd answers here; a
+		// warning not given is the one cost of its not answering.
+		if on, err := ac.Enforced(); err == nil {
+			out.Unenforced = !on
+		}
+	}
+	return out, nil
 }
 
 func (v *Vault) putStaff(tx *txn, st *staffEntry) error {
@@ -315,6 +338,7 @@ func (v *Vault) StaffRemove(name string) (*StaffRemoval, error) {
 		if err != nil {
 			return err
 		}
+		tx.access.removed = []string{name}
 		out.Records = idStrings(ids)
 		err = tx.Bucket(bucketConsents).ForEach(func(k, raw []byte) error {
 			if meta, _, err := splitObject(raw); err == nil && string(meta) == st.UID {
@@ -381,10 +405,44 @@ func (v *Vault) removeStaff(tx *txn, name string) (*staffEntry, []ID, error) {
 // with them (View) and cannot change the vault; their views are recorded in
 // the audit log under their share key. An identity that is no staff
 // member's is ErrWrongKey.
+//
+// On an engine that restricts them (access.go), their staff entry is the
+// one their grants name; an engine user that staff add did not make (one
+// set up by hand, granting whole ranges) has none named, and reads the
+// staff entries as far as the engine lets it.
 func (v *Vault) UnlockAsStaff(ids ...age.Identity) error {
+	if ac := v.access(); ac != nil {
+		grants, restricted, err := ac.OwnGrants()
+		if err != nil {
+			return err
+		}
+		if restricted {
+			err := v.unlockAsStaff(ids, grants, true)
+			if !errors.Is(err, ErrWrongKey) {
+				return err
+			}
+		}
+	}
+	return v.unlockAsStaff(ids, nil, false)
+}
+
+// unlockAsStaff is UnlockAsStaff among the staff entries that grants name
+// (restricted), or all of them.
+func (v *Vault) unlockAsStaff(ids []age.Identity, grants []store.Grant, restricted bool) error {
 	var entries []*staffEntry
 	err := v.view(func(tx *txn) error {
-		entries = v.allStaffRaw(tx)
+		if !restricted {
+			entries = v.allStaffRaw(tx)
+			return nil
+		}
+		for _, g := range grants {
+			if !bytes.Equal(g.Bucket, bucketStaff) || g.Prefix {
+				continue
+			}
+			if st, _, err := parseStaff(g.Key, tx.Bucket(bucketStaff).Get(g.Key)); err == nil {
+				entries = append(entries, st)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -404,7 +462,7 @@ func (v *Vault) UnlockAsStaff(ids ...age.Identity) error {
 		if err := v.checkStaffSig(st, k); err != nil {
 			return err
 		}
-		v.staff = &staffSession{entry: st, shareKey: k, ids: ids}
+		v.staff = &staffSession{entry: st, shareKey: k, ids: ids, restricted: restricted, grants: grants}
 		return nil
 	}
 	return ErrWrongKey
@@ -422,13 +480,17 @@ func (v *Vault) StaffName() string {
 // vault's MAC chain; the event is MAC'd with their share key instead, which
 // the owner can check (verify, audit). What this cannot prevent: someone
 // with write access to the file deleting such an event before the owner
-// folds it into the chain (at staff remove).
+// folds it into the chain (at staff remove). Their events are keyed
+// name || 0 || number (staffAuditPrefix), numbered from the last of their
+// own: one range per coworker, which the engine lets them write and no
+// other (access.go).
 func (v *Vault) appendStaffAudit(tx *txn, e Event) error {
 	s := v.staff
 	b := tx.Bucket(bucketStaffAudit)
-	seq, err := b.NextSequence()
-	if err != nil {
-		return err
+	prefix := staffAuditPrefix(s.entry.Name)
+	var seq uint64 = 1
+	if k, _ := b.prefixCursor(prefix).Last(); len(k) == len(prefix)+8 {
+		seq = binary.BigEndian.Uint64(k[len(prefix):]) + 1
 	}
 	e.Time = v.now()
 	e.Actor = s.entry.Name
@@ -437,7 +499,7 @@ func (v *Vault) appendStaffAudit(tx *txn, e Event) error {
 	if err != nil {
 		return err
 	}
-	key := seqKey(seq)
+	key := append(prefix, seqKey(seq)...)
 	return b.Put(key, append(body, macWith(s.shareKey, macStaffAudit, key, []byte(s.entry.UID), body)...))
 }
 

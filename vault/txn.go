@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -45,6 +46,9 @@ type txn struct {
 	// (etcd), the transaction's, read from its snapshot (begin).
 	pending map[uint64]bool
 	rooted  map[string]map[byte]bool
+	// access is what the transaction changes of the engine's grants
+	// (access.go).
+	access accessChanges
 }
 
 // visible reports whether an entry is published (not part of a pending
@@ -129,7 +133,15 @@ func (b *bucket) Put(key, value []byte) error {
 	if err := b.tx.track(b.name, key, b.Bucket.Get(key), value); err != nil {
 		return err
 	}
+	b.noteAccess(key, true)
 	return b.Bucket.Put(key, value)
+}
+
+// noteAccess notes a share put or deleted, for the engine's grants.
+func (b *bucket) noteAccess(key []byte, present bool) {
+	if bytes.Equal(b.name, bucketShares) {
+		b.tx.noteShare(key, present)
+	}
 }
 
 // putExpiring is Put of an object that the engine deletes by itself at at
@@ -142,6 +154,7 @@ func (b *bucket) putExpiring(key, value []byte, at time.Time) error {
 	if err := b.tx.track(b.name, key, b.Bucket.Get(key), value); err != nil {
 		return err
 	}
+	b.noteAccess(key, true)
 	return e.PutExpiring(key, value, at)
 }
 
@@ -154,6 +167,7 @@ func (b *bucket) Delete(key []byte) error {
 	if err := b.tx.track(b.name, key, old, nil); err != nil {
 		return err
 	}
+	b.noteAccess(key, false)
 	return b.Bucket.Delete(key)
 }
 

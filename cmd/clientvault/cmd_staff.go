@@ -62,6 +62,14 @@ func newStaffAddCmd(a *App) *cobra.Command {
 				return printJSON(a.Out, st)
 			}
 			fmt.Fprintf(a.Err, "clientvault: added %s (%s)\n", st.Name, st.Recipient)
+			if st.EngineUser != "" {
+				fmt.Fprintf(a.Err, "clientvault: on etcd, %s is the user %s, allowed to read only what is shared with them: their client certificate's common name (CN) must be %s\n",
+					st.Name, st.EngineUser, st.EngineUser)
+				if st.Unenforced {
+					fmt.Fprintf(a.Err, "clientvault: warning: etcd's authentication is not enabled, so etcd does not enforce that yet\n")
+					fmt.Fprintf(a.Err, "hint: make a root user and enable it: etcdctl user add root --no-password && etcdctl user grant-role root root && etcdctl auth enable\n")
+				}
+			}
 			fmt.Fprintf(a.Err, "clientvault: give %s the vault's owner key, in person or by a channel you trust; once, on their computer, they run:\n", st.Name)
 			fmt.Fprintf(a.Out, "clientvault trust %s\n", st.OwnerKey)
 			return nil

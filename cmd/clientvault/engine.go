@@ -220,15 +220,33 @@ func (a *App) dialEngine(loc string) (store.Engine, error) {
 	defer cancel()
 	if _, err := cli.Get(ctx, t.prefix+"c"); err != nil {
 		cli.Close()
+		if errors.Is(store.EtcdError(err), store.ErrAccessDenied) {
+			// A certificate whose user etcd does not know (a coworker
+			// removed) or that may not read the vault.
+			return nil, fmt.Errorf("vault %s: etcd refused this connection (%v): %w", loc, err, store.ErrAccessDenied)
+		}
 		return nil, fmt.Errorf("vault %s: no etcd member answered (%v): %w", loc, err, store.ErrUnavailable)
 	}
 	e, err := store.NewEtcd(cli, t.prefix, store.EtcdOptions{RequestTimeout: engineTimeout, CloseClient: true,
-		MaxTxnOps: t.maxOps, MaxRequestBytes: t.maxBytes})
+		MaxTxnOps: t.maxOps, MaxRequestBytes: t.maxBytes, User: certUser(cc.TLS)})
 	if err != nil {
 		cli.Close()
 		return nil, err
 	}
 	return e, nil
+}
+
+// certUser is the etcd user a client certificate makes its client: its
+// common name (CN); "" without a certificate.
+func certUser(t *tls.Config) string {
+	if t == nil || len(t.Certificates) == 0 || len(t.Certificates[0].Certificate) == 0 {
+		return ""
+	}
+	c, err := x509.ParseCertificate(t.Certificates[0].Certificate[0])
+	if err != nil {
+		return ""
+	}
+	return c.Subject.CommonName
 }
 
 // openVault opens the vault at loc: a file, or an etcd vault.

@@ -151,6 +151,8 @@ func defaultHint(err error) string {
 		return "check that the etcd cluster is running and reachable from here (the URL's hosts and ports, --ca/--cert/--key), then run the command again: nothing was written"
 	case errors.Is(err, store.ErrNoSpace):
 		return "etcd is out of space (its NOSPACE alarm): compact and defragment it, or raise --quota-backend-bytes, then 'etcdctl alarm disarm'; nothing was written"
+	case errors.Is(err, store.ErrAccessAdmin):
+		return "a coworker's etcd user is made by etcd's root: connect as root (--cert/--key of a certificate whose CN is root, or of a user with the root role) and run the command again; nothing was written"
 	case errors.Is(err, store.ErrAccessDenied):
 		return "etcd refused this certificate those keys: ask the vault's owner to share the record with you, or check --cert"
 	case permissionDenied(err):

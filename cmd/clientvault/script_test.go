@@ -90,6 +90,11 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// etcdtls starts an etcd of the script's own that takes only
+			// client certificates, with authentication on ($ETCD_TLS,
+			// etcd_access.go); etcdcert CN NAME issues a certificate.
+			"etcdtls":  scriptEtcdTLS,
+			"etcdcert": scriptEtcdCert,
 			// gencsv ROWS FILE writes a CSV file of fake clients.
 			"gencsv": func(ts *testscript.TestScript, neg bool, args []string) {
 				n, err := strconv.Atoi(args[0])

@@ -130,6 +130,9 @@ type EtcdOptions struct {
 	Attempts int
 	// CloseClient makes Close close the client too.
 	CloseClient bool
+	// User is the etcd user the client is (the common name of its client
+	// certificate), whose own grants OwnGrants reads; "" for none.
+	User string
 }
 
 // Errors of the etcd engine alone.

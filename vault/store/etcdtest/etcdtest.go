@@ -10,6 +10,7 @@
 package etcdtest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -136,17 +137,33 @@ func StartIn(dir string, opts ...Option) (*Server, error) {
 // Dial returns a new client of the server, as user with password if user
 // is not empty; the caller closes it.
 func (s *Server) Dial(user, password string) (*clientv3.Client, error) {
+	if s.Etcd.Config().ClientTLSInfo.ClientCertAuth && user == "" {
+		// A server that takes only certificates: its own client is etcd's
+		// root user.
+		return s.DialCert("root")
+	}
 	return dial([]string{s.Endpoint}, s.Etcd.Config().MaxRequestBytes, user, password)
 }
 
 // dial returns a client of the endpoints of servers that take requests of
 // maxRequest bytes.
 func dial(endpoints []string, maxRequest uint, user, password string) (*clientv3.Client, error) {
+	return newClient(clientv3.Config{Endpoints: endpoints, Username: user, Password: password}, maxRequest)
+}
+
+// dialTLS returns a client of the endpoints over TLS, as the user the
+// certificate of tc names.
+func dialTLS(endpoints []string, maxRequest uint, tc *tls.Config) (*clientv3.Client, error) {
+	return newClient(clientv3.Config{Endpoints: endpoints, TLS: tc}, maxRequest)
+}
+
+func newClient(c clientv3.Config, maxRequest uint) (*clientv3.Client, error) {
 	return clientv3.New(clientv3.Config{
-		Endpoints:   endpoints,
+		TLS:         c.TLS,
+		Endpoints:   c.Endpoints,
 		DialTimeout: 5 * time.Second,
-		Username:    user,
-		Password:    password,
+		Username:    c.Username,
+		Password:    c.Password,
 		Logger:      zap.NewNop(),
 		// The client sends requests as large as the server takes
 		// (clientv3's own limit is 2 MiB).
