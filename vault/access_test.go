@@ -414,3 +414,51 @@ func TestEtcdRestoreRegrants(t *testing.T) {
 		t.Errorf("the etcd user of a coworker removed after the backup: %v, want not found", err)
 	}
 }
+
+// TestEtcdMigrateMakesCoworkers: a vault migrated into an etcd prefix with
+// access control comes with its coworkers' users and grants, as staff add
+// and share would have made them there.
+func TestEtcdMigrateMakesCoworkers(t *testing.T) {
+	sl := newSalon(t)
+	v := sl.v
+	ids, err := v.Add(context.Background(), sliceNext([]*records.Record{{Name: janeName, Phone: janePhone}}), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bea, _ := age.GenerateX25519Identity()
+	if _, err := v.StaffAdd("Bea", bea.Recipient()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ConsentAdd(ids[0].String(), validConsent("Bea")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Share(ids[0].String(), "Bea", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dst, err := store.NewEtcd(sl.s.Client, "/salon2/", store.EtcdOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.MigrateTo(dst, "etcd:///salon2/"); err != nil {
+		t.Fatal(err)
+	}
+	user := dst.MemberUser("Bea")
+	if user == v.access().MemberUser("Bea") {
+		t.Fatalf("Bea has one etcd user for two vaults: %s", user)
+	}
+	e, err := store.NewEtcd(sl.s.NewCertClient(t, user), "/salon2/", store.EtcdOptions{User: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bv, err := OpenEngine(e, "salon2", Options{Now: sl.clk.now, OwnerKey: sl.ownerK})
+	if err != nil {
+		t.Fatalf("Bea's open of the copy: %v", err)
+	}
+	defer bv.Close()
+	if err := bv.UnlockAsStaff(bea); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := bv.View(ids[0].String()); err != nil || got.Name != janeName {
+		t.Errorf("Bea's view of Jane in the copy: %v", err)
+	}
+}

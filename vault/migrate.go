@@ -59,6 +59,11 @@ func (v *Vault) MigrateTo(dst store.Engine, to string) (*MigrateReport, error) {
 		return nil, fmt.Errorf("migrate to %s: the copy does not check (%s): %w", to, vr.Problems[0].String(), ErrCorrupt)
 	}
 	rep.Records = vr.Records
+	// On an engine with access control, the coworkers get their users
+	// and the grants of their shares, as staff add and share make them.
+	if err := nv.regrantAll(nil); err != nil {
+		return rep, fmt.Errorf("migrate to %s: the vault is copied and checks, but its coworkers' access on the engine was not made (connect as its administrator and run the migrate into an empty prefix again): %w", to, err)
+	}
 	return rep, nil
 }
 
