@@ -1,18 +1,21 @@
 package vault
 
 import (
+	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/clientvault/clientvault/records"
 	"github.com/clientvault/clientvault/vault/store"
 	"github.com/clientvault/clientvault/vault/store/etcdtest"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // onOwnEtcd puts the test's vaults on an etcd server of its own (whatever
 // CLIENTVAULT_TEST_ENGINE says), for a test of what only etcd does.
-func onOwnEtcd(t *testing.T) {
+func onOwnEtcd(t *testing.T) *clientv3.Client {
 	t.Helper()
 	cli := etcdtest.StartEtcd(t)
 	saved := pathEngine
@@ -24,6 +27,7 @@ func onOwnEtcd(t *testing.T) {
 		}
 		return e
 	}
+	return cli
 }
 
 // TestSharesLapseOnEtcd: on etcd a share with an end is gone from the
@@ -114,5 +118,56 @@ func TestSharesLapseOnEtcd(t *testing.T) {
 	}
 	if rep, err := v.Verify(); err != nil || rep.OK() {
 		t.Fatalf("a share deleted before its time: verify = %+v, %v; want a problem", rep, err)
+	}
+}
+
+// TestRestoreKeepsSharesLapsing: on etcd, a restore (and so a rotation,
+// which puts its vault in place the same way) puts a share that lapses by
+// itself back with a lease of its time, as share put it.
+func TestRestoreKeepsSharesLapsing(t *testing.T) {
+	cli := onOwnEtcd(t)
+	f := newFixture(t)
+	f.consent(t, f.jane, "Bea")
+	f.consent(t, f.john, "Bea")
+	until := records.DateOf(time.Now().AddDate(0, 0, 20))
+	if _, err := f.v.Share(f.jane.String(), "Bea", ShareOptions{Until: until}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Share(f.john.String(), "Bea", ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	bk := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := f.v.Backup(bk, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Restore(bk, RestoreOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	lease := func(id ID) clientv3.LeaseID {
+		t.Helper()
+		e := pathEngine(f.path).(*store.Etcd)
+		if err := e.View(func(store.Tx) error { return nil }); err != nil { // which generation
+			t.Fatal(err)
+		}
+		key, _ := e.KeyRange(bucketShares, shareKeyOf(id, "Bea"))
+		resp, err := cli.Get(context.Background(), key)
+		if err != nil || len(resp.Kvs) != 1 {
+			t.Fatalf("the share of %s after the restore: %v, %d keys", id, err, len(resp.Kvs))
+		}
+		return clientv3.LeaseID(resp.Kvs[0].Lease)
+	}
+	l := lease(f.jane)
+	if l == 0 {
+		t.Fatal("a share that lapses has no lease after the restore")
+	}
+	ttl, err := cli.TimeToLive(context.Background(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := time.Duration(ttl.TTL) * time.Second; left < 19*24*time.Hour || left > 22*24*time.Hour {
+		t.Errorf("the share's lease has %v left, want the time to the end of %v", left, until)
+	}
+	if lease(f.john) != 0 {
+		t.Error("a share without an end has a lease after the restore")
 	}
 }

@@ -2,7 +2,9 @@ package vault
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/clientvault/clientvault/vault/store"
 	bolt "go.etcd.io/bbolt"
@@ -86,17 +88,39 @@ func copyStore(dst store.Engine, src store.Tx, rep *MigrateReport) error {
 		if bb := store.BoltBucketOf(b); bb != nil && hasNested(bb) {
 			return fmt.Errorf("bucket %s holds a nested bucket, which a vault never makes: %w", name, ErrCorrupt)
 		}
-		if err := copyBucketTo(dst, name, b, lim, rep); err != nil {
+		var lapses func(k []byte) time.Time
+		if bytes.Equal(name, bucketShares) {
+			lapses = lapsingTimes(src.Bucket(bucketLapsing))
+		}
+		if err := copyBucketTo(dst, name, b, lim, lapses, rep); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// lapsingTimes returns when each share of a lapsing bucket (nil: none)
+// goes, by its key; the zero time for one that does not lapse. The entries'
+// MACs are checked where the vault reads them, not here: a share put to
+// lapse at a forged time would be found gone before its time.
+func lapsingTimes(lapsing store.Bucket) func(k []byte) time.Time {
+	return func(k []byte) time.Time {
+		if lapsing == nil {
+			return time.Time{}
+		}
+		if e := lapsing.Get(k); len(e) >= 8 {
+			return time.Unix(int64(binary.BigEndian.Uint64(e[:8])), 0)
+		}
+		return time.Time{}
+	}
+}
+
 // copyBucketTo copies the bucket src, named name, into dst. The meta bucket
 // is copied in one transaction, whatever the limits: it is what makes the
-// copy a vault.
-func copyBucketTo(dst store.Engine, name []byte, src store.Bucket, lim store.Limits, rep *MigrateReport) error {
+// copy a vault. A key for which lapses (if set) gives a time to come is put
+// to expire then, on an engine whose keys expire (a share that lapses by
+// itself, lapsing.go).
+func copyBucketTo(dst store.Engine, name []byte, src store.Bucket, lim store.Limits, lapses func(k []byte) time.Time, rep *MigrateReport) error {
 	c := src.Cursor()
 	k, val := c.First()
 	first := true
@@ -123,7 +147,13 @@ func copyBucketTo(dst store.Engine, name []byte, src store.Bucket, lim store.Lim
 				if !meta && keys > 0 && (lim.Ops > 0 && keys+2 > lim.Ops || lim.Bytes > 0 && int(size)+len(k)+len(val)+4096 > lim.Bytes) {
 					break
 				}
-				if err := b.Put(clone(k), clone(val)); err != nil {
+				put := b.Put
+				if e, ok := b.(store.Expirer); ok && lapses != nil {
+					if at := lapses(k); at.After(time.Now()) {
+						put = func(k, v []byte) error { return e.PutExpiring(k, v, at) }
+					}
+				}
+				if err := put(clone(k), clone(val)); err != nil {
 					return err
 				}
 				keys++
