@@ -56,14 +56,15 @@ where the recovery key goes. init never overwrites a vault or a key.`,
 	return c
 }
 
-// noVaultYet refuses when a vault is already at the path: init never
-// overwrites one.
+// noVaultYet refuses when a vault is already at the path, file or etcd
+// prefix, before any form or passphrase: init never overwrites one.
 func noVaultYet(a *App) error {
 	path := a.VaultPath()
-	if isRemote(path) {
-		return nil // CreateIn refuses an engine that holds a vault
+	exists, err := a.vaultExists(path)
+	if err != nil {
+		return err
 	}
-	if _, err := os.Stat(path); err == nil {
+	if exists {
 		return withHint(fmt.Errorf("vault %s: %w", path, vault.ErrExists), "init never overwrites a vault; pass --vault PATH for another one")
 	}
 	return nil

@@ -16,8 +16,14 @@ import (
 // lock is held while the person types. The identity is kept in a.ids and not
 // asked for again by open.
 func (a *App) unlockFirst(o openOpts) error {
-	if _, err := os.Stat(a.VaultPath()); errors.Is(err, os.ErrNotExist) {
-		if !o.autoInit {
+	exists, err := a.vaultExists(a.VaultPath())
+	if err != nil {
+		return err
+	}
+	if !exists {
+		// Only a file vault is created on first use, as open does: a vault
+		// on etcd is the salon's, made once by its owner with init.
+		if !o.autoInit || isRemote(a.VaultPath()) {
 			return fmt.Errorf("vault %s: %w", a.VaultPath(), vault.ErrNoVault)
 		}
 		if err := a.firstUse(); err != nil {
@@ -36,4 +42,27 @@ func (a *App) unlockFirst(o openOpts) error {
 		}
 	}
 	return nil
+}
+
+// vaultExists reports whether there is a vault at loc: a file that exists,
+// or an etcd prefix that holds a vault (which takes asking the cluster; the
+// URL is not a file).
+func (a *App) vaultExists(loc string) (bool, error) {
+	if !isRemote(loc) {
+		_, err := os.Stat(loc)
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	o := a.vaultOptions()
+	o.ReadOnly = true
+	v, err := a.openVault(loc, o)
+	if errors.Is(err, vault.ErrNoVault) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, v.Close()
 }
