@@ -265,10 +265,7 @@ func (a *App) VaultPath() string {
 	if p := a.Getenv("CLIENTVAULT_VAULT"); p != "" {
 		return p
 	}
-	if c, err := a.config(); err == nil && c.Vault != "" {
-		return c.Vault
-	}
-	return defaultVaultPath(a)
+	return a.usualVault()
 }
 
 // IdentityPath is the owner's identity: --identity, CLIENTVAULT_IDENTITY, or
@@ -289,6 +286,15 @@ func (a *App) identityGiven() bool {
 }
 
 func (a *App) vaultGiven() bool { return a.vaultPath != "" || a.Getenv("CLIENTVAULT_VAULT") != "" }
+
+// usualVault is where the vault is when neither --vault nor
+// CLIENTVAULT_VAULT names one: the config file's, or the default path.
+func (a *App) usualVault() string {
+	if c, err := a.config(); err == nil && c.Vault != "" {
+		return c.Vault
+	}
+	return defaultVaultPath(a)
+}
 
 // defaultVaultPath is under the user's data directory.
 func defaultVaultPath(a *App) string { return filepath.Join(dataDir(a), "clientvault", "vault.db") }
@@ -485,11 +491,13 @@ func (a *App) firstUse() error {
 			"run 'clientvault init' first (scripts: 'clientvault init --identity KEY --recovery-out FILE')")
 	}
 	// A path typed with --vault (or CLIENTVAULT_VAULT) while a vault exists
-	// at the default path is likely a typo: ask before making a second one.
-	if def := defaultVaultPath(a); a.vaultGiven() && filepath.Clean(a.VaultPath()) != filepath.Clean(def) {
-		if _, err := os.Stat(def); err == nil {
+	// where the person's vault usually is (the config file's, or the
+	// default path) is likely a typo: ask before making a second one.
+	if usual := a.usualVault(); a.vaultGiven() && filepath.Clean(a.VaultPath()) != filepath.Clean(usual) {
+		// A cluster that does not answer may hold it: ask as well.
+		if exists, err := a.vaultExists(usual); exists || err != nil {
 			if err := a.confirmWith(fmt.Sprintf("No vault at %s. Create a second vault there?", a.VaultPath()),
-				fmt.Sprintf("Your vault is at %s; a mistyped --vault would start an empty one.", def)); err != nil {
+				fmt.Sprintf("Your vault is at %s; a mistyped --vault would start an empty one.", usual)); err != nil {
 				return err
 			}
 		}
