@@ -213,7 +213,14 @@ Each problem is printed with its record ID; the exit code is 9 if any.`,
 					return err
 				}
 			} else {
-				if rep.PendingStages > 0 {
+				switch {
+				case rep.PendingStages == 0:
+				case isRemote(a.VaultPath()):
+					// A stage on etcd may be an import going on on another
+					// computer: it is taken for interrupted only once its
+					// beats stopped two minutes ago (vault: stageAlive).
+					fmt.Fprintf(a.Err, "clientvault: %d import(s) left staged records, which are invisible: an import still going on, or one interrupted, whose records the first command that writes two minutes after it stopped removes\n", rep.PendingStages)
+				default:
 					fmt.Fprintf(a.Err, "clientvault: %d interrupted import(s) left staged records, which are invisible; the next command that writes removes them\n", rep.PendingStages)
 				}
 				for _, p := range rep.Problems {
