@@ -20,7 +20,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/internal/agent"
-	bolt "go.etcd.io/bbolt"
+	"github.com/clientvault/clientvault/vault/store"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -172,18 +172,13 @@ func TestTerminalUnlockExpires(t *testing.T) {
 	}
 }
 
-// storedKeySet reads the vault's wrapped key set from the file, as an
-// attacker of this user could.
-func storedKeySet(t *testing.T, path string) []byte {
+// storedKeySet reads the vault's wrapped key set from the file or the etcd
+// keys, as an attacker of this user could.
+func storedKeySet(t *testing.T, loc string) []byte {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var wrapped []byte
-	db.View(func(tx *bolt.Tx) error {
-		wrapped = append([]byte(nil), tx.Bucket([]byte("meta")).Get([]byte("keys"))...)
+	viewStore(t, loc, func(tx store.Tx) error {
+		wrapped = bytes.Clone(tx.Bucket([]byte("meta")).Get([]byte("keys")))
 		return nil
 	})
 	if len(wrapped) == 0 {

@@ -50,16 +50,20 @@ func newTestEnv(t *testing.T) *testEnv {
 	dir := t.TempDir()
 	return &testEnv{t: t, dir: dir, now: goldenNow, env: map[string]string{
 		"HOME":                 "/home/esthetician",
-		"CLIENTVAULT_VAULT":    filepath.Join(dir, "vault.db"),
+		"CLIENTVAULT_VAULT":    testVault(dir, "vault.db"),
 		"CLIENTVAULT_IDENTITY": filepath.Join(dir, "owner.key"),
 	}}
 }
 
 // newPersonEnv is a person's machine with nothing on it yet, at a
-// terminal; answers are the passphrases they type.
+// terminal; answers are the passphrases they type. On etcd, its config
+// file names its vault (nameVaultInConfig).
 func newPersonEnv(t *testing.T, answers ...string) *testEnv {
 	t.Helper()
 	home := t.TempDir()
+	if _, err := nameVaultInConfig(filepath.Join(home, ".config")); err != nil {
+		t.Fatal(err)
+	}
 	return &testEnv{t: t, dir: home, env: map[string]string{"HOME": home}, terminal: true, answers: answers,
 		now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
 }
@@ -74,7 +78,34 @@ func (e *testEnv) keyAndInit() {
 	if err := vault.WriteIdentity(e.env["CLIENTVAULT_IDENTITY"], id, "", 0); err != nil {
 		e.t.Fatal(err)
 	}
-	e.mustRun("", "init", "--recovery-out", filepath.Join(filepath.Dir(e.env["CLIENTVAULT_VAULT"]), "recovery.txt"))
+	e.mustRun("", "init", "--recovery-out", filepath.Join(e.dir, "recovery.txt"))
+}
+
+// firstAdd is a person's first add, with the passphrase answers that make
+// their vault and identity. On a file it creates the vault, as init would.
+// A vault on etcd is the salon's, made once with init: there the add says
+// so (exit 4) and asks nothing, and init then makes the vault before the
+// add is run again with the passphrase just chosen. It returns what
+// creating the vault and adding printed; asked counts the prompts of the
+// creation.
+func (e *testEnv) firstAdd(args ...string) (string, string, int) {
+	e.t.Helper()
+	add := append([]string{"add"}, args...)
+	if !onEtcd() {
+		return e.run("", add...)
+	}
+	if _, errs, code := e.run("", add...); code != exitNoVault || e.asked != 0 || !strings.Contains(errs, "clientvault init") {
+		e.t.Fatalf("first add on etcd: exit %d after %d prompts, want %d and none: %s", code, e.asked, exitNoVault, errs)
+	}
+	out, errs, code := e.run("", "init", "--retain", "7y") // the default, and no form
+	if code != 0 {
+		return out, errs, code
+	}
+	asked := e.asked
+	e.answers = append(e.answers[:asked:asked], e.answers[asked-1])
+	out2, errs2, code := e.run("", add...)
+	e.asked = asked
+	return out + out2, errs + errs2, code
 }
 
 // answer sets the passphrases the next prompts get.

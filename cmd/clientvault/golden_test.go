@@ -214,7 +214,7 @@ func TestCompletionOfRecordIDs(t *testing.T) {
 		t.Errorf("prefix %s: %q", ids[1][:6], out)
 	}
 	// With no vault, there is nothing to complete and no error.
-	e.env["CLIENTVAULT_VAULT"] = filepath.Join(t.TempDir(), "none.db")
+	e.env["CLIENTVAULT_VAULT"] = testVault(t.TempDir(), "none.db")
 	if out := e.mustRun("", "__complete", "view", ""); out != ":4\n" {
 		t.Errorf("no vault: %q", out)
 	}

@@ -30,7 +30,7 @@ func TestWeakPassphrase(t *testing.T) {
 // and says why.
 func TestInitRefusesCommonPassphrase(t *testing.T) {
 	e := newPersonEnv(t, "password123", "a long passphrase", "a long passphrase")
-	_, errs, code := e.run("", "add", "--name", "Jane Doe")
+	_, errs, code := e.firstAdd("--name", "Jane Doe")
 	if code != 0 {
 		t.Fatalf("add exited %d: %s", code, errs)
 	}

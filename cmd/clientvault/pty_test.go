@@ -46,11 +46,18 @@ type ptyEnv struct {
 	t    *testing.T
 	home string
 	env  []string
+	// vault is where the machine's vault is on etcd, named in its config
+	// file (nameVaultInConfig); "" on the file engine.
+	vault string
 }
 
 func newPtyEnv(t *testing.T) *ptyEnv {
 	home := t.TempDir()
-	return &ptyEnv{t: t, home: home, env: []string{
+	vault, err := nameVaultInConfig(filepath.Join(home, "config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ptyEnv{t: t, home: home, vault: vault, env: []string{
 		"HOME=" + home,
 		"XDG_DATA_HOME=" + filepath.Join(home, "data"),
 		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
@@ -60,7 +67,12 @@ func newPtyEnv(t *testing.T) *ptyEnv {
 	}}
 }
 
+// vaultPath is where the machine's vault is: the file in its data
+// directory, or on etcd the URL in its config file.
 func (e *ptyEnv) vaultPath() string {
+	if e.vault != "" {
+		return e.vault
+	}
 	return filepath.Join(e.home, "data", "clientvault", "vault.db")
 }
 

@@ -29,7 +29,7 @@ import (
 // them by name, as a person would, and never re-runs the test binary on a
 // test of its own.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(etcdMain{m}, map[string]func(){
 		"clientvault": testCommand,
 		"holdvault":   holdVault,
 	})
@@ -58,10 +58,11 @@ func testCommand() {
 	os.Exit(Run(os.Args[1:], a))
 }
 
-// holdVault VAULT opens the vault for writing (bbolt's exclusive file
-// lock), says "holding", and holds it until its stdin closes.
+// holdVault VAULT opens the vault, a file or an etcd URL, for writing
+// (bbolt's exclusive file lock; on etcd a client of the cluster), says
+// "holding", and holds it until its stdin closes.
 func holdVault() {
-	v, err := vault.Open(os.Args[1], vault.Options{Now: time.Now})
+	v, err := System().openVault(os.Args[1], vault.Options{Now: time.Now})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "holdvault:", err)
 		os.Exit(3)
@@ -73,6 +74,12 @@ func holdVault() {
 
 // TestScripts runs the end-to-end scripts in testdata/script: each reads
 // like a shell session against a fresh HOME.
+//
+// $VAULT is the script's vault, the one its commands reach when no --vault
+// is given: the file in the data directory, or on etcd
+// (CLIENTVAULT_TEST_ENGINE=etcd) a prefix of the script's own, named in the
+// config file. [etcd] is true on etcd: a step about the vault file is
+// marked [!etcd].
 func TestScripts(t *testing.T) {
 	srv := etcdtest.Start(t)
 	testscript.Run(t, testscript.Params{
@@ -87,7 +94,21 @@ func TestScripts(t *testing.T) {
 			env.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local", "share"))
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 			env.Setenv("NO_COLOR", "1")
+			vault := filepath.Join(home, ".local", "share", "clientvault", "vault.db")
+			if onEtcd() {
+				var err error
+				if vault, err = nameVaultInConfig(filepath.Join(home, ".config")); err != nil {
+					return err
+				}
+			}
+			env.Setenv("VAULT", vault)
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "etcd" {
+				return onEtcd(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// etcdtls starts an etcd of the script's own that takes only
@@ -106,32 +127,45 @@ func TestScripts(t *testing.T) {
 				ts.Check(fakesheet.Write(f, n))
 				ts.Check(f.Close())
 			},
-			// waitsize FILE BYTES waits, up to a minute, until FILE holds at
-			// least BYTES.
+			// waitsize VAULT BYTES waits, up to a minute, until the vault
+			// (a file, or an etcd URL: storedSize) holds at least BYTES.
 			"waitsize": func(ts *testscript.TestScript, neg bool, args []string) {
-				n, err := strconv.ParseInt(args[1], 10, 64)
-				if err != nil || len(args) != 2 {
-					ts.Fatalf("usage: waitsize FILE BYTES")
+				if len(args) != 2 {
+					ts.Fatalf("usage: waitsize VAULT BYTES")
 				}
+				n, err := strconv.ParseInt(args[1], 10, 64)
+				ts.Check(err)
 				for start := time.Now(); time.Since(start) < time.Minute; time.Sleep(20 * time.Millisecond) {
-					if fi, err := os.Stat(ts.MkAbs(args[0])); err == nil && fi.Size() >= n {
+					if size, err := storedSize(scriptVault(ts, args[0])); err == nil && size >= n {
 						return
 					}
 				}
 				ts.Fatalf("%s did not reach %d bytes in a minute", args[0], n)
 			},
-			// maxsize FILE BYTES checks that FILE holds at most BYTES.
+			// maxsize VAULT BYTES checks that the vault holds at most BYTES.
 			"maxsize": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {
-					ts.Fatalf("usage: maxsize FILE BYTES")
+					ts.Fatalf("usage: maxsize VAULT BYTES")
 				}
 				n, err := strconv.ParseInt(args[1], 10, 64)
 				ts.Check(err)
-				fi, err := os.Stat(ts.MkAbs(args[0]))
+				size, err := storedSize(scriptVault(ts, args[0]))
 				ts.Check(err)
-				if fi.Size() > n {
-					ts.Fatalf("%s holds %d bytes, more than %d", args[0], fi.Size(), n)
+				if size > n {
+					ts.Fatalf("%s holds %d bytes, more than %d", args[0], size, n)
 				}
+			},
+			// stored VAULT FILE writes into FILE everything stored of the
+			// vault: the file's bytes, or its etcd keys and values
+			// (storedVault), for a grep of what someone with the disk or the
+			// cluster's data would read.
+			"stored": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: stored VAULT FILE")
+				}
+				b, err := readStored(scriptVault(ts, args[0]))
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o600))
 			},
 			// perm FILE MODE checks FILE's permission bits (octal, e.g. 600).
 			"perm": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -214,6 +248,15 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+// scriptVault is a vault named in a script: an etcd URL, or a file
+// relative to the script's directory.
+func scriptVault(ts *testscript.TestScript, loc string) string {
+	if isRemote(loc) {
+		return loc
+	}
+	return ts.MkAbs(loc)
 }
 
 var (
