@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,13 +18,16 @@ import (
 	"github.com/clientvault/clientvault/vault/store/etcdtest"
 	bolt "go.etcd.io/bbolt"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // The CLI's tests run on a vault file by default. With
 // CLIENTVAULT_TEST_ENGINE=etcd, every vault they make is on an etcd server
 // inside the test process instead, named as a salon names its vault: by an
-// etcd URL (etcd://127.0.0.1:PORT/PREFIX?tls=off), each test's and each
-// script's a prefix of its own on the one server of the test binary.
+// etcd URL (etcd://127.0.0.1:PORT/PREFIX?tls=off): each Go test's a prefix
+// of its own on the one server of the test binary (the tests run one at a
+// time), each script's on a server of the script's own (scripts run side
+// by side, and etcd compacts all of a server's keys at once: TestScripts).
 //
 //	CLIENTVAULT_TEST_ENGINE=etcd go test ./cmd/clientvault
 //
@@ -88,12 +92,12 @@ func testVault(dir, file string) string {
 		return path
 	}
 	h := sha256.Sum256([]byte(path))
-	return etcdURL(strings.TrimSuffix(file, filepath.Ext(file)) + "-" + hex.EncodeToString(h[:6]))
+	return etcdURL(testEtcd, strings.TrimSuffix(file, filepath.Ext(file))+"-"+hex.EncodeToString(h[:6]))
 }
 
-// etcdURL names the vault at prefix on the run's etcd server.
-func etcdURL(prefix string) string {
-	return "etcd://" + strings.TrimPrefix(testEtcd.Endpoint, "http://") + "/" + prefix + "?tls=off"
+// etcdURL names the vault at prefix on the etcd server srv.
+func etcdURL(srv *etcdtest.Server, prefix string) string {
+	return "etcd://" + strings.TrimPrefix(srv.Endpoint, "http://") + "/" + prefix + "?tls=off"
 }
 
 // nameVaultInConfig writes the config file in configDir that names the
@@ -105,15 +109,21 @@ func nameVaultInConfig(configDir string) (string, error) {
 		return "", nil
 	}
 	loc := testVault(configDir, "vault.db")
+	return loc, writeVaultConfig(configDir, loc)
+}
+
+// writeVaultConfig writes the config file in configDir that names the
+// vault at loc.
+func writeVaultConfig(configDir, loc string) error {
 	b, err := json.Marshal(vaultConfig{Vault: loc})
 	if err != nil {
-		return "", err
+		return err
 	}
 	dir := filepath.Join(configDir, "clientvault")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
+		return err
 	}
-	return loc, os.WriteFile(filepath.Join(dir, "config.json"), b, 0o600)
+	return os.WriteFile(filepath.Join(dir, "config.json"), b, 0o600)
 }
 
 // storedVault returns everything stored of the vault at loc, to tell
@@ -168,13 +178,20 @@ func storedSize(loc string) (int64, error) {
 	return n, nil
 }
 
-// getPrefix reads every key of the etcd vault at loc.
+// getPrefix reads every key of the etcd vault at loc, on whichever of the
+// tests' servers the URL names.
 func getPrefix(loc string) (*clientv3.GetResponse, error) {
 	target, err := parseEtcdURL(loc)
 	if err != nil {
 		return nil, err
 	}
-	return testEtcd.Client.Get(context.Background(), target.prefix, clientv3.WithPrefix())
+	cli, err := clientv3.New(clientv3.Config{Endpoints: target.endpoints, DialTimeout: 5 * time.Second,
+		Logger: zap.NewNop(), MaxCallRecvMsgSize: math.MaxInt32})
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	return cli.Get(context.Background(), target.prefix, clientv3.WithPrefix())
 }
 
 // viewStore reads the vault at loc through its engine alone, as someone

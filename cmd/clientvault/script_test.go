@@ -77,9 +77,10 @@ func holdVault() {
 //
 // $VAULT is the script's vault, the one its commands reach when no --vault
 // is given: the file in the data directory, or on etcd
-// (CLIENTVAULT_TEST_ENGINE=etcd) a prefix of the script's own, named in the
-// config file. [etcd] is true on etcd: a step about the vault file is
-// marked [!etcd].
+// (CLIENTVAULT_TEST_ENGINE=etcd) a prefix on a server of the script's own,
+// named in the config file. $VAULT2 is a second place for a vault, with nothing there:
+// a file in $WORK, or another prefix. [etcd] is true on etcd: a step about
+// the vault file is marked [!etcd].
 func TestScripts(t *testing.T) {
 	srv := etcdtest.Start(t)
 	testscript.Run(t, testscript.Params{
@@ -95,13 +96,30 @@ func TestScripts(t *testing.T) {
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 			env.Setenv("NO_COLOR", "1")
 			vault := filepath.Join(home, ".local", "share", "clientvault", "vault.db")
+			vault2 := filepath.Join(env.WorkDir, "vault2.db")
 			if onEtcd() {
-				var err error
-				if vault, err = nameVaultInConfig(filepath.Join(home, ".config")); err != nil {
+				// A server of the script's own, not the test binary's:
+				// etcd compacts the history of all its keys at once (as
+				// erase, expire and restore have it do), and scripts run
+				// side by side, so one script's erase would fail another's
+				// read at an older revision.
+				dir, err := os.MkdirTemp("", "clientvault-etcd-*")
+				if err != nil {
+					return err
+				}
+				srv, err := etcdtest.StartIn(dir)
+				if err != nil {
+					os.RemoveAll(dir)
+					return err
+				}
+				env.Defer(func() { srv.Stop(); os.RemoveAll(dir) })
+				vault, vault2 = etcdURL(srv, "vault"), etcdURL(srv, "vault2")
+				if err := writeVaultConfig(filepath.Join(home, ".config"), vault); err != nil {
 					return err
 				}
 			}
 			env.Setenv("VAULT", vault)
+			env.Setenv("VAULT2", vault2)
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
