@@ -626,29 +626,11 @@ func RestoreNew(path, from string, ids []age.Identity, o Options) (*RestoreRepor
 	if err := ensureDir(dir); err != nil {
 		return nil, err
 	}
-	tmp, err := copyFileTo(from, dir, ".clientvault-restore-*.db")
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("backup %s: %w", from, ErrNotFound)
-	}
+	tmp, n, seq, err := checkedBackup(from, dir, ids, o, nil)
 	if err != nil {
-		return nil, fmt.Errorf("restore: %w", err)
+		return nil, err
 	}
 	defer os.Remove(tmp)
-	o.ReadOnly, o.Restoring = true, true
-	c, err := openFile(tmp, o)
-	if err != nil {
-		return nil, fmt.Errorf("backup %s: %w", from, err)
-	}
-	err = c.Unlock(ids...)
-	var n int
-	var seq uint64
-	if err == nil {
-		n, seq, err = c.checkCopy(tmp)
-	}
-	c.Close()
-	if err != nil {
-		return nil, fmt.Errorf("backup %s: %w", from, err)
-	}
 	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("vault %s: %w", path, ErrExists)
@@ -658,13 +640,86 @@ func RestoreNew(path, from string, ids []age.Identity, o Options) (*RestoreRepor
 	if err := syncDir(dir); err != nil {
 		return nil, err
 	}
-	o.ReadOnly = false
+	o.Restoring = true
 	v, err := openFile(path, o)
 	if err != nil {
 		return nil, err
 	}
 	defer v.Close()
-	err = v.Unlock(ids...)
+	return restoredNew(v, ids, from, n, seq)
+}
+
+// RestoreNewIn is RestoreNew for a vault on an engine (etcd) that holds
+// nothing yet, named name in messages: the backup, checked as RestoreNew
+// checks it, is copied into dst as MigrateTo copies a vault, the meta
+// bucket last, so that dst holds no vault that opens until the copy is
+// whole. dst stays open; the caller closes it.
+func RestoreNewIn(dst store.Engine, name, from string, ids []age.Identity, o Options) (*RestoreReport, error) {
+	if empty, err := engineEmpty(dst); err != nil {
+		return nil, fmt.Errorf("vault %s: %w", name, err)
+	} else if !empty {
+		return nil, fmt.Errorf("vault %s: it holds data already (a vault, or another program's keys): %w", name, ErrExists)
+	}
+	tmp, n, seq, err := checkedBackup(from, os.TempDir(), ids, o, func(c *Vault) error {
+		err := c.view(func(src *txn) error { return copyStore(dst, src.Tx, &MigrateReport{}) })
+		if err != nil {
+			return fmt.Errorf("restore to %s: %w", name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(tmp)
+	o.Restoring = true
+	v, err := OpenEngine(dst, name, o)
+	if err != nil {
+		return nil, err
+	}
+	return restoredNew(v, ids, from, n, seq)
+}
+
+// checkedBackup copies the backup at from into a new file in dir and
+// checks the copy: it opens with ids and passes the checks of Backup. Then
+// use, if not nil, reads the copy, still open. It returns the copy's path,
+// which the caller removes, and the backup's records and last audit entry.
+func checkedBackup(from, dir string, ids []age.Identity, o Options, use func(*Vault) error) (string, int, uint64, error) {
+	tmp, err := copyFileTo(from, dir, ".clientvault-restore-*.db")
+	if errors.Is(err, os.ErrNotExist) {
+		return "", 0, 0, fmt.Errorf("backup %s: %w", from, ErrNotFound)
+	}
+	if err != nil {
+		return "", 0, 0, fmt.Errorf("restore: %w", err)
+	}
+	o.ReadOnly, o.Restoring = true, true
+	c, err := openFile(tmp, o)
+	if err != nil {
+		os.Remove(tmp)
+		return "", 0, 0, fmt.Errorf("backup %s: %w", from, err)
+	}
+	err = c.Unlock(ids...)
+	var n int
+	var seq uint64
+	if err == nil {
+		n, seq, err = c.checkCopy(tmp)
+	}
+	if err != nil {
+		err = fmt.Errorf("backup %s: %w", from, err)
+	} else if use != nil {
+		err = use(c)
+	}
+	c.Close()
+	if err != nil {
+		os.Remove(tmp)
+		return "", 0, 0, err
+	}
+	return tmp, n, seq, nil
+}
+
+// restoredNew records in v, a backup just put in place where there was no
+// vault, that it was restored, past any version of the vault seen here.
+func restoredNew(v *Vault, ids []age.Identity, from string, n int, seq uint64) (*RestoreReport, error) {
+	err := v.Unlock(ids...)
 	if err == nil {
 		err = v.update(func(tx *txn) error {
 			// Past any version of this vault seen here, which the anchor

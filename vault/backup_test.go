@@ -10,6 +10,8 @@ import (
 
 	"filippo.io/age"
 	"github.com/clientvault/clientvault/consent"
+	"github.com/clientvault/clientvault/vault/store"
+	"github.com/clientvault/clientvault/vault/store/etcdtest"
 )
 
 func TestBackup(t *testing.T) {
@@ -280,5 +282,49 @@ func TestBackupLeavesFreedPages(t *testing.T) {
 	}
 	if !bytes.Contains(data, f.sealedSlice(ids[1])) {
 		t.Fatal("the backup lacks a live record")
+	}
+}
+
+// TestRestoreNewIn: where an etcd prefix holds no vault, a backup restored
+// there becomes the vault; a wrong key writes nothing there, and a prefix
+// that holds a vault is refused.
+func TestRestoreNewIn(t *testing.T) {
+	f := newRetainFixture(t, consent.Policy{})
+	f.add(client("Jane Doe", day(1980, 1, 1), day(2014, 6, 1)))
+	out := filepath.Join(t.TempDir(), "b.db")
+	if _, err := f.v.Backup(out, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := store.NewEtcd(etcdtest.StartEtcd(t), "/restored/", store.EtcdOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, _ := age.GenerateX25519Identity()
+	if _, err := RestoreNewIn(e, "restored", out, []age.Identity{stranger}, Options{Now: f.clock}); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("restore with the wrong key: %v", err)
+	}
+	if empty, err := engineEmpty(e); err != nil || !empty {
+		t.Fatalf("a refused restore wrote to the prefix (empty %v, %v)", empty, err)
+	}
+	rep, err := RestoreNewIn(e, "restored", out, []age.Identity{f.id}, Options{Now: f.clock})
+	if err != nil || rep.Records != 1 {
+		t.Fatalf("restore: %+v, %v", rep, err)
+	}
+	if _, err := RestoreNewIn(e, "restored", out, []age.Identity{f.id}, Options{Now: f.clock}); !errors.Is(err, ErrExists) {
+		t.Fatalf("restore over a vault: %v", err)
+	}
+	v, err := OpenEngine(e, "restored", Options{Now: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.Unlock(f.id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.View("Jane Doe"); err != nil {
+		t.Fatal(err)
+	}
+	if vr, err := v.Verify(); err != nil || !vr.OK() {
+		t.Fatalf("verify: %+v, %v", vr, err)
 	}
 }

@@ -28,10 +28,7 @@ func (v *Vault) MigrateTo(dst store.Engine, to string) (*MigrateReport, error) {
 	if v.keys == nil {
 		return nil, ErrLocked
 	}
-	empty := true
-	err := dst.View(func(tx store.Tx) error {
-		return tx.ForEach(func([]byte, store.Bucket) error { empty = false; return nil })
-	})
+	empty, err := engineEmpty(dst)
 	if err != nil {
 		return nil, fmt.Errorf("migrate to %s: %w", to, err)
 	}
@@ -67,6 +64,15 @@ func (v *Vault) MigrateTo(dst store.Engine, to string) (*MigrateReport, error) {
 		return rep, fmt.Errorf("migrate to %s: the vault is copied and checks, but its coworkers' access on the engine was not made (connect as its administrator and run the migrate into an empty prefix again): %w", to, err)
 	}
 	return rep, nil
+}
+
+// engineEmpty reports whether e holds no bucket at all.
+func engineEmpty(e store.Engine) (bool, error) {
+	empty := true
+	err := e.View(func(tx store.Tx) error {
+		return tx.ForEach(func([]byte, store.Bucket) error { empty = false; return nil })
+	})
+	return empty, err
 }
 
 // copyStore copies every bucket of src, with its sequence, into dst, in

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"filippo.io/age"
+
 	"github.com/clientvault/clientvault/vault"
 	"github.com/spf13/cobra"
 )
@@ -70,7 +72,7 @@ again, so a restore never brings back a destroyed record. With no vault at
 				if ierr != nil {
 					return ierr
 				}
-				rep, err = vault.RestoreNew(a.VaultPath(), args[0], ids, a.vaultOptions())
+				rep, err = a.restoreNew(args[0], ids)
 			case err != nil:
 				return err
 			default:
@@ -116,4 +118,20 @@ again, so a restore never brings back a destroyed record. With no vault at
 	}
 	c.Flags().BoolVar(&o.Force, "force", false, "replace a vault that changed after the backup")
 	return c
+}
+
+// restoreNew puts the backup at from in place where there is no vault: a
+// new file, or an etcd prefix that holds nothing yet (the URL is not a
+// path to write a file at).
+func (a *App) restoreNew(from string, ids []age.Identity) (*vault.RestoreReport, error) {
+	loc := a.VaultPath()
+	if !isRemote(loc) {
+		return vault.RestoreNew(loc, from, ids, a.vaultOptions())
+	}
+	e, err := a.dialEngine(loc)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	return vault.RestoreNewIn(e, loc, from, ids, a.vaultOptions())
 }
