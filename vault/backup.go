@@ -653,7 +653,8 @@ func RestoreNew(path, from string, ids []age.Identity, o Options) (*RestoreRepor
 // nothing yet, named name in messages: the backup, checked as RestoreNew
 // checks it, is copied into dst as MigrateTo copies a vault, the meta
 // bucket last, so that dst holds no vault that opens until the copy is
-// whole. dst stays open; the caller closes it.
+// whole, and the coworkers get their access on it as migrate gives it.
+// dst stays open; the caller closes it.
 func RestoreNewIn(dst store.Engine, name, from string, ids []age.Identity, o Options) (*RestoreReport, error) {
 	if empty, err := engineEmpty(dst); err != nil {
 		return nil, fmt.Errorf("vault %s: %w", name, err)
@@ -676,7 +677,16 @@ func RestoreNewIn(dst store.Engine, name, from string, ids []age.Identity, o Opt
 	if err != nil {
 		return nil, err
 	}
-	return restoredNew(v, ids, from, n, seq)
+	rep, err := restoredNew(v, ids, from, n, seq)
+	if err != nil {
+		return nil, err
+	}
+	// On an engine with access control, the coworkers get their users and
+	// the grants of their shares, as migrate makes them.
+	if err := v.regrantAll(nil); err != nil {
+		return rep, fmt.Errorf("restore to %s: the vault is in place and checks, but its coworkers' access on the engine was not made (connect as its administrator and share again): %w", name, err)
+	}
+	return rep, nil
 }
 
 // checkedBackup copies the backup at from into a new file in dir and
