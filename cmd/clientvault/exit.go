@@ -72,7 +72,7 @@ func exitCode(err error) int {
 		return exitAmbiguous
 	case errors.Is(err, vault.ErrNoConsent):
 		return exitNoConsent
-	case errors.Is(err, vault.ErrBusy):
+	case errors.Is(err, vault.ErrBusy), errors.Is(err, store.ErrSnapshotGone):
 		return exitBusy
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrNoSpace):
 		return exitEngine
@@ -129,6 +129,8 @@ func defaultHint(err error) string {
 		return "do not trust this vault: run 'clientvault verify' and restore it from a backup"
 	case errors.Is(err, vault.ErrBusy):
 		return "wait for the other clientvault command to finish (on etcd: another computer's), then run this one again"
+	case errors.Is(err, store.ErrSnapshotGone):
+		return "another computer erased, expired or restored records while this command read the vault; nothing was changed: run it again"
 	case errors.Is(err, vault.ErrOwnerUnknown):
 		return "ask the vault's owner for the line 'clientvault staff add' printed for you ('clientvault trust cvowner1…') and run it once"
 	case errors.Is(err, vault.ErrRolledBack):

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/clientvault/clientvault/vault/store"
 )
 
 // TestDiskFullHint: a write refused for room, however deeply wrapped (the
@@ -48,5 +50,17 @@ func TestPermissionDenied(t *testing.T) {
 		if lines := strings.Split(strings.TrimSpace(b.String()), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], "hint: check the file's permissions") {
 			t.Errorf("%v: %q", errno, b.String())
 		}
+	}
+}
+
+// TestSnapshotGone: a read cut short by another computer's compaction of
+// etcd's history is exit 10, with the hint to run it again.
+func TestSnapshotGone(t *testing.T) {
+	err := fmt.Errorf("view: %w", fmt.Errorf("%w: etcdserver: mvcc: required revision has been compacted", store.ErrSnapshotGone))
+	if c := exitCode(err); c != exitBusy {
+		t.Errorf("exit %d, want %d", c, exitBusy)
+	}
+	if h := defaultHint(err); !strings.Contains(h, "run it again") {
+		t.Errorf("hint %q", h)
 	}
 }

@@ -455,8 +455,11 @@ func (tx *etcdTx) failure() error {
 	if tx.err == nil {
 		return nil
 	}
-	if tx.writable && errors.Is(tx.err, rpctypes.ErrCompacted) {
-		return errStale
+	if errors.Is(tx.err, rpctypes.ErrCompacted) || errors.Is(rpctypes.Error(tx.err), rpctypes.ErrCompacted) {
+		if tx.writable {
+			return errStale
+		}
+		return fmt.Errorf("%w: %w", ErrSnapshotGone, tx.err)
 	}
 	return etcdErr(tx.err)
 }

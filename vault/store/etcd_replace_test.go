@@ -189,3 +189,47 @@ func TestEtcdReplaceAfterACommit(t *testing.T) {
 		t.Errorf("after the Update: %q, want %q", got, want)
 	}
 }
+
+// TestEtcdReadDuringCompaction: a View whose revision another computer
+// compacts away while it reads fails with ErrSnapshotGone, nothing read
+// from a later revision; an Update in the same case runs again on the
+// present, and commits.
+func TestEtcdReadDuringCompaction(t *testing.T) {
+	s := etcdtest.Start(t)
+	e, _ := store.NewEtcd(s.Client, "salon/", store.EtcdOptions{})
+	other, _ := store.NewEtcd(s.NewClient(t, "", ""), "salon/", store.EtcdOptions{})
+	putAll(t, e, "records", "1", "one", "2", "two")
+	compactMeanwhile := func() {
+		putAll(t, other, "records", "2", "two again")
+		if err := other.Compact(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := e.View(func(tx store.Tx) error {
+		b := tx.Bucket([]byte("records"))
+		b.Get([]byte("1"))
+		compactMeanwhile()
+		if v := b.Get([]byte("2")); v != nil {
+			t.Errorf("a read after the compaction answered %q", v)
+		}
+		return nil
+	})
+	if !errors.Is(err, store.ErrSnapshotGone) {
+		t.Errorf("a View whose snapshot was compacted: %v, want ErrSnapshotGone", err)
+	}
+	runs := 0
+	err = e.Update(func(tx store.Tx) error {
+		runs++
+		b := tx.Bucket([]byte("records"))
+		if runs == 1 {
+			compactMeanwhile()
+		}
+		return b.Put([]byte("3"), append([]byte("after "), b.Get([]byte("2"))...))
+	})
+	if err != nil || runs != 2 {
+		t.Errorf("an Update whose snapshot was compacted: %v after %d runs, want success after 2", err, runs)
+	}
+	if got := contentOf(t, e); !slices.Contains(got, "records/3=after two again") {
+		t.Errorf("after the Update: %q", got)
+	}
+}

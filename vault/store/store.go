@@ -179,4 +179,9 @@ var (
 	// ErrAccessDenied is returned when the engine refuses the caller the
 	// keys asked for (etcd's role-based access control).
 	ErrAccessDenied = errors.New("store: the engine refused access")
+	// ErrSnapshotGone is returned by a View whose snapshot another
+	// computer's compaction removed while it was read (an Update is run
+	// again on a new one instead). Nothing was written; the same View
+	// again reads the present.
+	ErrSnapshotGone = errors.New("store: another computer compacted the engine's history while this read it")
 )
