@@ -557,8 +557,9 @@ const prefetchRatio = 16
 // hold about all of both trees: they are read only while the vault has
 // taken at most prefetchRatio times as many slots as there are records to
 // publish, as in the first batches of a staged add (eagerPublish), so that
-// what is read is at most that many times what is written. publishStaged
-// reads its own ranges.
+// what is read is at most that many times what is written. Otherwise the
+// keys are inserted unread, on an engine that can (store.Inserter), or read
+// one by one. publishStaged reads its own ranges.
 func prefetchPublish(tx *txn, recs []publishedRecord, keys [][]byte) error {
 	if len(recs) == 0 || tx.Bucket(bucketRecords).Sequence() > prefetchRatio*uint64(len(recs)) {
 		return nil

@@ -76,7 +76,8 @@ func (w *bulk) publishStaged() error {
 				return err
 			}
 			// On etcd, each bucket's keys in the part's range in one
-			// request, not one per key (the state root reads old values).
+			// request, not one per key (the state root reads old values),
+			// and none inserted without that read (putIDs).
 			if i > 0 {
 				if err := tx.Bucket(bucketIDs).prefetch(recs[0].id[:], append(clone(recs[i-1].id[:]), 0)); err != nil {
 					return err
@@ -108,11 +109,12 @@ func putIDs(tx *txn, recs []publishedRecord) error {
 	ids := tx.Bucket(bucketIDs)
 	ids.appendInOrder()
 	for _, r := range recs {
-		if ids.Get(r.id[:]) != nil {
-			return recordErr(r.id, errors.New("ID already in use"))
-		}
-		if err := ids.Put(r.id[:], seqKey(r.slot)); err != nil {
+		taken, err := ids.insert(r.id[:], seqKey(r.slot))
+		if err != nil {
 			return err
+		}
+		if taken {
+			return recordErr(r.id, errors.New("ID already in use"))
 		}
 	}
 	return nil
@@ -123,8 +125,14 @@ func putIndexKeys(tx *txn, keys [][]byte) error {
 	idx := tx.Bucket(bucketIndex)
 	idx.appendInOrder()
 	for _, k := range keys {
-		if err := idx.Put(k, []byte{}); err != nil {
+		// The key ends with a new record's ID, which putIDs found free:
+		// it is new too.
+		taken, err := idx.insert(k, []byte{})
+		if err != nil {
 			return err
+		}
+		if taken {
+			return recordErr(ID(k[tagLen:]), errors.New("index entry already in use"))
 		}
 	}
 	return nil

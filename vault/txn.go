@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -271,6 +272,39 @@ func (b *bucket) prefetch(from, to []byte) error {
 		return p.Prefetch(from, to)
 	}
 	return nil
+}
+
+// prefetchKeys reads keys into the transaction in as few requests as the
+// engine takes, on an engine where each Get is a request and that reads
+// many scattered keys at once (store.KeyPrefetcher): for a bulk write, before
+// it writes keys spread all over the bucket.
+func (b *bucket) prefetchKeys(keys [][]byte) error {
+	if p, ok := b.Bucket.(store.KeyPrefetcher); ok && len(keys) > 0 {
+		return p.PrefetchKeys(keys)
+	}
+	return nil
+}
+
+// insert puts key, which the vault holds to be new (a new random ID's), and
+// reports taken, writing nothing, if the bucket has it. On an engine that
+// inserts without reading (store.Inserter), a key it does not know to be
+// there is put as new with no request: if it is there, the commit fails
+// with store.ErrKeyExists. The old value is then none, for the state root.
+func (b *bucket) insert(key, value []byte) (taken bool, err error) {
+	in, ok := b.Bucket.(store.Inserter)
+	if !ok || b.gi >= 0 {
+		if b.Get(key) != nil {
+			return true, nil
+		}
+		return false, b.Put(key, value)
+	}
+	if err := in.Insert(key, value); err != nil {
+		if errors.Is(err, store.ErrKeyExists) {
+			return true, nil
+		}
+		return false, err
+	}
+	return false, b.tx.track(b.name, key, nil, value)
 }
 
 // perTxn is how many items of ops keys and about size bytes each one
