@@ -196,6 +196,19 @@ func (b *bucket) prefixCursor(prefix []byte) *cursor {
 	return c
 }
 
+// rangeCursor returns a cursor over the keys of the bucket in [from, to)
+// (nil: from the first, to the last), which sees and reads no other key
+// (store.RangeCursor): on etcd, a cursor over the whole bucket that its
+// caller leaves at to has streamed on past it. Over a guarded bucket it
+// checks the shards from that of from on.
+func (b *bucket) rangeCursor(from, to []byte) *cursor {
+	c := &cursor{c: store.RangeCursor(b.Bucket, from, to), b: b, last: shardCount - 1}
+	if len(from) > 0 {
+		c.first = int(from[0])
+	}
+	return c
+}
+
 // cursor is the engine's cursor, which the vault never deletes through. Over a guarded bucket, it checks
 // every shard it moves into or over, before returning a key from it.
 type cursor struct {
