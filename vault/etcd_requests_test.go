@@ -66,6 +66,51 @@ func TestEtcdExpireRequests(t *testing.T) {
 	}
 }
 
+// TestEtcdStagedAddDefaultLimits: a staged add on a server with etcd's
+// default limits (128 operations a request) writes its batches, larger once
+// the vault is past eagerPublish, and publishes the rest in parts cut to
+// the limits (publishEnds): every record is there and found, and the vault
+// verifies.
+func TestEtcdStagedAddDefaultLimits(t *testing.T) {
+	defer func(n uint64) { eagerPublish = n }(eagerPublish)
+	eagerPublish = 100
+	s := etcdtest.Start(t)
+	cli := s.NewClient(t, "", "")
+	e, err := store.NewEtcd(cli, "v/", store.EtcdOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, _ := age.GenerateX25519Identity()
+	if err := CreateIn(e, "etcd", CreateOptions{Owner: []age.Recipient{owner.Recipient()}, Now: testClock}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := OpenEngine(e, "etcd", Options{Now: testClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.Unlock(owner); err != nil {
+		t.Fatal(err)
+	}
+	const n = 700
+	recs, _ := benchRecords(0, n)
+	ids, err := v.Add(context.Background(), source(recs), AddOptions{})
+	if err != nil || len(ids) != n {
+		t.Fatalf("add: %v, %d records", err, len(ids))
+	}
+	for _, i := range []int{0, n / 2, n - 1} {
+		for _, ref := range []string{ids[i].String(), recs[i].Name} {
+			if s, err := v.View(ref); err != nil || s.Record == nil {
+				t.Errorf("view of record %d by %s: %v", i, ref[:2], err)
+			}
+		}
+	}
+	rep, err := v.Verify()
+	if err != nil || !rep.OK() || rep.Records != n {
+		t.Fatalf("verify: %v, %d records, problems %v", err, rep.Records, rep.Problems)
+	}
+}
+
 // countedEtcdVault returns a new vault, unlocked, on an etcd server of its
 // own, whose requests kv counts.
 func countedEtcdVault(t *testing.T, retention consent.Policy, now func() time.Time) (*Vault, *countKV) {
