@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/clientvault/clientvault/records"
@@ -131,6 +132,14 @@ type bulk struct {
 	// batch, their random keys would rewrite most of those buckets' pages
 	// at every commit, and the freed pages would stay in the file.
 	published []publishedRecord
+	// later is the batch size, on an engine with limits (etcd), once the
+	// committer has found the vault past eagerPublish (past): its batches
+	// publish nothing then, and hold more records within the same limits.
+	// eagerMax is the most records a batch publishes in its own
+	// transaction: a batch made larger before the committer found the vault
+	// past eagerPublish is published later, with the others.
+	later, eagerMax int
+	past            atomic.Bool
 }
 
 func (v *Vault) newBulk(o AddOptions) *bulk {
@@ -139,14 +148,18 @@ func (v *Vault) newBulk(o AddOptions) *bulk {
 	}
 	// A record's entry, expiry row and directory row, and their ID map and
 	// index entries when published in the same transaction: 6 keys and
-	// about 2 KB for a record of 1 KB of JSON (4 KB budgeted).
+	// about 2 KB for a record of 1 KB of JSON (4 KB budgeted). Once the
+	// vault is past eagerPublish, a batch writes the first three alone, and
+	// may hold twice as many records.
+	var later int
 	if n := v.perTxn(6, 4<<10); n > 0 {
+		later = min(o.BatchSize, v.perTxn(3, 4<<10))
 		o.BatchSize = min(o.BatchSize, n)
 	}
 	if o.Action == "" {
 		o.Action = ActionAdd
 	}
-	return &bulk{v: v, o: o, stage: newStage()}
+	return &bulk{v: v, o: o, stage: newStage(), later: later, eagerMax: o.BatchSize}
 }
 
 // newStage returns a random non-zero stage number.
@@ -163,7 +176,7 @@ func (w *bulk) put(s *sealed) error {
 	if w.failed != nil {
 		return w.failed
 	}
-	if len(w.batch) >= w.o.BatchSize {
+	if len(w.batch) >= w.batchSize() {
 		if err := w.send(); err != nil {
 			return err
 		}
@@ -171,6 +184,14 @@ func (w *bulk) put(s *sealed) error {
 	w.ids = append(w.ids, s.entry.ID)
 	w.batch = append(w.batch, s)
 	return nil
+}
+
+// batchSize is how many records the next batch holds.
+func (w *bulk) batchSize() int {
+	if w.later > 0 && w.past.Load() {
+		return max(w.o.BatchSize, w.later)
+	}
+	return w.o.BatchSize
 }
 
 // send hands the full batch to the committer, starting it with the first
@@ -188,7 +209,7 @@ func (w *bulk) send() error {
 		w.doneRead, w.failed = true, err
 		return err
 	}
-	w.batch = make([]*sealed, 0, w.o.BatchSize)
+	w.batch = make([]*sealed, 0, w.batchSize())
 	return nil
 }
 
@@ -215,6 +236,10 @@ func (w *bulk) committer() {
 				return err
 			}
 			if tx.Bucket(bucketRecords).Sequence() > eagerPublish {
+				w.past.Store(true)
+				return nil
+			}
+			if len(w.published) > w.eagerMax {
 				return nil
 			}
 			published = true
@@ -557,8 +582,9 @@ const prefetchRatio = 16
 // hold about all of both trees: they are read only while the vault has
 // taken at most prefetchRatio times as many slots as there are records to
 // publish, as in the first batches of a staged add (eagerPublish), so that
-// what is read is at most that many times what is written. publishStaged
-// reads its own ranges.
+// what is read is at most that many times what is written. Otherwise the
+// keys are inserted unread, on an engine that can (store.Inserter), or read
+// one by one. publishStaged reads its own ranges.
 func prefetchPublish(tx *txn, recs []publishedRecord, keys [][]byte) error {
 	if len(recs) == 0 || tx.Bucket(bucketRecords).Sequence() > prefetchRatio*uint64(len(recs)) {
 		return nil

@@ -128,6 +128,11 @@ func (v *Vault) rewriteRemote(drop doomed, after func(tx *txn) error) error {
 					return err
 				}
 			}
+			// Each delete reads the old value (the state root): on etcd,
+			// each bucket's keys in a few requests, not one each.
+			if err := prefetchDoomed(tx, keys[:n]); err != nil {
+				return err
+			}
 			for _, k := range keys[:n] {
 				if b := tx.Bucket(k.bucket); b != nil {
 					if err := b.Delete(k.key); err != nil {
@@ -148,6 +153,28 @@ func (v *Vault) rewriteRemote(drop doomed, after func(tx *txn) error) error {
 		}
 	}
 	return v.update(func(tx *txn) error { return tx.Bucket(bucketMeta).Delete(keyCompactPending) })
+}
+
+// prefetchDoomed reads into tx the keys that go, which are sorted by
+// bucket, bucket by bucket (bucket.prefetchKeys).
+func prefetchDoomed(tx *txn, keys []doomedKey) error {
+	for len(keys) > 0 {
+		n := 1
+		for n < len(keys) && bytes.Equal(keys[n].bucket, keys[0].bucket) {
+			n++
+		}
+		if b := tx.Bucket(keys[0].bucket); b != nil {
+			ks := make([][]byte, n)
+			for i := range n {
+				ks[i] = keys[i].key
+			}
+			if err := b.prefetchKeys(ks); err != nil {
+				return err
+			}
+		}
+		keys = keys[n:]
+	}
+	return nil
 }
 
 // rewrite writes the vault's live data into a new file, without what drop

@@ -211,6 +211,14 @@ func (v *Vault) scanDue(tx *txn, today records.Date) (due, held, stale []ID, n i
 		checks = append(checks, check{id, slot, s, trusted})
 	}
 	recs := tx.Bucket(bucketRecords)
+	// On etcd, the entries in a few requests, not one each.
+	slots := make([][]byte, len(checks))
+	for i, ch := range checks {
+		slots[i] = ch.slot
+	}
+	if err := recs.prefetchKeys(slots); err != nil {
+		return nil, nil, nil, 0, err
+	}
 	for _, ch := range checks {
 		raw := recs.Get(ch.slot)
 		if raw == nil {
@@ -284,6 +292,14 @@ func doomedBy(tx *txn, ids []ID) (doomed, error) {
 	}
 	gone := make(map[ID]bool, len(ids))
 	idb := tx.Bucket(bucketIDs)
+	// On etcd, the mappings in a few requests, not one each.
+	idKeys := make([][]byte, len(ids))
+	for i := range ids {
+		idKeys[i] = ids[i][:]
+	}
+	if err := idb.prefetchKeys(idKeys); err != nil {
+		return nil, err
+	}
 	for _, id := range ids {
 		slot := idb.Get(id[:])
 		if slot == nil {
@@ -306,9 +322,31 @@ func doomedBy(tx *txn, ids []ID) (doomed, error) {
 	if err != nil {
 		return nil, err
 	}
+	// What recordBuckets keep under an ID starts with it, in binary or in
+	// hex. For many records, each bucket is walked once: a lookup of each
+	// prefix is a request on etcd, two for each record and bucket.
+	var prefixes map[string]bool
+	if len(ids) > walkRecordBuckets {
+		prefixes = make(map[string]bool, 2*len(ids))
+		for _, id := range ids {
+			prefixes[string(id[:])], prefixes[id.String()] = true, true
+		}
+	}
 	for _, name := range recordBuckets {
 		b := tx.Bucket(name)
 		if b == nil {
+			continue
+		}
+		if prefixes != nil {
+			err := b.ForEach(func(k, _ []byte) error {
+				if len(k) >= len(ID{}) && prefixes[string(k[:len(ID{})])] || len(k) >= 2*len(ID{}) && prefixes[string(k[:2*len(ID{})])] {
+					add(name, k)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
 		for _, id := range ids {
@@ -322,6 +360,10 @@ func doomedBy(tx *txn, ids []ID) (doomed, error) {
 	}
 	return d, nil
 }
+
+// walkRecordBuckets is how many records doomedBy looks up one by one in
+// each of recordBuckets; for more, it walks each bucket once.
+const walkRecordBuckets = 64
 
 // has reports whether the key k of the bucket at path goes.
 func (d doomed) has(path [][]byte, k []byte) bool {

@@ -124,7 +124,7 @@ func buildExpireVault(b *testing.B, n, dueEvery int) *retainFixture {
 // addExpireRecords adds to v n records of about 1 KB, every dueEvery-th one
 // past its retention in a vault whose policy keeps records 3 years and
 // whose clock says 1 March 2015 (newRetainFixture's).
-func addExpireRecords(b *testing.B, v *Vault, n, dueEvery int) {
+func addExpireRecords(b testing.TB, v *Vault, n, dueEvery int) {
 	notes := strings.Repeat("prefers afternoons; sensitive skin. ", 22) // a ~1 KB record
 	i := 0
 	_, err := v.Add(context.Background(), func() (*records.Record, error) {

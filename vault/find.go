@@ -187,13 +187,13 @@ func (v *Vault) eachClient(parts int, match func(*clientRow) bool, fn func(part 
 		if !directoryReady(tx) {
 			return ErrNoDirectory
 		}
-		c := tx.Bucket(bucketDirectory).Cursor()
-		if k, _ := c.First(); len(k) == 8 {
+		if k, _ := tx.Bucket(bucketDirectory).Cursor().First(); len(k) == 8 {
 			first = binary.BigEndian.Uint64(k)
 		}
-		if k, _ := c.Last(); len(k) == 8 {
-			last = binary.BigEndian.Uint64(k)
-		}
+		// The rows are keyed by slot: none is past the last slot taken.
+		// (A cursor's Last on etcd has the member read every key of the
+		// bucket: etcd has no reverse range.)
+		last = max(tx.Bucket(bucketRecords).Sequence(), first)
 		return nil
 	})
 	if err != nil {
@@ -238,11 +238,10 @@ func (v *Vault) eachClientIn(part int, from, to []byte, match func(*clientRow) b
 		ids := tx.Bucket(bucketIDs)
 		o := v.keys.newDirOpener()
 		var r clientRow
-		c := dir.Cursor()
+		// Bounded by the part: on etcd, a cursor over the whole bucket
+		// streams on past to, into the next part's rows.
+		c := dir.rangeCursor(from, to)
 		k, val := c.First()
-		if from != nil {
-			k, val = c.Seek(from)
-		}
 		tampered := func(k, val []byte) error {
 			if len(val) >= dirHeadLen {
 				return recordErr(ID(val[1:9]), fmt.Errorf("directory entry: %w", ErrTampered))

@@ -46,7 +46,6 @@ func (w *bulk) publishStaged() error {
 	if len(w.published) == 0 {
 		return nil
 	}
-	parts := w.publishParts(0)
 	recs := w.published
 	slices.SortFunc(recs, func(a, b publishedRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
 	keys := make([][]byte, 0, 2*len(recs))
@@ -56,10 +55,10 @@ func (w *bulk) publishStaged() error {
 		}
 	}
 	slices.SortFunc(keys, bytes.Compare)
-	for part := range parts {
+	ends := w.publishEnds(recs, keys)
+	for part, end := range ends {
 		// Keys whose first two bytes are below end go in this part.
-		end := uint32((part + 1) << 16 / parts)
-		below := func(k []byte) bool { return part == parts-1 || uint32(binary.BigEndian.Uint16(k)) < end }
+		below := func(k []byte) bool { return part == len(ends)-1 || prefix16(k) < end }
 		i := 0
 		for i < len(recs) && below(recs[i].id[:]) {
 			i++
@@ -76,7 +75,8 @@ func (w *bulk) publishStaged() error {
 				return err
 			}
 			// On etcd, each bucket's keys in the part's range in one
-			// request, not one per key (the state root reads old values).
+			// request, not one per key (the state root reads old values),
+			// and none inserted without that read (putIDs).
 			if i > 0 {
 				if err := tx.Bucket(bucketIDs).prefetch(recs[0].id[:], append(clone(recs[i-1].id[:]), 0)); err != nil {
 					return err
@@ -103,16 +103,64 @@ func (w *bulk) publishStaged() error {
 	return nil
 }
 
+// publishEnds returns where each of publishStaged's parts ends, in the
+// first two bytes of the keys (the last part takes the rest): recs and keys
+// are sorted. A file's parts split the range evenly, publishParts of them.
+// On an engine with limits (etcd), whose transactions rewrite no pages, the
+// parts are cut where the next range of keys with the same first two bytes
+// would put more keys in one transaction than it may hold: as few
+// transactions as the limits allow, where even ranges, kept within the
+// limits whatever their unevenness, held half as many keys.
+func (w *bulk) publishEnds(recs []publishedRecord, keys [][]byte) []uint32 {
+	n := w.v.perTxn(1, 43) // an ID map or an index entry: 8 + 8 or 40 + 0 bytes
+	if n == 0 {
+		parts := w.publishParts(0)
+		ends := make([]uint32, parts)
+		for part := range parts {
+			ends[part] = uint32((part + 1) << 16 / parts)
+		}
+		return ends
+	}
+	var ends []uint32
+	i, j, in := 0, 0, 0
+	for i < len(recs) || j < len(keys) {
+		p := uint32(1 << 16)
+		if i < len(recs) {
+			p = prefix16(recs[i].id[:])
+		}
+		if j < len(keys) {
+			p = min(p, prefix16(keys[j]))
+		}
+		c := 0
+		for ; i < len(recs) && prefix16(recs[i].id[:]) == p; i++ {
+			c++
+		}
+		for ; j < len(keys) && prefix16(keys[j]) == p; j++ {
+			c++
+		}
+		if in > 0 && in+c > n {
+			ends = append(ends, p)
+			in = 0
+		}
+		in += c
+	}
+	return append(ends, 1<<16)
+}
+
+// prefix16 is the first two bytes of k, big-endian.
+func prefix16(k []byte) uint32 { return uint32(binary.BigEndian.Uint16(k)) }
+
 // putIDs maps each record's ID to its slot; recs are in ID order.
 func putIDs(tx *txn, recs []publishedRecord) error {
 	ids := tx.Bucket(bucketIDs)
 	ids.appendInOrder()
 	for _, r := range recs {
-		if ids.Get(r.id[:]) != nil {
-			return recordErr(r.id, errors.New("ID already in use"))
-		}
-		if err := ids.Put(r.id[:], seqKey(r.slot)); err != nil {
+		taken, err := ids.insert(r.id[:], seqKey(r.slot))
+		if err != nil {
 			return err
+		}
+		if taken {
+			return recordErr(r.id, errors.New("ID already in use"))
 		}
 	}
 	return nil
@@ -123,8 +171,14 @@ func putIndexKeys(tx *txn, keys [][]byte) error {
 	idx := tx.Bucket(bucketIndex)
 	idx.appendInOrder()
 	for _, k := range keys {
-		if err := idx.Put(k, []byte{}); err != nil {
+		// The key ends with a new record's ID, which putIDs found free:
+		// it is new too.
+		taken, err := idx.insert(k, []byte{})
+		if err != nil {
 			return err
+		}
+		if taken {
+			return recordErr(ID(k[tagLen:]), errors.New("index entry already in use"))
 		}
 	}
 	return nil

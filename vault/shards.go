@@ -133,33 +133,12 @@ func (t *txn) commitShards() error {
 // mismatch is recorded in t.err, which ends the transaction with
 // ErrTampered.
 func (t *txn) checkShard(b *bucket, key []byte) {
-	v := t.v
-	gi := b.gi
-	if gi < 0 || v.keys == nil || t.unguarded || v.hooks.noStateRoot {
-		return
-	}
 	s := shardOf(key)
-	seen := t.rooted[string(b.name)]
-	if seen == nil {
-		seen = map[byte]bool{}
-		t.rooted[string(b.name)] = seen
-	}
-	if seen[s] {
+	seen, roots := t.toCheck(b, func(seen map[byte]bool) bool { return !seen[s] })
+	if roots == nil {
 		return
 	}
-	st, err := t.state()
-	if err != nil {
-		t.fail(err)
-		return
-	}
-	if st.legacy {
-		return
-	}
-	roots, err := t.shards(gi)
-	if err != nil {
-		t.fail(err)
-		return
-	}
+	v := t.v
 	var root [macLen]byte
 	// The shard's keys alone: on etcd, a cursor over the bucket streams
 	// the keys after them ahead.
@@ -169,23 +148,86 @@ func (t *txn) checkShard(b *bucket, key []byte) {
 			xorInto(&root, v.keys.element(b.name, k, val))
 		}
 	}
+	if t.shardMatches(b, s, root, roots) {
+		seen[s] = true
+	}
+}
+
+// toCheck returns the shards of the guarded bucket b that this transaction
+// checked already, and the shard roots to check others against; nil roots
+// when there is nothing to check: b is not guarded, the vault keeps no
+// roots, or need, given the shards seen, says no check is needed.
+func (t *txn) toCheck(b *bucket, need func(seen map[byte]bool) bool) (map[byte]bool, *shardRoots) {
+	v := t.v
+	if b.gi < 0 || v.keys == nil || t.unguarded || v.hooks.noStateRoot {
+		return nil, nil
+	}
+	seen := t.rooted[string(b.name)]
+	if seen == nil {
+		seen = map[byte]bool{}
+		t.rooted[string(b.name)] = seen
+	}
+	if !need(seen) {
+		return nil, nil
+	}
+	st, err := t.state()
+	if err != nil {
+		t.fail(err)
+		return nil, nil
+	}
+	if st.legacy {
+		return nil, nil
+	}
+	roots, err := t.shards(b.gi)
+	if err != nil {
+		t.fail(err)
+		return nil, nil
+	}
+	return seen, roots
+}
+
+// shardMatches reports whether root, computed from what shard s of the
+// guarded bucket b holds, is the shard's root in roots; if not, it records
+// the mismatch in t.err.
+func (t *txn) shardMatches(b *bucket, s byte, root [macLen]byte, roots *shardRoots) bool {
 	if root != roots[s] && bytes.Equal(b.name, bucketShares) {
 		// Shares the engine deleted at their time (lapsing.go).
-		lapsed := v.lapsedInShard(t, s)
+		lapsed := t.v.lapsedInShard(t, s)
 		xorInto(&root, lapsed[:])
 	}
 	if root != roots[s] {
 		t.fail(fmt.Errorf("%s: %w", stateMismatch(b.name), ErrTampered))
-		return
+		return false
 	}
-	seen[s] = true
+	return true
 }
 
 // checkAllShards checks every shard of a guarded bucket, for a read of all
 // of it (ForEach, a cursor from the first key).
+//
+// The shards not checked yet are checked from one walk of the bucket: on
+// etcd, each shard read on its own is a request, 256 for a bucket that may
+// hold nothing.
 func (t *txn) checkAllShards(b *bucket) {
+	seen, roots := t.toCheck(b, func(seen map[byte]bool) bool { return len(seen) < shardCount })
+	if roots == nil {
+		return
+	}
+	v := t.v
+	var got [shardCount][macLen]byte
+	c := b.Bucket.Cursor()
+	for k, val := c.First(); k != nil; k, val = c.Next() {
+		if s := shardOf(k); !seen[s] && len(k) > 0 && val != nil {
+			xorInto(&got[s], v.keys.element(b.name, k, val))
+		}
+	}
 	for i := range shardCount {
-		t.checkShard(b, []byte{byte(i)})
+		if s := byte(i); !seen[s] {
+			if !t.shardMatches(b, s, got[s], roots) {
+				return
+			}
+			seen[s] = true
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"time"
 
@@ -209,6 +210,19 @@ func (b *bucket) prefixCursor(prefix []byte) *cursor {
 	return c
 }
 
+// rangeCursor returns a cursor over the keys of the bucket in [from, to)
+// (nil: from the first, to the last), which sees and reads no other key
+// (store.RangeCursor): on etcd, a cursor over the whole bucket that its
+// caller leaves at to has streamed on past it. Over a guarded bucket it
+// checks the shards from that of from on.
+func (b *bucket) rangeCursor(from, to []byte) *cursor {
+	c := &cursor{c: store.RangeCursor(b.Bucket, from, to), b: b, last: shardCount - 1}
+	if len(from) > 0 {
+		c.first = int(from[0])
+	}
+	return c
+}
+
 // cursor is the engine's cursor, which the vault never deletes through. Over a guarded bucket, it checks
 // every shard it moves into or over, before returning a key from it.
 type cursor struct {
@@ -285,6 +299,39 @@ func (b *bucket) prefetch(from, to []byte) error {
 		return p.Prefetch(from, to)
 	}
 	return nil
+}
+
+// prefetchKeys reads keys into the transaction in as few requests as the
+// engine takes, on an engine where each Get is a request and that reads
+// many scattered keys at once (store.KeyPrefetcher): for a bulk write, before
+// it writes keys spread all over the bucket.
+func (b *bucket) prefetchKeys(keys [][]byte) error {
+	if p, ok := b.Bucket.(store.KeyPrefetcher); ok && len(keys) > 0 {
+		return p.PrefetchKeys(keys)
+	}
+	return nil
+}
+
+// insert puts key, which the vault holds to be new (a new random ID's), and
+// reports taken, writing nothing, if the bucket has it. On an engine that
+// inserts without reading (store.Inserter), a key it does not know to be
+// there is put as new with no request: if it is there, the commit fails
+// with store.ErrKeyExists. The old value is then none, for the state root.
+func (b *bucket) insert(key, value []byte) (taken bool, err error) {
+	in, ok := b.Bucket.(store.Inserter)
+	if !ok || b.gi >= 0 {
+		if b.Get(key) != nil {
+			return true, nil
+		}
+		return false, b.Put(key, value)
+	}
+	if err := in.Insert(key, value); err != nil {
+		if errors.Is(err, store.ErrKeyExists) {
+			return true, nil
+		}
+		return false, err
+	}
+	return false, b.tx.track(b.name, key, nil, value)
 }
 
 // perTxn is how many items of ops keys and about size bytes each one

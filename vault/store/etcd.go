@@ -432,6 +432,10 @@ type etcdBucket struct {
 	// order is their keys in order.
 	writes map[string]write
 	order  []string
+	// inserted are the keys put by Insert that the transaction does not
+	// know are absent from the snapshot: the commit requires each to be
+	// absent (a compare), where a Put would have read it first.
+	inserted map[string]bool
 }
 
 type write struct {
@@ -537,7 +541,7 @@ func (tx *etcdTx) DeleteBucket(name []byte) error {
 		return ErrBucketNotFound
 	}
 	b.exists, b.wiped, b.markerDirty, b.seq = false, b.inBase, false, 0
-	b.cache, b.known, b.writes, b.order = nil, nil, nil, nil
+	b.cache, b.known, b.writes, b.order, b.inserted = nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -648,6 +652,95 @@ func (b *etcdBucket) Prefetch(from, to []byte) error {
 	return nil
 }
 
+// PrefetchKeys reads the snapshot's values of keys (store.KeyPrefetcher):
+// those the transaction has not read or written yet, in etcd transactions
+// of point reads at the snapshot's revision, as many a request as the
+// server takes. A key that is not there is remembered as not there.
+func (b *etcdBucket) PrefetchKeys(keys [][]byte) error {
+	tx := b.tx
+	tx.mu.Lock()
+	var need [][]byte
+	if b.base() {
+		for _, k := range keys {
+			if _, ok := b.writes[string(k)]; ok || len(k) == 0 || b.absent(string(k)) {
+				continue
+			}
+			if _, ok := b.cache[string(k)]; ok {
+				continue
+			}
+			need = append(need, k)
+		}
+	}
+	tx.mu.Unlock()
+	for len(need) > 0 {
+		// Within the server's limits on a request: its operations, and
+		// its bytes (a read's framing is about that of a put).
+		n, size := 0, txnOverhead
+		for n < len(need) && n < tx.e.o.MaxTxnOps {
+			size += opOverhead + len(b.prefix) + len(need[n])
+			if n > 0 && size > tx.e.o.MaxRequestBytes {
+				break
+			}
+			n++
+		}
+		chunk := need[:n]
+		need = need[n:]
+		values, err := tx.readKeys(b.prefix, chunk)
+		if err != nil {
+			tx.fail(err)
+			return etcdErr(err)
+		}
+		tx.mu.Lock()
+		if b.cache == nil {
+			b.cache = make(map[string][]byte, len(chunk))
+		}
+		for i, k := range chunk {
+			if _, ok := b.cache[string(k)]; !ok {
+				b.cache[string(k)] = values[i]
+			}
+		}
+		tx.mu.Unlock()
+	}
+	return nil
+}
+
+// readKeys reads the values of the keys prefix+k, each of keys, at the
+// transaction's revision in one etcd transaction of reads (nil for a key
+// that is not there), from any member that has the revision, or through
+// the leader.
+func (tx *etcdTx) readKeys(prefix string, keys [][]byte) ([][]byte, error) {
+	ctx, cancel := tx.e.ctx()
+	defer cancel()
+	read := func(opts ...clientv3.OpOption) (*clientv3.TxnResponse, error) {
+		ops := make([]clientv3.Op, len(keys))
+		for i, k := range keys {
+			ops[i] = clientv3.OpGet(prefix+string(k), append(opts, clientv3.WithRev(tx.rev))...)
+		}
+		return tx.e.cli.Txn(ctx).Then(ops...).Commit()
+	}
+	resp, err := read(clientv3.WithSerializable())
+	if errors.Is(err, rpctypes.ErrFutureRev) {
+		resp, err = read()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.Responses) != len(keys) {
+		return nil, fmt.Errorf("store: etcd: %d answers to %d reads", len(resp.Responses), len(keys))
+	}
+	values := make([][]byte, len(keys))
+	for i, r := range resp.Responses {
+		rr := r.GetResponseRange()
+		if rr == nil {
+			return nil, errors.New("store: etcd: a read answered as something else")
+		}
+		if len(rr.Kvs) > 0 {
+			values[i] = nonNil(rr.Kvs[0].Value)
+		}
+	}
+	return values, nil
+}
+
 // nonNil is v, or an empty value for nil: etcd hands an empty value back as
 // nil.
 func nonNil(v []byte) []byte {
@@ -684,6 +777,49 @@ func (b *etcdBucket) write(key, value []byte) error {
 		b.order = slices.Insert(b.order, i, string(key))
 	}
 	b.writes[string(key)] = write{key: key, value: value}
+	return nil
+}
+
+// Insert puts key, which must not be in the bucket (store.Inserter). If the
+// transaction does not know whether the snapshot has it, it does not read
+// it: the commit requires that etcd have no such key, and fails with
+// ErrKeyExists (writing nothing) if it has. With the compare of the commit
+// counter, that is the key's absence from the snapshot.
+func (b *etcdBucket) Insert(key, value []byte) error {
+	if len(key) == 0 {
+		return ErrKeyRequired
+	}
+	tx := b.tx
+	if !tx.writable {
+		return ErrTxNotWritable
+	}
+	tx.mu.Lock()
+	unknown := false
+	if w, ok := b.writes[string(key)]; ok {
+		if w.value != nil {
+			tx.mu.Unlock()
+			return ErrKeyExists
+		}
+		// Deleted in the transaction: not there when it commits.
+	} else if b.base() {
+		if v, ok := b.cache[string(key)]; ok && v != nil {
+			tx.mu.Unlock()
+			return ErrKeyExists
+		}
+		unknown = !b.absent(string(key))
+	}
+	tx.mu.Unlock()
+	if err := b.write(key, nonNil(value)); err != nil {
+		return err
+	}
+	if unknown {
+		tx.mu.Lock()
+		if b.inserted == nil {
+			b.inserted = make(map[string]bool)
+		}
+		b.inserted[string(key)] = true
+		tx.mu.Unlock()
+	}
 	return nil
 }
 
@@ -770,6 +906,12 @@ func (b *etcdBucket) Cursor() Cursor { return b.PrefixCursor(nil) }
 // start with prefix: a role allowed to read that range (KeyRange) walks it.
 func (b *etcdBucket) PrefixCursor(prefix []byte) Cursor {
 	return &etcdCursor{b: b, lo: prefix, hi: prefixEnd(prefix), next: min(firstPage, b.tx.e.o.PageSize)}
+}
+
+// RangeCursor returns a cursor that sees and reads only the keys in
+// [from, to) (store.RangeCursor).
+func (b *etcdBucket) RangeCursor(from, to []byte) Cursor {
+	return &etcdCursor{b: b, lo: from, hi: to, next: min(firstPage, b.tx.e.o.PageSize)}
 }
 
 // etcdCursor walks a bucket: the snapshot's keys, read a page at a time, and
@@ -1207,7 +1349,7 @@ func (tx *etcdTx) commit() error {
 	if err != nil {
 		return err
 	}
-	ops, size, keys, keyBytes := tx.ops(leases)
+	ops, inserted, size, keys, keyBytes := tx.ops(leases)
 	if len(ops) == 0 {
 		return nil
 	}
@@ -1218,18 +1360,26 @@ func (tx *etcdTx) commit() error {
 	id := newCommitID()
 	ops = append(ops, clientv3.OpPut(e.counter, id))
 	size += opOverhead + len(e.counter) + len(id) + txnOverhead
-	if len(ops) > e.o.MaxTxnOps || size > e.o.MaxRequestBytes {
+	if len(ops) > e.o.MaxTxnOps || len(inserted) >= e.o.MaxTxnOps || size > e.o.MaxRequestBytes {
 		return fmt.Errorf("%w: %d operations of about %d bytes, where etcd takes %d operations of %d bytes",
 			ErrTooLarge, len(ops), size, e.o.MaxTxnOps, e.o.MaxRequestBytes)
 	}
 	ctx, cancel := e.ctx()
-	resp, err := e.cli.Txn(ctx).If(unchangedSince(e.counter, tx.rev)).Then(ops...).Commit()
+	t := e.cli.Txn(ctx).If(append([]clientv3.Cmp{unchangedSince(e.counter, tx.rev)}, inserted...)...).Then(ops...)
+	if len(inserted) > 0 {
+		// Which compare failed: the counter's, or an inserted key's.
+		t = t.Else(clientv3.OpGet(e.counter, clientv3.WithKeysOnly()))
+	}
+	resp, err := t.Commit()
 	cancel()
 	if err == nil {
-		if !resp.Succeeded {
-			return errStale
+		switch {
+		case resp.Succeeded:
+			return nil
+		case len(inserted) > 0 && !counterMoved(resp, tx.rev):
+			return fmt.Errorf("%w: a transaction of %d keys inserted", ErrKeyExists, len(inserted))
 		}
-		return nil
+		return errStale
 	}
 	err = etcdErr(err)
 	var fence bool
@@ -1262,6 +1412,16 @@ func (tx *etcdTx) commit() error {
 // revision rev (a key that is not there has ModRevision 0).
 func unchangedSince(key string, rev int64) clientv3.Cmp {
 	return clientv3.Compare(clientv3.ModRevision(key), "<", rev+1)
+}
+
+// counterMoved reports whether the commit counter was written after rev, by
+// the Else of a commit that failed: its one read of the counter.
+func counterMoved(resp *clientv3.TxnResponse, rev int64) bool {
+	if len(resp.Responses) != 1 {
+		return true
+	}
+	rr := resp.Responses[0].GetResponseRange()
+	return rr == nil || len(rr.Kvs) > 0 && rr.Kvs[0].ModRevision > rev
 }
 
 // newCommitID returns a value of the commit counter that no other commit
@@ -1343,7 +1503,7 @@ func (tx *etcdTx) grantLeases() (map[time.Time]clientv3.LeaseID, error) {
 	return leases, nil
 }
 
-func (tx *etcdTx) ops(leases map[time.Time]clientv3.LeaseID) (ops []clientv3.Op, size, keys, keyBytes int) {
+func (tx *etcdTx) ops(leases map[time.Time]clientv3.LeaseID) (ops []clientv3.Op, inserted []clientv3.Cmp, size, keys, keyBytes int) {
 	tx.mu.Lock()
 	defer tx.mu.Unlock()
 	add := func(op clientv3.Op, key, end string, value []byte) {
@@ -1352,9 +1512,16 @@ func (tx *etcdTx) ops(leases map[time.Time]clientv3.LeaseID) (ops []clientv3.Op,
 	}
 	del := func(key, end string) { add(clientv3.OpDelete(key, clientv3.WithRange(end)), key, end, nil) }
 	names := make([]string, 0, len(tx.buckets))
-	for name := range tx.buckets {
+	// Sized up front: an Op is some 200 bytes, and the slice of a bulk
+	// write's 8,000 of them grown by appending was a tenth of what an
+	// import on etcd allocated.
+	n, fresh := 1, 0 // and the commit counter
+	for name, b := range tx.buckets {
 		names = append(names, name)
+		n += len(b.order) + 2 // and the marker, or a wiped bucket's range
+		fresh += len(b.inserted)
 	}
+	ops, inserted = make([]clientv3.Op, 0, n), make([]clientv3.Cmp, 0, fresh)
 	slices.Sort(names)
 	for _, name := range names {
 		b := tx.buckets[name]
@@ -1397,9 +1564,16 @@ func (tx *etcdTx) ops(leases map[time.Time]clientv3.LeaseID) (ops []clientv3.Op,
 			case b.base() && !b.absent(k):
 				add(clientv3.OpDelete(b.prefix+k), b.prefix+k, "", nil)
 			}
+			if w.value != nil && b.inserted[k] && !b.wiped {
+				inserted = append(inserted, clientv3.Compare(clientv3.CreateRevision(b.prefix+k), "=", 0))
+				size += opOverhead + len(b.prefix) + len(k)
+				// The compare's bytes are the key's again, and its
+				// framing, which Limits keeps no room for.
+				keyBytes += opOverhead + len(b.prefix) + len(k)
+			}
 		}
 	}
-	return ops, size, keys, keyBytes
+	return ops, inserted, size, keys, keyBytes
 }
 
 // etcdErr maps etcd's errors to the store's, keeping etcd's for the
@@ -1437,7 +1611,11 @@ func etcdErr(err error) error {
 	return fmt.Errorf("%w: %w", kind, err)
 }
 
-var _ Prefetcher = (*etcdBucket)(nil)
+var (
+	_ Prefetcher    = (*etcdBucket)(nil)
+	_ KeyPrefetcher = (*etcdBucket)(nil)
+	_ Inserter      = (*etcdBucket)(nil)
+)
 
 var _ Replacer = (*Etcd)(nil)
 

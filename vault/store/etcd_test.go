@@ -454,6 +454,13 @@ func TestEtcdStreamsEnd(t *testing.T) {
 type countingKV struct {
 	clientv3.KV
 	n atomic.Int64
+	// txns counts etcd transactions (commits and PrefetchKeys' reads).
+	txns atomic.Int64
+}
+
+func (c *countingKV) Txn(ctx context.Context) clientv3.Txn {
+	c.txns.Add(1)
+	return c.KV.Txn(ctx)
 }
 
 func (c *countingKV) Get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
@@ -539,4 +546,174 @@ func TestEtcdRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestEtcdPrefetchKeys: PrefetchKeys reads keys spread over a bucket, there
+// or not, in one etcd transaction per MaxTxnOps of them (16 here), at the snapshot's
+// revision; what it read is not asked again, and a key the transaction
+// wrote is not read.
+func TestEtcdPrefetchKeys(t *testing.T) {
+	cli := etcdtest.Start(t).NewClient(t, "", "")
+	kv := &countingKV{KV: cli.KV}
+	cli.KV = kv
+	e := openEtcd(t, cli, store.EtcdOptions{MaxTxnOps: 16})
+	put := func(keys ...string) {
+		t.Helper()
+		if err := e.Update(func(tx store.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("a"))
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := b.Put([]byte(k), []byte("v"+k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var keys [][]byte
+	var there []string
+	for i := range 20 {
+		keys = append(keys, fmt.Appendf(nil, "k%02d", i))
+		if i%3 == 0 {
+			there = append(there, string(keys[i]))
+		}
+	}
+	put(there...)
+	err := e.Update(func(tx store.Tx) error {
+		b := tx.Bucket([]byte("a"))
+		// Written after the snapshot, by another Update: not seen.
+		if err := e.Update(func(tx store.Tx) error { return tx.Bucket([]byte("a")).Put([]byte("k01"), []byte("late")) }); err != nil {
+			return err
+		}
+		if err := b.Put([]byte("k02"), []byte("mine")); err != nil {
+			return err
+		}
+		reads, txns := kv.n.Load(), kv.txns.Load()
+		if err := b.(store.KeyPrefetcher).PrefetchKeys(keys); err != nil {
+			return err
+		}
+		// 19 keys to read (k02 is written), 16 a request.
+		if n := kv.txns.Load() - txns; n != 2 {
+			t.Errorf("PrefetchKeys of 19 keys, 16 a transaction: %d transactions", n)
+		}
+		if err := b.(store.KeyPrefetcher).PrefetchKeys(keys[:5]); err != nil {
+			return err
+		}
+		for i, k := range keys {
+			want := ""
+			switch {
+			case i == 2:
+				want = "mine"
+			case i%3 == 0:
+				want = "v" + string(k)
+			}
+			if got := b.Get(k); string(got) != want || (got == nil) != (want == "") {
+				t.Errorf("%s = %q after PrefetchKeys, want %q", k, got, want)
+			}
+		}
+		if n := kv.n.Load() - reads; n != 0 {
+			t.Errorf("%d reads after PrefetchKeys", n)
+		}
+		if n := kv.txns.Load() - txns; n != 2 {
+			t.Errorf("%d transactions in all, want 2", n)
+		}
+		return errors.New("rolled back")
+	})
+	if err == nil || err.Error() != "rolled back" {
+		t.Fatal(err)
+	}
+}
+
+// TestEtcdInsert: Insert puts a key without reading it; the commit is
+// refused with ErrKeyExists, writing nothing, if the key is there, and
+// Insert refuses at once a key the transaction knows is there.
+func TestEtcdInsert(t *testing.T) {
+	cli := etcdtest.Start(t).NewClient(t, "", "")
+	kv := &countingKV{KV: cli.KV}
+	cli.KV = kv
+	e := openEtcd(t, cli, store.EtcdOptions{})
+	if err := e.Update(func(tx store.Tx) error {
+		b, err := tx.CreateBucket([]byte("a"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("there"), []byte("v"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(fn func(b store.Bucket) error) error {
+		return e.Update(func(tx store.Tx) error { return fn(tx.Bucket([]byte("a"))) })
+	}
+	get := func(key string) []byte {
+		var v []byte
+		if err := e.View(func(tx store.Tx) error { v = bytes.Clone(tx.Bucket([]byte("a")).Get([]byte(key))); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := kv.n.Load()
+	err := insert(func(b store.Bucket) error {
+		for _, k := range []string{"new1", "new2"} {
+			if err := b.(store.Inserter).Insert([]byte(k), []byte("n")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := kv.n.Load() - before; n != 1 { // the markers
+		t.Errorf("an Update of two inserts read %d times, want 1", n)
+	}
+	if string(get("new1")) != "n" || string(get("new2")) != "n" {
+		t.Errorf("inserted keys: %q, %q", get("new1"), get("new2"))
+	}
+	err = insert(func(b store.Bucket) error {
+		if err := b.Put([]byte("other"), []byte("o")); err != nil {
+			return err
+		}
+		return b.(store.Inserter).Insert([]byte("there"), []byte("x"))
+	})
+	if !errors.Is(err, store.ErrKeyExists) {
+		t.Errorf("insert of a key that is there: %v, want ErrKeyExists", err)
+	}
+	if get("other") != nil || string(get("there")) != "v" {
+		t.Errorf("a refused insert wrote: other = %q, there = %q", get("other"), get("there"))
+	}
+	err = insert(func(b store.Bucket) error {
+		b.Get([]byte("there"))
+		return b.(store.Inserter).Insert([]byte("there"), []byte("x"))
+	})
+	if !errors.Is(err, store.ErrKeyExists) {
+		t.Errorf("insert of a key read: %v, want ErrKeyExists", err)
+	}
+	// Deleted, then inserted again, in one transaction.
+	err = insert(func(b store.Bucket) error {
+		if err := b.Delete([]byte("there")); err != nil {
+			return err
+		}
+		return b.(store.Inserter).Insert([]byte("there"), []byte("again"))
+	})
+	if err != nil || string(get("there")) != "again" {
+		t.Errorf("delete and insert: %v, there = %q", err, get("there"))
+	}
+	// Another writer commits first: the function runs again, and the key
+	// it wrote in the meantime is seen.
+	runs := 0
+	err = insert(func(b store.Bucket) error {
+		if runs++; runs == 1 {
+			if err := insert(func(b store.Bucket) error { return b.Put([]byte("raced"), []byte("r")) }); err != nil {
+				return err
+			}
+		}
+		return b.(store.Inserter).Insert([]byte("raced"), []byte("x"))
+	})
+	if !errors.Is(err, store.ErrKeyExists) || runs != 2 || string(get("raced")) != "r" {
+		t.Errorf("insert after a conflict: %v after %d runs, raced = %q", err, runs, get("raced"))
+	}
 }

@@ -100,6 +100,32 @@ type Prefetcher interface {
 	Prefetch(from, to []byte) error
 }
 
+// KeyPrefetcher is a bucket that reads the given keys into its transaction
+// in as few requests as the engine takes (etcd: one transaction of point
+// reads per so many keys), so that the Gets and Puts that follow, of those
+// keys whether there or not, ask the engine nothing. A bulk write
+// prefetches the keys it is about to write when they are spread over the
+// bucket (random IDs, blind index tags), where a range (Prefetcher) would
+// read most of the bucket. bbolt's buckets have none.
+type KeyPrefetcher interface {
+	PrefetchKeys(keys [][]byte) error
+}
+
+// Inserter is a bucket that puts keys the caller holds to be new without
+// reading them first: Insert is Put of a key that must not be in the bucket,
+// and the transaction commits only if it is not there (etcd: a compare in
+// the commit). Insert fails with ErrKeyExists when the transaction knows
+// the key is there already (it read it, or wrote it); when that is learnt
+// only at the commit, Update fails with ErrKeyExists and writes nothing. A
+// bulk write inserts the keys of new random IDs so that it need not read
+// each one, on an engine where a read is a request. An inserted key
+// counts against Limits.Bytes twice, with some bytes of framing (etcd: the
+// compare names it again). bbolt's buckets have none: a Get costs nothing
+// there.
+type Inserter interface {
+	Insert(key, value []byte) error
+}
+
 // Expirer is a bucket whose keys can expire by themselves: PutExpiring
 // puts key, which the engine deletes at (or within a second after) at, with
 // no transaction of the vault's (etcd: a lease). bbolt's buckets have none:
@@ -165,6 +191,10 @@ var (
 	ErrBucketNotFound = errors.New("store: no such bucket")
 	// ErrKeyRequired is returned by Put for an empty key.
 	ErrKeyRequired = errors.New("store: a key is required")
+	// ErrKeyExists is returned by Inserter's Insert, or by Update, for a
+	// key inserted as new that is in the bucket; nothing of the
+	// transaction is written.
+	ErrKeyExists = errors.New("store: a key put as new is there already")
 	// ErrTxNotWritable is returned by a write in a read-only transaction.
 	ErrTxNotWritable = errors.New("store: the transaction is read-only")
 	// ErrTooLarge is returned when a transaction writes more than the

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Engine) {
 		{"CursorRecreatedBucket", testCursorRecreatedBucket},
 		{"RandomWalks", testRandomWalks},
 		{"PrefixCursor", testPrefixCursor},
+		{"RangeCursor", testRangeCursor},
 		{"Sequences", testSequences},
 		{"Atomicity", testAtomicity},
 		{"Isolation", testIsolation},
@@ -1269,6 +1270,50 @@ func testPrefixCursor(t *testing.T, e store.Engine) {
 		must(t, b.Put([]byte("ad"), []byte("outside")))
 		must(t, b.Delete([]byte("abc")))
 		check(tx, "ab", "ab=2", "ab\x00=3", "ab1=new", "ab\xff=4")
+		return nil
+	})
+}
+
+// testRangeCursor: store.RangeCursor sees the keys of its range and no
+// other, committed or written in the transaction.
+func testRangeCursor(t *testing.T, e store.Engine) {
+	put(t, e, bucketA, "a", "1", "ab", "2", "ab\x00", "3", "abc", "5", "ac", "6", "b", "7", "\xff", "8")
+	check := func(tx store.Tx, from, to string, want ...string) {
+		t.Helper()
+		var f, tt []byte
+		if from != "" {
+			f = []byte(from)
+		}
+		if to != "" {
+			tt = []byte(to)
+		}
+		c := store.RangeCursor(tx.Bucket(bucketA), f, tt)
+		fwd, back := walk(c)
+		wantStrings(t, fmt.Sprintf("forward over [%q, %q)", from, to), fwd, want...)
+		wantStrings(t, fmt.Sprintf("backward over [%q, %q)", from, to), back, reversed(want)...)
+	}
+	view(t, e, func(tx store.Tx) error {
+		check(tx, "ab", "ac", "ab=2", "ab\x00=3", "abc=5")
+		check(tx, "ab\x01", "b", "abc=5", "ac=6")
+		check(tx, "", "ab", "a=1")
+		check(tx, "ac", "", "ac=6", "b=7", "\xff=8")
+		check(tx, "", "", "a=1", "ab=2", "ab\x00=3", "abc=5", "ac=6", "b=7", "\xff=8")
+		check(tx, "ad", "b")
+		c := store.RangeCursor(tx.Bucket(bucketA), []byte("ab"), []byte("b"))
+		seeks(t, `over ["ab", "b")`, c, "a", "ab=2", "abd", "ac=6", "b", "<nil>", "\xff", "<nil>")
+		c.Seek([]byte("ab"))
+		if got := kv(c.Prev()); got != "<nil>" {
+			t.Errorf("Prev before the range: %s", got)
+		}
+		return nil
+	})
+	update(t, e, func(tx store.Tx) error {
+		b := tx.Bucket(bucketA)
+		must(t, b.Put([]byte("ab1"), []byte("new")))
+		must(t, b.Put([]byte("aa"), []byte("outside")))
+		must(t, b.Put([]byte("ac"), []byte("outside")))
+		must(t, b.Delete([]byte("abc")))
+		check(tx, "ab", "ac", "ab=2", "ab\x00=3", "ab1=new")
 		return nil
 	})
 }
