@@ -514,7 +514,7 @@ func (v *Vault) replaceRemote(r *replacement, tmp string) error {
 	defer cancel()
 	err = r.Publish(ctx)
 	if errors.Is(err, store.ErrReplaced) {
-		return fmt.Errorf("%w: a change was made on another computer while the vault was replaced; nothing was replaced: run the command again", ErrBusy)
+		return fmt.Errorf("another computer changed the vault while it was replaced, so nothing was replaced (%w)", ErrBusy)
 	}
 	published := err == nil || errors.Is(err, store.ErrOldContentLeft)
 	r.done = published || errors.Is(err, store.ErrCommitUnknown)
