@@ -9,6 +9,7 @@ import (
 
 	"github.com/clientvault/clientvault/vault/store"
 	"github.com/clientvault/clientvault/vault/store/etcdtest"
+	"github.com/clientvault/clientvault/vault/store/storetest"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -28,26 +29,6 @@ func contentOf(t *testing.T, e store.Engine) []string {
 		t.Fatal(err)
 	}
 	return got
-}
-
-// putAll puts keys into bucket name, made if need be.
-func putAll(t *testing.T, e store.Engine, name string, kv ...string) {
-	t.Helper()
-	err := e.Update(func(tx store.Tx) error {
-		b, err := tx.CreateBucketIfNotExists([]byte(name))
-		if err != nil {
-			return err
-		}
-		for i := 0; i < len(kv); i += 2 {
-			if err := b.Put([]byte(kv[i]), []byte(kv[i+1])); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // keysUnder lists etcd's keys under prefix.
@@ -78,8 +59,8 @@ func TestEtcdReplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	putAll(t, e, "records", "1", "old one", "2", "old two")
-	putAll(t, e, "meta", "head", "old")
+	storetest.Put(t, e, "records", "1", "old one", "2", "old two")
+	storetest.Put(t, e, "meta", "head", "old")
 	old := contentOf(t, e)
 
 	for round, want := range [][]string{
@@ -90,9 +71,9 @@ func TestEtcdReplace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		putAll(t, r.Engine(), "records", "3", fmt.Sprintf("new three %d", round))
-		putAll(t, r.Engine(), "records", "4", fmt.Sprintf("new four %d", round))
-		putAll(t, r.Engine(), "meta", "head", fmt.Sprintf("new %d", round))
+		storetest.Put(t, r.Engine(), "records", "3", fmt.Sprintf("new three %d", round))
+		storetest.Put(t, r.Engine(), "records", "4", fmt.Sprintf("new four %d", round))
+		storetest.Put(t, r.Engine(), "meta", "head", fmt.Sprintf("new %d", round))
 		if got := contentOf(t, r.Engine()); !slices.Equal(got, want) {
 			t.Errorf("round %d: aside: %q", round, got)
 		}
@@ -122,7 +103,7 @@ func TestEtcdReplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	putAll(t, r.Engine(), "records", "9", "never")
+	storetest.Put(t, r.Engine(), "records", "9", "never")
 	if err := r.Abort(); err != nil {
 		t.Fatal(err)
 	}
@@ -142,14 +123,14 @@ func TestEtcdReplaceAfterACommit(t *testing.T) {
 	s := etcdtest.Start(t)
 	e, _ := store.NewEtcd(s.Client, "salon/", store.EtcdOptions{})
 	other, _ := store.NewEtcd(s.NewClient(t, "", ""), "salon/", store.EtcdOptions{})
-	putAll(t, e, "records", "1", "one")
+	storetest.Put(t, e, "records", "1", "one")
 
 	r, err := e.Replace()
 	if err != nil {
 		t.Fatal(err)
 	}
-	putAll(t, r.Engine(), "records", "1", "replaced")
-	putAll(t, other, "records", "2", "added meanwhile")
+	storetest.Put(t, r.Engine(), "records", "1", "replaced")
+	storetest.Put(t, other, "records", "2", "added meanwhile")
 	if err := r.Publish(context.Background()); !errors.Is(err, store.ErrReplaced) {
 		t.Fatalf("Publish after another commit: %v, want ErrReplaced", err)
 	}
@@ -167,7 +148,7 @@ func TestEtcdReplaceAfterACommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	putAll(t, r.Engine(), "records", "1", "replaced")
+	storetest.Put(t, r.Engine(), "records", "1", "replaced")
 	runs := 0
 	err = other.Update(func(tx store.Tx) error {
 		runs++
@@ -198,9 +179,9 @@ func TestEtcdReadDuringCompaction(t *testing.T) {
 	s := etcdtest.Start(t)
 	e, _ := store.NewEtcd(s.Client, "salon/", store.EtcdOptions{})
 	other, _ := store.NewEtcd(s.NewClient(t, "", ""), "salon/", store.EtcdOptions{})
-	putAll(t, e, "records", "1", "one", "2", "two")
+	storetest.Put(t, e, "records", "1", "one", "2", "two")
 	compactMeanwhile := func() {
-		putAll(t, other, "records", "2", "two again")
+		storetest.Put(t, other, "records", "2", "two again")
 		if err := other.Compact(context.Background()); err != nil {
 			t.Fatal(err)
 		}

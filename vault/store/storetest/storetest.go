@@ -87,6 +87,12 @@ func must(t *testing.T, err error) {
 	}
 }
 
+// Put is put, for an engine's own tests beside the suite.
+func Put(t *testing.T, e store.Engine, name string, kv ...string) {
+	t.Helper()
+	put(t, e, []byte(name), kv...)
+}
+
 // put puts the keys and values kv (key, value, key, value...) in bucket name,
 // made if need be, in one transaction.
 func put(t *testing.T, e store.Engine, name []byte, kv ...string) {
