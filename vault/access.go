@@ -70,7 +70,7 @@ type accessChanges struct {
 
 // noteShare notes that the share k is there after the transaction, or not.
 func (t *txn) noteShare(k []byte, present bool) {
-	if t.v.access() == nil || len(k) <= 8 {
+	if _, _, ok := shareOf(k); !ok || t.v.access() == nil {
 		return
 	}
 	if t.access.shares == nil {
@@ -105,8 +105,8 @@ func (v *Vault) applyAccess(t *txn) error {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		name := k[8:]
-		if slices.Contains(a.removed, name) {
+		_, name, ok := shareOf([]byte(k))
+		if !ok || slices.Contains(a.removed, name) {
 			continue
 		}
 		g := shareGrant([]byte(k))
@@ -149,9 +149,8 @@ func (v *Vault) regrantAll(before []string) error {
 			return err
 		}
 		return tx.Bucket(bucketShares).ForEach(func(k, _ []byte) error {
-			name := string(k[min(8, len(k)):])
-			if g, ok := grants[name]; ok && len(k) > 8 {
-				grants[name] = append(g, shareGrant(bytes.Clone(k)))
+			if _, name, ok := shareOf(k); ok && grants[name] != nil {
+				grants[name] = append(grants[name], shareGrant(bytes.Clone(k)))
 			}
 			return nil
 		})
@@ -203,7 +202,7 @@ func (v *Vault) ownShareKeys() (keys [][]byte, ok bool) {
 		return nil, false
 	}
 	for _, g := range s.grants {
-		if bytes.Equal(g.Bucket, bucketShares) && !g.Prefix && len(g.Key) > 8 && string(g.Key[8:]) == s.entry.Name {
+		if _, name, ok := shareOf(g.Key); ok && bytes.Equal(g.Bucket, bucketShares) && !g.Prefix && name == s.entry.Name {
 			keys = append(keys, g.Key)
 		}
 	}
@@ -227,7 +226,7 @@ func (v *Vault) eachOwnShare(tx *txn, fn func(k, raw []byte) error) error {
 	}
 	c := shares.Cursor()
 	for k, raw := c.First(); k != nil; k, raw = c.Next() {
-		if len(k) <= 8 || string(k[8:]) != v.staff.entry.Name {
+		if _, name, ok := shareOf(k); !ok || name != v.staff.entry.Name {
 			continue
 		}
 		if err := fn(k, raw); err != nil {

@@ -54,6 +54,15 @@ type SharedRecord struct {
 // shareKeyOf is the key of the share of record id with a coworker.
 func shareKeyOf(id ID, staff string) []byte { return recordObjectKey(id, []byte(staff)) }
 
+// shareOf splits the key of a share (shareKeyOf) into the record's ID and
+// the coworker's name; ok is false for a key too short to be one.
+func shareOf(k []byte) (id ID, staff string, ok bool) {
+	if len(k) <= len(id) {
+		return ID{}, "", false
+	}
+	return ID(k[:len(id)]), string(k[len(id):]), true
+}
+
 // parseShare decodes a stored share and checks its vault MAC.
 func (v *Vault) parseShare(k, raw []byte) (*shareBody, error) {
 	sb, body, err := splitShare(k, raw)
@@ -196,14 +205,7 @@ func (v *Vault) resyncShare(tx *txn, id ID, rec *records.Record, name string, fo
 // refreshShares re-seals every share of record id from rec, its new
 // content, in the transaction that changed it (Note).
 func (v *Vault) refreshShares(tx *txn, id ID, rec *records.Record) error {
-	var names []string
-	c := tx.Bucket(bucketShares).prefixCursor(id[:])
-	for k, _ := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, _ = c.Next() {
-		if len(k) > 8 {
-			names = append(names, string(k[8:]))
-		}
-	}
-	for _, name := range names {
+	for _, name := range v.sharedWith(tx, id) {
 		if err := v.resyncShare(tx, id, rec, name, true); err != nil {
 			return err
 		}
@@ -479,7 +481,10 @@ func (v *Vault) lapseExpired(tx *txn) (int, error) {
 // what the consents that remain cover, or removes it, and logs it.
 func (v *Vault) lapseEach(tx *txn, keys [][]byte) (int, error) {
 	for _, k := range keys {
-		id, name := ID(k[:8]), string(k[8:])
+		id, name, ok := shareOf(k)
+		if !ok {
+			continue
+		}
 		if err := v.resyncShare(tx, id, nil, name, false); err != nil {
 			return 0, err
 		}
@@ -667,8 +672,8 @@ func (v *Vault) sharedWith(tx *txn, id ID) []string {
 	var out []string
 	c := tx.Bucket(bucketShares).prefixCursor(id[:])
 	for k, _ := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, _ = c.Next() {
-		if len(k) > 8 {
-			out = append(out, string(k[8:]))
+		if _, name, ok := shareOf(k); ok {
+			out = append(out, name)
 		}
 	}
 	return out

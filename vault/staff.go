@@ -288,8 +288,8 @@ func (v *Vault) StaffList() ([]Staff, error) {
 	err := v.view(func(tx *txn) error {
 		counts := map[string]int{}
 		tx.Bucket(bucketShares).ForEach(func(k, _ []byte) error {
-			if len(k) > 8 {
-				counts[string(k[8:])]++
+			if _, name, ok := shareOf(k); ok {
+				counts[name]++
 			}
 			return nil
 		})
@@ -386,7 +386,7 @@ func (v *Vault) removeStaff(tx *txn, name string) (*staffEntry, []ID, error) {
 	var doomed [][]byte
 	c := shares.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if len(k) > 8 && string(k[8:]) == name {
+		if _, staff, ok := shareOf(k); ok && staff == name {
 			doomed = append(doomed, clone(k))
 		}
 	}

@@ -80,8 +80,8 @@ type Etcd struct {
 	noStreams atomic.Bool
 	prefix    string
 	counter   string // P + "c"; that of its generation for content written aside
-	// current is the layout of the content the last transaction read
-	// (P + "a" says which it is).
+	// current is the layout of the generation the last transaction read
+	// (P + "b/" says which it is).
 	current atomic.Pointer[etcdLayout]
 	// aside: the engine writes a content aside (Replace): it has its own
 	// commit counter, and its layout is fixed.
@@ -1381,6 +1381,25 @@ func (tx *etcdTx) commit() error {
 		}
 		return errStale
 	}
+	made, fenced, err := e.settle(tx.rev, id, err)
+	switch {
+	case made:
+		return nil
+	case fenced:
+		// The member that had it failed, and the fence, made through
+		// another, keeps it from ever being made: run the transaction
+		// again, as after a conflict.
+		return errStale
+	}
+	return err
+}
+
+// settle finds out whether the commit id, made on the snapshot at rev,
+// whose answer was the error err, was made (resolve). If it was not, it
+// returns the error to report, and whether a fence keeps it from ever being
+// made (the answer was lost, not a refusal); ErrCommitUnknown if etcd could
+// not be asked.
+func (e *Etcd) settle(rev int64, id string, err error) (made, fenced bool, _ error) {
 	err = etcdErr(err)
 	var fence bool
 	switch {
@@ -1391,21 +1410,16 @@ func (tx *etcdTx) commit() error {
 		// etcd applies the request that fills its quota, then answers it
 		// NOSPACE (and refuses those after it).
 	default:
-		return err
+		return false, false, err
 	}
-	made, rerr := e.resolve(tx.rev, id, fence)
+	made, rerr := e.resolve(rev, id, fence)
 	switch {
 	case rerr != nil:
-		return fmt.Errorf("%w: %w (asking whether it was: %v)", ErrCommitUnknown, err, rerr)
+		return false, false, fmt.Errorf("%w: %w (asking whether it was: %v)", ErrCommitUnknown, err, rerr)
 	case made:
-		return nil
-	case fence:
-		// The member that had it failed, and the fence, made through
-		// another, keeps it from ever being made: run the transaction
-		// again, as after a conflict.
-		return errStale
+		return true, false, nil
 	}
-	return err
+	return false, fence, err
 }
 
 // unchangedSince is the compare of a commit: key was not written after
@@ -1627,30 +1641,26 @@ func (e *Etcd) Replace() (Replacement, error) {
 	if e.aside {
 		return nil, errors.New("store: etcd: a content written aside cannot be replaced")
 	}
+	// The revision that Publish compares the commit counter with.
 	ctx, cancel := e.ctx()
 	defer cancel()
-	resp, err := e.cli.Get(ctx, e.pointer())
+	resp, err := e.cli.Get(ctx, e.counter, clientv3.WithCountOnly())
 	if err != nil {
 		return nil, etcdErr(err)
-	}
-	old := ""
-	if len(resp.Kvs) == 1 {
-		old = string(resp.Kvs[0].Value)
 	}
 	gen := newCommitID()[:genLen]
 	aside := &Etcd{cli: e.cli, o: e.o, prefix: e.prefix, counter: e.counter + "/" + gen, aside: true}
 	aside.o.CloseClient = false
 	aside.current.Store(layoutOf(e.prefix, gen))
 	aside.noStreams.Store(e.noStreams.Load())
-	return &etcdReplacement{e: e, aside: aside, old: layoutOf(e.prefix, old), rev: resp.Header.Revision}, nil
+	return &etcdReplacement{e: e, aside: aside, rev: resp.Header.Revision}, nil
 }
 
-// etcdReplacement is a content of an Etcd engine written aside (Replace).
+// etcdReplacement is a content of an Etcd engine written aside (Replace),
+// which replaces the engine's if no commit follows rev.
 type etcdReplacement struct {
 	e, aside *Etcd
-	// old is the layout of the content it replaces, read at rev.
-	old *etcdLayout
-	rev int64
+	rev      int64
 }
 
 func (r *etcdReplacement) Engine() Engine { return r.aside }
@@ -1673,37 +1683,33 @@ func (r *etcdReplacement) Publish(ctx context.Context) error {
 	case err == nil && !resp.Succeeded:
 		return errors.Join(ErrReplaced, r.Abort())
 	case err != nil:
-		err = etcdErr(err)
-		made, rerr := e.resolve(r.rev, id, errors.Is(err, ErrUnavailable))
+		made, _, serr := e.settle(r.rev, id, err)
 		switch {
-		case rerr != nil:
-			return fmt.Errorf("%w: %w (asking whether it was: %v)", ErrCommitUnknown, err, rerr)
+		case errors.Is(serr, ErrCommitUnknown):
+			return serr
 		case !made:
-			return errors.Join(err, r.Abort())
+			return errors.Join(serr, r.Abort())
 		}
 	}
 	e.current.Store(lay)
-	// The old content, and what replacements that never ended left.
-	// Every generation's markers and keys but the new one's (the
-	// pointer, P + "b/", is before the first marker), and the counters
-	// of replacements that never ended.
-	var ops []clientv3.Op
-	for _, r := range [][3]string{{e.pointer() + "\x00", lay.markers, e.pointer()}, {e.prefix + "k/", lay.keys, e.prefix + "k/"}} {
-		from, mine, all := r[0], r[1], r[2]
-		ops = append(ops, clientv3.OpDelete(from, clientv3.WithRange(mine)),
-			clientv3.OpDelete(clientv3.GetPrefixRangeEnd(mine), clientv3.WithRange(clientv3.GetPrefixRangeEnd(all))))
+	// Every other generation's markers and keys (the old content's, and
+	// those of replacements that never ended), around the new one's, and
+	// the counters of replacements that never ended. The pointer, P +
+	// "b/", is before every marker.
+	except := func(all, from, mine string) []clientv3.Op {
+		return []clientv3.Op{
+			clientv3.OpDelete(from, clientv3.WithRange(mine)),
+			clientv3.OpDelete(clientv3.GetPrefixRangeEnd(mine), clientv3.WithRange(clientv3.GetPrefixRangeEnd(all))),
+		}
 	}
+	ops := append(except(e.pointer(), e.pointer()+"\x00", lay.markers), except(e.prefix+"k/", e.prefix+"k/", lay.keys)...)
 	ops = append(ops, clientv3.OpDelete(e.counter+"/", clientv3.WithPrefix()))
 	_, err = e.cli.Txn(ctx).Then(ops...).Commit()
 	if err != nil {
-		return fmt.Errorf("%w (the next replacement deletes it): %w", ErrOldContentLeft, etcdErr(err))
+		return fmt.Errorf("%w: %w", ErrOldContentLeft, etcdErr(err))
 	}
 	return nil
 }
-
-// ErrOldContentLeft is returned by Publish when the new content is in
-// place but the old could not be deleted.
-var ErrOldContentLeft = errors.New("store: etcd: the new content is in place, but the old is not deleted yet")
 
 // Abort deletes the generation written aside.
 func (r *etcdReplacement) Abort() error {

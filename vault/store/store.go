@@ -151,7 +151,9 @@ type Replacement interface {
 	Engine() Engine
 	// Publish makes the new content the engine's, in one commit, if no
 	// other commit was made to the engine since Replace; otherwise it
-	// returns ErrReplaced and nothing changes. The old content is deleted.
+	// returns ErrReplaced and nothing changes. The old content is deleted
+	// after that commit; ErrOldContentLeft if it could not be (the new
+	// content is in place).
 	Publish(ctx context.Context) error
 	// Abort deletes what was written aside, if Publish was not called or
 	// failed.
@@ -161,6 +163,10 @@ type Replacement interface {
 // ErrReplaced is returned by Publish when another commit was made to the
 // engine after Replace: the replacement would have undone it.
 var ErrReplaced = errors.New("store: the content changed while its replacement was written")
+
+// ErrOldContentLeft is returned by Publish when the new content is in
+// place but the old could not be deleted; the next replacement deletes it.
+var ErrOldContentLeft = errors.New("store: the new content is in place, but the old is not deleted yet")
 
 // Limits are how much one read-write transaction may write on an engine.
 // Zero means no limit. The vault sizes its bulk writes by them.
