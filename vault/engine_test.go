@@ -47,20 +47,16 @@ func TestMain(m *testing.M) {
 func runOnEtcd(m *testing.M) int {
 	endpoint := os.Getenv("CLIENTVAULT_TEST_ETCD")
 	if endpoint == "" {
-		dir, err := os.MkdirTemp("", "clientvault-etcd-*")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
 		// The limits raised as a salon's cluster would be for bulk writes
 		// (README: A salon on several computers).
-		testEtcd, err = etcdtest.StartIn(dir, etcdtest.MaxTxnOps(testMaxOps), etcdtest.MaxRequestBytes(testMaxBytes))
+		var stop func()
+		var err error
+		testEtcd, stop, err = etcdtest.StartMain(etcdtest.MaxTxnOps(testMaxOps), etcdtest.MaxRequestBytes(testMaxBytes))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		defer testEtcd.Stop()
+		defer stop()
 		endpoint = testEtcd.Endpoint
 		os.Setenv("CLIENTVAULT_TEST_ETCD", endpoint) // for the children
 	}

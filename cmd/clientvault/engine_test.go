@@ -60,23 +60,13 @@ func (e etcdMain) Run() int {
 		fmt.Fprintf(os.Stderr, "CLIENTVAULT_TEST_ENGINE=%s: bbolt or etcd\n", testEngine)
 		return 2
 	}
-	dir, err := os.MkdirTemp("", "clientvault-etcd-*")
-	if err != nil {
+	var stop func()
+	var err error
+	if testEtcd, stop, err = etcdtest.StartMain(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	testEtcd, err = etcdtest.StartIn(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer testEtcd.Stop()
-	if testEtcd.Client, err = testEtcd.Dial("", ""); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer testEtcd.Client.Close()
+	defer stop()
 	return e.m.Run()
 }
 

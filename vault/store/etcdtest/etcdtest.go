@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"sync"
 	"syscall"
 	"testing"
@@ -94,6 +95,30 @@ func Start(t testing.TB, opts ...Option) *Server {
 	t.Cleanup(s.Stop)
 	s.Client = s.NewClient(t, "", "")
 	return s
+}
+
+// StartMain starts a server for a TestMain (which has no testing.TB), with
+// its data in a new temporary directory, and a client of it; stop stops
+// both and removes the directory.
+func StartMain(opts ...Option) (s *Server, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "etcdtest-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	if s, err = StartIn(dir, opts...); err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	if s.Client, err = s.Dial("", ""); err != nil {
+		s.Stop()
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return s, func() {
+		s.Client.Close()
+		s.Stop()
+		os.RemoveAll(dir)
+	}, nil
 }
 
 // StartIn starts a server with its data in dir, for a TestMain (which has
