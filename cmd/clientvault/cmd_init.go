@@ -65,7 +65,7 @@ func noVaultYet(a *App) error {
 		return err
 	}
 	if exists {
-		return withHint(fmt.Errorf("vault %s: %w", path, vault.ErrExists), "init never overwrites a vault; pass --vault PATH for another one")
+		return withHint(fmt.Errorf("vault %s: %w", path, vault.ErrExists), "init never overwrites a vault; pass --vault with another file or etcd prefix for another one")
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ On a terminal the record is shown as a card; piped or redirected, as plain
 func exactArgs(n int, names string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usagef("%s takes %s (see '%s --help')", c.CommandPath(), names, c.CommandPath())
+			return usagef("%s takes %s", c.CommandPath(), names)
 		}
 		return nil
 	}
